@@ -1,0 +1,459 @@
+//! Exact time attribution over the window: every nanosecond of W lands in
+//! one activity bucket and one phase.
+//!
+//! Activity, in priority order: `kernel` (a kernel runs on any GPU), else
+//! `memcpy`, else `memset`, else GPU idle, split by what the host was doing:
+//! `sync` (a synchronize call, or a copy/memset call that blocks the host,
+//! in progress on any thread), else `launch` (a launch call in progress),
+//! else `host` (the CPU is busy elsewhere: Python, preprocessing, NMS).
+//!
+//! ```text
+//!  W        [==================================================)
+//!  kernel        [=====)  [=)          [========)
+//!  memcpy      [===)              [=)
+//!  sync                     [=====)
+//!  launch   [=)                      [=)
+//!  bucket   L H  C K     K S     C    L K        H
+//!  (K kernel, C memcpy, S idle-sync, L idle-launch, H idle-host)
+//! ```
+//!
+//! Phase is orthogonal: host NVTX ranges nested in each iteration (see
+//! [`super::phase`]). Both are computed in one [`intervals::sweep`] over the
+//! unions of each category, so the 4 x 6 phase-by-bucket table sums to |W|
+//! exactly and every other total is a sum of its cells.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::intervals::{self, Span};
+use super::phase::{Phase, PhaseRules};
+use super::window::Window;
+use crate::model::{ApiKind, MemKind, Memcpy, NameId, Ns, Trace};
+
+/// Time per GPU activity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub kernel_ns: Ns,
+    pub memcpy_ns: Ns,
+    pub memset_ns: Ns,
+    pub gpu_idle_ns: Ns,
+}
+
+/// GPU idle time by what the host was doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GpuIdle {
+    pub sync_ns: Ns,
+    pub launch_ns: Ns,
+    pub host_ns: Ns,
+}
+
+/// Time per host phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phases {
+    pub preprocess_ns: Ns,
+    pub inference_ns: Ns,
+    pub postprocess_ns: Ns,
+    pub unannotated_ns: Ns,
+}
+
+/// Activity within one phase, with its idle split.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseActivity {
+    #[serde(flatten)]
+    pub activity: Activity,
+    pub gpu_idle: GpuIdle,
+}
+
+/// The phase x activity table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseTable {
+    pub preprocess: PhaseActivity,
+    pub inference: PhaseActivity,
+    pub postprocess: PhaseActivity,
+    pub unannotated: PhaseActivity,
+}
+
+impl PhaseTable {
+    pub fn get(&self, p: Phase) -> &PhaseActivity {
+        match p {
+            Phase::Preprocess => &self.preprocess,
+            Phase::Inference => &self.inference,
+            Phase::Postprocess => &self.postprocess,
+            Phase::Unannotated => &self.unannotated,
+        }
+    }
+}
+
+/// The attribution of a window (or of one iteration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub total_ns: Ns,
+    pub activity: Activity,
+    pub gpu_idle: GpuIdle,
+    pub phase: Phases,
+    pub phase_activity: PhaseTable,
+}
+
+/// One iteration's attribution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IterationRow {
+    pub index: usize,
+    pub start_ns: Ns,
+    pub duration_ns: Ns,
+    pub activity: Activity,
+    pub gpu_idle: GpuIdle,
+    pub phase: Phases,
+}
+
+/// One GPU's own activity within the window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRow {
+    pub id: u32,
+    pub name: String,
+    pub kernel_ns: Ns,
+    pub memcpy_ns: Ns,
+    pub memset_ns: Ns,
+    pub gpu_idle_ns: Ns,
+}
+
+/// Buckets of the table, in column order.
+const KERNEL: usize = 0;
+const MEMCPY: usize = 1;
+const MEMSET: usize = 2;
+const IDLE_SYNC: usize = 3;
+const IDLE_LAUNCH: usize = 4;
+const IDLE_HOST: usize = 5;
+
+/// Phase x bucket nanoseconds; rows in [`Phase::ALL`] order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Table(pub [[Ns; 6]; 4]);
+
+impl Table {
+    fn add(&mut self, mask: u64, ns: Ns) {
+        self.0[phase_of(mask)][bucket_of(mask)] += ns;
+    }
+
+    fn row_activity(row: &[Ns; 6]) -> PhaseActivity {
+        PhaseActivity {
+            activity: Activity {
+                kernel_ns: row[KERNEL],
+                memcpy_ns: row[MEMCPY],
+                memset_ns: row[MEMSET],
+                gpu_idle_ns: row[IDLE_SYNC] + row[IDLE_LAUNCH] + row[IDLE_HOST],
+            },
+            gpu_idle: GpuIdle {
+                sync_ns: row[IDLE_SYNC],
+                launch_ns: row[IDLE_LAUNCH],
+                host_ns: row[IDLE_HOST],
+            },
+        }
+    }
+
+    /// Every total derived from the cells.
+    pub fn attribution(&self) -> Attribution {
+        let mut sum = [0; 6];
+        for row in &self.0 {
+            for (s, v) in sum.iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+        let all = Table::row_activity(&sum);
+        let row_total = |r: &[Ns; 6]| r.iter().sum::<Ns>();
+        Attribution {
+            total_ns: sum.iter().sum(),
+            activity: all.activity,
+            gpu_idle: all.gpu_idle,
+            phase: Phases {
+                preprocess_ns: row_total(&self.0[0]),
+                inference_ns: row_total(&self.0[1]),
+                postprocess_ns: row_total(&self.0[2]),
+                unannotated_ns: row_total(&self.0[3]),
+            },
+            phase_activity: PhaseTable {
+                preprocess: Table::row_activity(&self.0[0]),
+                inference: Table::row_activity(&self.0[1]),
+                postprocess: Table::row_activity(&self.0[2]),
+                unannotated: Table::row_activity(&self.0[3]),
+            },
+        }
+    }
+}
+
+// Layer bits of the sweep.
+const L_KERNEL: u64 = 1;
+const L_MEMCPY: u64 = 1 << 1;
+const L_MEMSET: u64 = 1 << 2;
+const L_SYNC: u64 = 1 << 3;
+const L_LAUNCH: u64 = 1 << 4;
+const L_PRE: u64 = 1 << 5;
+const L_POST: u64 = 1 << 6;
+const L_INFER: u64 = 1 << 7;
+
+fn bucket_of(mask: u64) -> usize {
+    if mask & L_KERNEL != 0 {
+        KERNEL
+    } else if mask & L_MEMCPY != 0 {
+        MEMCPY
+    } else if mask & L_MEMSET != 0 {
+        MEMSET
+    } else if mask & L_SYNC != 0 {
+        IDLE_SYNC
+    } else if mask & L_LAUNCH != 0 {
+        IDLE_LAUNCH
+    } else {
+        IDLE_HOST
+    }
+}
+
+fn phase_of(mask: u64) -> usize {
+    if mask & L_PRE != 0 {
+        0
+    } else if mask & L_POST != 0 {
+        2
+    } else if mask & L_INFER != 0 {
+        1
+    } else {
+        3
+    }
+}
+
+/// The unions the sweep walks: one per category.
+#[derive(Debug, Default)]
+pub struct Layers {
+    pub kernel: Vec<Span>,
+    pub memcpy: Vec<Span>,
+    pub memset: Vec<Span>,
+    pub sync: Vec<Span>,
+    pub launch: Vec<Span>,
+    pub preprocess: Vec<Span>,
+    pub postprocess: Vec<Span>,
+    pub inference: Vec<Span>,
+}
+
+impl Layers {
+    fn as_slices(&self) -> [&[Span]; 8] {
+        [
+            &self.kernel,
+            &self.memcpy,
+            &self.memset,
+            &self.sync,
+            &self.launch,
+            &self.preprocess,
+            &self.postprocess,
+            &self.inference,
+        ]
+    }
+}
+
+/// Whether a copy involves pageable host memory (the API call then blocks
+/// the host even when it is the `Async` variant).
+pub fn is_pageable(m: &Memcpy) -> bool {
+    m.src == MemKind::Pageable || m.dst == MemKind::Pageable
+}
+
+/// Map (pid, correlation) to the copy it launched.
+pub fn memcpy_by_correlation(trace: &Trace) -> HashMap<(u32, u32), usize> {
+    trace
+        .memcpys
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.correlation != 0)
+        .map(|(i, m)| ((m.pid, m.correlation), i))
+        .collect()
+}
+
+/// Host intervals that block on the GPU: synchronize calls, blocking
+/// copy/memset calls, and async copies that touch pageable memory.
+pub fn blocking_calls(trace: &Trace) -> Vec<Span> {
+    let by_corr = memcpy_by_correlation(trace);
+    let spans = trace.api_calls.iter().filter(|a| match a.kind {
+        ApiKind::Sync | ApiKind::Memcpy | ApiKind::Memset => true,
+        ApiKind::MemcpyAsync => {
+            let pid = trace.threads.get(a.thread as usize).map_or(0, |t| t.pid);
+            by_corr
+                .get(&(pid, a.correlation))
+                .is_some_and(|&i| is_pageable(&trace.memcpys[i]))
+        }
+        _ => false,
+    });
+    intervals::union_sorted(spans.map(|a| (a.start, a.end)))
+}
+
+/// Phase spans: ranges nested in each iteration on its thread, by phase.
+pub fn phase_spans(trace: &Trace, window: &Window, rules: &PhaseRules) -> [Vec<Span>; 3] {
+    let mut cache: HashMap<NameId, Option<Phase>> = HashMap::new();
+    let (mut pre, mut post, mut infer) = (Vec::new(), Vec::new(), Vec::new());
+    for it in &window.iterations {
+        let lo = trace.ranges.partition_point(|r| r.start < it.start);
+        let hi = trace.ranges.partition_point(|r| r.start < it.end);
+        for (i, r) in trace.ranges[lo..hi].iter().enumerate() {
+            if Some(lo + i) == it.range || r.thread != it.thread {
+                continue;
+            }
+            let phase = *cache
+                .entry(r.name)
+                .or_insert_with(|| rules.classify(trace.name(r.name)));
+            let span = (r.start.max(it.start), r.end.min(it.end));
+            match phase {
+                Some(Phase::Preprocess) => pre.push(span),
+                Some(Phase::Postprocess) => post.push(span),
+                Some(Phase::Inference) => infer.push(span),
+                _ => {}
+            }
+        }
+    }
+    [intervals::union(pre), intervals::union(post), intervals::union(infer)]
+}
+
+/// Build every layer for `trace` over `window`.
+pub fn layers(trace: &Trace, window: &Window, rules: &PhaseRules) -> Layers {
+    let [preprocess, postprocess, inference] = phase_spans(trace, window, rules);
+    Layers {
+        kernel: intervals::union_sorted(trace.kernels.iter().map(|k| (k.start, k.end))),
+        memcpy: intervals::union_sorted(trace.memcpys.iter().map(|m| (m.start, m.end))),
+        memset: intervals::union_sorted(trace.memsets.iter().map(|m| (m.start, m.end))),
+        sync: blocking_calls(trace),
+        launch: intervals::union_sorted(
+            trace
+                .api_calls
+                .iter()
+                .filter(|a| a.kind == ApiKind::Launch)
+                .map(|a| (a.start, a.end)),
+        ),
+        preprocess,
+        postprocess,
+        inference,
+    }
+}
+
+/// The phase x bucket table of `spans` (disjoint, sorted).
+pub fn table(spans: &[Span], layers: &Layers) -> Table {
+    let mut t = Table::default();
+    sweep_into(spans, layers, &mut t);
+    t
+}
+
+fn sweep_into(spans: &[Span], layers: &Layers, t: &mut Table) {
+    intervals::sweep(spans, &layers.as_slices(), |s, e, mask| t.add(mask, e - s));
+}
+
+/// Everything the attribution reports.
+#[derive(Debug, Clone)]
+pub struct Result {
+    pub table: Table,
+    pub total: Attribution,
+    pub iterations: Vec<IterationRow>,
+    pub devices: Vec<DeviceRow>,
+}
+
+/// Attribute the window, each iteration and each device.
+pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
+    let layers = layers(trace, window, rules);
+    let table = table(&window.spans, &layers);
+    let iterations = window
+        .iterations
+        .iter()
+        .enumerate()
+        .map(|(index, it)| {
+            let a = self::table(&[(it.start, it.end)], &layers).attribution();
+            IterationRow {
+                index,
+                start_ns: it.start,
+                duration_ns: it.end - it.start,
+                activity: a.activity,
+                gpu_idle: a.gpu_idle,
+                phase: a.phase,
+            }
+        })
+        .collect();
+    Result {
+        table,
+        total: table.attribution(),
+        iterations,
+        devices: devices(trace, window),
+    }
+}
+
+/// Each GPU's busy time within the window, by its own kernels, copies and
+/// memsets (same priority as the window attribution).
+pub fn devices(trace: &Trace, window: &Window) -> Vec<DeviceRow> {
+    trace
+        .devices
+        .iter()
+        .map(|d| {
+            let k = intervals::union_sorted(trace.kernels.iter().filter(|k| k.device == d.id).map(|k| (k.start, k.end)));
+            let c = intervals::union_sorted(trace.memcpys.iter().filter(|m| m.device == d.id).map(|m| (m.start, m.end)));
+            let s = intervals::union_sorted(trace.memsets.iter().filter(|m| m.device == d.id).map(|m| (m.start, m.end)));
+            let mut row = DeviceRow {
+                id: d.id,
+                name: d.name.clone(),
+                ..DeviceRow::default()
+            };
+            intervals::sweep(&window.spans, &[&k, &c, &s], |a, b, m| {
+                let ns = b - a;
+                match () {
+                    _ if m & 1 != 0 => row.kernel_ns += ns,
+                    _ if m & 2 != 0 => row.memcpy_ns += ns,
+                    _ if m & 4 != 0 => row.memset_ns += ns,
+                    _ => row.gpu_idle_ns += ns,
+                }
+            });
+            row
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities() {
+        assert_eq!(bucket_of(L_KERNEL | L_MEMCPY | L_SYNC), KERNEL);
+        assert_eq!(bucket_of(L_MEMCPY | L_MEMSET), MEMCPY);
+        assert_eq!(bucket_of(L_SYNC | L_LAUNCH), IDLE_SYNC);
+        assert_eq!(bucket_of(L_LAUNCH), IDLE_LAUNCH);
+        assert_eq!(bucket_of(0), IDLE_HOST);
+        assert_eq!(phase_of(L_PRE | L_POST | L_INFER), 0);
+        assert_eq!(phase_of(L_POST | L_INFER), 2);
+        assert_eq!(phase_of(L_INFER), 1);
+        assert_eq!(phase_of(L_KERNEL), 3);
+    }
+
+    #[test]
+    fn table_sums_to_window() {
+        let layers = Layers {
+            kernel: vec![(10, 20), (40, 50)],
+            memcpy: vec![(15, 30)],
+            memset: vec![(55, 57)],
+            sync: vec![(30, 35)],
+            launch: vec![(0, 12), (33, 45)],
+            preprocess: vec![(0, 25)],
+            postprocess: vec![(20, 60)],
+            inference: vec![(30, 80)],
+        };
+        let a = table(&[(0, 100)], &layers).attribution();
+        assert_eq!(a.total_ns, 100);
+        assert_eq!(a.activity.kernel_ns, 20);
+        assert_eq!(a.activity.memcpy_ns, 10); // 20..30
+        assert_eq!(a.activity.memset_ns, 2);
+        assert_eq!(a.gpu_idle.sync_ns, 5); // 30..35
+        assert_eq!(a.gpu_idle.launch_ns, 10 + 5); // 0..10, 35..40
+        assert_eq!(a.gpu_idle.host_ns, 100 - 20 - 10 - 2 - 5 - 15);
+        assert_eq!(a.phase.preprocess_ns, 25);
+        assert_eq!(a.phase.postprocess_ns, 35); // 25..60
+        assert_eq!(a.phase.inference_ns, 20); // 60..80
+        assert_eq!(a.phase.unannotated_ns, 20);
+        assert_eq!(a.phase_activity.preprocess.activity.kernel_ns, 10);
+        assert_eq!(a.phase_activity.postprocess.activity.kernel_ns, 10);
+        let cells: Ns = [Phase::Preprocess, Phase::Inference, Phase::Postprocess, Phase::Unannotated]
+            .iter()
+            .map(|&p| {
+                let r = a.phase_activity.get(p).activity;
+                r.kernel_ns + r.memcpy_ns + r.memset_ns + r.gpu_idle_ns
+            })
+            .sum();
+        assert_eq!(cells, 100);
+    }
+}

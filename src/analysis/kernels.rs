@@ -1,0 +1,86 @@
+//! Per-kernel-name totals over the window, computed as a columnar
+//! group-by (polars) over (name id, duration) of the kernels whose GPU
+//! start lies in the window.
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::category::{Category, categorize};
+use super::window::Window;
+use crate::model::{Kernel, Ns, Trace};
+
+/// One row of the kernel table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelRow {
+    /// Demangled name.
+    pub name: String,
+    pub short_name: String,
+    pub count: u64,
+    pub total_ns: Ns,
+    pub mean_ns: Ns,
+    pub min_ns: Ns,
+    pub max_ns: Ns,
+    pub category: Category,
+}
+
+/// Kernels whose GPU start time lies in the window.
+pub fn in_window<'t>(trace: &'t Trace, window: &'t Window) -> impl Iterator<Item = &'t Kernel> + 't {
+    trace.kernels.iter().filter(|k| window.contains(k.start))
+}
+
+/// Totals per demangled name, largest total first.
+pub fn summarize(trace: &Trace, window: &Window) -> Result<Vec<KernelRow>, PolarsError> {
+    let (mut names, mut shorts, mut durs): (Vec<u32>, Vec<u32>, Vec<i64>) = Default::default();
+    for k in in_window(trace, window) {
+        names.push(k.name);
+        shorts.push(k.short_name);
+        durs.push(k.end - k.start);
+    }
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let height = names.len();
+    let df = DataFrame::new(height, vec![
+        Column::new("name".into(), names),
+        Column::new("short".into(), shorts),
+        Column::new("dur".into(), durs),
+    ])?;
+    let out = df
+        .lazy()
+        .group_by([col("name")])
+        .agg([
+            len().alias("count"),
+            col("short").first().alias("short"),
+            col("dur").sum().alias("total"),
+            col("dur").min().alias("min"),
+            col("dur").max().alias("max"),
+        ])
+        .collect()?;
+    let name = out.column("name")?.u32()?;
+    let count = out.column("count")?.cast(&DataType::UInt64)?;
+    let count = count.u64()?;
+    let total = out.column("total")?.i64()?;
+    let min = out.column("min")?.i64()?;
+    let max = out.column("max")?.i64()?;
+    let short = out.column("short")?.u32()?;
+    let mut rows: Vec<KernelRow> = (0..out.height())
+        .map(|i| {
+            let id = name.get(i).unwrap_or(0);
+            let n = count.get(i).unwrap_or(0);
+            let t = total.get(i).unwrap_or(0);
+            let full = trace.name(id).to_string();
+            KernelRow {
+                category: categorize(&full),
+                short_name: trace.name(short.get(i).unwrap_or(id)).to_string(),
+                name: full,
+                count: n,
+                total_ns: t,
+                mean_ns: if n > 0 { t / n as i64 } else { 0 },
+                min_ns: min.get(i).unwrap_or(0),
+                max_ns: max.get(i).unwrap_or(0),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.total_ns.cmp(&a.total_ns).then_with(|| a.name.cmp(&b.name)));
+    Ok(rows)
+}

@@ -1,0 +1,11 @@
+//! Pure analyses of a [`Trace`](crate::model::Trace): each takes the model
+//! (and the window) and returns serde types for the report.
+
+pub mod attribution;
+pub mod category;
+pub mod intervals;
+pub mod iterations;
+pub mod kernels;
+pub mod memcpy;
+pub mod phase;
+pub mod window;

@@ -1,0 +1,250 @@
+//! The analysis window: the steady-state iterations of the run.
+//!
+//! Warm-up is not steady state (cuDNN autotuning in warm-up can cost 10x an
+//! iteration), so the window is the union of the iteration ranges:
+//!
+//! ```text
+//!  thread 1: [pre][infer][post] [pre][infer][post] [iter: [pre][infer][post]] [iter: ...] ...
+//!            '----- warm-up, not annotated -----'  '--------- window W (union of iter) ---------'
+//! ```
+//!
+//! The iteration range is found among push/pop range names that occur at
+//! least [`MIN_ITERATIONS`] times and are never nested inside another range
+//! on their thread: the most frequent wins (ties: longer total time, then
+//! name). `preprocess` above appears at top level during warm-up but nested
+//! in `iter` later, so it does not qualify. Without such a range the window
+//! is the span of all GPU activity.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::intervals::{self, Span};
+use crate::error::{Error, Result};
+use crate::model::{Ns, RangeKind, Trace};
+
+/// Fewest occurrences for a range name to count as an iteration marker.
+pub const MIN_ITERATIONS: usize = 3;
+
+/// How the window is chosen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum WindowChoice {
+    /// Detect the iteration range; fall back to the GPU span.
+    #[default]
+    Auto,
+    /// Use ranges with this name as iterations.
+    Named(String),
+    /// The span of all GPU activity.
+    WholeCapture,
+}
+
+/// One iteration: an occurrence of the iteration range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Iteration {
+    pub start: Ns,
+    pub end: Ns,
+    /// Index into `trace.ranges`; None for the synthetic whole-window one.
+    pub range: Option<usize>,
+    pub thread: u32,
+}
+
+/// The chosen window.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub scope: Scope,
+    pub iteration_name: Option<String>,
+    pub iterations: Vec<Iteration>,
+    /// Union of the iterations (or the GPU span): disjoint, sorted.
+    pub spans: Vec<Span>,
+    /// Why this window, for the report.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Union of iteration ranges.
+    Iterations,
+    /// No iteration range found: span of all GPU activity.
+    GpuSpan,
+    /// `--whole-capture`: span of all GPU activity.
+    WholeCapture,
+}
+
+impl Window {
+    pub fn start(&self) -> Ns {
+        self.spans.first().map_or(0, |s| s.0)
+    }
+
+    pub fn end(&self) -> Ns {
+        self.spans.last().map_or(0, |s| s.1)
+    }
+
+    /// Length of the union.
+    pub fn duration(&self) -> Ns {
+        intervals::total(&self.spans)
+    }
+
+    /// Whether `t` lies in the window.
+    pub fn contains(&self, t: Ns) -> bool {
+        let i = self.spans.partition_point(|s| s.1 <= t);
+        self.spans.get(i).is_some_and(|s| s.0 <= t)
+    }
+}
+
+/// For each push/pop range, whether another range on its thread contains it.
+pub fn nested_flags(trace: &Trace) -> Vec<bool> {
+    let mut nested = vec![false; trace.ranges.len()];
+    // Per thread, ranges in (start asc, end desc) order; a stack of open ranges.
+    let mut by_thread: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, r) in trace.ranges.iter().enumerate() {
+        if r.kind == RangeKind::PushPop {
+            by_thread.entry(r.thread).or_default().push(i);
+        }
+    }
+    for idx in by_thread.values_mut() {
+        idx.sort_by_key(|&i| (trace.ranges[i].start, std::cmp::Reverse(trace.ranges[i].end)));
+        let mut stack: Vec<usize> = Vec::new();
+        for &i in idx.iter() {
+            let r = &trace.ranges[i];
+            while let Some(&top) = stack.last() {
+                if trace.ranges[top].end <= r.start {
+                    stack.pop();
+                } else {
+                    break;
+                }
+            }
+            if let Some(&top) = stack.last() {
+                if trace.ranges[top].start <= r.start && r.end <= trace.ranges[top].end {
+                    nested[i] = true;
+                }
+            }
+            stack.push(i);
+        }
+    }
+    nested
+}
+
+/// The iteration range name by the rule above, if any.
+pub fn detect_iteration_name(trace: &Trace) -> Option<String> {
+    let nested = nested_flags(trace);
+    #[derive(Default)]
+    struct Stat {
+        count: usize,
+        nested: bool,
+        total: Ns,
+    }
+    let mut stats: HashMap<u32, Stat> = HashMap::new();
+    for (i, r) in trace.ranges.iter().enumerate() {
+        if r.kind != RangeKind::PushPop {
+            continue;
+        }
+        let s = stats.entry(r.name).or_default();
+        s.count += 1;
+        s.nested |= nested[i];
+        s.total += r.end - r.start;
+    }
+    stats
+        .into_iter()
+        .filter(|(_, s)| s.count >= MIN_ITERATIONS && !s.nested)
+        .map(|(name, s)| (s.count, s.total, trace.name(name).to_string()))
+        // Most frequent, then longest in total, then the smaller name.
+        .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)))
+        .map(|(_, _, name)| name)
+}
+
+/// Span of all GPU activity (kernels, copies, memsets).
+pub fn gpu_span(trace: &Trace) -> Option<Span> {
+    let starts = trace
+        .kernels
+        .iter()
+        .map(|k| (k.start, k.end))
+        .chain(trace.memcpys.iter().map(|m| (m.start, m.end)))
+        .chain(trace.memsets.iter().map(|m| (m.start, m.end)));
+    starts.fold(None, |acc, (s, e)| match acc {
+        None => Some((s, e)),
+        Some((a, b)) => Some((a.min(s), b.max(e))),
+    })
+}
+
+/// Choose the window for `trace`.
+pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
+    let name = match choice {
+        WindowChoice::WholeCapture => None,
+        WindowChoice::Named(n) => Some(n.clone()),
+        WindowChoice::Auto => detect_iteration_name(trace),
+    };
+    if let Some(name) = name {
+        let iterations = iterations_named(trace, &name);
+        if iterations.is_empty() {
+            return Err(Error::input(
+                &trace.source.path,
+                format!("no NVTX range named '{name}' (--iteration)"),
+            ));
+        }
+        let spans = intervals::union(iterations.iter().map(|i| (i.start, i.end)).collect());
+        let reason = match choice {
+            WindowChoice::Named(_) => format!("iterations are the '{name}' ranges (--iteration)"),
+            _ => format!(
+                "iterations are the '{name}' ranges: the most frequent range name (>= {MIN_ITERATIONS} times) never nested in another range"
+            ),
+        };
+        return Ok(Window {
+            scope: Scope::Iterations,
+            iteration_name: Some(name),
+            iterations,
+            spans,
+            reason,
+        });
+    }
+    let (scope, reason) = match choice {
+        WindowChoice::WholeCapture => (Scope::WholeCapture, "whole capture (--whole-capture): the span of all GPU activity".to_string()),
+        _ => (
+            Scope::GpuSpan,
+            format!("no NVTX range occurs >= {MIN_ITERATIONS} times at top level: the window is the span of all GPU activity, warm-up included"),
+        ),
+    };
+    let spans: Vec<Span> = gpu_span(trace).into_iter().filter(|s| s.1 > s.0).collect();
+    Ok(Window {
+        scope,
+        iteration_name: None,
+        iterations: Vec::new(),
+        spans,
+        reason,
+    })
+}
+
+/// Every range called `name`, as iterations sorted by start. When a name
+/// also occurs nested (a user's `--iteration` choice may), only the
+/// outermost occurrences count, so an iteration is never counted twice.
+fn iterations_named(trace: &Trace, name: &str) -> Vec<Iteration> {
+    let Some(id) = trace.names.lookup(name) else {
+        return Vec::new();
+    };
+    let mut its: Vec<Iteration> = trace
+        .ranges
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.name == id && r.end > r.start)
+        .map(|(i, r)| Iteration {
+            start: r.start,
+            end: r.end,
+            range: Some(i),
+            thread: r.thread,
+        })
+        .collect();
+    its.sort_by_key(|i| (i.start, std::cmp::Reverse(i.end)));
+    // Drop occurrences inside an earlier one on the same thread: with
+    // starts sorted, only the last kept one per thread can contain it.
+    let mut last_end: HashMap<u32, Ns> = HashMap::new();
+    let mut out: Vec<Iteration> = Vec::with_capacity(its.len());
+    for it in its {
+        let end = last_end.entry(it.thread).or_insert(Ns::MIN);
+        if it.end <= *end {
+            continue;
+        }
+        *end = it.end;
+        out.push(it);
+    }
+    out
+}

@@ -1,0 +1,162 @@
+//! Findings work like lint rules: one module per rule, each with a stable
+//! kebab-case name, a code, a default severity and a documentation text
+//! (its doc comment) that `trace-report explain RULE` prints.
+//!
+//! A rule is a pure function of the analysed trace ([`Context`]) to zero or
+//! more [`Finding`]s. `time_at_stake_ns` is an honest estimate of what
+//! fixing the problem could save: never more than the time involved.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::attribution;
+use crate::analysis::kernels::KernelRow;
+use crate::analysis::window::Window;
+use crate::model::{Ns, Trace};
+
+/// Declare a rule: its doc comment becomes both rustdoc and the text
+/// `explain` prints.
+#[macro_export]
+macro_rules! declare_rule {
+    ($(#[doc = $doc:literal])* pub struct $name:ident;) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+        impl $name {
+            /// The rule's documentation, as `explain` prints it.
+            pub const DOC: &'static str = concat!($($doc, "\n"),*);
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; small or uncertain gain.
+    Info,
+    /// A problem that costs a noticeable share of the iteration.
+    Warning,
+    /// A problem that dominates the iteration.
+    Error,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// A table of the operations behind a finding.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceTable {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// What a finding rests on. Fact keys end in `_ns` for times and `_bytes`
+/// for sizes so that every renderer formats them alike.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub facts: BTreeMap<String, serde_json::Value>,
+    /// Where in the run: NVTX phases involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<String>,
+    /// Where in the run: iteration indexes involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iterations: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<EvidenceTable>,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: String,
+    pub code: String,
+    pub severity: Severity,
+    pub title: String,
+    pub time_at_stake_ns: Ns,
+    pub evidence: Evidence,
+    pub recommendation: String,
+}
+
+/// Everything a rule may look at.
+pub struct Context<'a> {
+    pub trace: &'a Trace,
+    pub window: &'a Window,
+    pub attribution: &'a attribution::Result,
+    pub kernels: &'a [KernelRow],
+}
+
+/// A rule.
+pub trait Rule: Sync {
+    /// Stable kebab-case name, e.g. `reupload`.
+    fn name(&self) -> &'static str;
+    /// Stable code, e.g. `TR101`.
+    fn code(&self) -> &'static str;
+    /// One line: what it detects.
+    fn summary(&self) -> &'static str;
+    /// The full documentation (the rule's doc comment).
+    fn doc(&self) -> &'static str;
+    /// Findings on this trace.
+    fn check(&self, cx: &Context) -> Vec<Finding>;
+}
+
+/// Every rule, in code order.
+pub fn rules() -> &'static [&'static dyn Rule] {
+    &[]
+}
+
+/// The rule with this name or code.
+pub fn rule(name_or_code: &str) -> Option<&'static dyn Rule> {
+    rules()
+        .iter()
+        .copied()
+        .find(|r| r.name() == name_or_code || r.code().eq_ignore_ascii_case(name_or_code))
+}
+
+/// Run every rule; findings sorted by time at stake (largest first).
+pub fn run(cx: &Context) -> Vec<Finding> {
+    let mut out: Vec<Finding> = rules().iter().flat_map(|r| r.check(cx)).collect();
+    out.sort_by(|a, b| {
+        b.time_at_stake_ns
+            .cmp(&a.time_at_stake_ns)
+            .then(b.severity.cmp(&a.severity))
+            .then_with(|| a.code.cmp(&b.code))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_codes_are_unique_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for r in rules() {
+            assert!(seen.insert(r.name()), "duplicate name {}", r.name());
+            assert!(seen.insert(r.code()), "duplicate code {}", r.code());
+            assert!(
+                r.name().chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{} is not kebab-case",
+                r.name()
+            );
+            assert!(r.doc().len() > 80, "{} is barely documented", r.name());
+            assert!(rule(r.name()).is_some() && rule(r.code()).is_some());
+        }
+    }
+}

@@ -1,0 +1,640 @@
+//! Nsight Systems SQLite exports (`nsys export --type sqlite`).
+//!
+//! The file is opened read-only and immutable (no locks, no journal, no
+//! side files). Each table is read once with the columns the model needs
+//! (`queries/*.sql`); string ids and enum ids are decoded in Rust through
+//! `StringIds` and the `ENUM_*` tables, whose numbering changes between
+//! nsys versions. Optional tables and columns that are missing become
+//! warnings in the report; a file with no kernel table is an error.
+
+mod query;
+mod rows;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Error, Result};
+use crate::input::Reader;
+use crate::model::{Names, 
+    ApiCall, ApiKind, CopyKind, Device, Kernel, MemKind, Memcpy, Memset, NameId, Range, RangeKind,
+    Thread, Trace,
+};
+use crate::progress::Progress;
+use query::{Prepared, Query};
+use rows::{BadRows, IdMap, RowReader};
+
+pub use query::table_columns;
+
+/// The SQLite magic every database file starts with.
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+/// Rows between progress updates.
+const PROGRESS_STEP: u64 = 1 << 16;
+
+pub struct NsysSqlite;
+
+impl Reader for NsysSqlite {
+    fn name(&self) -> &'static str {
+        "nsys-sqlite"
+    }
+
+    fn description(&self) -> &'static str {
+        "Nsight Systems SQLite export (nsys export --type sqlite)"
+    }
+
+    fn sniff(&self, _path: &Path, head: &[u8]) -> bool {
+        head.starts_with(SQLITE_MAGIC)
+    }
+
+    fn read(&self, path: &Path, progress: &Progress) -> Result<Trace> {
+        Loader::open(path)?.load(progress)
+    }
+}
+
+/// Open `path` read-only without ever writing to it or beside it.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    let uri = format!("file:{}?mode=ro&immutable=1", uri_path(path));
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(uri, flags).map_err(|e| sql_error(path, &e))?;
+    // Large page cache and memory-mapped reads: one pass over big tables.
+    let _ = conn.execute_batch("PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;");
+    Ok(conn)
+}
+
+/// Percent-encode a path for an SQLite `file:` URI.
+fn uri_path(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for b in abs.to_string_lossy().bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A one-line description of an SQLite error on `path`.
+pub fn sql_error(path: &Path, e: &rusqlite::Error) -> Error {
+    let text = e.to_string();
+    let problem = if text.contains("file is not a database") {
+        "not an SQLite database (bad header)".to_string()
+    } else if text.contains("malformed") || text.contains("disk I/O error") {
+        format!("the SQLite file is corrupt or truncated ({text})")
+    } else if text.contains("unable to open") {
+        format!("cannot open as SQLite ({text})")
+    } else {
+        format!("SQLite error: {text}")
+    };
+    Error::input(path, problem)
+}
+
+/// Run `sql` on `conn`, calling `each` per row; shows progress for `table`.
+fn scan(
+    conn: &Connection,
+    path: &Path,
+    sql: &str,
+    table: &str,
+    progress: Option<&Progress>,
+    mut each: impl FnMut(&RowReader) -> Result<()>,
+) -> Result<()> {
+    if let Some(p) = progress {
+        // max(rowid) is a B-tree lookup, unlike count(*).
+        let estimate = conn
+            .query_row(&format!("SELECT max(rowid) FROM \"{table}\""), [], |r| r.get::<_, Option<i64>>(0))
+            .ok()
+            .flatten()
+            .and_then(|n| u64::try_from(n).ok());
+        p.stage(&format!("reading {table}"), estimate);
+    }
+    let mut stmt = conn.prepare(sql).map_err(|e| sql_error(path, &e))?;
+    let mut rows = stmt.query([]).map_err(|e| sql_error(path, &e))?;
+    let mut n: u64 = 0;
+    while let Some(row) = rows.next().map_err(|e| sql_error(path, &e))? {
+        each(&RowReader(row))?;
+        n += 1;
+        if n % PROGRESS_STEP == 0 {
+            if let Some(p) = progress {
+                p.inc(PROGRESS_STEP);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// StringIds ids to model names.
+#[derive(Default)]
+struct Strings(IdMap);
+
+impl Strings {
+    /// The model's name for a StringIds id; unknown ids get a visible stand-in.
+    fn get(&mut self, names: &mut Names, id: i64) -> NameId {
+        if let Some(n) = self.0.get(id) {
+            return n;
+        }
+        let n = names.intern(&format!("<string #{id}>"));
+        self.0.insert(id, n);
+        n
+    }
+}
+
+/// The process id inside a serialized nsys GlobalId (bits 24..48; the
+/// thread id is in bits 0..24).
+fn global_pid(global_id: i64) -> u32 {
+    ((global_id >> 24) & 0xFF_FFFF) as u32
+}
+
+/// nsys global thread ids to model thread indexes.
+#[derive(Default)]
+struct Threads(HashMap<i64, u32>);
+
+impl Threads {
+    fn get(&mut self, threads: &mut Vec<Thread>, global_tid: Option<i64>) -> u32 {
+        let key = global_tid.unwrap_or(-1);
+        if let Some(&t) = self.0.get(&key) {
+            return t;
+        }
+        let idx = threads.len() as u32;
+        let (pid, tid) = match global_tid {
+            Some(g) if g >= 0 => (global_pid(g), (g & 0xFF_FFFF) as u64),
+            _ => (0, 0),
+        };
+        threads.push(Thread { pid, tid, name: None });
+        self.0.insert(key, idx);
+        idx
+    }
+}
+
+struct Loader<'p> {
+    path: &'p Path,
+    conn: Connection,
+    tables: HashSet<String>,
+    trace: Trace,
+    strings: Strings,
+    threads: Threads,
+}
+
+impl<'p> Loader<'p> {
+    fn open(path: &'p Path) -> Result<Loader<'p>> {
+        let conn = open_read_only(path)?;
+        let tables: HashSet<String> = {
+            let mut stmt = conn
+                .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+                .map_err(|e| sql_error(path, &e))?;
+            let names = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(|e| sql_error(path, &e))?;
+            names.collect::<rusqlite::Result<_>>().map_err(|e| sql_error(path, &e))?
+        };
+        if !tables.contains("CUPTI_ACTIVITY_KIND_KERNEL") {
+            let nsys = tables.contains("META_DATA_EXPORT")
+                || tables.contains("StringIds")
+                || tables.iter().any(|t| t.starts_with("TARGET_INFO_"));
+            let problem = if nsys {
+                "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table: \
+                 no CUDA kernels were captured (profile with -t cuda)"
+            } else {
+                "SQLite database but not an Nsight Systems export \
+                 (no CUPTI_ACTIVITY_KIND_KERNEL or META_DATA_EXPORT table)"
+            };
+            return Err(Error::input(path, problem));
+        }
+        let mut trace = Trace::default();
+        trace.source.path = path.display().to_string();
+        Ok(Loader {
+            path,
+            conn,
+            tables,
+            trace,
+            strings: Strings::default(),
+            threads: Threads::default(),
+        })
+    }
+
+    fn load(mut self, progress: &Progress) -> Result<Trace> {
+        self.read_meta()?;
+        self.read_strings()?;
+        let memcpy_kinds = self.read_enum("ENUM_CUDA_MEMCPY_OPER", "memcpy directions")?;
+        let mem_kinds = self.read_enum("ENUM_CUDA_MEM_KIND", "pageable/pinned memory kinds")?;
+        let event_types = self.read_enum("ENUM_NSYS_EVENT_TYPE", "NVTX range kinds")?;
+        let sync_types = self.read_enum("ENUM_CUPTI_SYNC_TYPE", "synchronization kinds")?;
+        self.read_kernels(progress)?;
+        self.read_memcpys(&memcpy_kinds, &mem_kinds, progress)?;
+        self.read_memsets(progress)?;
+        let blocking = self.read_sync(&sync_types)?;
+        self.read_runtime(&blocking, progress)?;
+        self.read_nvtx(&event_types, progress)?;
+        self.read_thread_names()?;
+        self.read_devices()?;
+        if self.trace.kernels.is_empty() {
+            self.warn("the kernel table is empty: no GPU kernels in this capture");
+        }
+        Ok(self.trace)
+    }
+
+    fn warn(&mut self, message: impl Into<String>) {
+        self.trace.warnings.push(message.into());
+    }
+
+    /// Prepare `q`, turning schema gaps into warnings. `None`: skip the table.
+    fn prepare(&mut self, q: &Query, table_arg: Option<&str>, optional_table: bool) -> Result<Option<String>> {
+        let prepared = q.prepare(&self.conn, table_arg).map_err(|e| sql_error(self.path, &e))?;
+        match prepared {
+            Prepared::Ready { sql, missing } => {
+                if !missing.is_empty() {
+                    let table = q.table(table_arg);
+                    self.warn(format!(
+                        "{table} lacks column(s) {}: read as empty ({})",
+                        missing.join(", "),
+                        q.file
+                    ));
+                }
+                Ok(Some(sql))
+            }
+            Prepared::NoTable { table } if optional_table => {
+                self.warn(format!("no {table} table in this export"));
+                Ok(None)
+            }
+            Prepared::NoTable { table } => Err(Error::input(self.path, format!("no {table} table"))),
+            Prepared::MissingColumns { table, columns } if optional_table => {
+                self.warn(format!(
+                    "{table} lacks required column(s) {}: table ignored",
+                    columns.join(", ")
+                ));
+                Ok(None)
+            }
+            Prepared::MissingColumns { table, columns } => Err(Error::input(
+                self.path,
+                format!("{table} lacks required column(s) {}", columns.join(", ")),
+            )),
+        }
+    }
+
+    fn read_meta(&mut self) -> Result<()> {
+        let Some(sql) = self.prepare(&query::META, None, true)? else {
+            return Ok(());
+        };
+        let mut meta = HashMap::new();
+        scan(&self.conn, self.path, &sql, "META_DATA_EXPORT", None, |r| {
+            if let (Some(k), Some(v)) = (r.text(0), r.text(1)) {
+                meta.insert(k, v);
+            }
+            Ok(())
+        })?;
+        let product = meta.get("EXPORT_PRODUCT_NAME").cloned();
+        let version = meta.get("EXPORT_PRODUCT_VERSION").cloned();
+        self.trace.source.profiler_version = match (product, version) {
+            (Some(p), Some(v)) => Some(format!("{p} {v}")),
+            (None, Some(v)) => Some(format!("Nsight Systems {v}")),
+            (Some(p), None) => Some(p),
+            (None, None) => None,
+        };
+        self.trace.source.schema_version = meta.get("EXPORT_SCHEMA_VERSION").cloned();
+        Ok(())
+    }
+
+    fn read_strings(&mut self) -> Result<()> {
+        let Some(sql) = self.prepare(&query::STRINGS, None, true)? else {
+            self.warn("without StringIds, kernel and API names are shown as ids");
+            return Ok(());
+        };
+        let (names, map) = (&mut self.trace.names, &mut self.strings.0);
+        scan(&self.conn, self.path, &sql, "StringIds", None, |r| {
+            if let (Some(id), Some(v)) = (r.int(0), r.text_ref(1)) {
+                map.insert(id, names.intern(v));
+            }
+            Ok(())
+        })
+    }
+
+    fn read_enum(&mut self, table: &str, what: &str) -> Result<HashMap<i64, String>> {
+        let mut map = HashMap::new();
+        if !self.tables.contains(table) {
+            self.warn(format!("no {table} table: {what} cannot be decoded"));
+            return Ok(map);
+        }
+        let Some(sql) = self.prepare(&query::ENUM, Some(table), true)? else {
+            return Ok(map);
+        };
+        scan(&self.conn, self.path, &sql, table, None, |r| {
+            if let (Some(id), Some(name)) = (r.int(0), r.text(1)) {
+                map.insert(id, name);
+            }
+            Ok(())
+        })?;
+        Ok(map)
+    }
+
+    fn read_kernels(&mut self, progress: &Progress) -> Result<()> {
+        let Some(sql) = self.prepare(&query::KERNELS, None, false)? else {
+            return Err(Error::input(self.path, "no CUPTI_ACTIVITY_KIND_KERNEL table"));
+        };
+        let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_KERNEL");
+        let (names, strings) = (&mut self.trace.names, &mut self.strings);
+        let kernels = &mut self.trace.kernels;
+        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_KERNEL", Some(progress), |r| {
+            let (Some(start), Some(end), Some(name)) = (r.int(0), r.int(1), r.int(5)) else {
+                bad.null();
+                return Ok(());
+            };
+            if end < start {
+                bad.reversed();
+                return Ok(());
+            }
+            let name = strings.get(names, name);
+            let short_name = match r.int(6) {
+                Some(s) => strings.get(names, s),
+                None => name,
+            };
+            kernels.push(Kernel {
+                start,
+                end,
+                name,
+                short_name,
+                device: bad.u32(r.int(2)),
+                stream: bad.u32(r.int(3)),
+                correlation: bad.u32(r.int(4)),
+                pid: r.int(7).map_or(0, global_pid),
+            });
+            Ok(())
+        })?;
+        bad.report(&mut self.trace.warnings);
+        Ok(())
+    }
+
+    fn read_memcpys(
+        &mut self,
+        copy_kinds: &HashMap<i64, String>,
+        mem_kinds: &HashMap<i64, String>,
+        progress: &Progress,
+    ) -> Result<()> {
+        let Some(sql) = self.prepare(&query::MEMCPY, None, true)? else {
+            return Ok(());
+        };
+        // Decode each enum id once.
+        let copy: HashMap<i64, CopyKind> = copy_kinds.iter().map(|(&i, n)| (i, CopyKind::parse(n))).collect();
+        let mem: HashMap<i64, MemKind> = mem_kinds.iter().map(|(&i, n)| (i, MemKind::parse(n))).collect();
+        let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_MEMCPY");
+        let out = &mut self.trace.memcpys;
+        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_MEMCPY", Some(progress), |r| {
+            let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
+                bad.null();
+                return Ok(());
+            };
+            if end < start {
+                bad.reversed();
+                return Ok(());
+            }
+            let mem_kind = |i: usize| r.int(i).and_then(|k| mem.get(&k).copied()).unwrap_or(MemKind::Unknown);
+            out.push(Memcpy {
+                start,
+                end,
+                bytes: bad.u64(r.int(2)),
+                kind: r.int(3).and_then(|k| copy.get(&k).copied()).unwrap_or(CopyKind::Unknown),
+                src: mem_kind(4),
+                dst: mem_kind(5),
+                device: bad.u32(r.int(6)),
+                stream: bad.u32(r.int(7)),
+                correlation: bad.u32(r.int(8)),
+                pid: r.int(9).map_or(0, global_pid),
+            });
+            Ok(())
+        })?;
+        bad.report(&mut self.trace.warnings);
+        Ok(())
+    }
+
+    fn read_memsets(&mut self, progress: &Progress) -> Result<()> {
+        let Some(sql) = self.prepare(&query::MEMSET, None, true)? else {
+            return Ok(());
+        };
+        let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_MEMSET");
+        let out = &mut self.trace.memsets;
+        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_MEMSET", Some(progress), |r| {
+            let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
+                bad.null();
+                return Ok(());
+            };
+            if end < start {
+                bad.reversed();
+                return Ok(());
+            }
+            out.push(Memset {
+                start,
+                end,
+                bytes: bad.u64(r.int(2)),
+                device: bad.u32(r.int(3)),
+                stream: bad.u32(r.int(4)),
+                correlation: bad.u32(r.int(5)),
+                pid: r.int(6).map_or(0, global_pid),
+            });
+            Ok(())
+        })?;
+        bad.report(&mut self.trace.warnings);
+        Ok(())
+    }
+
+    /// Correlation ids of API calls that blocked the host until the GPU
+    /// caught up (event, stream and context synchronization; not
+    /// stream-wait-event, which makes the GPU wait, not the host).
+    fn read_sync(&mut self, sync_types: &HashMap<i64, String>) -> Result<HashSet<u32>> {
+        let mut set = HashSet::new();
+        let Some(sql) = self.prepare(&query::SYNC, None, true)? else {
+            return Ok(set);
+        };
+        let blocking: HashSet<i64> = sync_types
+            .iter()
+            .filter(|(_, name)| {
+                let n = name.to_ascii_uppercase();
+                n.contains("SYNCHRONIZE") && !n.contains("WAIT")
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION", None, |r| {
+            if let (Some(c), Some(t)) = (r.int(0), r.int(1)) {
+                if blocking.contains(&t) {
+                    if let Ok(c) = u32::try_from(c) {
+                        set.insert(c);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(set)
+    }
+
+    fn read_runtime(&mut self, blocking: &HashSet<u32>, progress: &Progress) -> Result<()> {
+        let Some(sql) = self.prepare(&query::RUNTIME, None, true)? else {
+            self.warn("without CUDA API calls, GPU idle time cannot be split into sync/launch/host");
+            return Ok(());
+        };
+        // Each distinct function name is classified once.
+        let mut kinds: HashMap<i64, (NameId, ApiKind)> = HashMap::new();
+        let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_RUNTIME");
+        let mut other = 0u64;
+        let (names, strings, threads, thread_list) =
+            (&mut self.trace.names, &mut self.strings, &mut self.threads, &mut self.trace.threads);
+        let calls = &mut self.trace.api_calls;
+        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_RUNTIME", Some(progress), |r| {
+            let (Some(start), Some(end), Some(name_id)) = (r.int(0), r.int(1), r.int(2)) else {
+                bad.null();
+                return Ok(());
+            };
+            if end < start {
+                bad.reversed();
+                return Ok(());
+            }
+            let (name, mut kind) = *kinds.entry(name_id).or_insert_with(|| {
+                let name = strings.get(names, name_id);
+                (name, ApiKind::classify(names.get(name)))
+            });
+            let correlation = bad.u32(r.int(4));
+            if kind == ApiKind::Other && correlation != 0 && blocking.contains(&correlation) {
+                kind = ApiKind::Sync;
+            }
+            if kind == ApiKind::Other {
+                other += 1;
+                return Ok(());
+            }
+            let thread = threads.get(thread_list, r.int(3));
+            calls.push(ApiCall { start, end, name, thread, correlation, kind });
+            Ok(())
+        })?;
+        self.trace.other_api_calls = other;
+        bad.report(&mut self.trace.warnings);
+        Ok(())
+    }
+
+    fn read_nvtx(&mut self, event_types: &HashMap<i64, String>, progress: &Progress) -> Result<()> {
+        let Some(sql) = self.prepare(&query::NVTX, None, true)? else {
+            self.warn("without NVTX ranges there are no iterations or phases");
+            return Ok(());
+        };
+        if event_types.is_empty() {
+            self.warn("NVTX event types unknown: every NVTX event with an end is read as a push/pop range");
+        }
+        let kinds: HashMap<i64, Option<RangeKind>> = event_types
+            .iter()
+            .map(|(&id, n)| {
+                let kind = if n.contains("PushPopRange") {
+                    Some(RangeKind::PushPop)
+                } else if n.contains("StartEndRange") {
+                    Some(RangeKind::StartEnd)
+                } else {
+                    None // marks, domain and string registrations
+                };
+                (id, kind)
+            })
+            .collect();
+        let no_enum = kinds.is_empty();
+        let mut bad = BadRows::new("NVTX_EVENTS");
+        let (names, strings, threads, thread_list) =
+            (&mut self.trace.names, &mut self.strings, &mut self.threads, &mut self.trace.threads);
+        let ranges = &mut self.trace.ranges;
+        scan(&self.conn, self.path, &sql, "NVTX_EVENTS", Some(progress), |r| {
+            let kind = match r.int(2).and_then(|t| kinds.get(&t).copied()) {
+                Some(Some(k)) => k,
+                None if no_enum => RangeKind::PushPop,
+                _ => return Ok(()),
+            };
+            let Some(start) = r.int(0) else {
+                bad.null();
+                return Ok(());
+            };
+            // A range without an end was still open when the capture stopped.
+            let Some(end) = r.int(1) else {
+                if !no_enum {
+                    bad.unfinished();
+                }
+                return Ok(());
+            };
+            if end < start {
+                bad.reversed();
+                return Ok(());
+            }
+            let name = match (r.text_ref(4), r.int(5)) {
+                (Some(t), _) => names.intern(t),
+                (None, Some(id)) => strings.get(names, id),
+                (None, None) => names.intern("<unnamed range>"),
+            };
+            let thread = threads.get(thread_list, r.int(3));
+            ranges.push(Range { start, end, name, thread, kind });
+            Ok(())
+        })?;
+        bad.report(&mut self.trace.warnings);
+        Ok(())
+    }
+
+    fn read_thread_names(&mut self) -> Result<()> {
+        if !self.tables.contains("ThreadNames") {
+            return Ok(());
+        }
+        let Some(sql) = self.prepare(&query::THREADS, None, true)? else {
+            return Ok(());
+        };
+        let (names, strings, threads, thread_list) =
+            (&mut self.trace.names, &mut self.strings, &self.threads, &mut self.trace.threads);
+        scan(&self.conn, self.path, &sql, "ThreadNames", None, |r| {
+            if let (Some(tid), Some(name_id)) = (r.int(0), r.int(1)) {
+                if let Some(&idx) = threads.0.get(&tid) {
+                    let name = strings.get(names, name_id);
+                    thread_list[idx as usize].name = Some(names.get(name).to_string());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn read_devices(&mut self) -> Result<()> {
+        let mut devices: Vec<Device> = Vec::new();
+        if !self.tables.contains("TARGET_INFO_GPU") {
+            self.warn("no TARGET_INFO_GPU table: GPU names and compute capability unknown");
+        } else if let Some(sql) = self.prepare(&query::GPUS, None, true)? {
+            scan(&self.conn, self.path, &sql, "TARGET_INFO_GPU", None, |r| {
+                let Some(id) = r.int(0) else { return Ok(()) };
+                // Kernel rows use the CUDA ordinal, which is `cuDevice` when recorded.
+                let Ok(id) = u32::try_from(r.int(2).unwrap_or(id)) else {
+                    return Ok(());
+                };
+                let compute_capability = match (r.int(3), r.int(4)) {
+                    (Some(a), Some(b)) => u32::try_from(a).ok().zip(u32::try_from(b).ok()),
+                    _ => None,
+                };
+                if !devices.iter().any(|d| d.id == id) {
+                    devices.push(Device {
+                        id,
+                        name: r.text(1).unwrap_or_else(|| "unknown GPU".into()),
+                        compute_capability,
+                        sm_count: r.int(5).and_then(|n| u32::try_from(n).ok()),
+                    });
+                }
+                Ok(())
+            })?;
+        }
+        // Every device the activity mentions gets an entry.
+        let used: std::collections::BTreeSet<u32> = self
+            .trace
+            .kernels
+            .iter()
+            .map(|k| k.device)
+            .chain(self.trace.memcpys.iter().map(|m| m.device))
+            .chain(self.trace.memsets.iter().map(|m| m.device))
+            .collect();
+        for id in used {
+            if !devices.iter().any(|d| d.id == id) {
+                devices.push(Device {
+                    id,
+                    name: "unknown GPU".into(),
+                    compute_capability: None,
+                    sm_count: None,
+                });
+            }
+        }
+        devices.sort_by_key(|d| d.id);
+        self.trace.devices = devices;
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! The SQL of `queries/*.sql` and the small contract each file states in its
+//! header:
+//!
+//! ```text
+//! -- table: CUPTI_ACTIVITY_KIND_KERNEL
+//! -- required: start, end, deviceId, demangledName
+//! -- optional: streamId, correlationId, shortName
+//! SELECT start, end, {{deviceId}}, ... FROM CUPTI_ACTIVITY_KIND_KERNEL
+//! ```
+//!
+//! `{{col}}` stands for a column; it becomes the column (quoted) when the
+//! table has it, and `NULL` when an optional column is missing, so exports of
+//! other schema versions still load and the caller can warn about what is
+//! absent. A missing required column makes the query unusable.
+
+use std::collections::HashSet;
+
+use rusqlite::Connection;
+
+/// One query file.
+#[derive(Debug, Clone, Copy)]
+pub struct Query {
+    pub file: &'static str,
+    pub text: &'static str,
+}
+
+macro_rules! query {
+    ($name:literal) => {
+        Query {
+            file: concat!("queries/", $name),
+            text: include_str!(concat!("../../../queries/", $name)),
+        }
+    };
+}
+
+pub const KERNELS: Query = query!("kernels.sql");
+pub const MEMCPY: Query = query!("memcpy.sql");
+pub const MEMSET: Query = query!("memset.sql");
+pub const RUNTIME: Query = query!("runtime.sql");
+pub const SYNC: Query = query!("sync.sql");
+pub const NVTX: Query = query!("nvtx.sql");
+pub const STRINGS: Query = query!("strings.sql");
+pub const META: Query = query!("meta.sql");
+pub const GPUS: Query = query!("gpus.sql");
+pub const CUDA_DEVICES: Query = query!("cuda_devices.sql");
+pub const THREADS: Query = query!("threads.sql");
+pub const ENUM: Query = query!("enum.sql");
+
+/// What a query needs to run against one database.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Ready to run; `missing` names optional columns replaced by NULL.
+    Ready { sql: String, missing: Vec<String> },
+    /// The table is not in the file.
+    NoTable { table: String },
+    /// The table lacks required columns.
+    MissingColumns { table: String, columns: Vec<String> },
+}
+
+impl Query {
+    fn header(&self, key: &str) -> Vec<String> {
+        let prefix = format!("-- {key}:");
+        self.text
+            .lines()
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .flat_map(|rest| rest.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// The table this query reads; `table_arg` fills a `{{table}}` header.
+    pub fn table(&self, table_arg: Option<&str>) -> String {
+        let t = self.header("table").into_iter().next().unwrap_or_default();
+        match (t.as_str(), table_arg) {
+            ("{{table}}", Some(arg)) => arg.to_string(),
+            _ => t,
+        }
+    }
+
+    /// Resolve placeholders against the columns `conn` has.
+    pub fn prepare(&self, conn: &Connection, table_arg: Option<&str>) -> rusqlite::Result<Prepared> {
+        let table = self.table(table_arg);
+        let columns = table_columns(conn, &table)?;
+        if columns.is_empty() {
+            return Ok(Prepared::NoTable { table });
+        }
+        let required = self.header("required");
+        let optional = self.header("optional");
+        let absent: Vec<String> = required
+            .iter()
+            .filter(|c| !columns.contains(c.as_str()))
+            .cloned()
+            .collect();
+        if !absent.is_empty() {
+            return Ok(Prepared::MissingColumns { table, columns: absent });
+        }
+        let mut sql = String::new();
+        let mut missing = Vec::new();
+        for line in self.text.lines().filter(|l| !l.trim_start().starts_with("--")) {
+            sql.push_str(line);
+            sql.push('\n');
+        }
+        sql = sql.replace("{{table}}", &quote(&table));
+        for col in required.iter().chain(optional.iter()) {
+            let placeholder = format!("{{{{{col}}}}}");
+            if !sql.contains(&placeholder) {
+                continue;
+            }
+            if columns.contains(col.as_str()) {
+                sql = sql.replace(&placeholder, &quote(col));
+            } else {
+                sql = sql.replace(&placeholder, "NULL");
+                missing.push(col.clone());
+            }
+        }
+        Ok(Prepared::Ready { sql, missing })
+    }
+}
+
+/// Column names of `table`, empty when the table does not exist.
+pub fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<HashSet<String>> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let names = stmt.query_map([table], |r| r.get::<_, String>(0))?;
+    names.collect()
+}
+
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_query_file_has_a_header() {
+        for q in [
+            KERNELS, MEMCPY, MEMSET, RUNTIME, SYNC, NVTX, STRINGS, META, GPUS, CUDA_DEVICES,
+            THREADS, ENUM,
+        ] {
+            assert!(!q.table(Some("X")).is_empty(), "{} names no table", q.file);
+            assert!(!q.header("required").is_empty(), "{} requires nothing", q.file);
+            assert!(q.text.contains("-- nsys:"), "{} says no nsys version", q.file);
+        }
+    }
+
+    #[test]
+    fn optional_columns_become_null() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL (start INT, end INT, deviceId INT, demangledName INT);",
+        )
+        .unwrap();
+        match KERNELS.prepare(&conn, None).unwrap() {
+            Prepared::Ready { sql, missing } => {
+                assert_eq!(missing, ["streamId", "correlationId", "shortName"]);
+                assert!(sql.contains("\"deviceId\", NULL, NULL, \"demangledName\", NULL"), "{sql}");
+                conn.prepare(&sql).unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+        conn.execute_batch("CREATE TABLE NVTX_EVENTS (start INT);").unwrap();
+        assert!(matches!(
+            NVTX.prepare(&conn, None).unwrap(),
+            Prepared::MissingColumns { columns, .. } if columns == ["eventType"]
+        ));
+        assert!(matches!(MEMCPY.prepare(&conn, None).unwrap(), Prepared::NoTable { .. }));
+    }
+}

@@ -1,0 +1,159 @@
+//! The normalized trace: one source-independent model that every input
+//! format fills and every analysis reads.
+//!
+//! Times are integer nanoseconds on the capture's clock. Names are interned
+//! once in [`Names`] and referenced by [`NameId`]; events are compact
+//! fixed-size rows so that ten million kernels fit in a few hundred MB.
+//! Nothing here knows which file format the trace came from.
+
+pub mod kinds;
+mod names;
+
+pub use kinds::{ApiKind, CopyKind, MemKind, RangeKind};
+pub use names::{NameId, Names};
+
+/// Nanoseconds.
+pub type Ns = i64;
+
+/// Correlation id linking a host API call to the GPU work it caused.
+/// `0` means "none recorded".
+pub type Correlation = u32;
+
+/// Where the trace came from.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    pub path: String,
+    /// Input format name, e.g. `nsys-sqlite`.
+    pub format: String,
+    /// Profiler product and version as recorded in the file, if any.
+    pub profiler_version: Option<String>,
+    /// Export schema version (nsys SQLite), if any.
+    pub schema_version: Option<String>,
+}
+
+/// A GPU seen in the trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    /// The device id used by kernel/memcpy rows (the CUDA device ordinal).
+    pub id: u32,
+    pub name: String,
+    /// Compute capability (major, minor), when recorded.
+    pub compute_capability: Option<(u32, u32)>,
+    pub sm_count: Option<u32>,
+}
+
+/// A host thread; API calls and NVTX ranges refer to it by index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thread {
+    pub pid: u32,
+    pub tid: u64,
+    pub name: Option<String>,
+}
+
+/// One kernel execution on the GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kernel {
+    pub start: Ns,
+    pub end: Ns,
+    /// Demangled name with template arguments.
+    pub name: NameId,
+    /// Base function name.
+    pub short_name: NameId,
+    pub device: u32,
+    pub stream: u32,
+    /// Process that launched the work: correlation ids are per process.
+    pub pid: u32,
+    pub correlation: Correlation,
+}
+
+/// One memory copy executed by the GPU's copy engines (or by a kernel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memcpy {
+    pub start: Ns,
+    pub end: Ns,
+    pub bytes: u64,
+    pub device: u32,
+    pub stream: u32,
+    /// Process that issued the copy: correlation ids are per process.
+    pub pid: u32,
+    pub correlation: Correlation,
+    pub kind: CopyKind,
+    pub src: MemKind,
+    pub dst: MemKind,
+}
+
+/// One memset executed on the GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memset {
+    pub start: Ns,
+    pub end: Ns,
+    pub bytes: u64,
+    pub device: u32,
+    pub stream: u32,
+    /// Process that launched the work: correlation ids are per process.
+    pub pid: u32,
+    pub correlation: Correlation,
+}
+
+/// One CUDA runtime/driver API call on a host thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiCall {
+    pub start: Ns,
+    pub end: Ns,
+    pub name: NameId,
+    /// Index into [`Trace::threads`].
+    pub thread: u32,
+    pub correlation: Correlation,
+    pub kind: ApiKind,
+}
+
+/// One annotated host range (NVTX, or a profiler's user annotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub start: Ns,
+    pub end: Ns,
+    pub name: NameId,
+    /// Index into [`Trace::threads`].
+    pub thread: u32,
+    pub kind: RangeKind,
+}
+
+/// The whole normalized trace.
+#[derive(Debug, Default)]
+pub struct Trace {
+    pub source: Source,
+    pub names: Names,
+    pub devices: Vec<Device>,
+    pub threads: Vec<Thread>,
+    pub kernels: Vec<Kernel>,
+    pub memcpys: Vec<Memcpy>,
+    pub memsets: Vec<Memset>,
+    pub api_calls: Vec<ApiCall>,
+    pub ranges: Vec<Range>,
+    /// API calls that were read but not stored (kind [`ApiKind::Other`]):
+    /// how many, for the record.
+    pub other_api_calls: u64,
+    /// Things the reader could not use, stated in the report.
+    pub warnings: Vec<String>,
+}
+
+impl Trace {
+    /// Sort every event table by start time (then end), as analyses expect.
+    pub fn sort(&mut self) {
+        self.kernels.sort_by_key(|k| (k.start, k.end));
+        self.memcpys.sort_by_key(|m| (m.start, m.end));
+        self.memsets.sort_by_key(|m| (m.start, m.end));
+        self.api_calls.sort_by_key(|a| (a.start, a.end));
+        self.ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    }
+
+    /// The name of an interned string.
+    pub fn name(&self, id: NameId) -> &str {
+        self.names.get(id)
+    }
+
+    /// The device with this id, if the trace describes it.
+    pub fn device(&self, id: u32) -> Option<&Device> {
+        self.devices.iter().find(|d| d.id == id)
+    }
+}

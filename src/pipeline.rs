@@ -1,0 +1,80 @@
+//! From a loaded trace to the report document: window, attribution,
+//! tables, findings.
+
+use crate::analysis::phase::PhaseRules;
+use crate::analysis::window::{self, WindowChoice};
+use crate::analysis::{attribution, iterations, kernels, memcpy};
+use crate::error::{Error, Result};
+use crate::findings::{self, Context};
+use crate::model::Trace;
+use crate::report::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
+
+/// Choices that shape the analysis.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisOptions {
+    pub window: WindowChoice,
+    pub phases: PhaseRules,
+}
+
+/// The generator string written into reports.
+pub fn generator() -> String {
+    format!("trace-report {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Analyse `trace` into a report.
+pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
+    let window = window::choose(trace, &opts.window)?;
+    let attribution = attribution::attribute(trace, &window, &opts.phases);
+    let kernels = kernels::summarize(trace, &window)
+        .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
+    let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
+    let findings = findings::run(&Context {
+        trace,
+        window: &window,
+        attribution: &attribution,
+        kernels: &kernels,
+    });
+    let mut warnings = trace.warnings.clone();
+    if window.spans.is_empty() {
+        warnings.push("the analysis window is empty: no GPU activity and no iterations".into());
+    }
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        generator: generator(),
+        source: SourceInfo {
+            path: trace.source.path.clone(),
+            format: trace.source.format.clone(),
+            profiler_version: trace.source.profiler_version.clone(),
+            export_schema_version: trace.source.schema_version.clone(),
+            gpus: trace
+                .devices
+                .iter()
+                .map(|d| GpuInfo {
+                    id: d.id,
+                    name: d.name.clone(),
+                    compute_capability: d.compute_capability.map(|(a, b)| format!("{a}.{b}")),
+                })
+                .collect(),
+        },
+        window: WindowInfo {
+            scope: window.scope,
+            iteration_range: window.iteration_name.clone(),
+            iterations: window.iterations.len(),
+            start_ns: window.start(),
+            end_ns: window.end(),
+            duration_ns: window.duration(),
+            reason: window.reason.clone(),
+        },
+        attribution: AttributionReport {
+            window: attribution.total,
+            devices: attribution.devices.clone(),
+        },
+        iteration_time: iterations::stats(&durations),
+        iterations: attribution.iterations.clone(),
+        kernels,
+        memcpy: memcpy::summarize(trace, &window),
+        memset: memcpy::memsets(trace, &window),
+        findings,
+        warnings,
+    })
+}

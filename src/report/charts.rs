@@ -1,0 +1,229 @@
+//! SVG charts drawn with plotters, returned as strings to inline in HTML.
+//! Labels from the trace are shortened and escaped before plotting.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::Report;
+use super::escape;
+use crate::model::Ns;
+
+/// The six attribution buckets with their colours, in stacking order.
+pub const BUCKETS: [(&str, RGBColor); 6] = [
+    ("kernel", RGBColor(0x4C, 0x78, 0xA8)),
+    ("memcpy", RGBColor(0xF5, 0x85, 0x18)),
+    ("memset", RGBColor(0xEE, 0xCA, 0x3B)),
+    ("idle: sync", RGBColor(0xE4, 0x57, 0x56)),
+    ("idle: launch", RGBColor(0xB2, 0x79, 0xA2)),
+    ("idle: host", RGBColor(0x9D, 0x9D, 0x9D)),
+];
+
+/// CSS hex of a bucket colour, for HTML legends and tables.
+pub fn css(c: RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+fn ms(ns: Ns) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Run a drawing closure on an SVG canvas; errors give an empty chart.
+fn svg(size: (u32, u32), draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>) -> String {
+    let mut buf = String::new();
+    let ok = {
+        let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();
+        let r = root.fill(&WHITE).map_err(|e| e.to_string()).and_then(|_| draw(&root));
+        r.and_then(|_| root.present().map_err(|e| e.to_string())).is_ok()
+    };
+    if ok { buf } else { String::new() }
+}
+
+/// Stacked horizontal bars over `rows`: each row's six bucket values in ns.
+fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
+    let max = rows.iter().map(|(_, v)| v.iter().sum::<Ns>()).max().unwrap_or(0).max(1);
+    let height = 70 + 34 * rows.len() as u32;
+    let labels: Vec<String> = rows.iter().map(|(l, _)| escape::truncate(l, 18)).collect();
+    svg((width, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0f64..ms(max) * 1.02, (0..rows.len() as i32).into_segmented())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("ms")
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (b, (name, color)) in BUCKETS.iter().enumerate() {
+            let bars = rows.iter().enumerate().map(|(i, (_, v))| {
+                let x0: Ns = v[..b].iter().sum();
+                let i = i as i32;
+                let mut r = Rectangle::new(
+                    [(ms(x0), SegmentValue::Exact(i)), (ms(x0 + v[b]), SegmentValue::Exact(i + 1))],
+                    color.filled(),
+                );
+                r.set_margin(5, 5, 0, 0);
+                r
+            });
+            chart
+                .draw_series(bars)
+                .map_err(|e| e.to_string())?
+                .label(*name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn bucket_values(a: &crate::analysis::attribution::PhaseActivity) -> [Ns; 6] {
+    [
+        a.activity.kernel_ns,
+        a.activity.memcpy_ns,
+        a.activity.memset_ns,
+        a.gpu_idle.sync_ns,
+        a.gpu_idle.launch_ns,
+        a.gpu_idle.host_ns,
+    ]
+}
+
+/// Where the window's time goes: one bar per phase, stacked by activity.
+pub fn attribution(report: &Report) -> String {
+    use crate::analysis::phase::Phase;
+    let pa = &report.attribution.window.phase_activity;
+    let rows: Vec<(String, [Ns; 6])> = Phase::ALL
+        .iter()
+        .map(|&p| (p.label().to_string(), bucket_values(pa.get(p))))
+        .filter(|(_, v)| v.iter().sum::<Ns>() > 0)
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    stacked_rows("Window time by phase and GPU activity", &rows, 860)
+}
+
+/// Per-iteration stacked columns.
+pub fn iterations(report: &Report) -> String {
+    let its = &report.iterations;
+    if its.is_empty() {
+        return String::new();
+    }
+    let max = its.iter().map(|i| i.duration_ns).max().unwrap_or(1).max(1);
+    let n = its.len() as i32;
+    svg((860, 300), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Iteration time by GPU activity", ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..n).into_segmented(), 0f64..ms(max) * 1.05)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc("iteration")
+            .y_desc("ms")
+            .x_labels(its.len().min(30))
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => i.to_string(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (b, (name, color)) in BUCKETS.iter().enumerate() {
+            let bars = its.iter().enumerate().map(|(i, it)| {
+                let v = [
+                    it.activity.kernel_ns,
+                    it.activity.memcpy_ns,
+                    it.activity.memset_ns,
+                    it.gpu_idle.sync_ns,
+                    it.gpu_idle.launch_ns,
+                    it.gpu_idle.host_ns,
+                ];
+                let y0: Ns = v[..b].iter().sum();
+                let i = i as i32;
+                let mut r = Rectangle::new(
+                    [(SegmentValue::Exact(i), ms(y0)), (SegmentValue::Exact(i + 1), ms(y0 + v[b]))],
+                    color.filled(),
+                );
+                r.set_margin(0, 0, 2, 2);
+                r
+            });
+            chart
+                .draw_series(bars)
+                .map_err(|e| e.to_string())?
+                .label(*name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Horizontal bars of the top kernels by total time.
+pub fn top_kernels(report: &Report, n: usize) -> String {
+    let top: Vec<_> = report.kernels.iter().take(n).collect();
+    if top.is_empty() {
+        return String::new();
+    }
+    let max = top[0].total_ns.max(1);
+    let labels: Vec<String> = top
+        .iter()
+        .map(|k| escape::truncate(&escape::terminal(&k.short_name), 34))
+        .collect();
+    let height = 60 + 26 * top.len() as u32;
+    svg((860, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption("Top kernels by total time", ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(230)
+            .build_cartesian_2d(0f64..ms(max) * 1.02, (0..top.len() as i32).into_segmented())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("ms")
+            .y_labels(top.len())
+            .y_label_formatter(&|v| match v {
+                // Largest at the top.
+                SegmentValue::CenterOf(i) => labels
+                    .get(top.len().saturating_sub(1 + *i as usize))
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let color = BUCKETS[0].1;
+        chart
+            .draw_series(top.iter().enumerate().map(|(i, k)| {
+                let y = (top.len() - 1 - i) as i32;
+                let mut r = Rectangle::new(
+                    [(0.0, SegmentValue::Exact(y)), (ms(k.total_ns), SegmentValue::Exact(y + 1))],
+                    color.filled(),
+                );
+                r.set_margin(3, 3, 0, 0);
+                r
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}

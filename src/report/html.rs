@@ -1,0 +1,361 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no scripts,
+//! no fonts or images from the network). Every string from the trace goes
+//! through [`escape::html`].
+
+use std::fmt::Write;
+
+use super::escape::{html as h, truncate};
+use super::format::{bytes, fact, ns, pct};
+use super::{Report, charts};
+use crate::analysis::phase::Phase;
+use crate::findings::Finding;
+
+const CSS: &str = r#"
+:root { --fg:#1d2433; --muted:#5b6478; --line:#d9dee8; --bg:#f6f7fb; --card:#fff; --warn:#b45309; --err:#b91c1c; --info:#1d4ed8; }
+* { box-sizing: border-box; }
+body { margin:0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color:var(--fg); background:var(--bg); }
+main { max-width: 1100px; margin: 0 auto; padding: 24px; }
+h1 { font-size: 22px; margin: 0 0 4px; word-break: break-all; }
+h2 { font-size: 18px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 15px; margin: 16px 0 8px; }
+.sub { color: var(--muted); }
+.cards { display:flex; flex-wrap:wrap; gap:12px; margin:16px 0; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 16px; min-width:180px; flex:1; }
+.card .v { font-size: 22px; font-weight: 600; }
+.card .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+table { border-collapse: collapse; width: 100%; background: var(--card); margin: 8px 0 16px; }
+th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
+th { background: #eef1f7; font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
+.finding { background: var(--card); border:1px solid var(--line); border-left: 5px solid var(--info); border-radius: 6px; padding: 10px 14px; margin: 12px 0; }
+.finding.warning { border-left-color: var(--warn); }
+.finding.error { border-left-color: var(--err); }
+.finding h3 { margin: 0 0 6px; }
+.badge { display:inline-block; font-size: 11px; font-weight:600; padding: 1px 6px; border-radius: 4px; color:#fff; background: var(--info); margin-right: 6px; text-transform: uppercase; }
+.badge.warning { background: var(--warn); } .badge.error { background: var(--err); }
+.chart { background: var(--card); border:1px solid var(--line); border-radius: 6px; padding: 6px; margin: 8px 0; overflow-x: auto; }
+.chart svg { max-width: 100%; height: auto; }
+.legend span { display:inline-block; margin-right: 14px; }
+.sw { display:inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: middle; }
+.warnings li { color: var(--warn); }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+details { margin: 6px 0; }
+"#;
+
+/// The full page.
+pub fn render(r: &Report) -> Vec<u8> {
+    let mut s = String::with_capacity(64 * 1024);
+    let file = r.source.path.rsplit(['/', '\\']).next().unwrap_or(&r.source.path);
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
+         <title>trace-report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+        h(file)
+    );
+    header(&mut s, r, file);
+    findings(&mut s, &r.findings);
+    attribution(&mut s, r);
+    iterations(&mut s, r);
+    kernels(&mut s, r);
+    memcpy(&mut s, r);
+    environment(&mut s, r);
+    s.push_str("</main>\n</body>\n</html>\n");
+    s.into_bytes()
+}
+
+fn header(s: &mut String, r: &Report, file: &str) {
+    let a = &r.attribution.window;
+    let total = a.total_ns;
+    let _ = writeln!(s, "<h1>{}</h1>", h(file));
+    let _ = writeln!(
+        s,
+        "<div class=\"sub\">{} · {} · {}</div>",
+        h(&r.source.format),
+        h(r.source.profiler_version.as_deref().unwrap_or("profiler version unknown")),
+        h(&r.window.reason)
+    );
+    let (big, big_ns) = super::terminal::biggest_bucket(r);
+    s.push_str("<div class=\"cards\">\n");
+    match &r.iteration_time {
+        Some(t) => card(
+            s,
+            "iteration time (p50)",
+            &ns(t.p50_ns),
+            &format!("mean {} · p90 {} · max {} · {} iterations", ns(t.mean_ns), ns(t.p90_ns), ns(t.max_ns), t.count),
+        ),
+        None => card(s, "window", &ns(total), "no iteration ranges"),
+    }
+    card(
+        s,
+        "GPU busy",
+        &pct(total - a.activity.gpu_idle_ns, total),
+        &format!("kernels {} · copies {}", pct(a.activity.kernel_ns, total), pct(a.activity.memcpy_ns, total)),
+    );
+    card(s, "biggest bucket", big, &format!("{} of the window ({})", pct(big_ns, total), ns(big_ns)));
+    card(
+        s,
+        "findings",
+        &r.findings.len().to_string(),
+        &r.findings
+            .first()
+            .map(|f| format!("top: {} ({} at stake)", f.rule, ns(f.time_at_stake_ns)))
+            .unwrap_or_else(|| "nothing to fix found".into()),
+    );
+    s.push_str("</div>\n");
+}
+
+fn card(s: &mut String, label: &str, value: &str, note: &str) {
+    let _ = writeln!(
+        s,
+        "<div class=\"card\"><div class=\"l\">{}</div><div class=\"v\">{}</div><div class=\"sub\">{}</div></div>",
+        h(label),
+        h(value),
+        h(note)
+    );
+}
+
+fn findings(s: &mut String, list: &[Finding]) {
+    s.push_str("<h2 id=\"findings\">Findings</h2>\n");
+    if list.is_empty() {
+        s.push_str("<p>No findings: none of the rules fired on this trace.</p>\n");
+        return;
+    }
+    for f in list {
+        let sev = f.severity.label();
+        let _ = writeln!(
+            s,
+            "<div class=\"finding {sev}\"><h3><span class=\"badge {sev}\">{sev}</span>{} <code>{}</code> — {}</h3>",
+            h(&f.code),
+            h(&f.rule),
+            h(&f.title)
+        );
+        let _ = writeln!(s, "<div><b>Time at stake:</b> {}</div>", ns(f.time_at_stake_ns));
+        if !f.evidence.facts.is_empty() {
+            s.push_str("<table><tr><th>evidence</th><th class=\"n\">value</th></tr>\n");
+            for (k, v) in &f.evidence.facts {
+                let _ = writeln!(s, "<tr><td>{}</td><td class=\"n\">{}</td></tr>", h(k), h(&fact(k, v)));
+            }
+            s.push_str("</table>\n");
+        }
+        if !f.evidence.phases.is_empty() || !f.evidence.iterations.is_empty() {
+            let its: Vec<String> = f.evidence.iterations.iter().map(|i| i.to_string()).collect();
+            let _ = writeln!(
+                s,
+                "<div class=\"sub\">where: phases {} · iterations {}</div>",
+                h(&f.evidence.phases.join(", ")),
+                h(&truncate(&its.join(", "), 120))
+            );
+        }
+        if let Some(t) = &f.evidence.table {
+            s.push_str("<details><summary>operations</summary><table><tr>");
+            for c in &t.columns {
+                let _ = write!(s, "<th>{}</th>", h(c));
+            }
+            s.push_str("</tr>\n");
+            for row in &t.rows {
+                s.push_str("<tr>");
+                for (c, v) in t.columns.iter().zip(row) {
+                    let _ = write!(s, "<td>{}</td>", h(&fact(c, v)));
+                }
+                s.push_str("</tr>\n");
+            }
+            s.push_str("</table></details>\n");
+        }
+        let _ = writeln!(s, "<div><b>Recommendation:</b> {}</div></div>", h(&f.recommendation));
+    }
+}
+
+fn legend(s: &mut String) {
+    s.push_str("<div class=\"legend\">");
+    for (name, color) in charts::BUCKETS {
+        let _ = write!(s, "<span><i class=\"sw\" style=\"background:{}\"></i>{}</span>", charts::css(color), h(name));
+    }
+    s.push_str("</div>\n");
+}
+
+fn attribution(s: &mut String, r: &Report) {
+    let a = &r.attribution.window;
+    let total = a.total_ns;
+    s.push_str("<h2 id=\"attribution\">Where the time goes</h2>\n");
+    let _ = writeln!(
+        s,
+        "<p class=\"sub\">Every nanosecond of the window ({}) is counted once: kernel if any kernel runs on any GPU, else memcpy, else memset, else GPU idle split by what the host was doing (sync wait, launching, busy elsewhere). Phases come from NVTX ranges nested in each iteration.</p>",
+        ns(total)
+    );
+    legend(s);
+    let chart = charts::attribution(r);
+    if !chart.is_empty() {
+        let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
+    }
+    s.push_str("<table><tr><th>phase</th><th class=\"n\">time</th><th class=\"n\">share</th><th class=\"n\">kernel</th><th class=\"n\">memcpy</th><th class=\"n\">memset</th><th class=\"n\">idle: sync</th><th class=\"n\">idle: launch</th><th class=\"n\">idle: host</th></tr>\n");
+    for p in Phase::ALL {
+        let pa = a.phase_activity.get(p);
+        let t = pa.activity.kernel_ns + pa.activity.memcpy_ns + pa.activity.memset_ns + pa.activity.gpu_idle_ns;
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            p.label(),
+            ns(t),
+            pct(t, total),
+            ns(pa.activity.kernel_ns),
+            ns(pa.activity.memcpy_ns),
+            ns(pa.activity.memset_ns),
+            ns(pa.gpu_idle.sync_ns),
+            ns(pa.gpu_idle.launch_ns),
+            ns(pa.gpu_idle.host_ns)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<tr><th>total</th><th class=\"n\">{}</th><th class=\"n\">100%</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></table>",
+        ns(total),
+        ns(a.activity.kernel_ns),
+        ns(a.activity.memcpy_ns),
+        ns(a.activity.memset_ns),
+        ns(a.gpu_idle.sync_ns),
+        ns(a.gpu_idle.launch_ns),
+        ns(a.gpu_idle.host_ns)
+    );
+    if r.attribution.devices.len() > 1 {
+        s.push_str("<h3>Per GPU</h3><table><tr><th>GPU</th><th class=\"n\">kernel</th><th class=\"n\">memcpy</th><th class=\"n\">memset</th><th class=\"n\">idle</th></tr>\n");
+        for d in &r.attribution.devices {
+            let _ = writeln!(
+                s,
+                "<tr><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                d.id,
+                h(&d.name),
+                ns(d.kernel_ns),
+                ns(d.memcpy_ns),
+                ns(d.memset_ns),
+                ns(d.gpu_idle_ns)
+            );
+        }
+        s.push_str("</table>\n");
+    }
+}
+
+fn iterations(s: &mut String, r: &Report) {
+    if r.iterations.is_empty() {
+        return;
+    }
+    s.push_str("<h2 id=\"iterations\">Iterations</h2>\n");
+    if let Some(t) = &r.iteration_time {
+        let _ = writeln!(
+            s,
+            "<p>{} iterations: mean {}, p50 {}, p90 {}, min {}, max {}, standard deviation {}.</p>",
+            t.count,
+            ns(t.mean_ns),
+            ns(t.p50_ns),
+            ns(t.p90_ns),
+            ns(t.min_ns),
+            ns(t.max_ns),
+            ns(t.stddev_ns)
+        );
+    }
+    let chart = charts::iterations(r);
+    if !chart.is_empty() {
+        let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
+    }
+}
+
+fn kernels(s: &mut String, r: &Report) {
+    s.push_str("<h2 id=\"kernels\">Kernels</h2>\n");
+    if r.kernels.is_empty() {
+        s.push_str("<p>No kernels started in the window.</p>\n");
+        return;
+    }
+    let chart = charts::top_kernels(r, 12);
+    if !chart.is_empty() {
+        let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
+    }
+    let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();
+    let shown = r.kernels.len().min(50);
+    let _ = writeln!(s, "<p class=\"sub\">{shown} of {} kernel names, by total time (kernels whose GPU start lies in the window).</p>", r.kernels.len());
+    s.push_str("<table><tr><th>kernel</th><th>category</th><th class=\"n\">calls</th><th class=\"n\">total</th><th class=\"n\">share</th><th class=\"n\">mean</th><th class=\"n\">min</th><th class=\"n\">max</th></tr>\n");
+    for k in r.kernels.iter().take(shown) {
+        let _ = writeln!(
+            s,
+            "<tr><td class=\"name\" title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            h(&truncate(&k.name, 2000)),
+            h(&truncate(&k.name, 200)),
+            k.category.label(),
+            k.count,
+            ns(k.total_ns),
+            pct(k.total_ns, ktotal),
+            ns(k.mean_ns),
+            ns(k.min_ns),
+            ns(k.max_ns)
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+fn memcpy(s: &mut String, r: &Report) {
+    s.push_str("<h2 id=\"memcpy\">Memory copies</h2>\n");
+    if r.memcpy.is_empty() && r.memset.count == 0 {
+        s.push_str("<p>No copies or memsets started in the window.</p>\n");
+        return;
+    }
+    s.push_str("<table><tr><th>kind</th><th class=\"n\">count</th><th class=\"n\">bytes</th><th class=\"n\">total</th><th class=\"n\">pageable</th></tr>\n");
+    for m in &r.memcpy {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            h(&m.kind),
+            m.count,
+            bytes(m.bytes),
+            ns(m.total_ns),
+            m.pageable_count
+        );
+    }
+    if r.memset.count > 0 {
+        let _ = writeln!(
+            s,
+            "<tr><td>memset</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">-</td></tr>",
+            r.memset.count,
+            bytes(r.memset.bytes),
+            ns(r.memset.total_ns)
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+fn environment(s: &mut String, r: &Report) {
+    s.push_str("<h2 id=\"environment\">Environment</h2>\n<table>\n");
+    let mut row = |k: &str, v: &str| {
+        let _ = writeln!(s, "<tr><th>{}</th><td>{}</td></tr>", h(k), h(v));
+    };
+    row("trace", &r.source.path);
+    row("format", &r.source.format);
+    row("profiler", r.source.profiler_version.as_deref().unwrap_or("unknown"));
+    if let Some(v) = &r.source.export_schema_version {
+        row("export schema", v);
+    }
+    for g in &r.source.gpus {
+        let cc = g.compute_capability.as_deref().map(|c| format!(" (compute capability {c})")).unwrap_or_default();
+        row(&format!("GPU {}", g.id), &format!("{}{cc}", g.name));
+    }
+    row(
+        "window",
+        &format!(
+            "{}: {} from {} to {} ns ({} iterations)",
+            r.window.reason,
+            ns(r.window.duration_ns),
+            r.window.start_ns,
+            r.window.end_ns,
+            r.window.iterations
+        ),
+    );
+    row("generator", &r.generator);
+    s.push_str("</table>\n");
+    if !r.warnings.is_empty() {
+        s.push_str("<h3>Input warnings</h3><ul class=\"warnings\">\n");
+        for w in &r.warnings {
+            let _ = writeln!(s, "<li>{}</li>", h(w));
+        }
+        s.push_str("</ul>\n");
+    }
+}

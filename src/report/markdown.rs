@@ -1,0 +1,177 @@
+//! `report.md`: a compact summary for a pull-request comment (well under
+//! GitHub's 65,536-character limit: tables are capped, names shortened).
+
+use std::fmt::Write;
+
+use super::Report;
+use super::escape::{markdown as md, truncate};
+use super::format::{bytes, fact, ns, pct};
+use crate::analysis::phase::Phase;
+
+/// Rows of the kernel table.
+const TOP_KERNELS: usize = 10;
+/// Findings listed.
+const TOP_FINDINGS: usize = 10;
+/// Longest kernel name shown.
+const NAME_CHARS: usize = 90;
+/// Hard cap on the whole document.
+pub const MAX_CHARS: usize = 60_000;
+
+pub fn render(r: &Report) -> Vec<u8> {
+    let mut s = String::new();
+    let a = &r.attribution.window;
+    let total = a.total_ns;
+    let file = r.source.path.rsplit(['/', '\\']).next().unwrap_or(&r.source.path);
+    let _ = writeln!(s, "## trace-report: {}\n", md(file));
+
+    let busy = total - a.activity.gpu_idle_ns;
+    let (big, big_ns) = super::terminal::biggest_bucket(r);
+    match (&r.iteration_time, &r.window.iteration_range) {
+        (Some(t), Some(name)) => {
+            let _ = writeln!(
+                s,
+                "**Iteration time p50 {}** (mean {}, p90 {}, max {}) over {} `{}` iterations · **GPU busy {}** · biggest bucket: **{}** ({})\n",
+                ns(t.p50_ns),
+                ns(t.mean_ns),
+                ns(t.p90_ns),
+                ns(t.max_ns),
+                t.count,
+                md(name).replace('`', "'"),
+                pct(busy, total),
+                big,
+                pct(big_ns, total)
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                s,
+                "**Window {}** ({}) · **GPU busy {}** · biggest bucket: **{}** ({})\n",
+                ns(total),
+                md(&r.window.reason),
+                pct(busy, total),
+                big,
+                pct(big_ns, total)
+            );
+        }
+    }
+
+    // Findings first: they are what a reviewer acts on.
+    if r.findings.is_empty() {
+        s.push_str("**Findings:** none.\n\n");
+    } else {
+        s.push_str("### Findings\n\n| severity | code | rule | time at stake | finding |\n|---|---|---|---:|---|\n");
+        for f in r.findings.iter().take(TOP_FINDINGS) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | `{}` | {} | {} |",
+                f.severity.label(),
+                md(&f.code),
+                md(&f.rule).replace('`', "'"),
+                ns(f.time_at_stake_ns),
+                md(&truncate(&f.title, 160))
+            );
+        }
+        if r.findings.len() > TOP_FINDINGS {
+            let _ = writeln!(s, "\n…and {} more in the HTML report.", r.findings.len() - TOP_FINDINGS);
+        }
+        s.push('\n');
+    }
+
+    s.push_str("### Where the time goes\n\n");
+    s.push_str("| phase | time | kernel | memcpy | memset | idle: sync | idle: launch | idle: host |\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for p in Phase::ALL {
+        let pa = a.phase_activity.get(p);
+        let t = pa.activity.kernel_ns + pa.activity.memcpy_ns + pa.activity.memset_ns + pa.activity.gpu_idle_ns;
+        let _ = writeln!(
+            s,
+            "| {} | {} ({}) | {} | {} | {} | {} | {} | {} |",
+            p.label(),
+            ns(t),
+            pct(t, total),
+            ns(pa.activity.kernel_ns),
+            ns(pa.activity.memcpy_ns),
+            ns(pa.activity.memset_ns),
+            ns(pa.gpu_idle.sync_ns),
+            ns(pa.gpu_idle.launch_ns),
+            ns(pa.gpu_idle.host_ns)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "| **total** | **{}** | {} | {} | {} | {} | {} | {} |\n",
+        ns(total),
+        ns(a.activity.kernel_ns),
+        ns(a.activity.memcpy_ns),
+        ns(a.activity.memset_ns),
+        ns(a.gpu_idle.sync_ns),
+        ns(a.gpu_idle.launch_ns),
+        ns(a.gpu_idle.host_ns)
+    );
+
+    if !r.kernels.is_empty() {
+        let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();
+        let _ = writeln!(s, "### Top kernels ({} of {})\n", r.kernels.len().min(TOP_KERNELS), r.kernels.len());
+        s.push_str("| kernel | category | calls | total | mean | share of kernel time |\n|---|---|---:|---:|---:|---:|\n");
+        for k in r.kernels.iter().take(TOP_KERNELS) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                md(&truncate(&k.name, NAME_CHARS)),
+                k.category.label(),
+                k.count,
+                ns(k.total_ns),
+                ns(k.mean_ns),
+                pct(k.total_ns, ktotal)
+            );
+        }
+        s.push('\n');
+    }
+
+    if !r.memcpy.is_empty() {
+        s.push_str("### Memory copies\n\n| kind | count | bytes | total | pageable |\n|---|---:|---:|---:|---:|\n");
+        for m in &r.memcpy {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                m.kind,
+                m.count,
+                bytes(m.bytes),
+                ns(m.total_ns),
+                m.pageable_count
+            );
+        }
+        s.push('\n');
+    }
+
+    if let Some(f) = r.findings.first() {
+        if !f.evidence.facts.is_empty() {
+            let _ = writeln!(s, "<details><summary>Evidence for {} {}</summary>\n", md(&f.code), md(&f.rule));
+            for (k, v) in &f.evidence.facts {
+                let _ = writeln!(s, "- {}: {}", md(k), md(&fact(k, v)));
+            }
+            let _ = writeln!(s, "\nRecommendation: {}\n\n</details>\n", md(&f.recommendation));
+        }
+    }
+
+    let gpus: Vec<String> = r.source.gpus.iter().map(|g| md(&g.name)).collect();
+    let _ = writeln!(
+        s,
+        "<sub>{} · {} · {} · window: {}{}</sub>",
+        md(&r.generator),
+        md(r.source.profiler_version.as_deref().unwrap_or("profiler version unknown")),
+        if gpus.is_empty() { "GPU unknown".to_string() } else { gpus.join(", ") },
+        md(&r.window.reason),
+        if r.warnings.is_empty() { String::new() } else { format!(" · {} input warning(s)", r.warnings.len()) }
+    );
+
+    if s.len() > MAX_CHARS {
+        let mut cut = MAX_CHARS - 40;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("\n\n…(truncated)\n");
+    }
+    s.into_bytes()
+}

@@ -1,0 +1,98 @@
+//! The few lines printed after an analysis.
+
+use super::Report;
+use super::escape::{terminal as clean, truncate};
+use super::format::{ns, pct};
+use crate::findings::Severity;
+
+/// The biggest attribution bucket: (label, ns).
+pub fn biggest_bucket(r: &Report) -> (&'static str, i64) {
+    let a = &r.attribution.window;
+    [
+        ("kernels", a.activity.kernel_ns),
+        ("memcpy", a.activity.memcpy_ns),
+        ("memset", a.activity.memset_ns),
+        ("GPU idle: host busy", a.gpu_idle.host_ns),
+        ("GPU idle: sync wait", a.gpu_idle.sync_ns),
+        ("GPU idle: launching", a.gpu_idle.launch_ns),
+    ]
+    .into_iter()
+    .max_by_key(|(_, v)| *v)
+    .unwrap_or(("-", 0))
+}
+
+/// The headline numbers as text lines.
+pub fn render(r: &Report) -> String {
+    let a = &r.attribution.window;
+    let total = a.total_ns;
+    let mut out = String::new();
+    let gpus: Vec<String> = r.source.gpus.iter().map(|g| clean(&g.name)).collect();
+    out.push_str(&format!(
+        "{} ({}{}{})\n",
+        clean(&r.source.path),
+        r.source.format,
+        r.source
+            .profiler_version
+            .as_deref()
+            .map(|v| format!(", {}", clean(v)))
+            .unwrap_or_default(),
+        if gpus.is_empty() { String::new() } else { format!(", {}", gpus.join(" + ")) }
+    ));
+    match (&r.window.iteration_range, &r.iteration_time) {
+        (Some(name), Some(t)) => out.push_str(&format!(
+            "window: {} '{}' iterations, {}; iteration p50 {} (mean {}, p90 {}, max {})\n",
+            t.count,
+            clean(name),
+            ns(r.window.duration_ns),
+            ns(t.p50_ns),
+            ns(t.mean_ns),
+            ns(t.p90_ns),
+            ns(t.max_ns)
+        )),
+        _ => out.push_str(&format!("window: {} ({:?})\n", ns(r.window.duration_ns), r.window.scope)),
+    }
+    let busy = total - a.activity.gpu_idle_ns;
+    out.push_str(&format!(
+        "GPU busy {} (kernel {}, memcpy {}, memset {}); idle {} (sync {}, launch {}, host {})\n",
+        pct(busy, total),
+        pct(a.activity.kernel_ns, total),
+        pct(a.activity.memcpy_ns, total),
+        pct(a.activity.memset_ns, total),
+        pct(a.activity.gpu_idle_ns, total),
+        pct(a.gpu_idle.sync_ns, total),
+        pct(a.gpu_idle.launch_ns, total),
+        pct(a.gpu_idle.host_ns, total),
+    ));
+    out.push_str(&format!(
+        "phases: preprocess {}, inference {}, postprocess {}, unannotated {}\n",
+        pct(a.phase.preprocess_ns, total),
+        pct(a.phase.inference_ns, total),
+        pct(a.phase.postprocess_ns, total),
+        pct(a.phase.unannotated_ns, total),
+    ));
+    if let Some(k) = r.kernels.first() {
+        out.push_str(&format!(
+            "top kernel: {} ({}, {} calls, {})\n",
+            truncate(&clean(&k.short_name), 60),
+            k.category.label(),
+            k.count,
+            ns(k.total_ns)
+        ));
+    }
+    let warn = r.findings.iter().filter(|f| f.severity >= Severity::Warning).count();
+    match r.findings.first() {
+        Some(f) => out.push_str(&format!(
+            "findings: {} ({} warning or worse); top: {} {} ({} at stake)\n",
+            r.findings.len(),
+            warn,
+            f.code,
+            truncate(&clean(&f.title), 70),
+            ns(f.time_at_stake_ns)
+        )),
+        None => out.push_str("findings: none\n"),
+    }
+    if !r.warnings.is_empty() {
+        out.push_str(&format!("input warnings: {} (see the report)\n", r.warnings.len()));
+    }
+    out
+}

@@ -1,0 +1,75 @@
+//! Carrying out a validated command; returns the process exit status.
+
+use std::io::Write;
+
+use crate::cli::{Action, Config, OutputTarget};
+use crate::error::Result;
+use crate::findings;
+use crate::progress::Progress;
+use crate::report::terminal;
+use crate::{input, output, pipeline};
+
+/// Exit status for success.
+pub const EXIT_OK: i32 = 0;
+/// Exit status for findings at or above `--fail-on`, or a tripped gate.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit status for errors.
+pub const EXIT_ERROR: i32 = 2;
+
+pub fn run(action: Action) -> Result<i32> {
+    match action {
+        Action::Analyze(cfg) => analyze(&cfg),
+        Action::Explain(rule) => explain(&rule),
+        Action::Rules => {
+            let mut out = String::new();
+            for r in findings::rules() {
+                out.push_str(&format!("{:<7} {:<22} {}\n", r.code(), r.name(), r.summary()));
+            }
+            print(&out);
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn explain(rule: &str) -> Result<i32> {
+    match findings::rule(rule) {
+        Some(r) => {
+            print(&format!("{} ({})\n\n{}", r.name(), r.code(), r.doc()));
+            Ok(EXIT_OK)
+        }
+        None => Err(crate::error::Error::usage(format!(
+            "no rule named '{rule}' (trace-report rules lists them)"
+        ))),
+    }
+}
+
+fn analyze(cfg: &Config) -> Result<i32> {
+    let progress = Progress::stderr(!cfg.quiet);
+    let trace = input::load(&cfg.input, cfg.input_format.as_deref(), &progress)?;
+    progress.finish();
+    let report = pipeline::analyze(&trace, &cfg.analysis)?;
+    drop(trace);
+    let written = output::write(&report, &cfg.output, &cfg.formats, &cfg.input)?;
+    if !cfg.quiet {
+        // With `-o -` stdout carries the report: the summary goes to stderr.
+        let mut summary = terminal::render(&report);
+        if !written.is_empty() {
+            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            summary.push_str(&format!("wrote {}\n", files.join(", ")));
+        }
+        match cfg.output {
+            OutputTarget::Stdout(_) => eprint!("{summary}"),
+            OutputTarget::Dir(_) => print(&summary),
+        }
+    }
+    let gate = cfg
+        .fail_on
+        .is_some_and(|min| report.findings.iter().any(|f| f.severity >= min));
+    Ok(if gate { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Print to stdout, ignoring a closed pipe.
+fn print(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes()).and_then(|_| out.flush());
+}

@@ -162,7 +162,9 @@ impl AnalyzeArgs {
         let fail_on = match self.fail_on.as_deref() {
             None => None,
             Some(s) => Some(Severity::parse(s).ok_or_else(|| {
-                Error::usage(format!("--fail-on: unknown severity '{s}' (info, warning, error)"))
+                Error::usage(format!(
+                    "--fail-on: unknown severity '{s}' (info, warning, error)"
+                ))
             })?),
         };
         Ok(Config {
@@ -188,7 +190,15 @@ pub fn report_name(input: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "trace".into());
     let mut stem = name.as_str();
-    for ext in [".gz", ".json", ".sqlite", ".sqlite3", ".db", ".nsys-rep", ".qdrep"] {
+    for ext in [
+        ".gz",
+        ".json",
+        ".sqlite",
+        ".sqlite3",
+        ".db",
+        ".nsys-rep",
+        ".qdrep",
+    ] {
         if let Some(s) = stem.strip_suffix(ext) {
             if !s.is_empty() {
                 stem = s;
@@ -198,9 +208,19 @@ pub fn report_name(input: &Path) -> String {
     // Keep the folder name portable and inert.
     let clean: String = stem
         .chars()
-        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if clean.trim_matches('.').is_empty() { "trace".into() } else { clean }
+    if clean.trim_matches('.').is_empty() {
+        "trace".into()
+    } else {
+        clean
+    }
 }
 
 #[cfg(test)]
@@ -230,17 +250,34 @@ mod tests {
         assert_eq!(cfg.formats, vec![Format::Html, Format::Md, Format::Json]);
         assert_eq!(cfg.analysis.window, WindowChoice::Auto);
 
-        let cfg = match parse(&["x.sqlite", "-o", "-", "--format", "json"]).unwrap().into_action().unwrap() {
+        let cfg = match parse(&["x.sqlite", "-o", "-", "--format", "json"])
+            .unwrap()
+            .into_action()
+            .unwrap()
+        {
             Action::Analyze(c) => c,
             other => panic!("{other:?}"),
         };
         assert_eq!(cfg.output, OutputTarget::Stdout(Format::Json));
         assert!(parse(&["x.sqlite", "-o", "-"]).unwrap().into_action().is_err());
-        assert!(parse(&["x.sqlite", "--fail-on", "loud"]).unwrap().into_action().is_err());
-        assert!(parse(&["x.sqlite", "--phase", "nope"]).unwrap().into_action().is_err());
+        assert!(
+            parse(&["x.sqlite", "--fail-on", "loud"])
+                .unwrap()
+                .into_action()
+                .is_err()
+        );
+        assert!(
+            parse(&["x.sqlite", "--phase", "nope"])
+                .unwrap()
+                .into_action()
+                .is_err()
+        );
         assert!(parse(&["x.sqlite", "--iteration", "a", "--whole-capture"]).is_err());
         assert!(parse(&[]).is_err());
-        assert!(matches!(parse(&["rules"]).unwrap().into_action().unwrap(), Action::Rules));
+        assert!(matches!(
+            parse(&["rules"]).unwrap().into_action().unwrap(),
+            Action::Rules
+        ));
         assert!(matches!(
             parse(&["explain", "reupload"]).unwrap().into_action().unwrap(),
             Action::Explain(r) if r == "reupload"

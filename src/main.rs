@@ -15,8 +15,14 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!("trace-report: internal error{at}: {} (please report this)", msg.replace('\n', " "));
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "trace-report: internal error{at}: {} (please report this)",
+            msg.replace('\n', " ")
+        );
     }));
     let cli = Cli::parse();
     let outcome = std::panic::catch_unwind(|| cli.into_action().and_then(run));

@@ -20,7 +20,12 @@ pub fn render(report: &Report, format: Format) -> Vec<u8> {
 }
 
 /// Write the chosen formats; returns the files written (none for stdout).
-pub fn write(report: &Report, target: &OutputTarget, formats: &[Format], input: &Path) -> Result<Vec<PathBuf>> {
+pub fn write(
+    report: &Report,
+    target: &OutputTarget,
+    formats: &[Format],
+    input: &Path,
+) -> Result<Vec<PathBuf>> {
     match target {
         OutputTarget::Stdout(f) => {
             let bytes = render(report, *f);
@@ -51,7 +56,10 @@ pub fn write_file(path: &Path, bytes: &[u8], input: &Path) -> Result<()> {
         return Err(Error::output(path, "refusing to overwrite the input trace"));
     }
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let result = fs::write(&tmp, bytes).and_then(|_| fs::rename(&tmp, path));
     if let Err(e) = result {

@@ -303,7 +303,11 @@ pub fn phase_spans(trace: &Trace, window: &Window, rules: &PhaseRules) -> [Vec<S
             }
         }
     }
-    [intervals::union(pre), intervals::union(post), intervals::union(infer)]
+    [
+        intervals::union(pre),
+        intervals::union(post),
+        intervals::union(infer),
+    ]
 }
 
 /// Build every layer for `trace` over `window`.
@@ -382,9 +386,27 @@ pub fn devices(trace: &Trace, window: &Window) -> Vec<DeviceRow> {
         .devices
         .iter()
         .map(|d| {
-            let k = intervals::union_sorted(trace.kernels.iter().filter(|k| k.device == d.id).map(|k| (k.start, k.end)));
-            let c = intervals::union_sorted(trace.memcpys.iter().filter(|m| m.device == d.id).map(|m| (m.start, m.end)));
-            let s = intervals::union_sorted(trace.memsets.iter().filter(|m| m.device == d.id).map(|m| (m.start, m.end)));
+            let k = intervals::union_sorted(
+                trace
+                    .kernels
+                    .iter()
+                    .filter(|k| k.device == d.id)
+                    .map(|k| (k.start, k.end)),
+            );
+            let c = intervals::union_sorted(
+                trace
+                    .memcpys
+                    .iter()
+                    .filter(|m| m.device == d.id)
+                    .map(|m| (m.start, m.end)),
+            );
+            let s = intervals::union_sorted(
+                trace
+                    .memsets
+                    .iter()
+                    .filter(|m| m.device == d.id)
+                    .map(|m| (m.start, m.end)),
+            );
             let mut row = DeviceRow {
                 id: d.id,
                 name: d.name.clone(),
@@ -447,13 +469,18 @@ mod tests {
         assert_eq!(a.phase.unannotated_ns, 20);
         assert_eq!(a.phase_activity.preprocess.activity.kernel_ns, 10);
         assert_eq!(a.phase_activity.postprocess.activity.kernel_ns, 10);
-        let cells: Ns = [Phase::Preprocess, Phase::Inference, Phase::Postprocess, Phase::Unannotated]
-            .iter()
-            .map(|&p| {
-                let r = a.phase_activity.get(p).activity;
-                r.kernel_ns + r.memcpy_ns + r.memset_ns + r.gpu_idle_ns
-            })
-            .sum();
+        let cells: Ns = [
+            Phase::Preprocess,
+            Phase::Inference,
+            Phase::Postprocess,
+            Phase::Unannotated,
+        ]
+        .iter()
+        .map(|&p| {
+            let r = a.phase_activity.get(p).activity;
+            r.kernel_ns + r.memcpy_ns + r.memset_ns + r.gpu_idle_ns
+        })
+        .sum();
         assert_eq!(cells, 100);
     }
 }

@@ -66,8 +66,14 @@ impl Category {
 /// elementwise kernels.
 static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
     let rules: [(Category, &str); 11] = [
-        (Category::Communication, r"nccl|all_?reduce|all_?gather|reduce_?scatter"),
-        (Category::Attention, r"flash|fmha|sdpa|attention|_mha_|mha_fwd|mha_bwd"),
+        (
+            Category::Communication,
+            r"nccl|all_?reduce|all_?gather|reduce_?scatter",
+        ),
+        (
+            Category::Attention,
+            r"flash|fmha|sdpa|attention|_mha_|mha_fwd|mha_bwd",
+        ),
         (
             Category::Layout,
             r"nchwtonhwc|nhwctonchw|nhwcaddpadding|transpose|permute|reformat|tensortransform|converttensor|copypacked|shuffle",
@@ -84,16 +90,25 @@ static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
             Category::Copy,
             r"catarraybatchedcopy|cat_array|concat|direct_copy|copy_kernel|copy_device|memcpy",
         ),
-        (Category::Normalization, r"batch_?norm|layer_?norm|group_?norm|rms_?norm|instance_?norm|_norm_|norm_kernel|bn_fw|bn_bw|normaliz"),
+        (
+            Category::Normalization,
+            r"batch_?norm|layer_?norm|group_?norm|rms_?norm|instance_?norm|_norm_|norm_kernel|bn_fw|bn_bw|normaliz",
+        ),
         (Category::Softmax, r"softmax"),
         (Category::Reduction, r"reduce|topk|sort|scan_|argmax|argmin|cub::"),
         (Category::Pooling, r"pool"),
-        (Category::Elementwise, r"elementwise|activation|relu|gelu|silu|sigmoid|tanh|fill|index|gather|scatter|where"),
+        (
+            Category::Elementwise,
+            r"elementwise|activation|relu|gelu|silu|sigmoid|tanh|fill|index|gather|scatter|where",
+        ),
     ];
     rules
         .into_iter()
         .map(|(c, p)| {
-            let re = RegexBuilder::new(p).case_insensitive(true).build().expect("valid pattern");
+            let re = RegexBuilder::new(p)
+                .case_insensitive(true)
+                .build()
+                .expect("valid pattern");
             (c, re)
         })
         .collect()
@@ -123,21 +138,63 @@ mod tests {
     #[test]
     fn real_kernel_names() {
         for (name, cat) in [
-            ("void cudnn::ops::nchwToNhwcKernel<__half, __half, float, false, true, (cudnnKernelDataType_t)0>(cudnn::ops::nchw2nhwc_params_t<float>, const T1 *, T2 *)", Category::Layout),
-            ("void cudnn::ops::nhwcToNchwKernel<__half, __half, float, true, false, (cudnnKernelDataType_t)0>(cudnn::ops::nhwc2nchw_params_t<float>, const T1 *, T2 *)", Category::Layout),
+            (
+                "void cudnn::ops::nchwToNhwcKernel<__half, __half, float, false, true, (cudnnKernelDataType_t)0>(cudnn::ops::nchw2nhwc_params_t<float>, const T1 *, T2 *)",
+                Category::Layout,
+            ),
+            (
+                "void cudnn::ops::nhwcToNchwKernel<__half, __half, float, true, false, (cudnnKernelDataType_t)0>(cudnn::ops::nhwc2nchw_params_t<float>, const T1 *, T2 *)",
+                Category::Layout,
+            ),
             ("implicit_convolve_sgemm", Category::Conv),
-            ("sm80_xmma_gemm_f32f32_f32f32_f32_nn_n_tilesize256x128x8_stage3_warpsize4x2x1_ffma_aligna4_alignc4_execute_kernel__5x_cublas", Category::Gemm),
-            ("cudnn_generated_fort_native_sdpa_sm90_flash_fprop_wgmma_f16_knob_7_64x128x64_4x1x1_cga1x1x1_kernel0_0", Category::Attention),
-            ("void at::native::batch_norm_transform_input_kernel<c10::Half, float, float, long, true>(...)", Category::Normalization),
-            ("void at::native::<unnamed>::vectorized_layer_norm_kernel<c10::Half, float, (bool)0>(...)", Category::Normalization),
-            ("void at::native::elementwise_kernel<(int)128, (int)4, void at::native::gpu_kernel_impl<at::native::direct_copy_kernel_cuda(at::TensorIteratorBase &)::[lambda() (instance 3)]>(...)", Category::Copy),
-            ("void at::native::vectorized_elementwise_kernel<(int)8, at::native::CUDAFunctor_add<c10::Half>, std::array<char *, (unsigned long)3>>(int, T2, T3)", Category::Elementwise),
-            ("void <unnamed>::softmax_warp_forward<c10::Half, c10::Half, float, (int)7, (bool)0, (bool)0>(...)", Category::Softmax),
-            ("void at::native::reduce_kernel<(int)512, (int)1, at::native::ReduceOp<float>>(...)", Category::Reduction),
-            ("void at::native::<unnamed>::max_pool_forward_nchw<c10::Half, float>(...)", Category::Pooling),
-            ("ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevKernelArgsStorage<(unsigned long)4096>)", Category::Communication),
-            ("void at::native::<unnamed>::conv_depthwise2d_forward_kernel<(int)3, float, int>(...)", Category::Conv),
-            ("void cudnn::cnn::conv2d_grouped_direct_kernel<false, true, false, false, 0, 0, int, float, float, float, float, float>(...)", Category::Conv),
+            (
+                "sm80_xmma_gemm_f32f32_f32f32_f32_nn_n_tilesize256x128x8_stage3_warpsize4x2x1_ffma_aligna4_alignc4_execute_kernel__5x_cublas",
+                Category::Gemm,
+            ),
+            (
+                "cudnn_generated_fort_native_sdpa_sm90_flash_fprop_wgmma_f16_knob_7_64x128x64_4x1x1_cga1x1x1_kernel0_0",
+                Category::Attention,
+            ),
+            (
+                "void at::native::batch_norm_transform_input_kernel<c10::Half, float, float, long, true>(...)",
+                Category::Normalization,
+            ),
+            (
+                "void at::native::<unnamed>::vectorized_layer_norm_kernel<c10::Half, float, (bool)0>(...)",
+                Category::Normalization,
+            ),
+            (
+                "void at::native::elementwise_kernel<(int)128, (int)4, void at::native::gpu_kernel_impl<at::native::direct_copy_kernel_cuda(at::TensorIteratorBase &)::[lambda() (instance 3)]>(...)",
+                Category::Copy,
+            ),
+            (
+                "void at::native::vectorized_elementwise_kernel<(int)8, at::native::CUDAFunctor_add<c10::Half>, std::array<char *, (unsigned long)3>>(int, T2, T3)",
+                Category::Elementwise,
+            ),
+            (
+                "void <unnamed>::softmax_warp_forward<c10::Half, c10::Half, float, (int)7, (bool)0, (bool)0>(...)",
+                Category::Softmax,
+            ),
+            (
+                "void at::native::reduce_kernel<(int)512, (int)1, at::native::ReduceOp<float>>(...)",
+                Category::Reduction,
+            ),
+            (
+                "void at::native::<unnamed>::max_pool_forward_nchw<c10::Half, float>(...)",
+                Category::Pooling,
+            ),
+            (
+                "ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevKernelArgsStorage<(unsigned long)4096>)",
+                Category::Communication,
+            ),
+            (
+                "void at::native::<unnamed>::conv_depthwise2d_forward_kernel<(int)3, float, int>(...)",
+                Category::Conv,
+            ),
+            (
+                "void cudnn::cnn::conv2d_grouped_direct_kernel<false, true, false, false, 0, 0, int, float, float, float, float, float>(...)",
+                Category::Conv,
+            ),
             ("triton_poi_fused_add_0", Category::Other),
         ] {
             assert_eq!(categorize(name), cat, "{name}");

@@ -234,10 +234,14 @@ mod tests {
                 });
                 layers.push(union(spans.collect()));
             }
-            let window = union((0..3).map(|_| {
-                let s = next(120);
-                (s, s + next(40))
-            }).collect());
+            let window = union(
+                (0..3)
+                    .map(|_| {
+                        let s = next(120);
+                        (s, s + next(40))
+                    })
+                    .collect(),
+            );
             let refs: Vec<&[Span]> = layers.iter().map(|l| l.as_slice()).collect();
             assert_eq!(sweep_by_ns(&window, &refs), masks_by_ns(&window, &refs));
         }

@@ -67,7 +67,10 @@ mod tests {
         assert_eq!(percentile(&v, 0), 1);
         assert_eq!(percentile(&[7], 90), 7);
         let s = stats(&[4, 2, 6]).unwrap();
-        assert_eq!((s.mean_ns, s.p50_ns, s.min_ns, s.max_ns, s.stddev_ns), (4, 4, 2, 6, 2));
+        assert_eq!(
+            (s.mean_ns, s.p50_ns, s.min_ns, s.max_ns, s.stddev_ns),
+            (4, 4, 2, 6, 2)
+        );
         assert!(stats(&[]).is_none());
     }
 }

@@ -40,11 +40,14 @@ pub fn summarize(trace: &Trace, window: &Window) -> Result<Vec<KernelRow>, Polar
         return Ok(Vec::new());
     }
     let height = names.len();
-    let df = DataFrame::new(height, vec![
-        Column::new("name".into(), names),
-        Column::new("short".into(), shorts),
-        Column::new("dur".into(), durs),
-    ])?;
+    let df = DataFrame::new(
+        height,
+        vec![
+            Column::new("name".into(), names),
+            Column::new("short".into(), shorts),
+            Column::new("dur".into(), durs),
+        ],
+    )?;
     let out = df
         .lazy()
         .group_by([col("name")])

@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub const DEFAULT_PREPROCESS: &str =
-    r"pre.?process|preproc|decode|resize|normali[sz]|tokeni[sz]|load|upload";
+pub const DEFAULT_PREPROCESS: &str = r"pre.?process|preproc|decode|resize|normali[sz]|tokeni[sz]|load|upload";
 pub const DEFAULT_POSTPROCESS: &str = r"post.?process|nms|detokeni[sz]|download";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -29,7 +28,12 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 4] = [Phase::Preprocess, Phase::Inference, Phase::Postprocess, Phase::Unannotated];
+    pub const ALL: [Phase; 4] = [
+        Phase::Preprocess,
+        Phase::Inference,
+        Phase::Postprocess,
+        Phase::Unannotated,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {

@@ -198,10 +198,15 @@ pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
         });
     }
     let (scope, reason) = match choice {
-        WindowChoice::WholeCapture => (Scope::WholeCapture, "whole capture (--whole-capture): the span of all GPU activity".to_string()),
+        WindowChoice::WholeCapture => (
+            Scope::WholeCapture,
+            "whole capture (--whole-capture): the span of all GPU activity".to_string(),
+        ),
         _ => (
             Scope::GpuSpan,
-            format!("no NVTX range occurs >= {MIN_ITERATIONS} times at top level: the window is the span of all GPU activity, warm-up included"),
+            format!(
+                "no NVTX range occurs >= {MIN_ITERATIONS} times at top level: the window is the span of all GPU activity, warm-up included"
+            ),
         ),
     };
     let spans: Vec<Span> = gpu_span(trace).into_iter().filter(|s| s.1 > s.0).collect();

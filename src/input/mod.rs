@@ -63,7 +63,10 @@ pub fn detect(path: &Path, forced: Option<&str>) -> Result<&'static dyn Reader> 
     if let Some(name) = forced {
         return reader_named(name).ok_or_else(|| {
             let known: Vec<_> = readers().iter().map(|r| r.name()).collect();
-            Error::usage(format!("unknown input format '{name}' (known: {})", known.join(", ")))
+            Error::usage(format!(
+                "unknown input format '{name}' (known: {})",
+                known.join(", ")
+            ))
         });
     }
     let head = read_head(path)?;
@@ -75,7 +78,10 @@ pub fn detect(path: &Path, forced: Option<&str>) -> Result<&'static dyn Reader> 
             let known: Vec<_> = readers().iter().map(|r| r.description()).collect();
             Error::input(
                 path,
-                format!("not a recognised trace format (expected one of: {})", known.join("; ")),
+                format!(
+                    "not a recognised trace format (expected one of: {})",
+                    known.join("; ")
+                ),
             )
         })
 }

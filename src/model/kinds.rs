@@ -253,8 +253,14 @@ mod tests {
 
     #[test]
     fn mem_kinds() {
-        assert_eq!(MemKind::parse("CUDA_MEMOPR_MEMORY_KIND_PAGEABLE"), MemKind::Pageable);
-        assert_eq!(MemKind::parse("CUDA_MEMOPR_MEMORY_KIND_DEVICE_STATIC"), MemKind::DeviceStatic);
+        assert_eq!(
+            MemKind::parse("CUDA_MEMOPR_MEMORY_KIND_PAGEABLE"),
+            MemKind::Pageable
+        );
+        assert_eq!(
+            MemKind::parse("CUDA_MEMOPR_MEMORY_KIND_DEVICE_STATIC"),
+            MemKind::DeviceStatic
+        );
         assert_eq!(MemKind::parse("Pinned"), MemKind::Pinned);
         assert_eq!(MemKind::parse("Device"), MemKind::Device);
         assert_eq!(MemKind::parse("weird"), MemKind::Unknown);

@@ -32,7 +32,10 @@ fn svg(size: (u32, u32), draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> R
     let mut buf = String::new();
     let ok = {
         let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();
-        let r = root.fill(&WHITE).map_err(|e| e.to_string()).and_then(|_| draw(&root));
+        let r = root
+            .fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|_| draw(&root));
         r.and_then(|_| root.present().map_err(|e| e.to_string())).is_ok()
     };
     if ok { buf } else { String::new() }
@@ -40,7 +43,12 @@ fn svg(size: (u32, u32), draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> R
 
 /// Stacked horizontal bars over `rows`: each row's six bucket values in ns.
 fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
-    let max = rows.iter().map(|(_, v)| v.iter().sum::<Ns>()).max().unwrap_or(0).max(1);
+    let max = rows
+        .iter()
+        .map(|(_, v)| v.iter().sum::<Ns>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let height = 70 + 34 * rows.len() as u32;
     let labels: Vec<String> = rows.iter().map(|(l, _)| escape::truncate(l, 18)).collect();
     svg((width, height), |root| {
@@ -66,7 +74,10 @@ fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
                 let x0: Ns = v[..b].iter().sum();
                 let i = i as i32;
                 let mut r = Rectangle::new(
-                    [(ms(x0), SegmentValue::Exact(i)), (ms(x0 + v[b]), SegmentValue::Exact(i + 1))],
+                    [
+                        (ms(x0), SegmentValue::Exact(i)),
+                        (ms(x0 + v[b]), SegmentValue::Exact(i + 1)),
+                    ],
                     color.filled(),
                 );
                 r.set_margin(5, 5, 0, 0);
@@ -155,7 +166,10 @@ pub fn iterations(report: &Report) -> String {
                 let y0: Ns = v[..b].iter().sum();
                 let i = i as i32;
                 let mut r = Rectangle::new(
-                    [(SegmentValue::Exact(i), ms(y0)), (SegmentValue::Exact(i + 1), ms(y0 + v[b]))],
+                    [
+                        (SegmentValue::Exact(i), ms(y0)),
+                        (SegmentValue::Exact(i + 1), ms(y0 + v[b])),
+                    ],
                     color.filled(),
                 );
                 r.set_margin(0, 0, 2, 2);
@@ -217,7 +231,10 @@ pub fn top_kernels(report: &Report, n: usize) -> String {
             .draw_series(top.iter().enumerate().map(|(i, k)| {
                 let y = (top.len() - 1 - i) as i32;
                 let mut r = Rectangle::new(
-                    [(0.0, SegmentValue::Exact(y)), (ms(k.total_ns), SegmentValue::Exact(y + 1))],
+                    [
+                        (0.0, SegmentValue::Exact(y)),
+                        (ms(k.total_ns), SegmentValue::Exact(y + 1)),
+                    ],
                     color.filled(),
                 );
                 r.set_margin(3, 3, 0, 0);

@@ -43,9 +43,7 @@ pub fn markdown(s: &str) -> String {
 
 /// Text for a terminal: control characters (escape sequences) made visible.
 pub fn terminal(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
 /// Shorten `s` to at most `max` characters, marking the cut with `…`.

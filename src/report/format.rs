@@ -26,7 +26,11 @@ pub fn bytes(v: u64) -> String {
         x /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{v} B") } else { format!("{x:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{v} B")
+    } else {
+        format!("{x:.1} {}", UNITS[u])
+    }
 }
 
 /// `part` as a percentage of `whole`, one decimal: `42.0%`.

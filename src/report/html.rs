@@ -74,7 +74,10 @@ fn header(s: &mut String, r: &Report, file: &str) {
         s,
         "<div class=\"sub\">{} · {} · {}</div>",
         h(&r.source.format),
-        h(r.source.profiler_version.as_deref().unwrap_or("profiler version unknown")),
+        h(r.source
+            .profiler_version
+            .as_deref()
+            .unwrap_or("profiler version unknown")),
         h(&r.window.reason)
     );
     let (big, big_ns) = super::terminal::biggest_bucket(r);
@@ -84,7 +87,13 @@ fn header(s: &mut String, r: &Report, file: &str) {
             s,
             "iteration time (p50)",
             &ns(t.p50_ns),
-            &format!("mean {} · p90 {} · max {} · {} iterations", ns(t.mean_ns), ns(t.p90_ns), ns(t.max_ns), t.count),
+            &format!(
+                "mean {} · p90 {} · max {} · {} iterations",
+                ns(t.mean_ns),
+                ns(t.p90_ns),
+                ns(t.max_ns),
+                t.count
+            ),
         ),
         None => card(s, "window", &ns(total), "no iteration ranges"),
     }
@@ -92,9 +101,18 @@ fn header(s: &mut String, r: &Report, file: &str) {
         s,
         "GPU busy",
         &pct(total - a.activity.gpu_idle_ns, total),
-        &format!("kernels {} · copies {}", pct(a.activity.kernel_ns, total), pct(a.activity.memcpy_ns, total)),
+        &format!(
+            "kernels {} · copies {}",
+            pct(a.activity.kernel_ns, total),
+            pct(a.activity.memcpy_ns, total)
+        ),
     );
-    card(s, "biggest bucket", big, &format!("{} of the window ({})", pct(big_ns, total), ns(big_ns)));
+    card(
+        s,
+        "biggest bucket",
+        big,
+        &format!("{} of the window ({})", pct(big_ns, total), ns(big_ns)),
+    );
     card(
         s,
         "findings",
@@ -136,7 +154,12 @@ fn findings(s: &mut String, list: &[Finding]) {
         if !f.evidence.facts.is_empty() {
             s.push_str("<table><tr><th>evidence</th><th class=\"n\">value</th></tr>\n");
             for (k, v) in &f.evidence.facts {
-                let _ = writeln!(s, "<tr><td>{}</td><td class=\"n\">{}</td></tr>", h(k), h(&fact(k, v)));
+                let _ = writeln!(
+                    s,
+                    "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+                    h(k),
+                    h(&fact(k, v))
+                );
             }
             s.push_str("</table>\n");
         }
@@ -164,14 +187,23 @@ fn findings(s: &mut String, list: &[Finding]) {
             }
             s.push_str("</table></details>\n");
         }
-        let _ = writeln!(s, "<div><b>Recommendation:</b> {}</div></div>", h(&f.recommendation));
+        let _ = writeln!(
+            s,
+            "<div><b>Recommendation:</b> {}</div></div>",
+            h(&f.recommendation)
+        );
     }
 }
 
 fn legend(s: &mut String) {
     s.push_str("<div class=\"legend\">");
     for (name, color) in charts::BUCKETS {
-        let _ = write!(s, "<span><i class=\"sw\" style=\"background:{}\"></i>{}</span>", charts::css(color), h(name));
+        let _ = write!(
+            s,
+            "<span><i class=\"sw\" style=\"background:{}\"></i>{}</span>",
+            charts::css(color),
+            h(name)
+        );
     }
     s.push_str("</div>\n");
 }
@@ -193,7 +225,8 @@ fn attribution(s: &mut String, r: &Report) {
     s.push_str("<table><tr><th>phase</th><th class=\"n\">time</th><th class=\"n\">share</th><th class=\"n\">kernel</th><th class=\"n\">memcpy</th><th class=\"n\">memset</th><th class=\"n\">idle: sync</th><th class=\"n\">idle: launch</th><th class=\"n\">idle: host</th></tr>\n");
     for p in Phase::ALL {
         let pa = a.phase_activity.get(p);
-        let t = pa.activity.kernel_ns + pa.activity.memcpy_ns + pa.activity.memset_ns + pa.activity.gpu_idle_ns;
+        let t =
+            pa.activity.kernel_ns + pa.activity.memcpy_ns + pa.activity.memset_ns + pa.activity.gpu_idle_ns;
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
@@ -273,7 +306,11 @@ fn kernels(s: &mut String, r: &Report) {
     }
     let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();
     let shown = r.kernels.len().min(50);
-    let _ = writeln!(s, "<p class=\"sub\">{shown} of {} kernel names, by total time (kernels whose GPU start lies in the window).</p>", r.kernels.len());
+    let _ = writeln!(
+        s,
+        "<p class=\"sub\">{shown} of {} kernel names, by total time (kernels whose GPU start lies in the window).</p>",
+        r.kernels.len()
+    );
     s.push_str("<table><tr><th>kernel</th><th>category</th><th class=\"n\">calls</th><th class=\"n\">total</th><th class=\"n\">share</th><th class=\"n\">mean</th><th class=\"n\">min</th><th class=\"n\">max</th></tr>\n");
     for k in r.kernels.iter().take(shown) {
         let _ = writeln!(
@@ -330,12 +367,19 @@ fn environment(s: &mut String, r: &Report) {
     };
     row("trace", &r.source.path);
     row("format", &r.source.format);
-    row("profiler", r.source.profiler_version.as_deref().unwrap_or("unknown"));
+    row(
+        "profiler",
+        r.source.profiler_version.as_deref().unwrap_or("unknown"),
+    );
     if let Some(v) = &r.source.export_schema_version {
         row("export schema", v);
     }
     for g in &r.source.gpus {
-        let cc = g.compute_capability.as_deref().map(|c| format!(" (compute capability {c})")).unwrap_or_default();
+        let cc = g
+            .compute_capability
+            .as_deref()
+            .map(|c| format!(" (compute capability {c})"))
+            .unwrap_or_default();
         row(&format!("GPU {}", g.id), &format!("{}{cc}", g.name));
     }
     row(

@@ -59,7 +59,9 @@ pub fn render(r: &Report) -> Vec<u8> {
     if r.findings.is_empty() {
         s.push_str("**Findings:** none.\n\n");
     } else {
-        s.push_str("### Findings\n\n| severity | code | rule | time at stake | finding |\n|---|---|---|---:|---|\n");
+        s.push_str(
+            "### Findings\n\n| severity | code | rule | time at stake | finding |\n|---|---|---|---:|---|\n",
+        );
         for f in r.findings.iter().take(TOP_FINDINGS) {
             let _ = writeln!(
                 s,
@@ -72,7 +74,11 @@ pub fn render(r: &Report) -> Vec<u8> {
             );
         }
         if r.findings.len() > TOP_FINDINGS {
-            let _ = writeln!(s, "\n…and {} more in the HTML report.", r.findings.len() - TOP_FINDINGS);
+            let _ = writeln!(
+                s,
+                "\n…and {} more in the HTML report.",
+                r.findings.len() - TOP_FINDINGS
+            );
         }
         s.push('\n');
     }
@@ -82,7 +88,8 @@ pub fn render(r: &Report) -> Vec<u8> {
     s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for p in Phase::ALL {
         let pa = a.phase_activity.get(p);
-        let t = pa.activity.kernel_ns + pa.activity.memcpy_ns + pa.activity.memset_ns + pa.activity.gpu_idle_ns;
+        let t =
+            pa.activity.kernel_ns + pa.activity.memcpy_ns + pa.activity.memset_ns + pa.activity.gpu_idle_ns;
         let _ = writeln!(
             s,
             "| {} | {} ({}) | {} | {} | {} | {} | {} | {} |",
@@ -111,7 +118,12 @@ pub fn render(r: &Report) -> Vec<u8> {
 
     if !r.kernels.is_empty() {
         let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();
-        let _ = writeln!(s, "### Top kernels ({} of {})\n", r.kernels.len().min(TOP_KERNELS), r.kernels.len());
+        let _ = writeln!(
+            s,
+            "### Top kernels ({} of {})\n",
+            r.kernels.len().min(TOP_KERNELS),
+            r.kernels.len()
+        );
         s.push_str("| kernel | category | calls | total | mean | share of kernel time |\n|---|---|---:|---:|---:|---:|\n");
         for k in r.kernels.iter().take(TOP_KERNELS) {
             let _ = writeln!(
@@ -129,7 +141,9 @@ pub fn render(r: &Report) -> Vec<u8> {
     }
 
     if !r.memcpy.is_empty() {
-        s.push_str("### Memory copies\n\n| kind | count | bytes | total | pageable |\n|---|---:|---:|---:|---:|\n");
+        s.push_str(
+            "### Memory copies\n\n| kind | count | bytes | total | pageable |\n|---|---:|---:|---:|---:|\n",
+        );
         for m in &r.memcpy {
             let _ = writeln!(
                 s,
@@ -146,7 +160,12 @@ pub fn render(r: &Report) -> Vec<u8> {
 
     if let Some(f) = r.findings.first() {
         if !f.evidence.facts.is_empty() {
-            let _ = writeln!(s, "<details><summary>Evidence for {} {}</summary>\n", md(&f.code), md(&f.rule));
+            let _ = writeln!(
+                s,
+                "<details><summary>Evidence for {} {}</summary>\n",
+                md(&f.code),
+                md(&f.rule)
+            );
             for (k, v) in &f.evidence.facts {
                 let _ = writeln!(s, "- {}: {}", md(k), md(&fact(k, v)));
             }
@@ -159,10 +178,21 @@ pub fn render(r: &Report) -> Vec<u8> {
         s,
         "<sub>{} · {} · {} · window: {}{}</sub>",
         md(&r.generator),
-        md(r.source.profiler_version.as_deref().unwrap_or("profiler version unknown")),
-        if gpus.is_empty() { "GPU unknown".to_string() } else { gpus.join(", ") },
+        md(r.source
+            .profiler_version
+            .as_deref()
+            .unwrap_or("profiler version unknown")),
+        if gpus.is_empty() {
+            "GPU unknown".to_string()
+        } else {
+            gpus.join(", ")
+        },
         md(&r.window.reason),
-        if r.warnings.is_empty() { String::new() } else { format!(" · {} input warning(s)", r.warnings.len()) }
+        if r.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(" · {} input warning(s)", r.warnings.len())
+        }
     );
 
     if s.len() > MAX_CHARS {

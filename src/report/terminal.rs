@@ -36,7 +36,11 @@ pub fn render(r: &Report) -> String {
             .as_deref()
             .map(|v| format!(", {}", clean(v)))
             .unwrap_or_default(),
-        if gpus.is_empty() { String::new() } else { format!(", {}", gpus.join(" + ")) }
+        if gpus.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", gpus.join(" + "))
+        }
     ));
     match (&r.window.iteration_range, &r.iteration_time) {
         (Some(name), Some(t)) => out.push_str(&format!(
@@ -49,7 +53,11 @@ pub fn render(r: &Report) -> String {
             ns(t.p90_ns),
             ns(t.max_ns)
         )),
-        _ => out.push_str(&format!("window: {} ({:?})\n", ns(r.window.duration_ns), r.window.scope)),
+        _ => out.push_str(&format!(
+            "window: {} ({:?})\n",
+            ns(r.window.duration_ns),
+            r.window.scope
+        )),
     }
     let busy = total - a.activity.gpu_idle_ns;
     out.push_str(&format!(
@@ -79,7 +87,11 @@ pub fn render(r: &Report) -> String {
             ns(k.total_ns)
         ));
     }
-    let warn = r.findings.iter().filter(|f| f.severity >= Severity::Warning).count();
+    let warn = r
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .count();
     match r.findings.first() {
         Some(f) => out.push_str(&format!(
             "findings: {} ({} warning or worse); top: {} {} ({} at stake)\n",
@@ -92,7 +104,10 @@ pub fn render(r: &Report) -> String {
         None => out.push_str("findings: none\n"),
     }
     if !r.warnings.is_empty() {
-        out.push_str(&format!("input warnings: {} (see the report)\n", r.warnings.len()));
+        out.push_str(&format!(
+            "input warnings: {} (see the report)\n",
+            r.warnings.len()
+        ));
     }
     out
 }

@@ -17,8 +17,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
 use crate::input::Reader;
-use crate::model::{Names, 
-    ApiCall, ApiKind, CopyKind, Device, Kernel, MemKind, Memcpy, Memset, NameId, Range, RangeKind,
+use crate::model::{
+    ApiCall, ApiKind, CopyKind, Device, Kernel, MemKind, Memcpy, Memset, NameId, Names, Range, RangeKind,
     Thread, Trace,
 };
 use crate::progress::Progress;
@@ -55,7 +55,8 @@ impl Reader for NsysSqlite {
 /// Open `path` read-only without ever writing to it or beside it.
 pub fn open_read_only(path: &Path) -> Result<Connection> {
     let uri = format!("file:{}?mode=ro&immutable=1", uri_path(path));
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(uri, flags).map_err(|e| sql_error(path, &e))?;
     // Large page cache and memory-mapped reads: one pass over big tables.
     let _ = conn.execute_batch("PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;");
@@ -68,9 +69,7 @@ fn uri_path(path: &Path) -> String {
     let mut out = String::new();
     for b in abs.to_string_lossy().bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -104,7 +103,9 @@ fn scan(
     if let Some(p) = progress {
         // max(rowid) is a B-tree lookup, unlike count(*).
         let estimate = conn
-            .query_row(&format!("SELECT max(rowid) FROM \"{table}\""), [], |r| r.get::<_, Option<i64>>(0))
+            .query_row(&format!("SELECT max(rowid) FROM \"{table}\""), [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
             .ok()
             .flatten()
             .and_then(|n| u64::try_from(n).ok());
@@ -187,7 +188,9 @@ impl<'p> Loader<'p> {
             let names = stmt
                 .query_map([], |r| r.get::<_, String>(0))
                 .map_err(|e| sql_error(path, &e))?;
-            names.collect::<rusqlite::Result<_>>().map_err(|e| sql_error(path, &e))?
+            names
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| sql_error(path, &e))?
         };
         if !tables.contains("CUPTI_ACTIVITY_KIND_KERNEL") {
             let nsys = tables.contains("META_DATA_EXPORT")
@@ -240,8 +243,15 @@ impl<'p> Loader<'p> {
     }
 
     /// Prepare `q`, turning schema gaps into warnings. `None`: skip the table.
-    fn prepare(&mut self, q: &Query, table_arg: Option<&str>, optional_table: bool) -> Result<Option<String>> {
-        let prepared = q.prepare(&self.conn, table_arg).map_err(|e| sql_error(self.path, &e))?;
+    fn prepare(
+        &mut self,
+        q: &Query,
+        table_arg: Option<&str>,
+        optional_table: bool,
+    ) -> Result<Option<String>> {
+        let prepared = q
+            .prepare(&self.conn, table_arg)
+            .map_err(|e| sql_error(self.path, &e))?;
         match prepared {
             Prepared::Ready { sql, missing } => {
                 if !missing.is_empty() {
@@ -335,32 +345,39 @@ impl<'p> Loader<'p> {
         let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_KERNEL");
         let (names, strings) = (&mut self.trace.names, &mut self.strings);
         let kernels = &mut self.trace.kernels;
-        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_KERNEL", Some(progress), |r| {
-            let (Some(start), Some(end), Some(name)) = (r.int(0), r.int(1), r.int(5)) else {
-                bad.null();
-                return Ok(());
-            };
-            if end < start {
-                bad.reversed();
-                return Ok(());
-            }
-            let name = strings.get(names, name);
-            let short_name = match r.int(6) {
-                Some(s) => strings.get(names, s),
-                None => name,
-            };
-            kernels.push(Kernel {
-                start,
-                end,
-                name,
-                short_name,
-                device: bad.u32(r.int(2)),
-                stream: bad.u32(r.int(3)),
-                correlation: bad.u32(r.int(4)),
-                pid: r.int(7).map_or(0, global_pid),
-            });
-            Ok(())
-        })?;
+        scan(
+            &self.conn,
+            self.path,
+            &sql,
+            "CUPTI_ACTIVITY_KIND_KERNEL",
+            Some(progress),
+            |r| {
+                let (Some(start), Some(end), Some(name)) = (r.int(0), r.int(1), r.int(5)) else {
+                    bad.null();
+                    return Ok(());
+                };
+                if end < start {
+                    bad.reversed();
+                    return Ok(());
+                }
+                let name = strings.get(names, name);
+                let short_name = match r.int(6) {
+                    Some(s) => strings.get(names, s),
+                    None => name,
+                };
+                kernels.push(Kernel {
+                    start,
+                    end,
+                    name,
+                    short_name,
+                    device: bad.u32(r.int(2)),
+                    stream: bad.u32(r.int(3)),
+                    correlation: bad.u32(r.int(4)),
+                    pid: r.int(7).map_or(0, global_pid),
+                });
+                Ok(())
+            },
+        )?;
         bad.report(&mut self.trace.warnings);
         Ok(())
     }
@@ -379,30 +396,44 @@ impl<'p> Loader<'p> {
         let mem: HashMap<i64, MemKind> = mem_kinds.iter().map(|(&i, n)| (i, MemKind::parse(n))).collect();
         let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_MEMCPY");
         let out = &mut self.trace.memcpys;
-        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_MEMCPY", Some(progress), |r| {
-            let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
-                bad.null();
-                return Ok(());
-            };
-            if end < start {
-                bad.reversed();
-                return Ok(());
-            }
-            let mem_kind = |i: usize| r.int(i).and_then(|k| mem.get(&k).copied()).unwrap_or(MemKind::Unknown);
-            out.push(Memcpy {
-                start,
-                end,
-                bytes: bad.u64(r.int(2)),
-                kind: r.int(3).and_then(|k| copy.get(&k).copied()).unwrap_or(CopyKind::Unknown),
-                src: mem_kind(4),
-                dst: mem_kind(5),
-                device: bad.u32(r.int(6)),
-                stream: bad.u32(r.int(7)),
-                correlation: bad.u32(r.int(8)),
-                pid: r.int(9).map_or(0, global_pid),
-            });
-            Ok(())
-        })?;
+        scan(
+            &self.conn,
+            self.path,
+            &sql,
+            "CUPTI_ACTIVITY_KIND_MEMCPY",
+            Some(progress),
+            |r| {
+                let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
+                    bad.null();
+                    return Ok(());
+                };
+                if end < start {
+                    bad.reversed();
+                    return Ok(());
+                }
+                let mem_kind = |i: usize| {
+                    r.int(i)
+                        .and_then(|k| mem.get(&k).copied())
+                        .unwrap_or(MemKind::Unknown)
+                };
+                out.push(Memcpy {
+                    start,
+                    end,
+                    bytes: bad.u64(r.int(2)),
+                    kind: r
+                        .int(3)
+                        .and_then(|k| copy.get(&k).copied())
+                        .unwrap_or(CopyKind::Unknown),
+                    src: mem_kind(4),
+                    dst: mem_kind(5),
+                    device: bad.u32(r.int(6)),
+                    stream: bad.u32(r.int(7)),
+                    correlation: bad.u32(r.int(8)),
+                    pid: r.int(9).map_or(0, global_pid),
+                });
+                Ok(())
+            },
+        )?;
         bad.report(&mut self.trace.warnings);
         Ok(())
     }
@@ -413,26 +444,33 @@ impl<'p> Loader<'p> {
         };
         let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_MEMSET");
         let out = &mut self.trace.memsets;
-        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_MEMSET", Some(progress), |r| {
-            let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
-                bad.null();
-                return Ok(());
-            };
-            if end < start {
-                bad.reversed();
-                return Ok(());
-            }
-            out.push(Memset {
-                start,
-                end,
-                bytes: bad.u64(r.int(2)),
-                device: bad.u32(r.int(3)),
-                stream: bad.u32(r.int(4)),
-                correlation: bad.u32(r.int(5)),
-                pid: r.int(6).map_or(0, global_pid),
-            });
-            Ok(())
-        })?;
+        scan(
+            &self.conn,
+            self.path,
+            &sql,
+            "CUPTI_ACTIVITY_KIND_MEMSET",
+            Some(progress),
+            |r| {
+                let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
+                    bad.null();
+                    return Ok(());
+                };
+                if end < start {
+                    bad.reversed();
+                    return Ok(());
+                }
+                out.push(Memset {
+                    start,
+                    end,
+                    bytes: bad.u64(r.int(2)),
+                    device: bad.u32(r.int(3)),
+                    stream: bad.u32(r.int(4)),
+                    correlation: bad.u32(r.int(5)),
+                    pid: r.int(6).map_or(0, global_pid),
+                });
+                Ok(())
+            },
+        )?;
         bad.report(&mut self.trace.warnings);
         Ok(())
     }
@@ -453,16 +491,23 @@ impl<'p> Loader<'p> {
             })
             .map(|(&id, _)| id)
             .collect();
-        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION", None, |r| {
-            if let (Some(c), Some(t)) = (r.int(0), r.int(1)) {
-                if blocking.contains(&t) {
-                    if let Ok(c) = u32::try_from(c) {
-                        set.insert(c);
+        scan(
+            &self.conn,
+            self.path,
+            &sql,
+            "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION",
+            None,
+            |r| {
+                if let (Some(c), Some(t)) = (r.int(0), r.int(1)) {
+                    if blocking.contains(&t) {
+                        if let Ok(c) = u32::try_from(c) {
+                            set.insert(c);
+                        }
                     }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         Ok(set)
     }
 
@@ -475,34 +520,52 @@ impl<'p> Loader<'p> {
         let mut kinds: HashMap<i64, (NameId, ApiKind)> = HashMap::new();
         let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_RUNTIME");
         let mut other = 0u64;
-        let (names, strings, threads, thread_list) =
-            (&mut self.trace.names, &mut self.strings, &mut self.threads, &mut self.trace.threads);
+        let (names, strings, threads, thread_list) = (
+            &mut self.trace.names,
+            &mut self.strings,
+            &mut self.threads,
+            &mut self.trace.threads,
+        );
         let calls = &mut self.trace.api_calls;
-        scan(&self.conn, self.path, &sql, "CUPTI_ACTIVITY_KIND_RUNTIME", Some(progress), |r| {
-            let (Some(start), Some(end), Some(name_id)) = (r.int(0), r.int(1), r.int(2)) else {
-                bad.null();
-                return Ok(());
-            };
-            if end < start {
-                bad.reversed();
-                return Ok(());
-            }
-            let (name, mut kind) = *kinds.entry(name_id).or_insert_with(|| {
-                let name = strings.get(names, name_id);
-                (name, ApiKind::classify(names.get(name)))
-            });
-            let correlation = bad.u32(r.int(4));
-            if kind == ApiKind::Other && correlation != 0 && blocking.contains(&correlation) {
-                kind = ApiKind::Sync;
-            }
-            if kind == ApiKind::Other {
-                other += 1;
-                return Ok(());
-            }
-            let thread = threads.get(thread_list, r.int(3));
-            calls.push(ApiCall { start, end, name, thread, correlation, kind });
-            Ok(())
-        })?;
+        scan(
+            &self.conn,
+            self.path,
+            &sql,
+            "CUPTI_ACTIVITY_KIND_RUNTIME",
+            Some(progress),
+            |r| {
+                let (Some(start), Some(end), Some(name_id)) = (r.int(0), r.int(1), r.int(2)) else {
+                    bad.null();
+                    return Ok(());
+                };
+                if end < start {
+                    bad.reversed();
+                    return Ok(());
+                }
+                let (name, mut kind) = *kinds.entry(name_id).or_insert_with(|| {
+                    let name = strings.get(names, name_id);
+                    (name, ApiKind::classify(names.get(name)))
+                });
+                let correlation = bad.u32(r.int(4));
+                if kind == ApiKind::Other && correlation != 0 && blocking.contains(&correlation) {
+                    kind = ApiKind::Sync;
+                }
+                if kind == ApiKind::Other {
+                    other += 1;
+                    return Ok(());
+                }
+                let thread = threads.get(thread_list, r.int(3));
+                calls.push(ApiCall {
+                    start,
+                    end,
+                    name,
+                    thread,
+                    correlation,
+                    kind,
+                });
+                Ok(())
+            },
+        )?;
         self.trace.other_api_calls = other;
         bad.report(&mut self.trace.warnings);
         Ok(())
@@ -531,8 +594,12 @@ impl<'p> Loader<'p> {
             .collect();
         let no_enum = kinds.is_empty();
         let mut bad = BadRows::new("NVTX_EVENTS");
-        let (names, strings, threads, thread_list) =
-            (&mut self.trace.names, &mut self.strings, &mut self.threads, &mut self.trace.threads);
+        let (names, strings, threads, thread_list) = (
+            &mut self.trace.names,
+            &mut self.strings,
+            &mut self.threads,
+            &mut self.trace.threads,
+        );
         let ranges = &mut self.trace.ranges;
         scan(&self.conn, self.path, &sql, "NVTX_EVENTS", Some(progress), |r| {
             let kind = match r.int(2).and_then(|t| kinds.get(&t).copied()) {
@@ -561,7 +628,13 @@ impl<'p> Loader<'p> {
                 (None, None) => names.intern("<unnamed range>"),
             };
             let thread = threads.get(thread_list, r.int(3));
-            ranges.push(Range { start, end, name, thread, kind });
+            ranges.push(Range {
+                start,
+                end,
+                name,
+                thread,
+                kind,
+            });
             Ok(())
         })?;
         bad.report(&mut self.trace.warnings);
@@ -575,8 +648,12 @@ impl<'p> Loader<'p> {
         let Some(sql) = self.prepare(&query::THREADS, None, true)? else {
             return Ok(());
         };
-        let (names, strings, threads, thread_list) =
-            (&mut self.trace.names, &mut self.strings, &self.threads, &mut self.trace.threads);
+        let (names, strings, threads, thread_list) = (
+            &mut self.trace.names,
+            &mut self.strings,
+            &self.threads,
+            &mut self.trace.threads,
+        );
         scan(&self.conn, self.path, &sql, "ThreadNames", None, |r| {
             if let (Some(tid), Some(name_id)) = (r.int(0), r.int(1)) {
                 if let Some(&idx) = threads.0.get(&tid) {

@@ -93,7 +93,10 @@ impl Query {
             .cloned()
             .collect();
         if !absent.is_empty() {
-            return Ok(Prepared::MissingColumns { table, columns: absent });
+            return Ok(Prepared::MissingColumns {
+                table,
+                columns: absent,
+            });
         }
         let mut sql = String::new();
         let mut missing = Vec::new();
@@ -136,8 +139,18 @@ mod tests {
     #[test]
     fn every_query_file_has_a_header() {
         for q in [
-            KERNELS, MEMCPY, MEMSET, RUNTIME, SYNC, NVTX, STRINGS, META, GPUS, CUDA_DEVICES,
-            THREADS, ENUM,
+            KERNELS,
+            MEMCPY,
+            MEMSET,
+            RUNTIME,
+            SYNC,
+            NVTX,
+            STRINGS,
+            META,
+            GPUS,
+            CUDA_DEVICES,
+            THREADS,
+            ENUM,
         ] {
             assert!(!q.table(Some("X")).is_empty(), "{} names no table", q.file);
             assert!(!q.header("required").is_empty(), "{} requires nothing", q.file);
@@ -154,17 +167,24 @@ mod tests {
         .unwrap();
         match KERNELS.prepare(&conn, None).unwrap() {
             Prepared::Ready { sql, missing } => {
-                assert_eq!(missing, ["streamId", "correlationId", "shortName"]);
-                assert!(sql.contains("\"deviceId\", NULL, NULL, \"demangledName\", NULL"), "{sql}");
+                assert_eq!(missing, ["streamId", "correlationId", "shortName", "globalPid"]);
+                assert!(
+                    sql.contains("\"deviceId\", NULL, NULL, \"demangledName\", NULL"),
+                    "{sql}"
+                );
                 conn.prepare(&sql).unwrap();
             }
             other => panic!("{other:?}"),
         }
-        conn.execute_batch("CREATE TABLE NVTX_EVENTS (start INT);").unwrap();
+        conn.execute_batch("CREATE TABLE NVTX_EVENTS (start INT);")
+            .unwrap();
         assert!(matches!(
             NVTX.prepare(&conn, None).unwrap(),
             Prepared::MissingColumns { columns, .. } if columns == ["eventType"]
         ));
-        assert!(matches!(MEMCPY.prepare(&conn, None).unwrap(), Prepared::NoTable { .. }));
+        assert!(matches!(
+            MEMCPY.prepare(&conn, None).unwrap(),
+            Prepared::NoTable { .. }
+        ));
     }
 }

@@ -106,13 +106,22 @@ impl BadRows {
     pub fn report(&self, warnings: &mut Vec<String>) {
         let t = self.table;
         if self.null > 0 {
-            warnings.push(format!("{t}: {} row(s) with NULL or non-numeric times/names skipped", self.null));
+            warnings.push(format!(
+                "{t}: {} row(s) with NULL or non-numeric times/names skipped",
+                self.null
+            ));
         }
         if self.reversed > 0 {
-            warnings.push(format!("{t}: {} row(s) ending before they start skipped", self.reversed));
+            warnings.push(format!(
+                "{t}: {} row(s) ending before they start skipped",
+                self.reversed
+            ));
         }
         if self.unfinished > 0 {
-            warnings.push(format!("{t}: {} range(s) still open at the end of the capture skipped", self.unfinished));
+            warnings.push(format!(
+                "{t}: {} range(s) still open at the end of the capture skipped",
+                self.unfinished
+            ));
         }
         if self.out_of_range > 0 {
             warnings.push(format!(

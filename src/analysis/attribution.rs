@@ -232,6 +232,23 @@ pub struct Layers {
 }
 
 impl Layers {
+    /// The host phase at time `t` (by the same priority as the table).
+    pub fn phase_at(&self, t: Ns) -> Phase {
+        let covers = |spans: &[Span]| {
+            let i = spans.partition_point(|s| s.1 <= t);
+            spans.get(i).is_some_and(|s| s.0 <= t)
+        };
+        if covers(&self.preprocess) {
+            Phase::Preprocess
+        } else if covers(&self.postprocess) {
+            Phase::Postprocess
+        } else if covers(&self.inference) {
+            Phase::Inference
+        } else {
+            Phase::Unannotated
+        }
+    }
+
     fn as_slices(&self) -> [&[Span]; 8] {
         [
             &self.kernel,
@@ -343,8 +360,10 @@ fn sweep_into(spans: &[Span], layers: &Layers, t: &mut Table) {
 }
 
 /// Everything the attribution reports.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Result {
+    /// The unions the sweep walked, for rules that ask "what was going on at t".
+    pub layers: Layers,
     pub table: Table,
     pub total: Attribution,
     pub iterations: Vec<IterationRow>,
@@ -376,6 +395,7 @@ pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
         total: table.attribution(),
         iterations,
         devices: devices(trace, window),
+        layers,
     }
 }
 

@@ -58,6 +58,8 @@ pub struct Window {
     pub spans: Vec<Span>,
     /// Why this window, for the report.
     pub reason: String,
+    /// `reach[i]`: the latest end among iterations `0..=i`.
+    reach: Vec<Ns>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +85,17 @@ impl Window {
     /// Length of the union.
     pub fn duration(&self) -> Ns {
         intervals::total(&self.spans)
+    }
+
+    /// Index of the iteration containing `t` (the latest-starting one when
+    /// iterations of several threads overlap).
+    pub fn iteration_at(&self, t: Ns) -> Option<usize> {
+        let n = self.iterations.partition_point(|i| i.start <= t);
+        // Walk back only while some earlier iteration still ends after t.
+        (0..n)
+            .rev()
+            .take_while(|&i| self.reach[i] > t)
+            .find(|&i| self.iterations[i].end > t)
     }
 
     /// Whether `t` lies in the window.
@@ -125,7 +138,25 @@ pub fn nested_flags(trace: &Trace) -> Vec<bool> {
     nested
 }
 
-/// The iteration range name by the rule above, if any.
+/// The name a range is grouped under for iteration detection: names that
+/// differ only in a trailing step number (`ProfilerStep#12`, `step 3`,
+/// `iter_7`) are one name, shown with `*` for the number
+/// (`ProfilerStep#*`). Returns (group key, shown name).
+pub fn iteration_key(name: &str) -> (&str, String) {
+    let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits > 0 && digits < name.len() {
+        let head = &name[..name.len() - digits];
+        if let Some(key) = head.strip_suffix(['#', '_', ' ', '-']) {
+            if !key.trim().is_empty() {
+                return (key, format!("{head}*"));
+            }
+        }
+    }
+    (name, name.to_string())
+}
+
+/// The iteration range name by the rule above, if any (the shown name of
+/// its group, see [`iteration_key`]).
 pub fn detect_iteration_name(trace: &Trace) -> Option<String> {
     let nested = nested_flags(trace);
     #[derive(Default)]
@@ -134,12 +165,16 @@ pub fn detect_iteration_name(trace: &Trace) -> Option<String> {
         nested: bool,
         total: Ns,
     }
-    let mut stats: HashMap<u32, Stat> = HashMap::new();
+    let mut keys: HashMap<u32, String> = HashMap::new();
+    let mut stats: HashMap<String, Stat> = HashMap::new();
     for (i, r) in trace.ranges.iter().enumerate() {
         if r.kind != RangeKind::PushPop {
             continue;
         }
-        let s = stats.entry(r.name).or_default();
+        let shown = keys
+            .entry(r.name)
+            .or_insert_with(|| iteration_key(trace.name(r.name)).1);
+        let s = stats.entry(shown.clone()).or_default();
         s.count += 1;
         s.nested |= nested[i];
         s.total += r.end - r.start;
@@ -147,7 +182,7 @@ pub fn detect_iteration_name(trace: &Trace) -> Option<String> {
     stats
         .into_iter()
         .filter(|(_, s)| s.count >= MIN_ITERATIONS && !s.nested)
-        .map(|(name, s)| (s.count, s.total, trace.name(name).to_string()))
+        .map(|(name, s)| (s.count, s.total, name))
         // Most frequent, then longest in total, then the smaller name.
         .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)))
         .map(|(_, _, name)| name)
@@ -189,12 +224,20 @@ pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
                 "iterations are the '{name}' ranges: the most frequent range name (>= {MIN_ITERATIONS} times) never nested in another range"
             ),
         };
+        let reach = iterations
+            .iter()
+            .scan(Ns::MIN, |m, i| {
+                *m = (*m).max(i.end);
+                Some(*m)
+            })
+            .collect();
         return Ok(Window {
             scope: Scope::Iterations,
             iteration_name: Some(name),
             iterations,
             spans,
             reason,
+            reach,
         });
     }
     let (scope, reason) = match choice {
@@ -216,6 +259,7 @@ pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
         iterations: Vec::new(),
         spans,
         reason,
+        reach: Vec::new(),
     })
 }
 
@@ -223,21 +267,24 @@ pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
 /// also occurs nested (a user's `--iteration` choice may), only the
 /// outermost occurrences count, so an iteration is never counted twice.
 fn iterations_named(trace: &Trace, name: &str) -> Vec<Iteration> {
-    let Some(id) = trace.names.lookup(name) else {
-        return Vec::new();
-    };
-    let mut its: Vec<Iteration> = trace
-        .ranges
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.name == id && r.end > r.start)
-        .map(|(i, r)| Iteration {
-            start: r.start,
-            end: r.end,
-            range: Some(i),
-            thread: r.thread,
-        })
-        .collect();
+    // A range matches by its own name, its group key or its shown group name.
+    let mut matches: HashMap<u32, bool> = HashMap::new();
+    let mut its: Vec<Iteration> = Vec::new();
+    for (i, r) in trace.ranges.iter().enumerate() {
+        let hit = *matches.entry(r.name).or_insert_with(|| {
+            let full = trace.name(r.name);
+            let (key, shown) = iteration_key(full);
+            full == name || key == name || shown == name
+        });
+        if hit && r.end > r.start {
+            its.push(Iteration {
+                start: r.start,
+                end: r.end,
+                range: Some(i),
+                thread: r.thread,
+            });
+        }
+    }
     its.sort_by_key(|i| (i.start, std::cmp::Reverse(i.end)));
     // Drop occurrences inside an earlier one on the same thread: with
     // starts sorted, only the last kept one per thread can contain it.
@@ -252,4 +299,23 @@ fn iterations_named(trace: &Trace, name: &str) -> Vec<Iteration> {
         out.push(it);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_numbers_group() {
+        assert_eq!(
+            iteration_key("ProfilerStep#12"),
+            ("ProfilerStep", "ProfilerStep#*".to_string())
+        );
+        assert_eq!(iteration_key("step 3"), ("step", "step *".to_string()));
+        assert_eq!(iteration_key("iter_7"), ("iter", "iter_*".to_string()));
+        assert_eq!(iteration_key("iter"), ("iter", "iter".to_string()));
+        assert_eq!(iteration_key("layer1"), ("layer1", "layer1".to_string()));
+        assert_eq!(iteration_key("#12"), ("#12", "#12".to_string()));
+        assert_eq!(iteration_key("42"), ("42", "42".to_string()));
+    }
 }

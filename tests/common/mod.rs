@@ -1,0 +1,131 @@
+//! Independent oracles: hand-written SQL over the same nsys export the
+//! code under test reads. Nothing here calls the crate's analysis code.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_traces")
+        .join(name)
+}
+
+pub fn open(path: &Path) -> Connection {
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open sample read-only")
+}
+
+pub fn has_table(conn: &Connection, table: &str) -> bool {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [table],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap()
+        > 0
+}
+
+/// NVTX range name: inline text or registered string.
+pub const NVTX_NAME: &str = "coalesce(n.text, (SELECT value FROM StringIds WHERE id = n.textId))";
+
+/// The iteration ranges `iter` as rows (s, e, tid).
+pub fn iter_sql() -> String {
+    format!(
+        "SELECT n.start AS s, n.end AS e, n.globalTid AS tid, n.rowid AS rid FROM NVTX_EVENTS n \
+         WHERE {NVTX_NAME} = 'iter' AND n.end IS NOT NULL"
+    )
+}
+
+/// Named sets of host/GPU intervals, each a SELECT of (s, e).
+pub fn set_sql(conn: &Connection, set: &str) -> String {
+    let empty = "SELECT 0 AS s, 0 AS e WHERE 0".to_string();
+    match set {
+        "kernel" => "SELECT start AS s, end AS e FROM CUPTI_ACTIVITY_KIND_KERNEL".into(),
+        "memcpy" if has_table(conn, "CUPTI_ACTIVITY_KIND_MEMCPY") => {
+            "SELECT start AS s, end AS e FROM CUPTI_ACTIVITY_KIND_MEMCPY".into()
+        }
+        "memset" if has_table(conn, "CUPTI_ACTIVITY_KIND_MEMSET") => {
+            "SELECT start AS s, end AS e FROM CUPTI_ACTIVITY_KIND_MEMSET".into()
+        }
+        // Host-blocking calls: synchronize calls, blocking copy/memset calls,
+        // async copies touching pageable memory, and calls the
+        // SYNCHRONIZATION table records as host waits.
+        "sync" => {
+            let mut parts = vec![
+                "SELECT r.start AS s, r.end AS e FROM CUPTI_ACTIVITY_KIND_RUNTIME r JOIN StringIds f ON f.id = r.nameId \
+                 WHERE f.value LIKE '%Synchronize%' \
+                    OR ((f.value LIKE 'cudaMemcpy%' OR f.value LIKE 'cuMemcpy%' OR f.value LIKE 'cudaMemset%' OR f.value LIKE 'cuMemset%') \
+                        AND f.value NOT LIKE '%Async%')"
+                    .to_string(),
+            ];
+            if has_table(conn, "CUPTI_ACTIVITY_KIND_MEMCPY") {
+                parts.push(
+                    "SELECT r.start, r.end FROM CUPTI_ACTIVITY_KIND_RUNTIME r JOIN StringIds f ON f.id = r.nameId \
+                     JOIN CUPTI_ACTIVITY_KIND_MEMCPY m ON m.correlationId = r.correlationId \
+                     WHERE f.value LIKE '%Memcpy%Async%' AND (\
+                        m.srcKind IN (SELECT id FROM ENUM_CUDA_MEM_KIND WHERE name LIKE '%PAGEABLE') OR \
+                        m.dstKind IN (SELECT id FROM ENUM_CUDA_MEM_KIND WHERE name LIKE '%PAGEABLE'))"
+                        .into(),
+                );
+            }
+            if has_table(conn, "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION") {
+                parts.push(
+                    "SELECT r.start, r.end FROM CUPTI_ACTIVITY_KIND_RUNTIME r \
+                     WHERE r.correlationId IN (SELECT y.correlationId FROM CUPTI_ACTIVITY_KIND_SYNCHRONIZATION y \
+                        JOIN ENUM_CUPTI_SYNC_TYPE t ON t.id = y.syncType \
+                        WHERE t.name LIKE '%SYNCHRONIZE%' AND t.name NOT LIKE '%WAIT%')"
+                        .into(),
+                );
+            }
+            parts.join(" UNION ALL ")
+        }
+        "launch" => "SELECT r.start AS s, r.end AS e FROM CUPTI_ACTIVITY_KIND_RUNTIME r JOIN StringIds f ON f.id = r.nameId \
+             WHERE f.value LIKE 'cudaLaunch%' OR f.value LIKE 'cuLaunch%' OR f.value LIKE '%GraphLaunch%'"
+            .into(),
+        // Phases: ranges nested in an `iter` range on its thread, by the
+        // names the sample workloads use.
+        "pre" | "post" | "infer" => {
+            let cond = match set {
+                "pre" => format!("{NVTX_NAME} = 'preprocess'"),
+                "post" => format!("{NVTX_NAME} = 'postprocess'"),
+                _ => format!("{NVTX_NAME} NOT IN ('preprocess', 'postprocess', 'iter')"),
+            };
+            format!(
+                "SELECT n.start AS s, n.end AS e FROM NVTX_EVENTS n JOIN ({}) it \
+                 ON n.globalTid = it.tid AND n.start >= it.s AND n.end <= it.e AND n.rowid <> it.rid \
+                 WHERE n.end IS NOT NULL AND {cond}",
+                iter_sql()
+            )
+        }
+        _ => empty,
+    }
+}
+
+/// |W ∩ (union of the named sets)|, where W is the union of `window`
+/// (a SELECT of disjoint (s, e) rows), computed entirely in SQL: clip each
+/// interval to each window range, then merge with the running-max
+/// gaps-and-islands method.
+pub fn union_len(conn: &Connection, window: &str, sets: &[&str]) -> i64 {
+    if sets.is_empty() {
+        return 0;
+    }
+    let x: Vec<String> = sets.iter().map(|s| set_sql(conn, s)).collect();
+    let sql = format!(
+        "WITH w AS ({window}),
+         x AS ({}),
+         c AS (SELECT max(x.s, w.s) AS s, min(x.e, w.e) AS e FROM x JOIN w ON x.s < w.e AND x.e > w.s),
+         o AS (SELECT s, e, max(e) OVER (ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pm FROM c),
+         g AS (SELECT s, e, sum(CASE WHEN pm IS NULL OR s > pm THEN 1 ELSE 0 END) OVER (ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp FROM o)
+         SELECT coalesce(sum(e2 - s2), 0) FROM (SELECT min(s) AS s2, max(e) AS e2 FROM g GROUP BY grp)",
+        x.join(" UNION ALL ")
+    );
+    conn.query_row(&sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}: {sql}"))
+}
+
+/// The window as SQL rows: the iter ranges (disjoint in the samples).
+pub fn window_sql() -> String {
+    format!("SELECT s, e FROM ({})", iter_sql())
+}

@@ -35,6 +35,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         kernels: &kernels,
     });
     let mut warnings = trace.warnings.clone();
+    warnings.extend(window::lag_warning(trace, &window));
     if window.spans.is_empty() {
         warnings.push("the analysis window is empty: no GPU activity and no iterations".into());
     }

@@ -335,3 +335,41 @@ fn multi_gpu_devices_are_reported_separately() {
     );
     assert_eq!(d.name, "NVIDIA H100 80GB HBM3");
 }
+
+#[test]
+fn gpu_lag_is_stated_with_sql_counts() {
+    let name = "gemm_int8_fp16_fp32.sqlite";
+    let r = report(name);
+    let conn = open(&sample(name));
+    let count = |sql: String| -> i64 { conn.query_row(&sql, [], |row| row.get(0)).unwrap() };
+    let launched = count(format!(
+        "SELECT count(*) FROM CUPTI_ACTIVITY_KIND_RUNTIME r JOIN StringIds f ON f.id = r.nameId \
+         JOIN ({}) w ON r.start >= w.s AND r.start < w.e \
+         WHERE f.value LIKE 'cudaLaunch%' OR f.value LIKE 'cuLaunch%' OR f.value LIKE '%GraphLaunch%'",
+        common::iter_sql()
+    ));
+    let started = count(format!(
+        "SELECT count(*) FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN ({}) w ON k.start >= w.s AND k.start < w.e",
+        common::iter_sql()
+    ));
+    assert!(
+        started * 4 < launched * 3,
+        "the sample lags: {started} of {launched}"
+    );
+    let w = r
+        .warnings
+        .iter()
+        .find(|w| w.contains("GPU runs behind"))
+        .expect("lag warning");
+    assert!(
+        w.contains(&format!("{launched} kernel launches")) && w.contains(&format!("only {started} kernels")),
+        "{w}"
+    );
+    // A healthy trace gets no such warning.
+    assert!(
+        !report("resnet50_fp16_cl_gpupre.sqlite")
+            .warnings
+            .iter()
+            .any(|w| w.contains("behind"))
+    );
+}

@@ -23,6 +23,36 @@ pub struct KernelRow {
     pub category: Category,
 }
 
+/// The short name shown for a kernel: the profiler's base function name,
+/// except for generic wrappers (CUTLASS's `Kernel2<cutlass_80_tensorop_...>`)
+/// whose first template argument names the real kernel.
+///
+/// ```
+/// use trace_report::analysis::kernels::readable_short_name;
+/// let full = "void cutlass::Kernel2<cutlass_80_tensorop_f16_s16816gemm_f16_128x64_64x3_nn_align2>(T1::Params)";
+/// assert_eq!(readable_short_name(full, "Kernel2"), "cutlass_80_tensorop_f16_s16816gemm_f16_128x64_64x3_nn_align2");
+/// assert_eq!(readable_short_name("nchwToNhwcKernel", "nchwToNhwcKernel"), "nchwToNhwcKernel");
+/// ```
+pub fn readable_short_name(full: &str, short: &str) -> String {
+    let generic = {
+        let base = short.trim_end_matches(|c: char| c.is_ascii_digit());
+        matches!(base, "Kernel" | "kernel" | "device_kernel" | "global_kernel")
+    };
+    if generic {
+        if let Some(open) = full.find('<') {
+            let arg: String = full[open + 1..]
+                .chars()
+                .take_while(|&c| c != ',' && c != '>' && c != '<' && c != '(')
+                .collect();
+            let arg = arg.trim().rsplit("::").next().unwrap_or("").trim();
+            if !arg.is_empty() && arg.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return arg.to_string();
+            }
+        }
+    }
+    short.to_string()
+}
+
 /// Kernels whose GPU start time lies in the window.
 pub fn in_window<'t>(trace: &'t Trace, window: &'t Window) -> impl Iterator<Item = &'t Kernel> + 't {
     trace.kernels.iter().filter(|k| window.contains(k.start))
@@ -74,7 +104,7 @@ pub fn summarize(trace: &Trace, window: &Window) -> Result<Vec<KernelRow>, Polar
             let full = trace.name(id).to_string();
             KernelRow {
                 category: categorize(&full),
-                short_name: trace.name(short.get(i).unwrap_or(id)).to_string(),
+                short_name: readable_short_name(&full, trace.name(short.get(i).unwrap_or(id))),
                 name: full,
                 count: n,
                 total_ns: t,

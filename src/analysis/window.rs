@@ -139,17 +139,25 @@ pub fn nested_flags(trace: &Trace) -> Vec<bool> {
 }
 
 /// The name a range is grouped under for iteration detection: names that
-/// differ only in a trailing step number (`ProfilerStep#12`, `step 3`,
-/// `iter_7`) are one name, shown with `*` for the number
-/// (`ProfilerStep#*`). Returns (group key, shown name).
+/// differ only in a step number count as one, shown with `*` for the number
+/// (`ProfilerStep#12` -> `ProfilerStep#*`). A number counts as a step
+/// number after `#`, or after a word that means an iteration (`step 3`,
+/// `iter_7`, `Iteration-2`, `batch12`); other trailing numbers are ids
+/// (`aten::add, op_id = 812`) and keep names apart. Returns (group key,
+/// shown name).
 pub fn iteration_key(name: &str) -> (&str, String) {
+    const STEP_WORDS: [&str; 5] = ["step", "iter", "iteration", "batch", "epoch"];
     let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     if digits > 0 && digits < name.len() {
         let head = &name[..name.len() - digits];
-        if let Some(key) = head.strip_suffix(['#', '_', ' ', '-']) {
-            if !key.trim().is_empty() {
-                return (key, format!("{head}*"));
-            }
+        let key = head.strip_suffix(['#', '_', ' ', '-']).unwrap_or(head);
+        let word = key
+            .rsplit(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
+        let step_word = STEP_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w));
+        if (head.ends_with('#') || step_word) && !key.trim().is_empty() {
+            return (key, format!("{head}*"));
         }
     }
     (name, name.to_string())
@@ -186,6 +194,31 @@ pub fn detect_iteration_name(trace: &Trace) -> Option<String> {
         // Most frequent, then longest in total, then the smaller name.
         .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)))
         .map(|(_, _, name)| name)
+}
+
+/// A warning when the GPU runs far behind the host: many more kernel
+/// launches were issued inside the window than kernels started in it, so
+/// work launched in an iteration executes after the iteration ended (the
+/// host enqueues without waiting). Graph launches start many kernels each
+/// and never trigger this.
+pub fn lag_warning(trace: &Trace, window: &Window) -> Option<String> {
+    if window.scope != Scope::Iterations {
+        return None;
+    }
+    let launched = trace
+        .api_calls
+        .iter()
+        .filter(|a| a.kind == crate::model::ApiKind::Launch && window.contains(a.start))
+        .count();
+    let started = trace.kernels.iter().filter(|k| window.contains(k.start)).count();
+    // Below 3/4 of the launches, the lag is not noise.
+    (launched >= 8 && started * 4 < launched * 3).then(|| {
+        format!(
+            "the GPU runs behind the host: {launched} kernel launches were issued inside the iterations but only \
+             {started} kernels started there, so work launched in an iteration mostly executes after it ends; \
+             tables count kernels by GPU start time (see --whole-capture)"
+        )
+    })
 }
 
 /// Span of all GPU activity (kernels, copies, memsets).
@@ -316,6 +349,14 @@ mod tests {
         assert_eq!(iteration_key("iter"), ("iter", "iter".to_string()));
         assert_eq!(iteration_key("layer1"), ("layer1", "layer1".to_string()));
         assert_eq!(iteration_key("#12"), ("#12", "#12".to_string()));
+        assert_eq!(
+            iteration_key("Iteration-2"),
+            ("Iteration", "Iteration-*".to_string())
+        );
+        assert_eq!(iteration_key("batch12"), ("batch", "batch*".to_string()));
+        let op = "aten::lift_fresh, op_id = 999730";
+        assert_eq!(iteration_key(op), (op, op.to_string()));
+        assert_eq!(iteration_key("conv_3"), ("conv_3", "conv_3".to_string()));
         assert_eq!(iteration_key("42"), ("42", "42".to_string()));
     }
 }

@@ -53,14 +53,17 @@ fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
     let labels: Vec<String> = rows.iter().map(|(l, _)| escape::truncate(l, 18)).collect();
     svg((width, height), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 16))
+            .caption(title, ("sans-serif", 18))
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(110)
-            .build_cartesian_2d(0f64..ms(max) * 1.02, (0..rows.len() as i32).into_segmented())
+            .build_cartesian_2d(0f64..ms(max) * 1.02, (0..rows.len() as i32 - 1).into_segmented())
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 13))
+            .max_light_lines(2)
             .disable_y_mesh()
             .x_desc("ms")
             .y_label_formatter(&|v| match v {
@@ -69,7 +72,7 @@ fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
             })
             .draw()
             .map_err(|e| e.to_string())?;
-        for (b, (name, color)) in BUCKETS.iter().enumerate() {
+        for (b, (_, color)) in BUCKETS.iter().enumerate() {
             let bars = rows.iter().enumerate().map(|(i, (_, v))| {
                 let x0: Ns = v[..b].iter().sum();
                 let i = i as i32;
@@ -83,19 +86,9 @@ fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
                 r.set_margin(5, 5, 0, 0);
                 r
             });
-            chart
-                .draw_series(bars)
-                .map_err(|e| e.to_string())?
-                .label(*name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+            chart.draw_series(bars).map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(|e| e.to_string())
+        Ok(())
     })
 }
 
@@ -135,14 +128,17 @@ pub fn iterations(report: &Report) -> String {
     let n = its.len() as i32;
     svg((860, 300), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("Iteration time by GPU activity", ("sans-serif", 16))
+            .caption("Iteration time by GPU activity", ("sans-serif", 18))
             .margin(8)
             .x_label_area_size(30)
             .y_label_area_size(60)
-            .build_cartesian_2d((0..n).into_segmented(), 0f64..ms(max) * 1.05)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..ms(max) * 1.05)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 13))
+            .max_light_lines(2)
             .disable_x_mesh()
             .x_desc("iteration")
             .y_desc("ms")
@@ -153,7 +149,7 @@ pub fn iterations(report: &Report) -> String {
             })
             .draw()
             .map_err(|e| e.to_string())?;
-        for (b, (name, color)) in BUCKETS.iter().enumerate() {
+        for (b, (_, color)) in BUCKETS.iter().enumerate() {
             let bars = its.iter().enumerate().map(|(i, it)| {
                 let v = [
                     it.activity.kernel_ns,
@@ -175,19 +171,9 @@ pub fn iterations(report: &Report) -> String {
                 r.set_margin(0, 0, 2, 2);
                 r
             });
-            chart
-                .draw_series(bars)
-                .map_err(|e| e.to_string())?
-                .label(*name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+            chart.draw_series(bars).map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(|e| e.to_string())
+        Ok(())
     })
 }
 
@@ -205,14 +191,17 @@ pub fn top_kernels(report: &Report, n: usize) -> String {
     let height = 60 + 26 * top.len() as u32;
     svg((860, height), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("Top kernels by total time", ("sans-serif", 16))
+            .caption("Top kernels by total time", ("sans-serif", 18))
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(230)
-            .build_cartesian_2d(0f64..ms(max) * 1.02, (0..top.len() as i32).into_segmented())
+            .build_cartesian_2d(0f64..ms(max) * 1.02, (0..top.len() as i32 - 1).into_segmented())
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 13))
+            .max_light_lines(2)
             .disable_y_mesh()
             .x_desc("ms")
             .y_labels(top.len())

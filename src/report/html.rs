@@ -290,6 +290,7 @@ fn iterations(s: &mut String, r: &Report) {
     }
     let chart = charts::iterations(r);
     if !chart.is_empty() {
+        legend(s);
         let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
     }
 }

@@ -667,13 +667,34 @@ impl<'p> Loader<'p> {
 
     fn read_devices(&mut self) -> Result<()> {
         let mut devices: Vec<Device> = Vec::new();
+        // GPU id -> CUDA ordinal, for exports whose GPU table lacks `cuDevice`.
+        let mut cuda_of: HashMap<i64, i64> = HashMap::new();
+        if self.tables.contains("TARGET_INFO_CUDA_DEVICE") {
+            if let Some(sql) = self.prepare(&query::CUDA_DEVICES, None, true)? {
+                scan(
+                    &self.conn,
+                    self.path,
+                    &sql,
+                    "TARGET_INFO_CUDA_DEVICE",
+                    None,
+                    |r| {
+                        if let (Some(g), Some(c)) = (r.int(0), r.int(1)) {
+                            cuda_of.entry(g).or_insert(c);
+                        }
+                        Ok(())
+                    },
+                )?;
+            }
+        }
         if !self.tables.contains("TARGET_INFO_GPU") {
             self.warn("no TARGET_INFO_GPU table: GPU names and compute capability unknown");
         } else if let Some(sql) = self.prepare(&query::GPUS, None, true)? {
             scan(&self.conn, self.path, &sql, "TARGET_INFO_GPU", None, |r| {
                 let Some(id) = r.int(0) else { return Ok(()) };
-                // Kernel rows use the CUDA ordinal, which is `cuDevice` when recorded.
-                let Ok(id) = u32::try_from(r.int(2).unwrap_or(id)) else {
+                // Kernel rows use the CUDA ordinal: `cuDevice` when recorded,
+                // else the TARGET_INFO_CUDA_DEVICE mapping, else the GPU id.
+                let cuda = r.int(2).or_else(|| cuda_of.get(&id).copied()).unwrap_or(id);
+                let Ok(id) = u32::try_from(cuda) else {
                     return Ok(());
                 };
                 let compute_capability = match (r.int(3), r.int(4)) {

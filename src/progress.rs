@@ -72,12 +72,19 @@ impl Progress {
     pub fn spin(&self, message: &str) {
         if let Some(bar) = &self.bar {
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                ProgressStyle::with_template("{spinner} {wide_msg} {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_message(message.to_string());
             bar.unset_length();
             self.maybe_show(bar);
+        }
+    }
+
+    /// Replace the message of the current stage.
+    pub fn message(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_string());
         }
     }
 

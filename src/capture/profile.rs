@@ -133,7 +133,8 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
     let shown_cmd = command_line(&opts.command);
-    progress.spin(&format!("profiling {shown_cmd} with nsys"));
+    let label = format!("profiling {shown_cmd} with nsys");
+    progress.spin(&label);
     let mut child = cmd.spawn().map_err(|e| {
         Error::tool(format!(
             "cannot run {} ({}): {}",
@@ -146,10 +147,10 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
         let (out, err) = (child.stdout.take(), child.stderr.take());
         std::thread::scope(|s| {
             if let Some(out) = out {
-                s.spawn(|| relay_to(out, std::io::stdout(), progress));
+                s.spawn(|| relay_to(out, std::io::stdout(), progress, &label));
             }
             if let Some(err) = err {
-                s.spawn(|| relay_to(err, std::io::stderr(), progress));
+                s.spawn(|| relay_to(err, std::io::stderr(), progress, &label));
             }
             wait_status(&mut child, progress)
         })
@@ -212,25 +213,131 @@ pub fn describe_status(status: &ExitStatus) -> String {
     status.to_string()
 }
 
-/// Copy a child's output to ours, with the spinner lifted while writing.
-fn relay_to(mut from: impl Read, mut to: impl Write, progress: &Progress) {
+/// Copy a child's output to ours while the spinner is drawn: whole lines are
+/// printed above the spinner; text the child redraws in place (ended by a
+/// lone '\r', like nsys's own progress bar or tqdm's) or has not ended yet
+/// (a prompt) is shown as the spinner's message instead, so the two never
+/// fight over one terminal line.
+fn relay_to(mut from: impl Read, mut to: impl Write, progress: &Progress, label: &str) {
+    let mut split = LineSplitter::default();
     let mut buf = [0u8; 8192];
+    let mut broken = false;
+    let mut status_shown = false;
+    let mut emit = |piece: Piece, to: &mut dyn Write| match piece {
+        Piece::Line(line) => {
+            if status_shown {
+                progress.message(label);
+                status_shown = false;
+            }
+            if !broken {
+                let ok = progress.suspend(|| to.write_all(line).and_then(|_| to.flush()));
+                // Our output is gone (closed pipe): keep draining so the
+                // child never blocks on a full pipe.
+                broken = ok.is_err();
+            }
+        }
+        Piece::Status(text) => {
+            let text = printable(text);
+            if !text.is_empty() {
+                // The child's own status first: the terminal may be narrow.
+                progress.message(&format!("{text} ({label})"));
+                status_shown = true;
+            }
+        }
+    };
     loop {
         match from.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => {
-                let ok = progress.suspend(|| to.write_all(&buf[..n]).and_then(|_| to.flush()));
-                if ok.is_err() {
-                    // Our output is gone (closed pipe): keep draining so the
-                    // child never blocks on a full pipe.
-                    let _ = std::io::copy(&mut from, &mut std::io::sink());
-                    break;
-                }
-            }
+            Ok(n) => split.feed(&buf[..n], &mut |p| emit(p, &mut to)),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
     }
+    split.finish(&mut |p| emit(p, &mut to));
+}
+
+/// A piece of a child's output.
+#[derive(Debug, PartialEq)]
+enum Piece<'a> {
+    /// A finished line, with its line ending.
+    Line(&'a [u8]),
+    /// Text shown in place: ended by a lone '\r', or unfinished so far.
+    Status(&'a [u8]),
+}
+
+/// Splits output into lines and in-place status text, across reads.
+#[derive(Default)]
+struct LineSplitter {
+    pending: Vec<u8>,
+    /// The last byte seen was '\r' (it may start a "\r\n").
+    cr: bool,
+}
+
+impl LineSplitter {
+    fn feed(&mut self, chunk: &[u8], out: &mut dyn FnMut(Piece)) {
+        for &b in chunk {
+            if self.cr {
+                self.cr = false;
+                if b == b'\n' {
+                    self.pending.extend_from_slice(b"\r\n");
+                    out(Piece::Line(&self.pending));
+                    self.pending.clear();
+                    continue;
+                }
+                out(Piece::Status(&self.pending));
+                self.pending.clear();
+            }
+            match b {
+                b'\n' => {
+                    self.pending.push(b);
+                    out(Piece::Line(&self.pending));
+                    self.pending.clear();
+                }
+                b'\r' => self.cr = true,
+                _ => self.pending.push(b),
+            }
+        }
+        if !self.pending.is_empty() {
+            out(Piece::Status(&self.pending));
+        }
+    }
+
+    /// At the end of the output: what is left is printed as it is.
+    fn finish(&mut self, out: &mut dyn FnMut(Piece)) {
+        if self.cr {
+            self.pending.push(b'\r');
+        }
+        if !self.pending.is_empty() {
+            out(Piece::Line(&self.pending));
+        }
+        self.pending.clear();
+        self.cr = false;
+    }
+}
+
+/// Text fit for a one-line message: terminal escape sequences and control
+/// characters removed.
+fn printable(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters final-byte; other escapes: one more char.
+            if chars.next_if_eq(&'[').is_some() {
+                while let Some(x) = chars.next() {
+                    if ('@'..='~').contains(&x) {
+                        break;
+                    }
+                }
+            } else {
+                chars.next();
+            }
+        } else if !c.is_control() {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
 }
 
 const TICK: Duration = Duration::from_millis(100);
@@ -315,11 +422,62 @@ mod tests {
         assert_eq!(describe_status(&ExitStatus::from_raw(9)), "killed by signal 9");
     }
 
+    /// The pieces of `chunks` fed one after another, as strings.
+    fn pieces(chunks: &[&str]) -> Vec<String> {
+        let mut split = LineSplitter::default();
+        let mut v = Vec::new();
+        let mut push = |p: Piece| {
+            v.push(match p {
+                Piece::Line(l) => format!("L:{}", String::from_utf8_lossy(l)),
+                Piece::Status(s) => format!("S:{}", String::from_utf8_lossy(s)),
+            })
+        };
+        for c in chunks {
+            split.feed(c.as_bytes(), &mut push);
+        }
+        split.finish(&mut push);
+        v
+    }
+
     #[test]
-    fn relay_copies_everything() {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    fn output_splits_into_lines_and_status() {
+        // nsys's progress bar: in-place updates, then a finished line.
+        assert_eq!(
+            pieces(&["Collecting data...\n\r[1/1] [0%] r.nsys-rep\r[1/1] [100%] r.nsys-rep\nGenerated:\n"]),
+            [
+                "L:Collecting data...\n",
+                "S:",
+                "S:[1/1] [0%] r.nsys-rep",
+                "L:[1/1] [100%] r.nsys-rep\n",
+                "L:Generated:\n"
+            ]
+        );
+        // A line split across reads shows as status until it ends; CRLF is
+        // kept whole, also across reads.
+        assert_eq!(
+            pieces(&["hel", "lo\r", "\nbye"]),
+            ["S:hel", "S:hello", "L:hello\r\n", "S:bye", "L:bye"]
+        );
+        // An unfinished prompt shows as status until its line ends.
+        assert_eq!(
+            pieces(&["Continue? ", "y\n"]),
+            ["S:Continue? ", "L:Continue? y\n"]
+        );
+    }
+
+    #[test]
+    fn relay_copies_lines_exactly() {
+        let data = "line 1\nline 2\r\n\rstatus\rmore\nend".as_bytes();
         let mut out = Vec::new();
-        relay_to(&data[..], &mut out, &Progress::hidden());
-        assert_eq!(out, data);
+        relay_to(data, &mut out, &Progress::hidden(), "x");
+        assert_eq!(String::from_utf8(out).unwrap(), "line 1\nline 2\r\nmore\nend");
+    }
+
+    #[test]
+    fn status_text_is_printable() {
+        assert_eq!(
+            printable(b"\x1b[32m 50%|###  | 5/10\x1b[0m\x07"),
+            "50%|###  | 5/10"
+        );
     }
 }

@@ -590,3 +590,61 @@ fn stand_in_rejects_what_nsys_rejects() {
     ]));
     assert!(env.work().join("p.nsys-rep").is_file());
 }
+
+/// SQL over `db`: (iter ranges, their summed length, kernels starting in
+/// one, host-to-device bytes of copies starting in one).
+fn sql_iter_oracle(db: &Path) -> (i64, i64, i64, i64) {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let iters = "SELECT n.start, n.end FROM NVTX_EVENTS n LEFT JOIN StringIds s ON s.id = n.textId \
+                 WHERE coalesce(n.text, s.value) = 'iter'";
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    (
+        one(&format!("SELECT count(*) FROM ({iters})")),
+        one(&format!("SELECT sum(end - start) FROM ({iters})")),
+        one(&format!(
+            "SELECT count(*) FROM CUPTI_ACTIVITY_KIND_KERNEL k \
+             WHERE EXISTS (SELECT 1 FROM ({iters}) i WHERE k.start >= i.start AND k.start < i.end)"
+        )),
+        one(&format!(
+            "SELECT sum(bytes) FROM CUPTI_ACTIVITY_KIND_MEMCPY m JOIN ENUM_CUDA_MEMCPY_OPER e ON e.id = m.copyKind \
+             WHERE e.name = 'CUDA_MEMCPY_KIND_HTOD' \
+             AND EXISTS (SELECT 1 FROM ({iters}) i WHERE m.start >= i.start AND m.start < i.end)"
+        )),
+    )
+}
+
+/// The README's example: `profile -- python3 examples/infer.py`, here with
+/// the stand-in nsys handing back the real capture of that script on an
+/// H100 (tests/fixtures/infer_h100.sqlite).
+#[test]
+fn example_capture_through_profile() {
+    let env = Env::new("example");
+    let nsys = env.nsys("bin/nsys");
+    let db = Path::new(ROOT).join("tests/fixtures/infer_h100.sqlite");
+    let out = run(env
+        .cmd()
+        .args(["profile", "-q", "--nsys"])
+        .arg(&nsys)
+        .args(["--", "true"])
+        .env("FAKE_NSYS_SAMPLE", &db));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json(&env.work().join("reports/true/report.json"));
+    let (iters, iter_ns, kernels, htod) = sql_iter_oracle(&db);
+    // The script's shape: 12 measured iterations; each uploads one batch of
+    // 32 uint8 224x224x3 images.
+    assert_eq!(iters, 12);
+    assert_eq!(htod, 12 * 32 * 224 * 224 * 3);
+    assert_eq!(r["window"]["iteration_range"], "iter");
+    assert_eq!(r["window"]["iterations"].as_i64(), Some(iters));
+    // The iterations run one after another, so their union is their sum.
+    assert_eq!(r["window"]["duration_ns"].as_i64(), Some(iter_ns));
+    assert_eq!(kernel_total(&r) as i64, kernels);
+    let htod_report: i64 = r["memcpy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "HtoD")
+        .map(|m| m["bytes"].as_i64().unwrap())
+        .sum();
+    assert_eq!(htod_report, htod);
+}

@@ -143,6 +143,7 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
             crate::input::io_problem(&e)
         ))
     })?;
+    let interrupt = IgnoreInterrupt::new();
     let status = if relay {
         let (out, err) = (child.stdout.take(), child.stderr.take());
         std::thread::scope(|s| {
@@ -158,6 +159,7 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
         wait_status(&mut child, progress)
     }
     .map_err(|e| Error::tool(format!("waiting for nsys profile: {e}")))?;
+    drop(interrupt);
     progress.finish();
     let written = opts.report.is_file();
     match (status.success(), written) {
@@ -179,6 +181,36 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
             describe_status(&status),
             shown(&opts.report)
         ))),
+    }
+}
+
+/// Ctrl-C while nsys runs is for nsys and the command (nsys then ends the
+/// capture and writes the report); this process ignores it meanwhile so it
+/// can still say what happened. Set after the spawn, so neither inherits it.
+struct IgnoreInterrupt {
+    #[cfg(unix)]
+    previous: libc::sighandler_t,
+}
+
+impl IgnoreInterrupt {
+    fn new() -> IgnoreInterrupt {
+        IgnoreInterrupt {
+            // SAFETY: signal(2) with SIG_IGN installs no Rust code as a handler.
+            #[cfg(unix)]
+            previous: unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) },
+        }
+    }
+}
+
+impl Drop for IgnoreInterrupt {
+    fn drop(&mut self) {
+        // SAFETY: restores the disposition signal(2) returned above.
+        #[cfg(unix)]
+        if self.previous != libc::SIG_ERR {
+            unsafe {
+                libc::signal(libc::SIGINT, self.previous);
+            }
+        }
     }
 }
 

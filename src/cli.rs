@@ -236,6 +236,7 @@ impl ProfileArgs {
                 gpu_metrics: self.gpu_metrics,
                 force: self.force,
                 command: self.command,
+                stdout_to_stderr: matches!(config.output, OutputTarget::Stdout(_)),
             },
             report: config,
         })

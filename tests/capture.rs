@@ -648,3 +648,30 @@ fn example_capture_through_profile() {
         .sum();
     assert_eq!(htod_report, htod);
 }
+
+/// With the report on stdout, the command's own stdout goes to stderr so
+/// the document stays clean.
+#[test]
+fn profile_report_to_stdout_stays_clean() {
+    let env = Env::new("stdout");
+    let nsys = env.nsys("bin/nsys");
+    let s = sample("redundant_copies.sqlite");
+    let out = run(env
+        .cmd()
+        .args([
+            "profile",
+            "--whole-capture",
+            "--report-dir",
+            "-",
+            "--format",
+            "json",
+            "--nsys",
+        ])
+        .arg(&nsys)
+        .args(["--", "sh", "-c", "echo chatter"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON report");
+    assert_eq!(kernel_total(&report), sql_kernel_count(&s));
+    assert!(stderr(&out).contains("chatter"), "{}", stderr(&out));
+    assert!(!env.work().join("reports").exists());
+}

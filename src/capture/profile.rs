@@ -28,6 +28,8 @@ pub struct CaptureOptions {
     pub force: bool,
     /// The command and its arguments.
     pub command: Vec<OsString>,
+    /// Send the command's stdout to our stderr (the report goes to stdout).
+    pub stdout_to_stderr: bool,
 }
 
 /// The report path for `-o NAME` (or the default derived from the command).
@@ -51,6 +53,14 @@ pub fn report_path(name: Option<&Path>, force: bool, command: &[OsString]) -> Re
             let s = n.as_os_str().to_string_lossy();
             if s.is_empty() || s.ends_with('/') {
                 return Err(Error::usage(format!("profile -o '{s}': not a file name")));
+            }
+            if let Some(dir) = n.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if !dir.is_dir() {
+                    return Err(Error::usage(format!(
+                        "profile -o '{s}': no folder {}",
+                        shown(dir)
+                    )));
+                }
             }
             // nsys expands %p, %h, %q{VAR} in output names.
             if s.contains('%') {
@@ -131,6 +141,8 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
     let relay = progress.is_active();
     if relay {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    } else if opts.stdout_to_stderr {
+        cmd.stdout(std::io::stderr());
     }
     let shown_cmd = command_line(&opts.command);
     let label = format!("profiling {shown_cmd} with nsys");
@@ -148,7 +160,12 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
         let (out, err) = (child.stdout.take(), child.stderr.take());
         std::thread::scope(|s| {
             if let Some(out) = out {
-                s.spawn(|| relay_to(out, std::io::stdout(), progress, &label));
+                let to: Box<dyn Write + Send> = if opts.stdout_to_stderr {
+                    Box::new(std::io::stderr())
+                } else {
+                    Box::new(std::io::stdout())
+                };
+                s.spawn(|| relay_to(out, to, progress, &label));
             }
             if let Some(err) = err {
                 s.spawn(|| relay_to(err, std::io::stderr(), progress, &label));
@@ -434,9 +451,10 @@ mod tests {
     fn report_paths() {
         let cmd = args(&["python3", "x.py"]);
         assert_eq!(
-            report_path(Some(Path::new("out/run")), false, &cmd).unwrap(),
-            PathBuf::from("out/run.nsys-rep")
+            report_path(Some(Path::new("src/run")), false, &cmd).unwrap(),
+            PathBuf::from("src/run.nsys-rep")
         );
+        assert!(report_path(Some(Path::new("no-such-folder/run")), false, &cmd).is_err());
         assert_eq!(
             report_path(Some(Path::new("run.nsys-rep")), false, &cmd).unwrap(),
             PathBuf::from("run.nsys-rep")

@@ -54,13 +54,11 @@ pub fn report_path(name: Option<&Path>, force: bool, command: &[OsString]) -> Re
             if s.is_empty() || s.ends_with('/') {
                 return Err(Error::usage(format!("profile -o '{s}': not a file name")));
             }
-            if let Some(dir) = n.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if !dir.is_dir() {
-                    return Err(Error::usage(format!(
-                        "profile -o '{s}': no folder {}",
-                        shown(dir)
-                    )));
-                }
+            if let Some(dir) = n.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+                return Err(Error::usage(format!(
+                    "profile -o '{s}': no folder {}",
+                    shown(dir)
+                )));
             }
             // nsys expands %p, %h, %q{VAR} in output names.
             if s.contains('%') {
@@ -374,7 +372,7 @@ fn printable(bytes: &[u8]) -> String {
         if c == '\x1b' {
             // CSI: ESC [ parameters final-byte; other escapes: one more char.
             if chars.next_if_eq(&'[').is_some() {
-                while let Some(x) = chars.next() {
+                for x in chars.by_ref() {
                     if ('@'..='~').contains(&x) {
                         break;
                     }

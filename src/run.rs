@@ -2,12 +2,12 @@
 
 use std::io::Write;
 
-use crate::cli::{Action, Config, OutputTarget};
-use crate::error::Result;
+use crate::cli::{Action, Config, OutputTarget, ProfileConfig};
+use crate::error::{Error, Result};
 use crate::findings;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{input, output, pipeline};
+use crate::{capture, input, output, pipeline};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -20,6 +20,7 @@ pub fn run(action: Action) -> Result<i32> {
     match action {
         Action::Analyze(cfg) => analyze(&cfg),
         Action::Explain(rule) => explain(&rule),
+        Action::Profile(p) => profile(&p),
         Action::Rules => {
             let mut out = String::new();
             for r in findings::rules() {
@@ -45,7 +46,9 @@ fn explain(rule: &str) -> Result<i32> {
 
 fn analyze(cfg: &Config) -> Result<i32> {
     let progress = Progress::stderr(!cfg.quiet);
-    let trace = input::load(&cfg.input, cfg.input_format.as_deref(), &progress)?;
+    let trace = capture::with_nsys(cfg.nsys.as_deref(), || {
+        input::load(&cfg.input, cfg.input_format.as_deref(), &progress)
+    })?;
     progress.finish();
     let report = pipeline::analyze(&trace, &cfg.analysis)?;
     drop(trace);
@@ -66,6 +69,29 @@ fn analyze(cfg: &Config) -> Result<i32> {
         .fail_on
         .is_some_and(|min| report.findings.iter().any(|f| f.severity >= min));
     Ok(if gate { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Capture the command under nsys, then analyse its report like the main
+/// command does.
+fn profile(p: &ProfileConfig) -> Result<i32> {
+    let found = capture::nsys::find(p.report.nsys.as_deref())?.ok_or_else(|| {
+        Error::tool(format!(
+            "profile needs Nsight Systems' nsys and none was found (searched {}); \
+             install Nsight Systems or pass --nsys PATH",
+            capture::nsys::SEARCHED
+        ))
+    })?;
+    capture::profile::run(&found, &p.capture, &Progress::stderr(!p.report.quiet))?;
+    if !p.report.quiet {
+        eprintln!(
+            "trace-report: captured {}",
+            crate::error::shown(&p.capture.report)
+        );
+    }
+    // Export with the nsys that captured it.
+    let mut cfg = p.report.clone();
+    cfg.nsys = Some(found.path);
+    analyze(&cfg)
 }
 
 /// Print to stdout, ignoring a closed pipe.

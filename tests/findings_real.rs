@@ -23,7 +23,9 @@ const SAMPLES: [&str; 7] = [
 ];
 
 fn path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_traces").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_traces")
+        .join(name)
 }
 
 fn report(name: &str) -> Report {
@@ -33,11 +35,8 @@ fn report(name: &str) -> Report {
 
 fn db(name: &str) -> Connection {
     let uri = format!("file:{}?mode=ro&immutable=1", path(name).display());
-    Connection::open_with_flags(
-        uri,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
-    )
-    .expect("open")
+    Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)
+        .expect("open")
 }
 
 fn find<'a>(r: &'a Report, rule: &str) -> Option<&'a Finding> {
@@ -103,7 +102,9 @@ fn redundant_copies_reupload_matches_sql() {
     let f = find(&r, "reupload").expect("reupload fires");
     // Uploads of >= 64 KiB outside preprocess ranges that are not the
     // return of a round trip, in sizes recurring in >= 80% of iterations.
-    let [n_its] = query_i64s(&c, "SELECT count(*) FROM it")[..] else { unreachable!() };
+    let [n_its] = query_i64s(&c, "SELECT count(*) FROM it")[..] else {
+        unreachable!()
+    };
     let o = query_i64s(
         &c,
         &format!(
@@ -228,7 +229,10 @@ fn redundant_copies_concat_matches_sql() {
            AND (s.value LIKE '%CatArrayBatchedCopy%' OR s.value LIKE '%direct\\_copy%' ESCAPE '\\')",
     );
     assert_eq!(o[0], 12, "the planted 3-way concat, once per iteration");
-    assert_eq!(o[1], 12, "the planted transpose copy (a direct copy), once per iteration");
+    assert_eq!(
+        o[1], 12,
+        "the planted transpose copy (a direct copy), once per iteration"
+    );
     assert_eq!(fact(f, "concat_kernels"), o[0]);
     assert_eq!(fact(f, "copy_kernels"), o[1]);
     assert_eq!(fact(f, "total_ns"), o[2]);
@@ -278,10 +282,7 @@ fn idle_host_oracle(c: &Connection, phase: &str) -> (i64, i64) {
     let (mut total, mut idle) = (0, 0);
     for (s, e) in ranges {
         total += e - s;
-        let covered: i64 = busy
-            .iter()
-            .map(|&(a, b)| (b.min(e) - a.max(s)).max(0))
-            .sum();
+        let covered: i64 = busy.iter().map(|&(a, b)| (b.min(e) - a.max(s)).max(0)).sum();
         idle += (e - s) - covered;
     }
     (total, idle)
@@ -295,7 +296,11 @@ fn detector_host_postprocessing_matches_oracle() {
     let (phase_ns, idle) = idle_host_oracle(&c, "postprocess");
     assert_eq!(fact(f, "phase_ns"), phase_ns);
     assert_eq!(f.time_at_stake_ns, idle);
-    assert_eq!(f.severity, Severity::Error, "CPU NMS leaves the GPU idle most of the window");
+    assert_eq!(
+        f.severity,
+        Severity::Error,
+        "CPU NMS leaves the GPU idle most of the window"
+    );
     assert_eq!(f.evidence.phases, vec!["postprocess".to_string()]);
     assert_eq!(f.evidence.iterations.len(), 12);
     assert!(f.title.contains("postprocess"));
@@ -368,7 +373,13 @@ fn baseline_has_no_warning_and_launch_bound_is_measured() {
     for f in &r.findings {
         assert_eq!(f.severity, Severity::Info, "{} {}: {}", f.code, f.rule, f.title);
     }
-    for rule in ["reupload", "round-trip", "tiny-memcpy", "layout-transpose", "sync-stall"] {
+    for rule in [
+        "reupload",
+        "round-trip",
+        "tiny-memcpy",
+        "layout-transpose",
+        "sync-stall",
+    ] {
         assert!(find(&r, rule).is_none(), "{rule} fired on the healthy baseline");
     }
     let c = db("resnet50_fp16_cl_gpupre.sqlite");
@@ -392,12 +403,29 @@ fn baseline_has_no_warning_and_launch_bound_is_measured() {
                           AND EXISTS (SELECT 1 FROM it WHERE r.start >= it.s AND r.start < it.e))",
     );
     assert_eq!(fact(f, "median_launch_call_ns"), m[0]);
+    // The host's issue interval: between consecutive launch calls of one
+    // thread, at most 100 us apart (upper median).
+    let issue = query_i64s(
+        &c,
+        "SELECT d FROM (
+           SELECT r.start - lag(r.start) OVER (PARTITION BY r.globalTid ORDER BY r.start) d
+           FROM CUPTI_ACTIVITY_KIND_RUNTIME r JOIN StringIds s ON s.id = r.nameId
+           WHERE (s.value LIKE 'cudaLaunch%' OR s.value LIKE 'cuLaunch%' OR s.value LIKE '%GraphLaunch%')
+             AND EXISTS (SELECT 1 FROM it WHERE r.start >= it.s AND r.start < it.e))
+         WHERE d <= 100000 ORDER BY d
+         LIMIT 1 OFFSET (SELECT count(*) / 2 FROM (
+           SELECT r.start - lag(r.start) OVER (PARTITION BY r.globalTid ORDER BY r.start) d
+           FROM CUPTI_ACTIVITY_KIND_RUNTIME r JOIN StringIds s ON s.id = r.nameId
+           WHERE (s.value LIKE 'cudaLaunch%' OR s.value LIKE 'cuLaunch%' OR s.value LIKE '%GraphLaunch%')
+             AND EXISTS (SELECT 1 FROM it WHERE r.start >= it.s AND r.start < it.e)) WHERE d <= 100000)",
+    );
+    let issue_ns = issue[0].max(m[0]);
+    assert_eq!(fact(f, "median_issue_interval_ns"), issue_ns);
     let short = query_i64s(
         &c,
         &format!(
             "SELECT count(*) FROM CUPTI_ACTIVITY_KIND_KERNEL k
-             WHERE EXISTS (SELECT 1 FROM it WHERE k.start >= it.s AND k.start < it.e) AND k.end - k.start < {}",
-            m[0]
+             WHERE EXISTS (SELECT 1 FROM it WHERE k.start >= it.s AND k.start < it.e) AND k.end - k.start < {issue_ns}"
         ),
     );
     assert_eq!(fact(f, "short_kernels"), short[0]);
@@ -414,21 +442,32 @@ fn every_finding_on_every_sample_is_well_formed() {
         for f in &r.findings {
             let rule = findings::rule(&f.rule).unwrap_or_else(|| panic!("{name}: unknown rule {}", f.rule));
             assert_eq!(rule.code(), f.code);
-            assert!(f.time_at_stake_ns >= 0 && f.time_at_stake_ns <= window, "{name} {}", f.rule);
+            assert!(
+                f.time_at_stake_ns >= 0 && f.time_at_stake_ns <= window,
+                "{name} {}",
+                f.rule
+            );
             assert!(f.time_at_stake_ns <= last, "{name}: not sorted by time at stake");
             last = f.time_at_stake_ns;
             if f.rule == "launch-bound" {
                 assert_eq!(f.severity, Severity::Info);
             } else {
-                assert_eq!(f.severity, Severity::for_share(f.time_at_stake_ns, window), "{name} {}", f.rule);
+                assert_eq!(
+                    f.severity,
+                    Severity::for_share(f.time_at_stake_ns, window),
+                    "{name} {}",
+                    f.rule
+                );
             }
             assert!(!f.recommendation.is_empty() && !f.title.is_empty());
             assert!(f.evidence.iterations.iter().all(|&i| i < r.window.iterations));
             assert_eq!(f.evidence.facts["at_stake_ns"].as_i64(), Some(f.time_at_stake_ns));
             if let Some(t) = &f.evidence.timeline {
-                assert!(t.items.iter().all(|i| i.lane < t.lanes.len()
-                    && i.start_ns >= t.start_ns
-                    && i.end_ns <= t.end_ns));
+                assert!(
+                    t.items
+                        .iter()
+                        .all(|i| i.lane < t.lanes.len() && i.start_ns >= t.start_ns && i.end_ns <= t.end_ns)
+                );
             }
         }
     }
@@ -438,15 +477,30 @@ fn every_finding_on_every_sample_is_well_formed() {
 fn planted_problems_are_reported() {
     let fired = |name: &str| -> Vec<String> { report(name).findings.into_iter().map(|f| f.rule).collect() };
     let rc = fired("redundant_copies.sqlite");
-    for rule in ["reupload", "round-trip", "pageable-memcpy", "tiny-memcpy", "concat-copy"] {
-        assert!(rc.contains(&rule.to_string()), "redundant_copies: {rule} missing from {rc:?}");
+    for rule in [
+        "reupload",
+        "round-trip",
+        "pageable-memcpy",
+        "tiny-memcpy",
+        "concat-copy",
+    ] {
+        assert!(
+            rc.contains(&rule.to_string()),
+            "redundant_copies: {rule} missing from {rc:?}"
+        );
     }
     let cpu = fired("resnet50_fp16_nchw_cpupre.sqlite");
     for rule in ["layout-transpose", "host-preprocessing", "pageable-memcpy"] {
-        assert!(cpu.contains(&rule.to_string()), "nchw_cpupre: {rule} missing from {cpu:?}");
+        assert!(
+            cpu.contains(&rule.to_string()),
+            "nchw_cpupre: {rule} missing from {cpu:?}"
+        );
     }
     let det = fired("detector_cpu_nms.sqlite");
     for rule in ["layout-transpose", "host-postprocessing", "host-preprocessing"] {
-        assert!(det.contains(&rule.to_string()), "detector: {rule} missing from {det:?}");
+        assert!(
+            det.contains(&rule.to_string()),
+            "detector: {rule} missing from {det:?}"
+        );
     }
 }

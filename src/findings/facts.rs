@@ -23,6 +23,17 @@ pub fn share(part: Ns, whole: Ns) -> f64 {
     }
 }
 
+/// Least time at stake of any finding, whatever its share: below it the
+/// waste is within what tracing itself costs (about a microsecond per
+/// traced call), so it is not measurable. Guards degenerate windows.
+pub const MIN_STAKE_NS: Ns = 10_000;
+
+/// Whether `stake_ns` clears a rule's noise floor: at least `min_share` of
+/// `whole_ns` and at least [`MIN_STAKE_NS`].
+pub fn clears(stake_ns: Ns, whole_ns: Ns, min_share: f64) -> bool {
+    stake_ns >= MIN_STAKE_NS && share(stake_ns, whole_ns) >= min_share
+}
+
 /// A duration for titles: `850 ns`, `12.3 us`, `4.56 ms`, `1.234 s`.
 pub fn ns_label(v: Ns) -> String {
     let a = v.unsigned_abs() as f64;
@@ -224,6 +235,17 @@ pub fn covered(spans: &[Span], s: Ns, e: Ns) -> Ns {
         .sum()
 }
 
+/// How much of `[s, e)` lies in the window and outside `cover`: the part
+/// of an operation that counts. Operations can reach past the window (a
+/// call that starts before the first iteration), so every time a rule
+/// puts at stake goes through here and never exceeds the window.
+pub fn exposed(cx: &Context, cover: &[Span], s: Ns, e: Ns) -> Ns {
+    intervals::overlapping(&cx.window.spans, s, e)
+        .iter()
+        .map(|&(ws, we)| uncovered(cover, s.max(ws), e.min(we)))
+        .sum()
+}
+
 /// How much of `[s, e)` the disjoint sorted `spans` leave uncovered.
 pub fn uncovered(spans: &[Span], s: Ns, e: Ns) -> Ns {
     (e - s).max(0) - covered(spans, s, e)
@@ -335,6 +357,14 @@ mod tests {
         assert_eq!(covered(&spans, 10, 20), 0);
         assert_eq!(covered(&spans, 30, 10), 0);
         assert_eq!(uncovered(&spans, 30, 10), 0);
+    }
+
+    #[test]
+    fn noise_floor() {
+        assert!(clears(10_000, 1_000_000, 0.01));
+        assert!(!clears(9_999, 100_000, 0.01), "under 10 us");
+        assert!(!clears(10_000, 1_000_001, 0.01), "under 1%");
+        assert!(!clears(10_000, 0, 0.01));
     }
 
     #[test]

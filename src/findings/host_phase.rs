@@ -112,7 +112,7 @@ pub fn check(cx: &Context, side: Side, rule: &str, code: &str) -> Option<Finding
     let window_ns = cx.window.duration();
     let total = activity(&spans, cx, side, annotated);
     let stake = total.gpu_idle.host_ns;
-    if facts::share(stake, window_ns) < MIN_SHARE {
+    if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
     let phase_ns = total.activity.kernel_ns
@@ -120,7 +120,11 @@ pub fn check(cx: &Context, side: Side, rule: &str, code: &str) -> Option<Finding
         + total.activity.memset_ns
         + total.activity.gpu_idle_ns;
     let mut wh = Where::default();
-    wh.phases.insert(if annotated { side.phase() } else { Phase::Unannotated });
+    wh.phases.insert(if annotated {
+        side.phase()
+    } else {
+        Phase::Unannotated
+    });
     let mut rows = Vec::new();
     for (i, it) in cx.window.iterations.iter().enumerate() {
         let part = clip(&spans, it.start, it.end);
@@ -139,7 +143,11 @@ pub fn check(cx: &Context, side: Side, rule: &str, code: &str) -> Option<Finding
             json!(a.gpu_idle.host_ns),
         ]);
     }
-    let names = if annotated { range_names(cx, &spans) } else { Vec::new() };
+    let names = if annotated {
+        range_names(cx, &spans)
+    } else {
+        Vec::new()
+    };
     let n_its = cx.window.iterations.len().max(1) as Ns;
     let mut evidence = Evidence {
         facts: facts::fact_map([
@@ -156,9 +164,15 @@ pub fn check(cx: &Context, side: Side, rule: &str, code: &str) -> Option<Finding
             ("ranges", json!(names.join(", "))),
         ]),
         table: Some(EvidenceTable {
-            columns: ["iteration", "phase_ns", "kernel_ns", "memcpy_ns", "gpu idle, host busy_ns"]
-                .map(String::from)
-                .to_vec(),
+            columns: [
+                "iteration",
+                "phase_ns",
+                "kernel_ns",
+                "memcpy_ns",
+                "gpu idle, host busy_ns",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows,
         }),
         ..Evidence::default()

@@ -27,7 +27,8 @@ pub struct Family {
     pub count: u64,
     /// Sum of durations.
     pub total_ns: Ns,
-    /// Length of the union of their spans: GPU time they occupy.
+    /// Length of the union of their spans within the window: GPU time they
+    /// occupy.
     pub union_ns: Ns,
     /// Kernel busy time of the window (union of all kernels).
     pub kernel_ns: Ns,
@@ -83,7 +84,8 @@ pub fn collect(cx: &Context, wanted: &[Category]) -> Family {
         *row.phases.entry(p.phase.label()).or_default() += 1;
     }
     fam.spans = intervals::union_sorted(fam.spans.iter().copied());
-    fam.union_ns = intervals::total(&fam.spans);
+    // Kernels start in the window; the last may run past its end.
+    fam.union_ns = intervals::total(&intervals::intersect(&fam.spans, &cx.window.spans));
     fam
 }
 

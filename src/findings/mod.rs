@@ -10,7 +10,8 @@
 //! warning when its time at stake is at least [`WARNING_SHARE`] of the
 //! window and an error from [`ERROR_SHARE`]; each rule decides when it
 //! fires at all (its noise floor) and states it in its documentation.
-//! Times at stake of different rules may overlap (a pageable copy that is
+//! Every rule also ignores less than [`facts::MIN_STAKE_NS`] (10 us) at
+//! stake, whatever its share. Times at stake of different rules may overlap (a pageable copy that is
 //! also a re-upload is counted by both): they are not additive.
 
 pub mod facts;

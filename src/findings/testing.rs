@@ -65,7 +65,12 @@ impl Builder {
     /// A kernel launched by a 1 us `cudaLaunchKernel` ending where the
     /// kernel starts.
     pub fn kernel(&mut self, name: &str, s: Ns, e: Ns) -> &mut Self {
-        let correlation = self.api("cudaLaunchKernel", s - 1_000, s);
+        self.kernel_at(name, (s - 1_000, s), s, e)
+    }
+
+    /// A kernel running over `[s, e)`, launched by a call spanning `call`.
+    pub fn kernel_at(&mut self, name: &str, call: (Ns, Ns), s: Ns, e: Ns) -> &mut Self {
+        let correlation = self.api("cudaLaunchKernel", call.0, call.1);
         let id = self.trace.names.intern(name);
         self.trace.kernels.push(Kernel {
             start: s,
@@ -82,7 +87,14 @@ impl Builder {
 
     /// A copy issued by a `cudaMemcpyAsync` call spanning `call`, running
     /// on the GPU over `run`.
-    pub fn copy(&mut self, kind: CopyKind, host: MemKind, bytes: u64, call: (Ns, Ns), run: (Ns, Ns)) -> &mut Self {
+    pub fn copy(
+        &mut self,
+        kind: CopyKind,
+        host: MemKind,
+        bytes: u64,
+        call: (Ns, Ns),
+        run: (Ns, Ns),
+    ) -> &mut Self {
         let correlation = self.api("cudaMemcpyAsync", call.0, call.1);
         let (src, dst) = match kind {
             CopyKind::DtoH => (MemKind::Device, host),

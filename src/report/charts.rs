@@ -259,7 +259,12 @@ pub fn timeline(t: &crate::findings::Timeline, caption: &str) -> String {
     let (width, plot_px) = (860u32, 640i64);
     let px = (span / plot_px).max(1);
     // Merge per (lane, flagged) at pixel resolution; keep a pixel minimum.
-    let mut items: Vec<_> = t.items.iter().filter(|i| i.lane < t.lanes.len()).copied().collect();
+    let mut items: Vec<_> = t
+        .items
+        .iter()
+        .filter(|i| i.lane < t.lanes.len())
+        .copied()
+        .collect();
     items.sort_by_key(|i| (i.lane, i.flagged, i.start_ns));
     let mut merged: Vec<crate::findings::TimelineItem> = Vec::with_capacity(items.len());
     for i in items {
@@ -296,10 +301,7 @@ pub fn timeline(t: &crate::findings::Timeline, caption: &str) -> String {
             .x_desc("ms from the iteration's start")
             .y_labels(t.lanes.len())
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels
-                    .get((n - 1 - *i) as usize)
-                    .cloned()
-                    .unwrap_or_default(),
+                SegmentValue::CenterOf(i) => labels.get((n - 1 - *i) as usize).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
             .draw()

@@ -130,7 +130,13 @@ fn finding(s: &mut String, r: &Report, index: usize, f: &Finding) {
             s.push_str("<tr>");
             for (c, v) in t.columns.iter().zip(row) {
                 let text = fact(c, v);
-                let class = if v.is_number() { " class=\"n\"" } else if text.len() > 60 { " class=\"name\"" } else { "" };
+                let class = if v.is_number() {
+                    " class=\"n\""
+                } else if text.len() > 60 {
+                    " class=\"name\""
+                } else {
+                    ""
+                };
                 let _ = write!(s, "<td{class}>{}</td>", h(&truncate(&text, 200)));
             }
             s.push_str("</tr>\n");

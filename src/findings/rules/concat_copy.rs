@@ -25,7 +25,8 @@ declare_rule! {
     /// Phase and iteration come from the host time of each kernel's launch
     /// call.
     ///
-    /// Fires when: their GPU time is at least 1% of the window's kernel time.
+    /// Fires when: their GPU time is at least 1% of the window's kernel time
+    /// and at least 10 us.
     ///
     /// Time at stake: the GPU time they occupy (the union of their spans):
     /// writing the parts straight into their final place removes them.
@@ -54,7 +55,7 @@ impl Rule for ConcatCopy {
 }
 
 fn check(cx: &Context, fam: &Family) -> Option<Finding> {
-    if fam.count == 0 || facts::share(fam.union_ns, fam.kernel_ns) < MIN_KERNEL_SHARE {
+    if fam.count == 0 || !facts::clears(fam.union_ns, fam.kernel_ns, MIN_KERNEL_SHARE) {
         return None;
     }
     let window_ns = cx.window.duration();
@@ -81,7 +82,10 @@ fn check(cx: &Context, fam: &Family) -> Option<Finding> {
             ("total_ns", json!(fam.total_ns)),
             ("gpu_ns", json!(fam.union_ns)),
             ("window_kernel_ns", json!(fam.kernel_ns)),
-            ("share_of_kernel_time", json!(facts::share(fam.union_ns, fam.kernel_ns))),
+            (
+                "share_of_kernel_time",
+                json!(facts::share(fam.union_ns, fam.kernel_ns)),
+            ),
             ("at_stake_ns", json!(stake)),
             ("share_of_window", json!(facts::share(stake, window_ns))),
         ]),

@@ -18,7 +18,7 @@ declare_rule! {
     /// copy or memset runs on any GPU and the host is not in a synchronize
     /// or launch call (those are `sync-stall` and `launch-bound`).
     ///
-    /// Fires when: that time is at least 1% of the window.
+    /// Fires when: that time is at least 1% of the window and 10 us.
     ///
     /// Time at stake: that time. Moving the work to the GPU or
     /// post-processing batch N while the GPU runs batch N+1 can hide at

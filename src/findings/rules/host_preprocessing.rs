@@ -19,7 +19,7 @@ declare_rule! {
     /// in a synchronize or launch call (those are `sync-stall` and
     /// `launch-bound`).
     ///
-    /// Fires when: that time is at least 1% of the window.
+    /// Fires when: that time is at least 1% of the window and 10 us.
     ///
     /// Time at stake: that time. Moving the work to the GPU or preparing the
     /// next batch while the GPU runs the current one can hide at most it.

@@ -26,7 +26,8 @@ declare_rule! {
     /// case-insensitive). Phase and iteration come from the host time of
     /// each kernel's launch call.
     ///
-    /// Fires when: their GPU time is at least 1% of the window's kernel time.
+    /// Fires when: their GPU time is at least 1% of the window's kernel time
+    /// and at least 10 us.
     ///
     /// Time at stake: the GPU time they occupy (the union of their spans).
     /// Running the model in the layout its kernels want removes them; the
@@ -91,7 +92,7 @@ fn recommendation(cx: &Context, fam: &Family) -> String {
 }
 
 fn check(cx: &Context, fam: &Family) -> Option<Finding> {
-    if fam.count == 0 || facts::share(fam.union_ns, fam.kernel_ns) < MIN_KERNEL_SHARE {
+    if fam.count == 0 || !facts::clears(fam.union_ns, fam.kernel_ns, MIN_KERNEL_SHARE) {
         return None;
     }
     let window_ns = cx.window.duration();
@@ -105,7 +106,10 @@ fn check(cx: &Context, fam: &Family) -> Option<Finding> {
             ("total_ns", json!(fam.total_ns)),
             ("gpu_ns", json!(fam.union_ns)),
             ("window_kernel_ns", json!(fam.kernel_ns)),
-            ("share_of_kernel_time", json!(facts::share(fam.union_ns, fam.kernel_ns))),
+            (
+                "share_of_kernel_time",
+                json!(facts::share(fam.union_ns, fam.kernel_ns)),
+            ),
             ("at_stake_ns", json!(stake)),
             ("share_of_window", json!(facts::share(stake, window_ns))),
         ]),
@@ -113,9 +117,10 @@ fn check(cx: &Context, fam: &Family) -> Option<Finding> {
         ..Evidence::default()
     };
     fam.wh.fill(&mut evidence);
-    evidence.timeline = fam.wh.representative(cx).and_then(|it| {
-        facts::timeline(cx, it, &|_| false, &fam.marks(cx, it, "GPU: layout conversions"))
-    });
+    evidence.timeline = fam
+        .wh
+        .representative(cx)
+        .and_then(|it| facts::timeline(cx, it, &|_| false, &fam.marks(cx, it, "GPU: layout conversions")));
     Some(Finding {
         rule: "layout-transpose".into(),
         code: "TR201".into(),
@@ -174,8 +179,10 @@ pub(crate) mod tests {
 
     #[test]
     fn other_kernels_do_not_fire() {
-        assert!(trace("void at::native::vectorized_elementwise_kernel<add>", 100_000)
-            .check(&LayoutTranspose)
-            .is_empty());
+        assert!(
+            trace("void at::native::vectorized_elementwise_kernel<add>", 100_000)
+                .check(&LayoutTranspose)
+                .is_empty()
+        );
     }
 }

@@ -28,7 +28,8 @@ declare_rule! {
     /// API call and the GPU for its execution; the union of the two, minus
     /// time when kernels run, is the time it is involved.
     ///
-    /// Fires when: the time at stake is at least 0.5% of the window.
+    /// Fires when: the time at stake is at least 0.5% of the window and
+    /// 10 us.
     ///
     /// Time at stake: the time involved minus the time a pinned copy would
     /// still take, assumed to be half the pageable copy's exposed GPU time
@@ -73,15 +74,21 @@ fn check(cx: &Context) -> Option<Finding> {
             continue;
         }
         let (s, e) = op.span(trace);
-        let involved = facts::uncovered(kernels, s, e);
-        let copy_exposed = facts::uncovered(kernels, m.start, m.end);
+        let involved = facts::exposed(cx, kernels, s, e);
+        let copy_exposed = facts::exposed(cx, kernels, m.start, m.end);
         let at_stake = involved - copy_exposed / PINNED_SPEEDUP;
         stake += at_stake;
         involved_all += involved;
         wh.add(op.place);
         flagged.insert(op.index);
         let g = groups
-            .entry((m.kind, memkind_label(m.src), memkind_label(m.dst), m.bytes, op.place.phase.label()))
+            .entry((
+                m.kind,
+                memkind_label(m.src),
+                memkind_label(m.dst),
+                m.bytes,
+                op.place.phase.label(),
+            ))
             .or_default();
         g.count += 1;
         g.bytes += m.bytes;
@@ -90,7 +97,7 @@ fn check(cx: &Context) -> Option<Finding> {
         g.at_stake_ns += at_stake;
         g.iterations.extend(op.place.iteration);
     }
-    if groups.is_empty() || facts::share(stake, window_ns) < MIN_SHARE {
+    if groups.is_empty() || !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
     let count: u64 = groups.values().map(|g| g.count).sum();
@@ -209,10 +216,41 @@ mod tests {
     }
 
     #[test]
+    fn time_outside_the_window_does_not_count() {
+        let mut b = Builder::default();
+        for i in 1..5 {
+            let s = i * IT;
+            b.range("iter", s, s + 100_000);
+            // The call starts 50 us before the iteration: only its part
+            // inside counts.
+            b.copy(
+                CopyKind::HtoD,
+                MemKind::Pageable,
+                4 << 20,
+                (s - 50_000, s + 10_000),
+                (s + 5_000, s + 10_000),
+            );
+        }
+        let a = b.build();
+        let f = a.check(&PageableMemcpy);
+        assert_eq!(f[0].evidence.facts["involved_ns"], json!(4 * 10_000));
+        assert_eq!(f[0].time_at_stake_ns, 4 * (10_000 - 2_500));
+        assert!(f[0].time_at_stake_ns <= a.window_ns());
+    }
+
+    #[test]
     fn pinned_copies_and_noise_do_not_fire() {
-        assert!(trace(MemKind::Pinned, 200_000, 100_000).check(&PageableMemcpy).is_empty());
+        assert!(
+            trace(MemKind::Pinned, 200_000, 100_000)
+                .check(&PageableMemcpy)
+                .is_empty()
+        );
         // 4 us at stake per 1 ms iteration: 0.4%, under the 0.5% floor.
-        assert!(trace(MemKind::Pageable, 6_000, 4_000).check(&PageableMemcpy).is_empty());
+        assert!(
+            trace(MemKind::Pageable, 6_000, 4_000)
+                .check(&PageableMemcpy)
+                .is_empty()
+        );
         // 6 us: 0.6%, over it, as info.
         let f = trace(MemKind::Pageable, 8_000, 4_000).check(&PageableMemcpy);
         assert_eq!(f.len(), 1);

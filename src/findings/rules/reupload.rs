@@ -38,7 +38,7 @@ declare_rule! {
     /// round trip is left to `round-trip`.
     ///
     /// Fires when: a key recurs and the time at stake is at least 0.5% of
-    /// the window. Needs at least 3 iterations (NVTX ranges).
+    /// the window and 10 us. Needs at least 3 iterations (NVTX ranges).
     ///
     /// Time at stake: the recurring copies' GPU time while no kernel runs:
     /// uploading the data once, before the loop, removes them all.
@@ -89,7 +89,8 @@ fn check(cx: &Context) -> Option<Finding> {
         *k += 1;
     }
     let need = ((n as f64 * MIN_ITERATION_SHARE).ceil() as usize).max(MIN_ITERATIONS);
-    let mut recurring: BTreeMap<Key, Vec<usize>> = keys.into_iter().filter(|(_, v)| v.len() >= need).collect();
+    let mut recurring: BTreeMap<Key, Vec<usize>> =
+        keys.into_iter().filter(|(_, v)| v.len() >= need).collect();
     // Presume the iteration's input.
     if cx.attribution.layers.preprocess.is_empty() {
         let mut first: HashMap<usize, (Ns, Key)> = HashMap::new();
@@ -111,7 +112,10 @@ fn check(cx: &Context) -> Option<Finding> {
         }
     } else {
         recurring.retain(|_, v| {
-            let pre = v.iter().filter(|&&i| ops[i].place.phase == Phase::Preprocess).count();
+            let pre = v
+                .iter()
+                .filter(|&&i| ops[i].place.phase == Phase::Preprocess)
+                .count();
             pre * 2 <= v.len()
         });
     }
@@ -133,7 +137,7 @@ fn check(cx: &Context) -> Option<Finding> {
             let m = op.copy(trace);
             wh.add(op.place);
             flagged.insert(op.index);
-            let exposed = facts::uncovered(kernels, m.start, m.end);
+            let exposed = facts::exposed(cx, kernels, m.start, m.end);
             row.count += 1;
             row.bytes += m.bytes;
             row.gpu_ns += m.end - m.start;
@@ -158,7 +162,7 @@ fn check(cx: &Context) -> Option<Finding> {
             json!(row.at_stake_ns),
         ]);
     }
-    if facts::share(stake, window_ns) < MIN_SHARE {
+    if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
     rows.sort_by(|a, b| b[7].as_i64().cmp(&a[7].as_i64()));
@@ -250,9 +254,21 @@ mod tests {
                 b.range("preprocess", s + 1, s + 200_000);
                 b.range("infer", s + 200_000, s + IT - 20);
             }
-            b.copy(CopyKind::HtoD, MemKind::Pinned, 1 << 20, (s + 10_000, s + 20_000), (s + 12_000, s + 60_000));
+            b.copy(
+                CopyKind::HtoD,
+                MemKind::Pinned,
+                1 << 20,
+                (s + 10_000, s + 20_000),
+                (s + 12_000, s + 60_000),
+            );
             if i < its_with_weights {
-                b.copy(CopyKind::HtoD, MemKind::Pageable, weights, (s + 250_000, s + 400_000), (s + 260_000, s + 390_000));
+                b.copy(
+                    CopyKind::HtoD,
+                    MemKind::Pageable,
+                    weights,
+                    (s + 250_000, s + 400_000),
+                    (s + 260_000, s + 390_000),
+                );
             }
             b.kernel("k", s + 400_000, s + 900_000);
         }

@@ -30,7 +30,8 @@ declare_rule! {
     /// record the bytes themselves, so equal size is the evidence; below
     /// 4 KiB equal sizes match by chance (two scalars).
     ///
-    /// Fires when: the pairs' time at stake is at least 0.5% of the window.
+    /// Fires when: the pairs' time at stake is at least 0.5% of the window
+    /// and 10 us.
     ///
     /// Time at stake: for each pair, the time the two copies hold the host
     /// (their API calls) or the GPU (their execution) while no kernel runs.
@@ -86,14 +87,13 @@ pub fn pairs(cx: &Context, ops: &[CopyOp]) -> Vec<(usize, usize)> {
     out
 }
 
-/// Non-kernel time of the union of two spans.
-fn exposed_pair(kernels: &[(Ns, Ns)], a: (Ns, Ns), b: (Ns, Ns)) -> Ns {
+/// Time of the union of two spans in the window with no kernel running.
+fn exposed_pair(cx: &Context, kernels: &[(Ns, Ns)], a: (Ns, Ns), b: (Ns, Ns)) -> Ns {
     let (first, second) = if a.0 <= b.0 { (a, b) } else { (b, a) };
     if second.0 <= first.1 {
-        let merged = (first.0, first.1.max(second.1));
-        facts::uncovered(kernels, merged.0, merged.1)
+        facts::exposed(cx, kernels, first.0, first.1.max(second.1))
     } else {
-        facts::uncovered(kernels, first.0, first.1) + facts::uncovered(kernels, second.0, second.1)
+        facts::exposed(cx, kernels, first.0, first.1) + facts::exposed(cx, kernels, second.0, second.1)
     }
 }
 
@@ -118,7 +118,7 @@ fn check(cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
         wh.add(uop.place);
         flagged.insert(dop.index);
         flagged.insert(uop.index);
-        let at_stake = exposed_pair(kernels, dop.span(trace), uop.span(trace));
+        let at_stake = exposed_pair(cx, kernels, dop.span(trace), uop.span(trace));
         let copy_ns = (dm.end - dm.start) + (um.end - um.start);
         let gap = (uop.host_start - dop.span(trace).1).max(0);
         stake += at_stake;
@@ -135,7 +135,7 @@ fn check(cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
         row.3 += gap;
         row.4 += at_stake;
     }
-    if facts::share(stake, window_ns) < MIN_SHARE {
+    if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
     let n = found.len() as u64;
@@ -221,8 +221,20 @@ mod tests {
             let s = i * IT;
             b.range("iter", s, s + IT - 10);
             b.kernel("k", s + 10_000, s + 90_000);
-            b.copy(CopyKind::DtoH, MemKind::Pinned, down, (s + 100_000, s + 160_000), (s + 105_000, s + 155_000));
-            b.copy(CopyKind::HtoD, MemKind::Pinned, up, (s + 500_000, s + 560_000), (s + 505_000, s + 555_000));
+            b.copy(
+                CopyKind::DtoH,
+                MemKind::Pinned,
+                down,
+                (s + 100_000, s + 160_000),
+                (s + 105_000, s + 155_000),
+            );
+            b.copy(
+                CopyKind::HtoD,
+                MemKind::Pinned,
+                up,
+                (s + 500_000, s + 560_000),
+                (s + 505_000, s + 555_000),
+            );
             b.kernel("k", s + 600_000, s + 900_000);
         }
         b.build()
@@ -258,8 +270,20 @@ mod tests {
             b.range("iter", s, s + IT - 10);
             // Upload first, then a download of the same size: the next
             // upload is in the next iteration.
-            b.copy(CopyKind::HtoD, MemKind::Pinned, 1 << 20, (s + 100_000, s + 160_000), (s + 105_000, s + 155_000));
-            b.copy(CopyKind::DtoH, MemKind::Pinned, 1 << 20, (s + 500_000, s + 560_000), (s + 505_000, s + 555_000));
+            b.copy(
+                CopyKind::HtoD,
+                MemKind::Pinned,
+                1 << 20,
+                (s + 100_000, s + 160_000),
+                (s + 105_000, s + 155_000),
+            );
+            b.copy(
+                CopyKind::DtoH,
+                MemKind::Pinned,
+                1 << 20,
+                (s + 500_000, s + 560_000),
+                (s + 505_000, s + 555_000),
+            );
         }
         assert!(b.build().check(&RoundTrip).is_empty());
     }

@@ -29,7 +29,7 @@ declare_rule! {
     /// memset runs on any GPU; calls overlapping on several threads count
     /// once.
     ///
-    /// Fires when: that time is at least 1% of the window.
+    /// Fires when: that time is at least 1% of the window and 10 us.
     ///
     /// Time at stake: that time. Without the wait the host would have
     /// queued the next work earlier; the GPU cannot gain more than the time
@@ -76,7 +76,7 @@ fn check(cx: &Context) -> Option<Finding> {
         if !blocking || !cx.window.contains(a.start) {
             continue;
         }
-        let idle = facts::uncovered(&busy, a.start, a.end);
+        let idle = facts::exposed(cx, &busy, a.start, a.end);
         let p = facts::place(cx, a.start);
         if idle > 0 {
             wh.add(p);
@@ -91,8 +91,8 @@ fn check(cx: &Context) -> Option<Finding> {
         g.3.extend(p.iteration);
     }
     let spans = intervals::union_sorted(spans);
-    let stake: Ns = spans.iter().map(|&(s, e)| facts::uncovered(&busy, s, e)).sum();
-    if facts::share(stake, window_ns) < MIN_SHARE {
+    let stake: Ns = spans.iter().map(|&(s, e)| facts::exposed(cx, &busy, s, e)).sum();
+    if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
     let calls: u64 = groups.values().map(|g| g.0).sum();
@@ -180,7 +180,11 @@ mod tests {
             b.kernel("k", s + 10_000, s + 500_000);
             // The wait starts while the kernel runs and returns
             // `wait_idle` after it ends.
-            b.api("cudaStreamSynchronize_v3020", s + 400_000, s + 500_000 + wait_idle);
+            b.api(
+                "cudaStreamSynchronize_v3020",
+                s + 400_000,
+                s + 500_000 + wait_idle,
+            );
         }
         b.build()
     }

@@ -35,7 +35,7 @@ declare_rule! {
     /// Fires when: there are at least 4 tiny copies per iteration on
     /// average (in the window when there are no iterations), at least one
     /// run has 2 or more copies, and the time at stake is at least 0.5% of
-    /// the window.
+    /// the window and 10 us.
     ///
     /// Time at stake: for each run of n copies, the time from its first call
     /// to its last copy's end while no kernel runs, times (n-1)/n: batching
@@ -136,7 +136,7 @@ fn check(cx: &Context) -> Option<Finding> {
         let n = r.ops.len() as Ns;
         let at_stake = if n >= 2 {
             in_runs += n as u64;
-            facts::uncovered(kernels, r.start, r.end) * (n - 1) / n
+            facts::exposed(cx, kernels, r.start, r.end) * (n - 1) / n
         } else {
             0
         };
@@ -153,12 +153,14 @@ fn check(cx: &Context) -> Option<Finding> {
             g.count += 1;
             g.bytes += m.bytes;
             g.gpu_ns += m.end - m.start;
-            g.host_ns += op.call.map_or(0, |c| trace.api_calls[c].end - trace.api_calls[c].start);
+            g.host_ns += op
+                .call
+                .map_or(0, |c| trace.api_calls[c].end - trace.api_calls[c].start);
             g.at_stake_ns += at_stake / n;
             g.iterations.extend(op.place.iteration);
         }
     }
-    if longest < 2 || facts::share(stake, window_ns) < MIN_SHARE {
+    if longest < 2 || !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
     let bytes: u64 = groups.values().map(|g| g.bytes).sum();
@@ -187,7 +189,10 @@ fn check(cx: &Context) -> Option<Finding> {
             ("tiny_copies", json!(tiny.len())),
             ("per_iteration", json!(per_iteration)),
             ("bytes", json!(bytes)),
-            ("runs_of_two_or_more", json!(all_runs.iter().filter(|r| r.ops.len() >= 2).count())),
+            (
+                "runs_of_two_or_more",
+                json!(all_runs.iter().filter(|r| r.ops.len() >= 2).count()),
+            ),
             ("copies_in_runs", json!(in_runs)),
             ("longest_run", json!(longest)),
             ("at_stake_ns", json!(stake)),
@@ -249,7 +254,13 @@ mod tests {
             b.kernel("k", s + 10_000, s + 100_000);
             for r in 0..reads {
                 let c = s + 200_000 + r * (10_000 + gap);
-                b.copy(CopyKind::DtoH, MemKind::Pinned, 4, (c, c + 10_000), (c + 5_000, c + 7_000));
+                b.copy(
+                    CopyKind::DtoH,
+                    MemKind::Pinned,
+                    4,
+                    (c, c + 10_000),
+                    (c + 5_000, c + 7_000),
+                );
             }
         }
         b.build()

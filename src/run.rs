@@ -35,7 +35,13 @@ pub fn run(action: Action) -> Result<i32> {
 fn explain(rule: &str) -> Result<i32> {
     match findings::rule(rule) {
         Some(r) => {
-            print(&format!("{} ({})\n\n{}", r.name(), r.code(), r.doc()));
+            // Doc comments keep the space after `///`: drop it.
+            let doc: Vec<&str> = r
+                .doc()
+                .lines()
+                .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                .collect();
+            print(&format!("{} ({})\n\n{}\n", r.name(), r.code(), doc.join("\n")));
             Ok(EXIT_OK)
         }
         None => Err(crate::error::Error::usage(format!(

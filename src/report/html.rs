@@ -57,6 +57,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     );
     header(&mut s, r, file);
     findings(&mut s, &r.findings);
+    super::html_engine::render(&mut s, r);
     attribution(&mut s, r);
     iterations(&mut s, r);
     kernels(&mut s, r);

@@ -1,0 +1,48 @@
+//! Parse throughput of the readers on a large input, by hand:
+//!
+//! ```sh
+//! TRACE_REPORT_BENCH=/tmp/big.json cargo test --release --test inputs_bench -- --ignored --nocapture
+//! ```
+//!
+//! Prints the time to load (read + parse + build the model, no analysis)
+//! and MB/s of decompressed input.
+
+use std::path::Path;
+use std::time::Instant;
+
+use trace_report::input;
+use trace_report::progress::Progress;
+
+#[test]
+#[ignore = "needs a large trace named by TRACE_REPORT_BENCH"]
+fn load_throughput() {
+    let Ok(path) = std::env::var("TRACE_REPORT_BENCH") else {
+        eprintln!("set TRACE_REPORT_BENCH to a trace file");
+        return;
+    };
+    let path = Path::new(&path);
+    let t = Instant::now();
+    let trace = input::load(path, None, &Progress::hidden()).expect("load");
+    let secs = t.elapsed().as_secs_f64();
+    // Decompressed size: what the parser had to read.
+    let mut bytes = 0u64;
+    let mut r = input::gzip::open(path).expect("open").reader;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut r, &mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+    }
+    eprintln!(
+        "{}: {} kernels, {} api calls, {} ranges; {:.0} MB in {:.2} s = {:.0} MB/s",
+        path.display(),
+        trace.kernels.len(),
+        trace.api_calls.len(),
+        trace.ranges.len(),
+        bytes as f64 / 1e6,
+        secs,
+        bytes as f64 / 1e6 / secs
+    );
+}

@@ -21,9 +21,11 @@ fn load_throughput() {
         return;
     };
     let path = Path::new(&path);
+    let cpu0 = cpu_seconds();
     let t = Instant::now();
     let trace = input::load(path, None, &Progress::hidden()).expect("load");
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
     // Decompressed size: what the parser had to read.
     let mut bytes = 0u64;
     let mut r = input::gzip::open(path).expect("open").reader;
@@ -36,13 +38,26 @@ fn load_throughput() {
         bytes += n as u64;
     }
     eprintln!(
-        "{}: {} kernels, {} api calls, {} ranges; {:.0} MB in {:.2} s = {:.0} MB/s",
+        "{}: {} kernels, {} api calls, {} ranges; {:.0} MB in {:.2} s wall = {:.0} MB/s ({:.2} s CPU over all threads = {:.0} MB per CPU-second)",
         path.display(),
         trace.kernels.len(),
         trace.api_calls.len(),
         trace.ranges.len(),
         bytes as f64 / 1e6,
         secs,
-        bytes as f64 / 1e6 / secs
+        bytes as f64 / 1e6 / secs,
+        cpu,
+        bytes as f64 / 1e6 / cpu
     );
+}
+
+/// User + system CPU time of this process so far (Linux), in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses).
+    let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
+    (ticks(11) + ticks(12)) / 100.0
 }

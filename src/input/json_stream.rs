@@ -56,6 +56,14 @@ impl From<io::Error> for StreamError {
 
 pub type StreamResult<T> = Result<T, StreamError>;
 
+/// Why [`JsonStream::try_value`] failed.
+#[derive(Debug)]
+pub enum ValueError {
+    Stream(StreamError),
+    /// The value is not valid JSON or not of the expected shape.
+    Json(serde_json::Error),
+}
+
 /// Where the end of a value is, resumable across refills.
 #[derive(Default)]
 struct Scan {
@@ -288,6 +296,57 @@ impl<R: Read> JsonStream<R> {
         }
     }
 
+    /// Deserialize the next value (after whitespace) straight from the
+    /// buffer, in one pass: `Ok(None)` when the buffer ends inside it (call
+    /// [`fill_more`](Self::fill_more), then again). The value borrows the
+    /// buffer, so it must be dropped before the stream is used again.
+    pub fn try_value<'s, T: serde::Deserialize<'s>>(&'s mut self) -> Result<Option<T>, ValueError> {
+        let slice = &self.buf[self.pos..self.end];
+        let mut it = serde_json::Deserializer::from_slice(slice).into_iter::<T>();
+        match it.next() {
+            Some(Ok(v)) => {
+                self.pos += it.byte_offset();
+                Ok(Some(v))
+            }
+            // The buffer may end inside the value: some truncations read
+            // as other errors ("invalid number" for `12.` at the end).
+            Some(Err(_)) | None if !self.eof && !self.complete_in_buffer() => Ok(None),
+            Some(Err(e)) if e.is_eof() => Err(ValueError::Stream(StreamError::Truncated {
+                offset: self.base + self.end as u64,
+            })),
+            Some(Err(e)) => Err(ValueError::Json(e)),
+            None => Err(ValueError::Stream(StreamError::Truncated {
+                offset: self.base + self.end as u64,
+            })),
+        }
+    }
+
+    /// Whether the value at `pos` ends inside the buffer.
+    fn complete_in_buffer(&self) -> bool {
+        let first = self.buf[self.pos..self.end].iter().find(|&&b| !is_ws(b));
+        let Some(&first) = first else { return false };
+        let mut scan = Scan {
+            scalar: !matches!(first, b'{' | b'[' | b'"'),
+            ..Scan::default()
+        };
+        let start = self.pos
+            + self.buf[self.pos..self.end]
+                .iter()
+                .take_while(|&&b| is_ws(b))
+                .count();
+        // A scalar is complete only when something follows it.
+        scan.advance(&self.buf[start..self.end]).is_some()
+    }
+
+    /// Read more input after [`try_value`](Self::try_value) found the
+    /// buffer too short.
+    /// At the end of input nothing changes and the next try reports the
+    /// truncation.
+    pub fn fill_more(&mut self) -> StreamResult<()> {
+        self.fill()?;
+        Ok(())
+    }
+
     /// The next line without its line end (`\n` or `\r\n`); None at the end
     /// of input. A last line without a newline is returned too.
     pub fn line(&mut self) -> StreamResult<Option<&[u8]>> {
@@ -416,6 +475,46 @@ mod tests {
         s.value().unwrap();
         let e = s.next_or_close(b']', "',' or ']'").unwrap_err();
         assert_eq!(e.to_string(), "malformed JSON at byte 3: expected ',' or ']'");
+    }
+
+    #[test]
+    fn values_deserialized_in_place_across_boundaries() {
+        let text = r#"[{"a": "x\"y", "b": [1, 2], "c": 12.5e1}, {"a": "z", "b": [], "c": 1.25}, {"a": "w", "b": [3], "c": 0}]"#;
+        #[derive(serde::Deserialize)]
+        struct V<'a> {
+            #[serde(borrow)]
+            a: std::borrow::Cow<'a, str>,
+            b: Vec<i32>,
+            #[serde(default)]
+            c: f64,
+        }
+        for step in [1, 3, 7, 100] {
+            let mut s = JsonStream::new(Trickle(text.as_bytes(), step));
+            s.expect(b'[', "[").unwrap();
+            let mut got = Vec::new();
+            loop {
+                match s.try_value::<V>().unwrap() {
+                    Some(v) => got.push(format!("{}{:?}{}", v.a, v.b, v.c)),
+                    None => {
+                        s.fill_more().unwrap();
+                        continue;
+                    }
+                }
+                if !s.next_or_close(b']', "]").unwrap() {
+                    break;
+                }
+            }
+            assert_eq!(got, ["x\"y[1, 2]125", "z[]1.25", "w[3]0"], "step {step}");
+        }
+        let mut s = JsonStream::new(&b"[{\"a\": \"x\", \"b\": [1"[..]);
+        s.expect(b'[', "[").unwrap();
+        loop {
+            match s.try_value::<V>() {
+                Ok(None) => s.fill_more().unwrap(),
+                Err(ValueError::Stream(StreamError::Truncated { .. })) => break,
+                other => panic!("{:?}", other.map(|_| ())),
+            }
+        }
     }
 
     #[test]

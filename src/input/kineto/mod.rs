@@ -31,7 +31,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::input::Reader;
 use crate::input::gzip;
-use crate::input::json_stream::{JsonStream, StreamError};
+use crate::input::json_stream::{JsonStream, StreamError, ValueError};
 use crate::model::Trace;
 use crate::progress::Progress;
 use build::Builder;
@@ -174,11 +174,19 @@ fn events<R: std::io::Read>(
     let mut n: u64 = 0;
     loop {
         let at = s.offset();
-        let raw = s.value()?;
-        match serde_json::from_slice::<event::Event>(raw) {
-            Ok(ev) => b.event(&ev),
-            Err(e) if e.is_data() => b.bad_event(),
-            Err(e) => return Err(Failure::Event(at, e.to_string())),
+        match s.try_value::<event::Event>() {
+            Ok(Some(ev)) => b.event(&ev),
+            Ok(None) => {
+                s.fill_more()?;
+                continue;
+            }
+            Err(ValueError::Json(e)) if e.is_data() => {
+                // Well-formed but of an unexpected shape: skip it.
+                s.value()?;
+                b.bad_event();
+            }
+            Err(ValueError::Json(e)) => return Err(Failure::Event(at, e.to_string())),
+            Err(ValueError::Stream(e)) => return Err(e.into()),
         }
         n += 1;
         if n % PROGRESS_STEP == 0 {

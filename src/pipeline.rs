@@ -88,5 +88,9 @@ fn choose_window(trace: &Trace, choice: &WindowChoice) -> Result<window::Window>
         w.reason = format!("iterations are the '{name}' ranges: the profiler's own step markers");
         return Ok(w);
     }
-    window::choose(trace, choice)
+    let mut w = window::choose(trace, choice)?;
+    if trace.engine.is_some() && w.iterations.is_empty() {
+        w.reason = "one profiled inference of the engine: the layers' average times laid back to back (a synthetic timeline)".into();
+    }
+    Ok(w)
 }

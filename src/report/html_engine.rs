@@ -16,7 +16,7 @@ pub fn render(s: &mut String, r: &Report) {
     s.push_str("<h2 id=\"engine\">Engine layers</h2>\n");
     let _ = writeln!(
         s,
-        "<p class=\"sub\">{} layers; one inference = the sum of the layers' average times{}. The timeline above is synthetic: {}.</p>",
+        "<p class=\"sub\">{} layers; one inference = the sum of the layers' average times{}. The timeline the rest of this report analyses is synthetic: {}.</p>",
         e.layers.len(),
         e.profiled_iterations
             .map(|n| format!(", averaged over {n} profiled inferences"))

@@ -21,11 +21,13 @@ fn load_throughput() {
         return;
     };
     let path = Path::new(&path);
-    let cpu0 = cpu_seconds();
+    let cpu0 = cpu_seconds("/proc/self/stat");
+    let main0 = cpu_seconds("/proc/thread-self/stat");
     let t = Instant::now();
     let trace = input::load(path, None, &Progress::hidden()).expect("load");
     let secs = t.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu0;
+    let cpu = cpu_seconds("/proc/self/stat") - cpu0;
+    let main = cpu_seconds("/proc/thread-self/stat") - main0;
     // Decompressed size: what the parser had to read.
     let mut bytes = 0u64;
     let mut r = input::gzip::open(path).expect("open").reader;
@@ -38,7 +40,7 @@ fn load_throughput() {
         bytes += n as u64;
     }
     eprintln!(
-        "{}: {} kernels, {} api calls, {} ranges; {:.0} MB in {:.2} s wall = {:.0} MB/s ({:.2} s CPU over all threads = {:.0} MB per CPU-second)",
+        "{}: {} kernels, {} api calls, {} ranges; {:.0} MB in {:.2} s wall = {:.0} MB/s; CPU {:.2} s in all threads, {:.2} s in the parsing thread = {:.0} MB/s when it has a core of its own",
         path.display(),
         trace.kernels.len(),
         trace.api_calls.len(),
@@ -47,13 +49,15 @@ fn load_throughput() {
         secs,
         bytes as f64 / 1e6 / secs,
         cpu,
-        bytes as f64 / 1e6 / cpu
+        main,
+        bytes as f64 / 1e6 / main
     );
 }
 
-/// User + system CPU time of this process so far (Linux), in seconds.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// User + system CPU time so far of the process or thread whose `stat`
+/// file this is (Linux), in seconds.
+fn cpu_seconds(stat_file: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_file).unwrap_or_default();
     // Fields after the command name (which is in parentheses).
     let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();

@@ -3,7 +3,7 @@
 
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::window::{self, WindowChoice};
-use crate::analysis::{attribution, iterations, kernels, memcpy};
+use crate::analysis::{attribution, engine, iterations, kernels, memcpy};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
 use crate::model::Trace;
@@ -23,7 +23,7 @@ pub fn generator() -> String {
 
 /// Analyse `trace` into a report.
 pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
-    let window = window::choose(trace, &opts.window)?;
+    let window = choose_window(trace, &opts.window)?;
     let attribution = attribution::attribute(trace, &window, &opts.phases);
     let kernels = kernels::summarize(trace, &window)
         .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
@@ -77,5 +77,21 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         memset: memcpy::memsets(trace, &window),
         findings,
         warnings,
+        engine: trace.engine.as_ref().map(engine::report),
     })
+}
+
+/// The window: when the user names none and the source declares its own
+/// iteration ranges (PyTorch's `ProfilerStep#N`), those; else detection.
+fn choose_window(trace: &Trace, choice: &WindowChoice) -> Result<window::Window> {
+    if let (WindowChoice::Auto, Some(name)) = (choice, &trace.iteration_range) {
+        let mut w = window::choose(trace, &WindowChoice::Named(name.clone()))?;
+        w.reason = format!("iterations are the '{name}' ranges: the profiler's own step markers");
+        return Ok(w);
+    }
+    let mut w = window::choose(trace, choice)?;
+    if trace.engine.is_some() && w.iterations.is_empty() {
+        w.reason = "one profiled inference of the engine: the layers' average times laid back to back (a synthetic timeline)".into();
+    }
+    Ok(w)
 }

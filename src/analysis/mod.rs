@@ -3,6 +3,7 @@
 
 pub mod attribution;
 pub mod category;
+pub mod engine;
 pub mod intervals;
 pub mod iterations;
 pub mod kernels;

@@ -2,8 +2,14 @@
 //! is its own (from the first bytes) and turns it into the one [`Trace`]
 //! model; nothing downstream knows which format a trace came from.
 
+pub mod decimal;
+pub mod gzip;
+pub mod json_stream;
+pub mod kineto;
+pub mod nsys_json;
 pub mod nsys_rep;
 pub mod nsys_sqlite;
+pub mod trtexec;
 
 use std::fs::File;
 use std::io::Read;
@@ -31,7 +37,13 @@ pub trait Reader: Sync {
 
 /// Every reader, in detection order.
 pub fn readers() -> &'static [&'static dyn Reader] {
-    &[&nsys_sqlite::NsysSqlite, &nsys_rep::NsysRep]
+    &[
+        &nsys_sqlite::NsysSqlite,
+        &nsys_rep::NsysRep,
+        &nsys_json::NsysJson,
+        &kineto::Kineto,
+        &trtexec::Trtexec,
+    ]
 }
 
 /// The reader named `name`.
@@ -39,8 +51,8 @@ pub fn reader_named(name: &str) -> Option<&'static dyn Reader> {
     readers().iter().copied().find(|r| r.name() == name)
 }
 
-/// The first bytes of `path`, with a clear error for missing, unreadable
-/// and non-regular files.
+/// The first bytes of `path` (decompressed when the file is gzip), with a
+/// clear error for missing, unreadable, non-regular and corrupt gzip files.
 pub fn read_head(path: &Path) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::input(path, io_problem(&e)))?;
     if meta.is_dir() {
@@ -54,6 +66,9 @@ pub fn read_head(path: &Path) -> Result<Vec<u8>> {
         .map_err(|e| Error::input(path, io_problem(&e)))?;
     if head.is_empty() {
         return Err(Error::input(path, "the file is empty"));
+    }
+    if gzip::is_gzip(&head) {
+        return gzip::head(path, HEAD_LEN);
     }
     Ok(head)
 }

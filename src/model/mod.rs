@@ -6,11 +6,15 @@
 //! fixed-size rows so that ten million kernels fit in a few hundred MB.
 //! Nothing here knows which file format the trace came from.
 
+pub mod engine;
 pub mod kinds;
 mod names;
+pub mod operators;
 
+pub use engine::{Engine, EngineLayer, EngineTensor};
 pub use kinds::{ApiKind, CopyKind, MemKind, RangeKind};
 pub use names::{NameId, Names};
+pub use operators::{KernelOperator, Operator};
 
 /// Nanoseconds.
 pub type Ns = i64;
@@ -135,6 +139,18 @@ pub struct Trace {
     pub other_api_calls: u64,
     /// Things the reader could not use, stated in the report.
     pub warnings: Vec<String>,
+    /// Framework operators that launched GPU work, with their input shapes
+    /// (optional; see [`operators`]). Kept in the reader's order: indexed
+    /// by `kernel_operators`.
+    pub operators: Vec<Operator>,
+    /// Kernel (pid, correlation) -> operator, sorted for binary search.
+    pub kernel_operators: Vec<KernelOperator>,
+    /// The range name the source itself declares as one iteration (the
+    /// PyTorch profiler's `ProfilerStep#N` step markers), preferred over
+    /// detection when the user names none.
+    pub iteration_range: Option<String>,
+    /// Engine layers, for engine profiles (TensorRT); None otherwise.
+    pub engine: Option<Engine>,
 }
 
 impl Trace {
@@ -150,6 +166,16 @@ impl Trace {
     /// The name of an interned string.
     pub fn name(&self, id: NameId) -> &str {
         self.names.get(id)
+    }
+
+    /// The operator that launched `kernel`, when the source recorded one.
+    pub fn operator_of(&self, kernel: &Kernel) -> Option<&Operator> {
+        let key = (kernel.pid, kernel.correlation);
+        let i = self
+            .kernel_operators
+            .binary_search_by_key(&key, |k| (k.pid, k.correlation))
+            .ok()?;
+        self.operators.get(self.kernel_operators[i].operator as usize)
     }
 
     /// The device with this id, if the trace describes it.

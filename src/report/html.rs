@@ -59,6 +59,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     );
     header(&mut s, r, file);
     super::html_findings::section(&mut s, r);
+    super::html_engine::render(&mut s, r);
     attribution(&mut s, r);
     iterations(&mut s, r);
     kernels(&mut s, r);

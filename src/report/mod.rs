@@ -7,6 +7,7 @@ pub mod escape;
 pub mod format;
 pub mod html;
 pub mod html_findings;
+pub mod html_engine;
 pub mod json;
 pub mod markdown;
 pub mod terminal;
@@ -14,6 +15,7 @@ pub mod terminal;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::attribution::{Attribution, DeviceRow, IterationRow};
+use crate::analysis::engine::EngineReport;
 use crate::analysis::iterations::IterationStats;
 use crate::analysis::kernels::KernelRow;
 use crate::analysis::memcpy::{MemcpyRow, MemsetRow};
@@ -42,6 +44,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What the input lacked or what could not be used.
     pub warnings: Vec<String>,
+    /// Inference-engine layers (TensorRT profiles); absent for other inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

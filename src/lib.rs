@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod diff;
 pub mod error;
 pub mod findings;
 pub mod input;

@@ -2,12 +2,12 @@
 
 use std::io::Write;
 
-use crate::cli::{Action, Config, OutputTarget};
+use crate::cli::{Action, Config, DiffConfig, OutputTarget};
 use crate::error::Result;
 use crate::findings;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{input, output, pipeline};
+use crate::{diff, input, output, pipeline};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -20,6 +20,7 @@ pub fn run(action: Action) -> Result<i32> {
     match action {
         Action::Analyze(cfg) => analyze(&cfg),
         Action::Explain(rule) => explain(&rule),
+        Action::Diff(cfg) => compare(&cfg),
         Action::Rules => {
             let mut out = String::new();
             for r in findings::rules() {
@@ -66,6 +67,37 @@ fn analyze(cfg: &Config) -> Result<i32> {
         .fail_on
         .is_some_and(|min| report.findings.iter().any(|f| f.severity >= min));
     Ok(if gate { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn compare(cfg: &DiffConfig) -> Result<i32> {
+    let load = |path| {
+        let progress = Progress::stderr(!cfg.quiet);
+        diff::input::load(path, cfg.input_format.as_deref(), &cfg.analysis, &progress)
+    };
+    let base = load(&cfg.base)?;
+    let new = load(&cfg.new)?;
+    let d = diff::compare(&base, &new, &cfg.options);
+    drop((base, new));
+    let written = output::write_diff(&d, &cfg.output, &cfg.formats, &[&cfg.base, &cfg.new])?;
+    let gate = cfg.fail_if_slower.filter(|&p| d.gate(p));
+    if !cfg.quiet {
+        let mut summary = diff::terminal::render(&d);
+        if !written.is_empty() {
+            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            summary.push_str(&format!("wrote {}\n", files.join(", ")));
+        }
+        if let Some(p) = gate {
+            summary.push_str(&format!(
+                "gate: NEW is slower by {} (more than {p}%): exit 1\n",
+                diff::text::pct(d.verdict.change_pct)
+            ));
+        }
+        match cfg.output {
+            OutputTarget::Stdout(_) => eprint!("{summary}"),
+            OutputTarget::Dir(_) => print(&summary),
+        }
+    }
+    Ok(if gate.is_some() { EXIT_FINDINGS } else { EXIT_OK })
 }
 
 /// Print to stdout, ignoring a closed pipe.

@@ -19,32 +19,38 @@ pub enum NormMode {
     /// `iterations[]`; kernel, copy and finding totals of the window are
     /// divided by the iteration count.
     PerIteration,
-    /// At least one side has no iterations: window totals as they are.
+    /// At least one side has no iterations: window totals, with NEW's
+    /// divided by the work ratio so that both describe the same amount of
+    /// work (the ratio is 1 when both windows ran the same kernels equally
+    /// often).
     WindowTotal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Normalization {
     pub mode: NormMode,
-    /// Each side's window totals are divided by these.
-    pub base_divisor: usize,
-    pub new_divisor: usize,
+    /// Each side's window totals are divided by these: the iteration
+    /// counts, or 1 and the work ratio.
+    pub base_divisor: f64,
+    pub new_divisor: f64,
 }
 
 impl Normalization {
-    pub fn choose(base: &Report, new: &Report) -> Normalization {
+    /// Per iteration when both have iterations, else window totals scaled
+    /// by `work_ratio` (NEW's work relative to BASE's; 1 when unknown).
+    pub fn choose(base: &Report, new: &Report, work_ratio: Option<f64>) -> Normalization {
         let (b, n) = (base.iterations.len(), new.iterations.len());
         if b > 0 && n > 0 {
             Normalization {
                 mode: NormMode::PerIteration,
-                base_divisor: b,
-                new_divisor: n,
+                base_divisor: b as f64,
+                new_divisor: n as f64,
             }
         } else {
             Normalization {
                 mode: NormMode::WindowTotal,
-                base_divisor: 1,
-                new_divisor: 1,
+                base_divisor: 1.0,
+                new_divisor: work_ratio.filter(|r| *r > 0.0 && r.is_finite()).unwrap_or(1.0),
             }
         }
     }
@@ -53,6 +59,7 @@ impl Normalization {
     pub fn unit(&self) -> &'static str {
         match self.mode {
             NormMode::PerIteration => "per iteration",
+            NormMode::WindowTotal if self.new_divisor != 1.0 => "per BASE window of work",
             NormMode::WindowTotal => "window total",
         }
     }
@@ -63,8 +70,13 @@ impl Normalization {
                 "per iteration: attribution is the mean of the per-iteration rows; kernel, copy and finding totals of the window are divided by the iteration count ({} base, {} new)",
                 self.base_divisor, self.new_divisor
             ),
+            NormMode::WindowTotal if self.new_divisor != 1.0 => format!(
+                "window totals: at least one side has no iterations; NEW's window did {:.1}% of BASE's work (median call-count ratio of the kernels both ran, weighted by BASE time), so NEW's totals are divided by {:.4} to describe the same work as BASE's",
+                self.new_divisor * 100.0,
+                self.new_divisor
+            ),
             NormMode::WindowTotal => {
-                "window totals: at least one side has no iterations, so totals over each whole window are compared as they are".into()
+                "window totals: at least one side has no iterations, and both windows did the same work (or it could not be measured), so totals are compared as they are".into()
             }
         }
     }
@@ -108,7 +120,7 @@ fn phases(p: &Phases) -> [Ns; 4] {
     ]
 }
 
-fn side(r: &Report, mode: NormMode) -> Side {
+fn side(r: &Report, mode: NormMode, window_div: f64) -> Side {
     fn add<const N: usize>(acc: &mut [i128; N], v: [Ns; N]) {
         for (a, x) in acc.iter_mut().zip(v) {
             *a += i128::from(x);
@@ -131,7 +143,7 @@ fn side(r: &Report, mode: NormMode) -> Side {
             add(&mut a, activity(&w.activity));
             add(&mut g, idle(&w.gpu_idle));
             add(&mut p, phases(&w.phase));
-            1.0
+            window_div
         }
     };
     let f = |v: i128| v as f64 / div;
@@ -156,7 +168,10 @@ fn delta(group: &str, name: &str, b: f64, n: f64) -> AttributionDelta {
 
 /// Total, activity, GPU-idle causes and phases, in that order.
 pub fn attribution(base: &Report, new: &Report, norm: &Normalization) -> Vec<AttributionDelta> {
-    let (b, n) = (side(base, norm.mode), side(new, norm.mode));
+    let (b, n) = (
+        side(base, norm.mode, norm.base_divisor),
+        side(new, norm.mode, norm.new_divisor),
+    );
     let mut out = vec![delta("total", "total", b.total, n.total)];
     for (i, name) in ["kernel", "memcpy", "memset", "gpu_idle"].iter().enumerate() {
         out.push(delta("activity", name, b.activity[i], n.activity[i]));
@@ -196,7 +211,7 @@ pub fn categories(base: &Report, new: &Report, norm: &Normalization) -> Vec<Cate
             e[s].1 += k.total_ns;
         }
     }
-    let (bd, nd) = (norm.base_divisor as f64, norm.new_divisor as f64);
+    let (bd, nd) = (norm.base_divisor, norm.new_divisor);
     let mut out: Vec<CategoryDelta> = by
         .into_iter()
         .map(|(category, [b, n])| {
@@ -237,7 +252,7 @@ pub struct MemcpyDelta {
 /// Copy directions present on either side, then memsets; largest time
 /// change first.
 pub fn memcpy(base: &Report, new: &Report, norm: &Normalization) -> Vec<MemcpyDelta> {
-    let (bd, nd) = (norm.base_divisor as f64, norm.new_divisor as f64);
+    let (bd, nd) = (norm.base_divisor, norm.new_divisor);
     // kind -> (count, bytes, ns) per side
     let mut kinds: BTreeMap<&str, [(u64, u64, Ns); 2]> = BTreeMap::new();
     for (s, r) in [base, new].iter().enumerate() {
@@ -309,7 +324,7 @@ impl TensorCoreDelta {
         let share =
             |s: &TensorCoreSide| (s.eligible_ns > 0).then(|| s.tensor_core_ns as f64 / s.eligible_ns as f64);
         let (bs, ns) = (share(base), share(new));
-        let (bd, nd) = (norm.base_divisor as f64, norm.new_divisor as f64);
+        let (bd, nd) = (norm.base_divisor, norm.new_divisor);
         TensorCoreDelta {
             base_share: bs,
             new_share: ns,
@@ -350,8 +365,8 @@ mod tests {
     fn tensor_core_share_delta() {
         let norm = Normalization {
             mode: NormMode::PerIteration,
-            base_divisor: 4,
-            new_divisor: 2,
+            base_divisor: 4.0,
+            new_divisor: 2.0,
         };
         let d = TensorCoreDelta::new(
             &TensorCoreSide {

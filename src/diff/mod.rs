@@ -137,19 +137,19 @@ pub struct Diff {
 /// Compare two loaded sides.
 pub fn compare(base: &Loaded, new: &Loaded, opts: &DiffOptions) -> Diff {
     let (b, n) = (&base.report, &new.report);
-    let norm = Normalization::choose(b, n);
+    let work = work_ratio(b, n);
+    let norm = Normalization::choose(b, n, work);
     let durations = |r: &Report| -> Option<Vec<Ns>> {
         (!r.iterations.is_empty()).then(|| r.iterations.iter().map(|i| i.duration_ns).collect())
     };
     let (bd, nd) = (durations(b), durations(n));
-    let verdict = stats::verdict(
-        bd.as_deref(),
-        nd.as_deref(),
-        b.window.duration_ns,
-        n.window.duration_ns,
-        opts.threshold_pct,
-    );
-    let (bdiv, ndiv) = (norm.base_divisor as f64, norm.new_divisor as f64);
+    let totals = stats::Totals {
+        base_ns: b.window.duration_ns,
+        new_ns: n.window.duration_ns,
+        work_ratio: work,
+    };
+    let verdict = stats::verdict(bd.as_deref(), nd.as_deref(), totals, opts.threshold_pct);
+    let (bdiv, ndiv) = (norm.base_divisor, norm.new_divisor);
     let kernels = matching::compare(&b.kernels, &n.kernels, bdiv, ndiv);
     let mut notes = vec![format!("normalisation: {}", norm.explain())];
     notes.push(format!(
@@ -186,6 +186,39 @@ pub fn compare(base: &Loaded, new: &Loaded, opts: &DiffOptions) -> Diff {
         comparability,
         notes,
     }
+}
+
+/// How much work NEW's window did relative to BASE's: over the kernels both
+/// ran (same demangled name), the median of the call-count ratios
+/// new/base, each weighted by the kernel's BASE time. A program that runs
+/// the same kernels per step gives the ratio of steps done, which is what a
+/// fixed-length capture (`nsys --duration`) leaves to compare. None when no
+/// kernel ran on both sides.
+pub fn work_ratio(b: &Report, n: &Report) -> Option<f64> {
+    let new_counts: std::collections::HashMap<&str, u64> =
+        n.kernels.iter().map(|k| (k.name.as_str(), k.count)).collect();
+    let mut pairs: Vec<(f64, f64)> = b
+        .kernels
+        .iter()
+        .filter(|k| k.count > 0 && k.total_ns > 0)
+        .filter_map(|k| {
+            let c = *new_counts.get(k.name.as_str())?;
+            (c > 0).then(|| (c as f64 / k.count as f64, k.total_ns as f64))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let half = pairs.iter().map(|p| p.1).sum::<f64>() / 2.0;
+    let mut acc = 0.0;
+    for (ratio, weight) in &pairs {
+        acc += weight;
+        if acc >= half {
+            return Some(*ratio);
+        }
+    }
+    pairs.last().map(|p| p.0)
 }
 
 /// Reasons the two reports may not be comparable.
@@ -320,7 +353,12 @@ mod tests {
 
     #[test]
     fn gate_needs_slower_and_size() {
-        let mut v = stats::verdict(Some(&[100, 101, 99]), Some(&[150, 151, 149]), 0, 0, 1.0);
+        let t = stats::Totals {
+            base_ns: 0,
+            new_ns: 0,
+            work_ratio: None,
+        };
+        let mut v = stats::verdict(Some(&[100, 101, 99]), Some(&[150, 151, 149]), t, 1.0);
         assert_eq!(v.verdict, stats::VerdictKind::Slower);
         let d = |v: Verdict| Diff {
             schema_version: SCHEMA_VERSION,
@@ -331,8 +369,8 @@ mod tests {
             verdict: v,
             normalization: Normalization {
                 mode: NormMode::PerIteration,
-                base_divisor: 3,
-                new_divisor: 3,
+                base_divisor: 3.0,
+                new_divisor: 3.0,
             },
             comparability: vec![],
             attribution: vec![],

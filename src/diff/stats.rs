@@ -28,10 +28,21 @@ pub const MIN_ITERATIONS: usize = 3;
 pub const CONFIDENCE: f64 = 0.95;
 /// Default practical threshold, percent of the base mean.
 pub const DEFAULT_THRESHOLD_PCT: f64 = 1.0;
-/// Without iterations each side is one measurement (the window total) and
-/// there is no spread to test against: only a change this large (percent)
-/// is called `faster`/`slower`; smaller ones are `inconclusive`.
+/// Without iterations each side is one measurement (its window, scaled to
+/// the same amount of work) and there is no spread to test against: only a
+/// change this large (percent) is called `faster`/`slower`; smaller ones
+/// are `inconclusive`.
 pub const SINGLE_SAMPLE_THRESHOLD_PCT: f64 = 10.0;
+
+/// The window lengths of both sides and how much work NEW's window did
+/// relative to BASE's (see `diff::work_ratio`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    pub base_ns: Ns,
+    pub new_ns: Ns,
+    /// None when the two windows share no kernels.
+    pub work_ratio: Option<f64>,
+}
 
 /// The four answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,9 +87,13 @@ pub struct Verdict {
     pub min_iterations: usize,
     pub base_n: usize,
     pub new_n: usize,
-    /// Mean iteration time (or window total) of each side.
+    /// Mean iteration time of each side; for window totals, BASE's window
+    /// and NEW's window divided by `work_ratio`.
     pub base_ns: f64,
     pub new_ns: f64,
+    /// Window totals only: NEW's amount of work relative to BASE's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_ratio: Option<f64>,
     /// Sample standard deviations (None for window totals).
     pub base_stddev_ns: Option<f64>,
     pub new_stddev_ns: Option<f64>,
@@ -172,13 +187,7 @@ pub fn welch(a: &[f64], b: &[f64], confidence: f64) -> Option<Welch> {
 
 /// Decide from per-iteration durations (`base`, `new`, in ns); `None` on a
 /// side means it has no iterations and `*_total` is its window total.
-pub fn verdict(
-    base: Option<&[Ns]>,
-    new: Option<&[Ns]>,
-    base_total: Ns,
-    new_total: Ns,
-    threshold_pct: f64,
-) -> Verdict {
+pub fn verdict(base: Option<&[Ns]>, new: Option<&[Ns]>, totals: Totals, threshold_pct: f64) -> Verdict {
     let test = format!(
         "Welch's t {:.0}% confidence interval on the difference of mean iteration times; |change| < {threshold_pct}% counts as no change",
         CONFIDENCE * 100.0
@@ -194,6 +203,7 @@ pub fn verdict(
         new_n: new.map_or(0, <[Ns]>::len),
         base_ns: 0.0,
         new_ns: 0.0,
+        work_ratio: None,
         base_stddev_ns: None,
         new_stddev_ns: None,
         delta_ns: 0.0,
@@ -206,7 +216,7 @@ pub fn verdict(
     };
     let (b, n) = match (base, new) {
         (Some(b), Some(n)) if !b.is_empty() && !n.is_empty() => (b, n),
-        _ => return totals_verdict(v, base.is_some() || new.is_some(), base_total, new_total),
+        _ => return totals_verdict(v, base.is_some() || new.is_some(), totals),
     };
     let bf: Vec<f64> = b.iter().map(|&x| x as f64).collect();
     let nf: Vec<f64> = n.iter().map(|&x| x as f64).collect();
@@ -273,43 +283,58 @@ pub fn verdict(
     v
 }
 
-/// No iterations on at least one side: one number per side.
-fn totals_verdict(mut v: Verdict, one_side_has_iterations: bool, base: Ns, new: Ns) -> Verdict {
+/// No iterations on at least one side: one number per side, NEW scaled to
+/// BASE's amount of work.
+fn totals_verdict(mut v: Verdict, one_side_has_iterations: bool, t: Totals) -> Verdict {
     v.basis = Basis::WindowTotals;
     v.test = format!(
-        "window totals, one measurement per side (no spread to test): a change of at least {SINGLE_SAMPLE_THRESHOLD_PCT}% is called faster/slower, anything smaller is inconclusive"
+        "window lengths, one measurement per side, NEW scaled to BASE's amount of work (the time-weighted median ratio of the call counts of kernels both ran); no spread to test, so a change of at least {SINGLE_SAMPLE_THRESHOLD_PCT}% is called faster/slower and anything smaller is inconclusive"
     );
     v.base_n = 1;
     v.new_n = 1;
-    v.base_ns = base as f64;
-    v.new_ns = new as f64;
-    v.delta_ns = (new - base) as f64;
-    v.change_pct = pct(v.delta_ns, v.base_ns);
-    if one_side_has_iterations {
-        v.reason = "only one side has iterations: the window totals cover different things".into();
-        return v;
-    }
-    if base == 0 || new == 0 {
+    v.base_ns = t.base_ns as f64;
+    v.new_ns = t.new_ns as f64;
+    v.work_ratio = t.work_ratio;
+    if t.base_ns == 0 || t.new_ns == 0 {
         v.reason = "a side has an empty window".into();
         return v;
     }
-    if base == new {
+    let Some(ratio) = t.work_ratio.filter(|r| *r > 0.0 && r.is_finite()) else {
+        v.delta_ns = v.new_ns - v.base_ns;
+        v.change_pct = pct(v.delta_ns, v.base_ns);
+        v.reason = "the two windows share no kernels, so their amounts of work cannot be compared".into();
+        return v;
+    };
+    v.new_ns = t.new_ns as f64 / ratio;
+    v.delta_ns = v.new_ns - v.base_ns;
+    v.change_pct = pct(v.delta_ns, v.base_ns);
+    if one_side_has_iterations {
+        v.reason = "only one side has iterations: its window and the other's whole span cover different things".into();
+        return v;
+    }
+    if t.base_ns == t.new_ns && ratio == 1.0 {
         v.verdict = VerdictKind::NoChange;
+        v.delta_ns = 0.0;
         v.change_pct = Some(0.0);
-        v.reason = "both windows have exactly the same length (the same measurement)".into();
+        v.reason = "both windows have exactly the same length and work (the same measurement)".into();
         return v;
     }
     let c = v.change_pct.unwrap_or(0.0);
+    let work = if ratio == 1.0 {
+        String::new()
+    } else {
+        format!(" (NEW did {:.1}% of BASE's work in its window)", ratio * 100.0)
+    };
     (v.verdict, v.reason) = if c >= SINGLE_SAMPLE_THRESHOLD_PCT {
         (
             VerdictKind::Slower,
-            format!("no iterations: the window grew by {c:.1}% (at least {SINGLE_SAMPLE_THRESHOLD_PCT}%)"),
+            format!("no iterations: the same work takes {c:.1}% longer{work}, at least {SINGLE_SAMPLE_THRESHOLD_PCT}%"),
         )
     } else if c <= -SINGLE_SAMPLE_THRESHOLD_PCT {
         (
             VerdictKind::Faster,
             format!(
-                "no iterations: the window shrank by {:.1}% (at least {SINGLE_SAMPLE_THRESHOLD_PCT}%)",
+                "no iterations: the same work takes {:.1}% less time{work}, at least {SINGLE_SAMPLE_THRESHOLD_PCT}%",
                 -c
             ),
         )
@@ -317,7 +342,7 @@ fn totals_verdict(mut v: Verdict, one_side_has_iterations: bool, base: Ns, new: 
         (
             VerdictKind::Inconclusive,
             format!(
-                "no iterations: a {c:+.1}% change of one measurement per side is within what run-to-run noise can do (below {SINGLE_SAMPLE_THRESHOLD_PCT}%)"
+                "no iterations: a {c:+.1}% change of one measurement per side{work} is within what run-to-run noise can do (below {SINGLE_SAMPLE_THRESHOLD_PCT}%)"
             ),
         )
     };
@@ -555,7 +580,12 @@ mod tests {
         let slower: Vec<Ns> = base.iter().map(|x| x + 100_000).collect();
         let faster: Vec<Ns> = base.iter().map(|x| x - 100_000).collect();
         let same: Vec<Ns> = base.iter().map(|x| x + 10).collect();
-        let v = |n: &[Ns]| verdict(Some(&base), Some(n), 0, 0, 1.0);
+        let t0 = Totals {
+            base_ns: 0,
+            new_ns: 0,
+            work_ratio: None,
+        };
+        let v = |n: &[Ns]| verdict(Some(&base), Some(n), t0, 1.0);
         assert_eq!(v(&slower).verdict, VerdictKind::Slower);
         assert_eq!(v(&faster).verdict, VerdictKind::Faster);
         assert_eq!(v(&same).verdict, VerdictKind::NoChange);
@@ -568,26 +598,32 @@ mod tests {
             .collect();
         let shifted: Vec<Ns> = noisy.iter().map(|x| x + 10_000).collect();
         assert_eq!(
-            verdict(Some(&noisy), Some(&shifted), 0, 0, 1.0).verdict,
+            verdict(Some(&noisy), Some(&shifted), t0, 1.0).verdict,
             VerdictKind::Inconclusive
         );
-        let two = verdict(Some(&base[..2]), Some(&slower[..2]), 0, 0, 1.0);
+        let two = verdict(Some(&base[..2]), Some(&slower[..2]), t0, 1.0);
         assert_eq!(two.verdict, VerdictKind::Inconclusive);
         assert!(two.reason.contains("at least 3"), "{}", two.reason);
     }
 
     #[test]
     fn totals() {
-        let v = verdict(None, None, 100, 150, 1.0);
+        let t = |base_ns, new_ns, work_ratio| Totals {
+            base_ns,
+            new_ns,
+            work_ratio,
+        };
+        let v = verdict(None, None, t(100, 150, Some(1.0)), 1.0);
         assert_eq!((v.verdict, v.basis), (VerdictKind::Slower, Basis::WindowTotals));
+        let v = |b, n, r| verdict(None, None, t(b, n, r), 1.0).verdict;
+        assert_eq!(v(100, 95, Some(1.0)), VerdictKind::Inconclusive);
+        assert_eq!(v(100, 100, Some(1.0)), VerdictKind::NoChange);
+        assert_eq!(v(100, 80, Some(1.0)), VerdictKind::Faster);
+        // Same window length, 80% of the work: 25% more time per unit of work.
+        assert_eq!(v(100, 100, Some(0.8)), VerdictKind::Slower);
+        assert_eq!(v(100, 100, None), VerdictKind::Inconclusive);
         assert_eq!(
-            verdict(None, None, 100, 95, 1.0).verdict,
-            VerdictKind::Inconclusive
-        );
-        assert_eq!(verdict(None, None, 100, 100, 1.0).verdict, VerdictKind::NoChange);
-        assert_eq!(verdict(None, None, 100, 80, 1.0).verdict, VerdictKind::Faster);
-        assert_eq!(
-            verdict(Some(&[1, 2, 3]), None, 100, 300, 1.0).verdict,
+            verdict(Some(&[1, 2, 3]), None, t(100, 300, Some(1.0)), 1.0).verdict,
             VerdictKind::Inconclusive
         );
     }

@@ -52,7 +52,10 @@ pub fn measure(d: &Diff, arrow: &str) -> String {
     let v = &d.verdict;
     let what = match v.basis {
         Basis::Iterations => "mean iteration",
-        Basis::WindowTotals => "window",
+        Basis::WindowTotals => match v.work_ratio {
+            Some(r) if r != 1.0 => "window, NEW scaled to BASE's work,",
+            _ => "window",
+        },
     };
     let ci = match v.ci_pct {
         Some([lo, hi]) => format!(", {:.0}% CI {lo:+.1}% .. {hi:+.1}%", v.confidence * 100.0),

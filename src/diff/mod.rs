@@ -143,9 +143,12 @@ pub fn compare(base: &Loaded, new: &Loaded, opts: &DiffOptions) -> Diff {
         (!r.iterations.is_empty()).then(|| r.iterations.iter().map(|i| i.duration_ns).collect())
     };
     let (bd, nd) = (durations(b), durations(n));
+    let busy = |r: &Report| r.attribution.window.total_ns - r.attribution.window.activity.gpu_idle_ns;
     let totals = stats::Totals {
         base_ns: b.window.duration_ns,
         new_ns: n.window.duration_ns,
+        base_busy_ns: busy(b),
+        new_busy_ns: busy(n),
         work_ratio: work,
     };
     let verdict = stats::verdict(bd.as_deref(), nd.as_deref(), totals, opts.threshold_pct);
@@ -356,6 +359,8 @@ mod tests {
         let t = stats::Totals {
             base_ns: 0,
             new_ns: 0,
+            base_busy_ns: 0,
+            new_busy_ns: 0,
             work_ratio: None,
         };
         let mut v = stats::verdict(Some(&[100, 101, 99]), Some(&[150, 151, 149]), t, 1.0);

@@ -34,12 +34,22 @@ pub const DEFAULT_THRESHOLD_PCT: f64 = 1.0;
 /// are `inconclusive`.
 pub const SINGLE_SAMPLE_THRESHOLD_PCT: f64 = 10.0;
 
+/// Without iterations, both windows must keep the GPU busy (kernels,
+/// copies, memsets) at least this share of the time to be compared: a
+/// steady-state cut of a loop (`nsys --duration`, a capture range) does; a
+/// whole-program capture is mostly start-up, loading and warm-up on the
+/// host, which differ from run to run and say nothing about the build.
+pub const MIN_BUSY_SHARE: f64 = 0.5;
+
 /// The window lengths of both sides and how much work NEW's window did
 /// relative to BASE's (see `diff::work_ratio`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Totals {
     pub base_ns: Ns,
     pub new_ns: Ns,
+    /// GPU-busy time of each window (kernel, memcpy or memset running).
+    pub base_busy_ns: Ns,
+    pub new_busy_ns: Ns,
     /// None when the two windows share no kernels.
     pub work_ratio: Option<f64>,
 }
@@ -288,7 +298,8 @@ pub fn verdict(base: Option<&[Ns]>, new: Option<&[Ns]>, totals: Totals, threshol
 fn totals_verdict(mut v: Verdict, one_side_has_iterations: bool, t: Totals) -> Verdict {
     v.basis = Basis::WindowTotals;
     v.test = format!(
-        "window lengths, one measurement per side, NEW scaled to BASE's amount of work (the time-weighted median ratio of the call counts of kernels both ran); no spread to test, so a change of at least {SINGLE_SAMPLE_THRESHOLD_PCT}% is called faster/slower and anything smaller is inconclusive"
+        "window lengths, one measurement per side, NEW scaled to BASE's amount of work (the time-weighted median ratio of the call counts of kernels both ran); no spread to test, so only windows that keep the GPU busy at least {:.0}% of the time are judged, and a change of at least {SINGLE_SAMPLE_THRESHOLD_PCT}% is called faster/slower, anything smaller inconclusive",
+        MIN_BUSY_SHARE * 100.0
     );
     v.base_n = 1;
     v.new_n = 1;
@@ -309,7 +320,9 @@ fn totals_verdict(mut v: Verdict, one_side_has_iterations: bool, t: Totals) -> V
     v.delta_ns = v.new_ns - v.base_ns;
     v.change_pct = pct(v.delta_ns, v.base_ns);
     if one_side_has_iterations {
-        v.reason = "only one side has iterations: its window and the other's whole span cover different things".into();
+        v.reason =
+            "only one side has iterations: its window and the other's whole span cover different things"
+                .into();
         return v;
     }
     if t.base_ns == t.new_ns && ratio == 1.0 {
@@ -317,6 +330,16 @@ fn totals_verdict(mut v: Verdict, one_side_has_iterations: bool, t: Totals) -> V
         v.delta_ns = 0.0;
         v.change_pct = Some(0.0);
         v.reason = "both windows have exactly the same length and work (the same measurement)".into();
+        return v;
+    }
+    let busy = |b: Ns, w: Ns| b as f64 / w as f64;
+    let (bb, nb) = (busy(t.base_busy_ns, t.base_ns), busy(t.new_busy_ns, t.new_ns));
+    if bb < MIN_BUSY_SHARE || nb < MIN_BUSY_SHARE {
+        v.reason = format!(
+            "no iterations, and the GPU is busy only {:.0}% (BASE) and {:.0}% (NEW) of the windows: they are mostly host time (start-up, loading, warm-up) that varies from run to run; mark iterations with NVTX ranges to compare steady state",
+            bb * 100.0,
+            nb * 100.0
+        );
         return v;
     }
     let c = v.change_pct.unwrap_or(0.0);
@@ -328,7 +351,9 @@ fn totals_verdict(mut v: Verdict, one_side_has_iterations: bool, t: Totals) -> V
     (v.verdict, v.reason) = if c >= SINGLE_SAMPLE_THRESHOLD_PCT {
         (
             VerdictKind::Slower,
-            format!("no iterations: the same work takes {c:.1}% longer{work}, at least {SINGLE_SAMPLE_THRESHOLD_PCT}%"),
+            format!(
+                "no iterations: the same work takes {c:.1}% longer{work}, at least {SINGLE_SAMPLE_THRESHOLD_PCT}%"
+            ),
         )
     } else if c <= -SINGLE_SAMPLE_THRESHOLD_PCT {
         (
@@ -583,6 +608,8 @@ mod tests {
         let t0 = Totals {
             base_ns: 0,
             new_ns: 0,
+            base_busy_ns: 0,
+            new_busy_ns: 0,
             work_ratio: None,
         };
         let v = |n: &[Ns]| verdict(Some(&base), Some(n), t0, 1.0);
@@ -611,6 +638,8 @@ mod tests {
         let t = |base_ns, new_ns, work_ratio| Totals {
             base_ns,
             new_ns,
+            base_busy_ns: base_ns,
+            new_busy_ns: new_ns,
             work_ratio,
         };
         let v = verdict(None, None, t(100, 150, Some(1.0)), 1.0);
@@ -622,6 +651,14 @@ mod tests {
         // Same window length, 80% of the work: 25% more time per unit of work.
         assert_eq!(v(100, 100, Some(0.8)), VerdictKind::Slower);
         assert_eq!(v(100, 100, None), VerdictKind::Inconclusive);
+        // Mostly idle windows (a whole-program capture) are not judged.
+        let idle = Totals {
+            base_busy_ns: 40,
+            ..t(100, 200, Some(1.0))
+        };
+        let v = verdict(None, None, idle, 1.0);
+        assert_eq!(v.verdict, VerdictKind::Inconclusive);
+        assert!(v.reason.contains("busy only 40%"), "{}", v.reason);
         assert_eq!(
             verdict(Some(&[1, 2, 3]), None, t(100, 300, Some(1.0)), 1.0).verdict,
             VerdictKind::Inconclusive

@@ -429,4 +429,72 @@ mod tests {
             Action::Explain(r) if r == "reupload"
         ));
     }
+
+    #[test]
+    fn diff_defaults_and_validation() {
+        let cfg = match parse(&["diff", "a/base.sqlite", "b/new.sqlite"])
+            .unwrap()
+            .into_action()
+            .unwrap()
+        {
+            Action::Diff(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            cfg.output,
+            OutputTarget::Dir(PathBuf::from("reports/diff-base-vs-new"))
+        );
+        assert_eq!(cfg.fail_if_slower, None);
+        assert_eq!(cfg.options.threshold_pct, 1.0);
+        assert!(!cfg.options.analysis_options_given);
+        let cfg = match parse(&[
+            "diff",
+            "x/report.json",
+            "y.sqlite",
+            "--whole-capture",
+            "--fail-if-slower",
+            "2.5",
+            "-o",
+            "-",
+            "--format",
+            "md",
+        ])
+        .unwrap()
+        .into_action()
+        .unwrap()
+        {
+            Action::Diff(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(cfg.output, OutputTarget::Stdout(Format::Md));
+        assert_eq!(cfg.fail_if_slower, Some(2.5));
+        assert_eq!(cfg.analysis.window, WindowChoice::WholeCapture);
+        assert!(cfg.options.analysis_options_given);
+        assert!(
+            parse(&["diff", "a", "b", "--fail-if-slower=-1"])
+                .unwrap()
+                .into_action()
+                .is_err()
+        );
+        assert!(
+            parse(&["diff", "a", "b", "--threshold=inf"])
+                .unwrap()
+                .into_action()
+                .is_err()
+        );
+        assert!(parse(&["diff", "a"]).is_err());
+        // A saved report.json is named after its folder.
+        let cfg = match parse(&["diff", "reports/resnet/report.json", "b.sqlite"])
+            .unwrap()
+            .into_action()
+            .unwrap()
+        {
+            Action::Diff(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            cfg.output,
+            OutputTarget::Dir(PathBuf::from("reports/diff-resnet-vs-b"))
+        );
+    }
 }

@@ -110,7 +110,8 @@ pub fn compare(base: &[Finding], new: &[Finding], base_div: f64, new_div: f64) -
     let mut new_taken = vec![false; new.len()];
     let mut pair: Vec<Option<usize>> = vec![None; base.len()];
     let same_rule = |b: &Finding, n: &Finding| b.rule == n.rule && b.code == n.code;
-    let tests: [&dyn Fn(&Finding, &Finding) -> bool; 3] = [
+    type Same = dyn Fn(&Finding, &Finding) -> bool;
+    let tests: [&Same; 3] = [
         &|b, n| b.title == n.title,
         &|b, n| {
             let s = subject(b);

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::Diff;
 use super::findings::{FindingSide, Status};
 use super::matching::{KernelDelta, KernelRef, Match};
-use super::text::{bytes, count, delta, headline, ns, pct, sample_sizes};
+use super::text::{bytes, count, delta, measure, ns, pct, sample_sizes};
 use crate::model::Ns;
 use crate::report::charts;
 use crate::report::escape::{html as h, truncate};
@@ -94,7 +94,12 @@ fn tone(v: f64) -> &'static str {
 fn header(s: &mut String, d: &Diff) {
     let v = &d.verdict;
     let _ = writeln!(s, "<h1>{} → {}</h1>", h(d.base.file_name()), h(d.new.file_name()));
-    let _ = writeln!(s, "<div class=\"sub\">{}</div>", h(&headline(d)));
+    let _ = writeln!(
+        s,
+        "<div class=\"sub\">{}: {}</div>",
+        v.verdict.label(),
+        h(&measure(d, "→"))
+    );
     s.push_str("<div class=\"cards\">\n");
     card(
         s,
@@ -303,6 +308,19 @@ fn kernel_rows(s: &mut String, rows: &[&KernelDelta]) {
     s.push_str("</table>\n");
 }
 
+/// A chart label that shows both sides of a matched group.
+fn bar_label(k: &KernelDelta) -> String {
+    match (k.matched, k.base.first(), k.new.first()) {
+        (Match::Family | Match::Role, Some(b), Some(n)) => format!(
+            "{}: {} → {}",
+            k.category.label(),
+            truncate(&b.short_name, 14),
+            truncate(&n.short_name, 14)
+        ),
+        _ => k.label(),
+    }
+}
+
 fn kernels(s: &mut String, d: &Diff) {
     let unit = d.normalization.unit();
     s.push_str("<h2 id=\"kernels\">Kernels</h2>\n");
@@ -333,7 +351,7 @@ fn kernels(s: &mut String, d: &Diff) {
         .iter()
         .filter(|k| k.delta_ns != 0.0)
         .take(TOP_BARS)
-        .map(|k| (k.label(), k.delta_ns))
+        .map(|k| (bar_label(k), k.delta_ns))
         .collect();
     let chart = charts::diverging(&format!("Largest kernel time changes, {unit}"), &bars);
     if !chart.is_empty() {

@@ -119,6 +119,10 @@ static LAYOUT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[tn]{2,3}|nchw|nhwc|ncdhw|ndhwc|nhwckrsc|ndhwckrsc|kcrs|krsc|chwn|nc\d*hw\d*)$")
         .expect("valid")
 });
+/// Filter and vector shapes written as letter-number runs: `t1r3s3`, `g1`,
+/// `f2f`, `32kcrs`.
+static MIXED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:(?:[a-z]\d+)+[a-z]?|\d+[a-z]+)$").expect("valid"));
 /// An operation word carrying a precision/MMA-shape prefix: `s16816gemm`,
 /// `h1688gemm`, `i8816fprop`, `sgemm`, `hgemv`.
 static OP: LazyLock<Regex> =
@@ -129,8 +133,9 @@ static OP: LazyLock<Regex> =
 /// `tilesize128x128x64`), stage and alignment counts (`64x3`, `stage3`,
 /// `align2`), architectures (`sm90`, `80`, `ampere`), precisions (`f16`,
 /// `f16f32`, `bf16`, `hsh`), operand layouts (`tn`, `nhwc`,
-/// `channels_last`), pure numbers and one- or two-letter flags. Template
-/// arguments are already gone from the short name.
+/// `channels_last`), filter and vector shapes (`t1r3s3`, `32kcrs`), pure
+/// numbers and one- or two-letter flags. Template arguments are already
+/// gone from the short name.
 ///
 /// ```
 /// use trace_report::analysis::category::Category;
@@ -157,6 +162,7 @@ pub fn family(category: Category, short_name: &str) -> String {
             || TUNING.is_match(tok)
             || PRECISION.is_match(tok)
             || LAYOUT.is_match(tok)
+            || MIXED.is_match(tok)
         {
             continue;
         }
@@ -393,6 +399,7 @@ mod tests {
             ("nchwToNhwcKernel", "nhwcToNchwKernel"),
             ("triton_poi_fused_add_0", "triton_poi_fused_mul_0"),
             ("conv2d_grouped_direct_kernel", "conv3d_grouped_direct_kernel"),
+            ("max_pool2d_kernel", "max_pool3d_kernel"),
         ];
         for (a, b) in different {
             assert_ne!(fam(a, a), fam(b, b), "{a} vs {b}");

@@ -24,7 +24,7 @@ use crate::analysis::iterations::IterationStats;
 use crate::analysis::window::Scope;
 use crate::model::Ns;
 use crate::report::Report;
-use deltas::{AttributionDelta, CategoryDelta, MemcpyDelta, NormMode, Normalization, TensorCoreDelta};
+use deltas::{AttributionDelta, CategoryDelta, MemcpyDelta, Normalization, TensorCoreDelta};
 use findings::FindingDelta;
 use input::{DIFF_KIND, InputKind, Loaded};
 use matching::{KernelDelta, Match};
@@ -155,10 +155,9 @@ pub fn compare(base: &Loaded, new: &Loaded, opts: &DiffOptions) -> Diff {
     let (bdiv, ndiv) = (norm.base_divisor, norm.new_divisor);
     let kernels = matching::compare(&b.kernels, &n.kernels, bdiv, ndiv);
     let mut notes = vec![format!("normalisation: {}", norm.explain())];
-    notes.push(format!(
-        "kernels: matched by demangled name, then by family (category and name without tile, stage, alignment, precision and layout tokens), then by role for {} kernels; the rest appeared or disappeared",
-        "gemm, conv and attention"
-    ));
+    notes.push(
+        "kernels: matched by demangled name, then by family (category and name without tile, stage, alignment, precision and layout tokens), then by role for gemm, conv and attention kernels; the rest appeared or disappeared".into(),
+    );
     if opts.analysis_options_given {
         for (name, side) in [("BASE", base), ("NEW", new)] {
             if side.kind == InputKind::Report {
@@ -327,19 +326,8 @@ impl Diff {
         self.verdict.verdict == stats::VerdictKind::Slower && self.verdict.change_pct.is_some_and(|c| c > pct)
     }
 
-    /// Rows that matched something (name, family, role).
-    pub fn changed_kernels(&self) -> impl Iterator<Item = &KernelDelta> {
-        self.kernels
-            .iter()
-            .filter(|k| matches!(k.matched, Match::Name | Match::Family | Match::Role))
-    }
-
     pub fn kernels_matched(&self, m: Match) -> impl Iterator<Item = &KernelDelta> {
         self.kernels.iter().filter(move |k| k.matched == m)
-    }
-
-    pub fn is_per_iteration(&self) -> bool {
-        self.normalization.mode == NormMode::PerIteration
     }
 }
 
@@ -352,6 +340,7 @@ pub fn render_json(d: &Diff) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use super::deltas::NormMode;
     use super::*;
 
     #[test]

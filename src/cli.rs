@@ -1,12 +1,14 @@
 //! Command-line arguments, turned into a validated [`Config`] in one step
 //! ([`Cli::into_config`]); nothing past this module sees raw arguments.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::window::WindowChoice;
+use crate::capture::profile::CaptureOptions;
 use crate::error::{Error, Result};
 use crate::findings::Severity;
 use crate::pipeline::AnalysisOptions;
@@ -36,11 +38,68 @@ pub enum Command {
     },
     /// List the rules.
     Rules,
+    /// Run a command under Nsight Systems (nsys profile -t cuda,nvtx,osrt),
+    /// keep the .nsys-rep and write the reports.
+    Profile(ProfileArgs),
     /// Compare two builds: BASE and NEW traces or saved report.json files.
     Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Capture name: writes NAME.nsys-rep (default: named after the
+    /// command's script or program, numbered so nothing is overwritten).
+    #[arg(short = 'o', long = "output", value_name = "NAME")]
+    pub name: Option<PathBuf>,
+
+    /// Also sample GPU metrics (nsys --gpu-metrics-devices=all).
+    #[arg(long)]
+    pub gpu_metrics: bool,
+
+    /// Overwrite NAME.nsys-rep if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Report folder (default: reports/<NAME>), or '-' to write one format
+    /// to stdout.
+    #[arg(long, value_name = "DIR|-")]
+    pub report_dir: Option<String>,
+
+    /// Which outputs to write.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
+    pub format: Vec<Format>,
+
+    /// NVTX range name that marks one iteration (default: detected).
+    #[arg(long, value_name = "NAME")]
+    pub iteration: Option<String>,
+
+    /// Analyse the whole capture (span of all GPU activity), ignoring iterations.
+    #[arg(long, conflicts_with = "iteration")]
+    pub whole_capture: bool,
+
+    /// Override a phase pattern (as for the main command; repeatable).
+    #[arg(long = "phase", value_name = "NAME=REGEX")]
+    pub phases: Vec<String>,
+
+    /// Exit with status 1 when a finding of this severity or worse is reported.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+
+    /// Print nothing of our own but errors (the command's output still shows).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// The Nsight Systems CLI (default: $NSYS, PATH, then the usual install
+    /// folders).
+    #[arg(long, value_name = "PATH")]
+    pub nsys: Option<PathBuf>,
+
+    /// The command to profile and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Default, Args)]
 pub struct AnalyzeArgs {
     /// The trace: an Nsight Systems SQLite export (nsys export --type sqlite).
     #[arg(required = true, value_name = "TRACE")]
@@ -80,6 +139,11 @@ pub struct AnalyzeArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// The Nsight Systems CLI, for .nsys-rep inputs (default: $NSYS, PATH,
+    /// then the usual install folders).
+    #[arg(long, value_name = "PATH")]
+    pub nsys: Option<PathBuf>,
 }
 
 /// `trace-report diff BASE NEW`.
@@ -137,6 +201,11 @@ pub struct DiffArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// The Nsight Systems CLI, for .nsys-rep inputs (default: $NSYS, PATH,
+    /// then the usual install folders).
+    #[arg(long, value_name = "PATH")]
+    pub nsys: Option<PathBuf>,
 }
 
 /// A validated diff run.
@@ -151,6 +220,7 @@ pub struct DiffConfig {
     pub options: crate::diff::DiffOptions,
     pub fail_if_slower: Option<f64>,
     pub quiet: bool,
+    pub nsys: Option<PathBuf>,
 }
 
 impl DiffArgs {
@@ -211,6 +281,7 @@ impl DiffArgs {
             },
             fail_if_slower,
             quiet: self.quiet,
+            nsys: self.nsys,
         })
     }
 }
@@ -259,6 +330,15 @@ pub struct Config {
     pub analysis: AnalysisOptions,
     pub fail_on: Option<Severity>,
     pub quiet: bool,
+    /// `--nsys PATH`, checked to be an executable file.
+    pub nsys: Option<PathBuf>,
+}
+
+/// A validated `profile` run: the capture, then the analysis of its report.
+#[derive(Debug, Clone)]
+pub struct ProfileConfig {
+    pub capture: CaptureOptions,
+    pub report: Config,
 }
 
 /// What the command line asks for.
@@ -267,6 +347,7 @@ pub enum Action {
     Analyze(Box<Config>),
     Explain(String),
     Rules,
+    Profile(Box<ProfileConfig>),
     Diff(Box<DiffConfig>),
 }
 
@@ -276,9 +357,42 @@ impl Cli {
         match self.command {
             Some(Command::Explain { rule }) => Ok(Action::Explain(rule)),
             Some(Command::Rules) => Ok(Action::Rules),
+            Some(Command::Profile(p)) => Ok(Action::Profile(Box::new(p.into_config()?))),
             Some(Command::Diff(args)) => Ok(Action::Diff(Box::new(args.into_config()?))),
             None => Ok(Action::Analyze(Box::new(self.analyze.into_config()?))),
         }
+    }
+}
+
+impl ProfileArgs {
+    pub fn into_config(self) -> Result<ProfileConfig> {
+        let report = crate::capture::profile::report_path(self.name.as_deref(), self.force, &self.command)?;
+        // The analysis half is the main command's, on the report to be written.
+        #[allow(clippy::needless_update)]
+        let config = AnalyzeArgs {
+            trace: Some(report.clone()),
+            output: self.report_dir,
+            format: self.format,
+            iteration: self.iteration,
+            whole_capture: self.whole_capture,
+            phases: self.phases,
+            input_format: Some("nsys-rep".into()),
+            fail_on: self.fail_on,
+            quiet: self.quiet,
+            nsys: self.nsys,
+            ..Default::default()
+        }
+        .into_config()?;
+        Ok(ProfileConfig {
+            capture: CaptureOptions {
+                report,
+                gpu_metrics: self.gpu_metrics,
+                force: self.force,
+                command: self.command,
+                stdout_to_stderr: matches!(config.output, OutputTarget::Stdout(_)),
+            },
+            report: config,
+        })
     }
 }
 
@@ -305,6 +419,11 @@ impl AnalyzeArgs {
             (None, true) => WindowChoice::WholeCapture,
             (None, false) => WindowChoice::Auto,
         };
+        // A named nsys must work; a bare name is looked up on PATH.
+        let nsys = match &self.nsys {
+            Some(p) => crate::capture::nsys::find(Some(p))?.map(|f| f.path),
+            None => None,
+        };
         let fail_on = match self.fail_on.as_deref() {
             None => None,
             Some(s) => Some(Severity::parse(s).ok_or_else(|| {
@@ -324,6 +443,7 @@ impl AnalyzeArgs {
             },
             fail_on,
             quiet: self.quiet,
+            nsys,
         })
     }
 }

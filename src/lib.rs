@@ -7,6 +7,7 @@
 //! [`output`] (the one place that writes files).
 
 pub mod analysis;
+pub mod capture;
 pub mod cli;
 pub mod diff;
 pub mod error;

@@ -12,6 +12,8 @@ const SHOW_AFTER: Duration = Duration::from_millis(400);
 
 pub struct Progress {
     bar: Option<ProgressBar>,
+    /// The bar's style, restored by `stage` after a `spin`.
+    bar_style: Option<ProgressStyle>,
     started: Instant,
     shown: AtomicBool,
 }
@@ -19,17 +21,16 @@ pub struct Progress {
 impl Progress {
     /// A bar on stderr if it is a terminal and `enabled`; otherwise silent.
     pub fn stderr(enabled: bool) -> Progress {
+        let bar_style =
+            ProgressStyle::with_template("{spinner} {msg:<28} {wide_bar} {human_pos}/{human_len} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {msg:<28} {wide_bar} {human_pos}/{human_len} {elapsed}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            bar.set_style(bar_style.clone());
             bar
         });
         Progress {
+            bar_style: bar.as_ref().map(|_| bar_style),
             bar,
             started: Instant::now(),
             shown: AtomicBool::new(false),
@@ -44,6 +45,9 @@ impl Progress {
     /// Start a stage of work of `len` units (None: unknown).
     pub fn stage(&self, message: &str, len: Option<u64>) {
         if let Some(bar) = &self.bar {
+            if let Some(style) = &self.bar_style {
+                bar.set_style(style.clone());
+            }
             bar.set_message(message.to_string());
             bar.set_position(0);
             match len {
@@ -59,6 +63,48 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.inc(n);
             self.maybe_show(bar);
+        }
+    }
+
+    /// Start a stage of unknown length that runs elsewhere (a child
+    /// process): a spinner with the elapsed time. Call [`Progress::tick`]
+    /// while waiting.
+    pub fn spin(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {wide_msg} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(message.to_string());
+            bar.unset_length();
+            self.maybe_show(bar);
+        }
+    }
+
+    /// Replace the message of the current stage.
+    pub fn message(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    /// Let the bar appear once the work has taken long enough.
+    pub fn tick(&self) {
+        if let Some(bar) = &self.bar {
+            self.maybe_show(bar);
+        }
+    }
+
+    /// Whether a bar may be drawn (stderr is a terminal and output is wanted).
+    pub fn is_active(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// Run `f` (which writes to the terminal) with the bar lifted.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
         }
     }
 

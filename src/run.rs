@@ -2,12 +2,12 @@
 
 use std::io::Write;
 
-use crate::cli::{Action, Config, DiffConfig, OutputTarget};
-use crate::error::Result;
+use crate::cli::{Action, Config, DiffConfig, OutputTarget, ProfileConfig};
+use crate::error::{Error, Result};
 use crate::findings;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{diff, input, output, pipeline};
+use crate::{capture, diff, input, output, pipeline};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -21,6 +21,7 @@ pub fn run(action: Action) -> Result<i32> {
         Action::Analyze(cfg) => analyze(&cfg),
         Action::Explain(rule) => explain(&rule),
         Action::Diff(cfg) => compare(&cfg),
+        Action::Profile(p) => profile(&p),
         Action::Rules => {
             let mut out = String::new();
             for r in findings::rules() {
@@ -35,7 +36,13 @@ pub fn run(action: Action) -> Result<i32> {
 fn explain(rule: &str) -> Result<i32> {
     match findings::rule(rule) {
         Some(r) => {
-            print(&format!("{} ({})\n\n{}", r.name(), r.code(), r.doc()));
+            // Doc comments keep the space after `///`: drop it.
+            let doc: Vec<&str> = r
+                .doc()
+                .lines()
+                .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                .collect();
+            print(&format!("{} ({})\n\n{}\n", r.name(), r.code(), doc.join("\n")));
             Ok(EXIT_OK)
         }
         None => Err(crate::error::Error::usage(format!(
@@ -46,7 +53,9 @@ fn explain(rule: &str) -> Result<i32> {
 
 fn analyze(cfg: &Config) -> Result<i32> {
     let progress = Progress::stderr(!cfg.quiet);
-    let trace = input::load(&cfg.input, cfg.input_format.as_deref(), &progress)?;
+    let trace = capture::with_nsys(cfg.nsys.as_deref(), || {
+        input::load(&cfg.input, cfg.input_format.as_deref(), &progress)
+    })?;
     progress.finish();
     let report = pipeline::analyze(&trace, &cfg.analysis)?;
     drop(trace);
@@ -69,10 +78,35 @@ fn analyze(cfg: &Config) -> Result<i32> {
     Ok(if gate { EXIT_FINDINGS } else { EXIT_OK })
 }
 
+/// Capture the command under nsys, then analyse its report like the main
+/// command does.
+fn profile(p: &ProfileConfig) -> Result<i32> {
+    let found = capture::nsys::find(p.report.nsys.as_deref())?.ok_or_else(|| {
+        Error::tool(format!(
+            "profile needs Nsight Systems' nsys and none was found (searched {}); \
+             install Nsight Systems or pass --nsys PATH",
+            capture::nsys::SEARCHED
+        ))
+    })?;
+    capture::profile::run(&found, &p.capture, &Progress::stderr(!p.report.quiet))?;
+    if !p.report.quiet {
+        eprintln!(
+            "trace-report: captured {}",
+            crate::error::shown(&p.capture.report)
+        );
+    }
+    // Export with the nsys that captured it.
+    let mut cfg = p.report.clone();
+    cfg.nsys = Some(found.path);
+    analyze(&cfg)
+}
+
 fn compare(cfg: &DiffConfig) -> Result<i32> {
     let load = |path| {
         let progress = Progress::stderr(!cfg.quiet);
-        diff::input::load(path, cfg.input_format.as_deref(), &cfg.analysis, &progress)
+        capture::with_nsys(cfg.nsys.as_deref(), || {
+            diff::input::load(path, cfg.input_format.as_deref(), &cfg.analysis, &progress)
+        })
     };
     let base = load(&cfg.base)?;
     let new = load(&cfg.new)?;

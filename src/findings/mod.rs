@@ -5,6 +5,21 @@
 //! A rule is a pure function of the analysed trace ([`Context`]) to zero or
 //! more [`Finding`]s. `time_at_stake_ns` is an honest estimate of what
 //! fixing the problem could save: never more than the time involved.
+//!
+//! Severity is shared policy ([`Severity::for_share`]): a finding is a
+//! warning when its time at stake is at least [`WARNING_SHARE`] of the
+//! window and an error from [`ERROR_SHARE`]; each rule decides when it
+//! fires at all (its noise floor) and states it in its documentation.
+//! Every rule also ignores less than [`facts::MIN_STAKE_NS`] (10 us) at
+//! stake, whatever its share. Times at stake of different rules may overlap (a pageable copy that is
+//! also a re-upload is counted by both): they are not additive.
+
+pub mod facts;
+pub mod host_phase;
+pub mod kernel_family;
+pub mod rules;
+#[cfg(test)]
+pub mod testing;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +29,11 @@ use crate::analysis::attribution;
 use crate::analysis::kernels::KernelRow;
 use crate::analysis::window::Window;
 use crate::model::{Ns, Trace};
+
+/// Share of the window from which a finding is a warning.
+pub const WARNING_SHARE: f64 = 0.05;
+/// Share of the window from which a finding is an error.
+pub const ERROR_SHARE: f64 = 0.25;
 
 /// Declare a rule: its doc comment becomes both rustdoc and the text
 /// `explain` prints.
@@ -49,6 +69,20 @@ impl Severity {
         }
     }
 
+    /// Severity of `stake_ns` out of a window of `window_ns`, by the shared
+    /// thresholds: error from [`ERROR_SHARE`], warning from
+    /// [`WARNING_SHARE`], info below.
+    pub fn for_share(stake_ns: Ns, window_ns: Ns) -> Severity {
+        let share = facts::share(stake_ns, window_ns);
+        if share >= ERROR_SHARE {
+            Severity::Error
+        } else if share >= WARNING_SHARE {
+            Severity::Warning
+        } else {
+            Severity::Info
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Severity> {
         match s.to_ascii_lowercase().as_str() {
             "info" => Some(Severity::Info),
@@ -79,6 +113,33 @@ pub struct Evidence {
     pub iterations: Vec<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<EvidenceTable>,
+    /// One iteration's activity with the operations of the finding marked,
+    /// for a chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
+}
+
+/// One iteration drawn as lanes of spans (absolute trace times, ns).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Index of the iteration shown.
+    pub iteration: usize,
+    pub start_ns: Ns,
+    pub end_ns: Ns,
+    /// Lane names, top to bottom.
+    pub lanes: Vec<String>,
+    pub items: Vec<TimelineItem>,
+}
+
+/// One span of a [`Timeline`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimelineItem {
+    /// Index into [`Timeline::lanes`].
+    pub lane: usize,
+    pub start_ns: Ns,
+    pub end_ns: Ns,
+    /// Whether the span is one of the finding's operations.
+    pub flagged: bool,
 }
 
 /// One finding.
@@ -117,7 +178,7 @@ pub trait Rule: Sync {
 
 /// Every rule, in code order.
 pub fn rules() -> &'static [&'static dyn Rule] {
-    &[]
+    rules::ALL
 }
 
 /// The rule with this name or code.
@@ -158,5 +219,23 @@ mod tests {
             assert!(r.doc().len() > 80, "{} is barely documented", r.name());
             assert!(rule(r.name()).is_some() && rule(r.code()).is_some());
         }
+    }
+
+    #[test]
+    fn rules_are_listed_in_code_order() {
+        let codes: Vec<&str> = rules().iter().map(|r| r.code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        assert_eq!(codes, sorted);
+    }
+
+    #[test]
+    fn severity_by_share() {
+        assert_eq!(Severity::for_share(0, 100), Severity::Info);
+        assert_eq!(Severity::for_share(4, 100), Severity::Info);
+        assert_eq!(Severity::for_share(5, 100), Severity::Warning);
+        assert_eq!(Severity::for_share(24, 100), Severity::Warning);
+        assert_eq!(Severity::for_share(25, 100), Severity::Error);
+        assert_eq!(Severity::for_share(5, 0), Severity::Info);
     }
 }

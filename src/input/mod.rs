@@ -2,6 +2,7 @@
 //! is its own (from the first bytes) and turns it into the one [`Trace`]
 //! model; nothing downstream knows which format a trace came from.
 
+pub mod nsys_rep;
 pub mod nsys_sqlite;
 
 use std::fs::File;
@@ -30,7 +31,7 @@ pub trait Reader: Sync {
 
 /// Every reader, in detection order.
 pub fn readers() -> &'static [&'static dyn Reader] {
-    &[&nsys_sqlite::NsysSqlite]
+    &[&nsys_sqlite::NsysSqlite, &nsys_rep::NsysRep]
 }
 
 /// The reader named `name`.

@@ -234,6 +234,91 @@ pub fn top_kernels(report: &Report, n: usize) -> String {
     })
 }
 
+/// Colour of flagged spans in finding timelines.
+pub const FLAGGED: RGBColor = RGBColor(0xB9, 0x1C, 0x1C);
+
+/// A finding's iteration timeline: one row per lane, spans in ms from the
+/// iteration's start, the finding's own operations in [`FLAGGED`] red.
+/// Spans closer than a pixel are merged so busy lanes stay small.
+pub fn timeline(t: &crate::findings::Timeline, caption: &str) -> String {
+    let span = (t.end_ns - t.start_ns).max(1);
+    if t.lanes.is_empty() || t.items.is_empty() {
+        return String::new();
+    }
+    let (width, plot_px) = (860u32, 640i64);
+    let px = (span / plot_px).max(1);
+    // Merge per (lane, flagged) at pixel resolution; keep a pixel minimum.
+    let mut items: Vec<_> = t
+        .items
+        .iter()
+        .filter(|i| i.lane < t.lanes.len())
+        .copied()
+        .collect();
+    items.sort_by_key(|i| (i.lane, i.flagged, i.start_ns));
+    let mut merged: Vec<crate::findings::TimelineItem> = Vec::with_capacity(items.len());
+    for i in items {
+        match merged.last_mut() {
+            Some(m) if m.lane == i.lane && m.flagged == i.flagged && i.start_ns <= m.end_ns + px => {
+                m.end_ns = m.end_ns.max(i.end_ns);
+            }
+            _ => merged.push(i),
+        }
+    }
+    let n = t.lanes.len() as i32;
+    let labels: Vec<String> = t.lanes.iter().map(|l| escape::truncate(l, 26)).collect();
+    let height = 70 + 26 * t.lanes.len() as u32;
+    let lane_color = |lane: &str| {
+        if lane.starts_with("host") {
+            RGBColor(0x9D, 0x9D, 0x9D)
+        } else if lane.contains("copies") {
+            BUCKETS[1].1
+        } else {
+            BUCKETS[0].1
+        }
+    };
+    svg((width, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(170)
+            .build_cartesian_2d(0f64..ms(span), (0..n).into_segmented())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("ms from the iteration's start")
+            .y_labels(t.lanes.len())
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get((n - 1 - *i) as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let rects = merged.iter().map(|i| {
+            let y = n - 1 - i.lane as i32;
+            let x0 = (i.start_ns - t.start_ns).max(0);
+            let x1 = (i.end_ns - t.start_ns).max(x0 + px);
+            let color = if i.flagged {
+                FLAGGED
+            } else {
+                lane_color(&t.lanes[i.lane])
+            };
+            let mut r = Rectangle::new(
+                [
+                    (ms(x0), SegmentValue::Exact(y)),
+                    (ms(x1), SegmentValue::Exact(y + 1)),
+                ],
+                color.filled(),
+            );
+            r.set_margin(4, 4, 0, 0);
+            r
+        });
+        chart.draw_series(rects).map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
 /// Colour of a time saving (faster) and of a time loss (slower).
 pub const BETTER: RGBColor = RGBColor(0x2E, 0x9E, 0x5B);
 pub const WORSE: RGBColor = RGBColor(0xD6, 0x45, 0x45);

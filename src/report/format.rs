@@ -43,6 +43,9 @@ pub fn pct(part: Ns, whole: Ns) -> String {
 
 /// A fact value from findings evidence, formatted by its key's suffix.
 pub fn fact(key: &str, value: &serde_json::Value) -> String {
+    if key.contains("share") && value.is_f64() {
+        return format!("{:.1}%", value.as_f64().unwrap_or(0.0) * 100.0);
+    }
     match (value.as_i64(), value.as_u64()) {
         (Some(v), _) if key.ends_with("_ns") => ns(v),
         (_, Some(v)) if key.ends_with("_bytes") || key == "bytes" => bytes(v),
@@ -75,5 +78,7 @@ mod tests {
         assert_eq!(fact("wasted_ns", &serde_json::json!(1500)), "1.5 us");
         assert_eq!(fact("copy_bytes", &serde_json::json!(4096)), "4.0 KiB");
         assert_eq!(fact("count", &serde_json::json!(3)), "3");
+        assert_eq!(fact("share_of_window", &serde_json::json!(0.7164)), "71.6%");
+        assert_eq!(fact("per_iteration", &serde_json::json!(18.0)), "18.000");
     }
 }

@@ -5,10 +5,9 @@
 use std::fmt::Write;
 
 use super::escape::{html as h, truncate};
-use super::format::{bytes, fact, ns, pct};
+use super::format::{bytes, ns, pct};
 use super::{Report, charts};
 use crate::analysis::phase::Phase;
-use crate::findings::Finding;
 
 const CSS: &str = r#"
 :root { --fg:#1d2433; --muted:#5b6478; --line:#d9dee8; --bg:#f6f7fb; --card:#fff; --warn:#b45309; --err:#b91c1c; --info:#1d4ed8; }
@@ -41,6 +40,9 @@ td.name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
 .warnings li { color: var(--warn); }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 details { margin: 6px 0; }
+.facts { display:grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 6px 16px; margin: 10px 0; }
+.facts dt { color: var(--muted); font-size: 12px; }
+.facts dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; word-break: break-word; }
 "#;
 
 /// The full page.
@@ -56,7 +58,7 @@ pub fn render(r: &Report) -> Vec<u8> {
         h(file)
     );
     header(&mut s, r, file);
-    findings(&mut s, &r.findings);
+    super::html_findings::section(&mut s, r);
     attribution(&mut s, r);
     iterations(&mut s, r);
     kernels(&mut s, r);
@@ -133,66 +135,6 @@ fn card(s: &mut String, label: &str, value: &str, note: &str) {
         h(value),
         h(note)
     );
-}
-
-fn findings(s: &mut String, list: &[Finding]) {
-    s.push_str("<h2 id=\"findings\">Findings</h2>\n");
-    if list.is_empty() {
-        s.push_str("<p>No findings: none of the rules fired on this trace.</p>\n");
-        return;
-    }
-    for f in list {
-        let sev = f.severity.label();
-        let _ = writeln!(
-            s,
-            "<div class=\"finding {sev}\"><h3><span class=\"badge {sev}\">{sev}</span>{} <code>{}</code> — {}</h3>",
-            h(&f.code),
-            h(&f.rule),
-            h(&f.title)
-        );
-        let _ = writeln!(s, "<div><b>Time at stake:</b> {}</div>", ns(f.time_at_stake_ns));
-        if !f.evidence.facts.is_empty() {
-            s.push_str("<table><tr><th>evidence</th><th class=\"n\">value</th></tr>\n");
-            for (k, v) in &f.evidence.facts {
-                let _ = writeln!(
-                    s,
-                    "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-                    h(k),
-                    h(&fact(k, v))
-                );
-            }
-            s.push_str("</table>\n");
-        }
-        if !f.evidence.phases.is_empty() || !f.evidence.iterations.is_empty() {
-            let its: Vec<String> = f.evidence.iterations.iter().map(|i| i.to_string()).collect();
-            let _ = writeln!(
-                s,
-                "<div class=\"sub\">where: phases {} · iterations {}</div>",
-                h(&f.evidence.phases.join(", ")),
-                h(&truncate(&its.join(", "), 120))
-            );
-        }
-        if let Some(t) = &f.evidence.table {
-            s.push_str("<details><summary>operations</summary><table><tr>");
-            for c in &t.columns {
-                let _ = write!(s, "<th>{}</th>", h(c));
-            }
-            s.push_str("</tr>\n");
-            for row in &t.rows {
-                s.push_str("<tr>");
-                for (c, v) in t.columns.iter().zip(row) {
-                    let _ = write!(s, "<td>{}</td>", h(&fact(c, v)));
-                }
-                s.push_str("</tr>\n");
-            }
-            s.push_str("</table></details>\n");
-        }
-        let _ = writeln!(
-            s,
-            "<div><b>Recommendation:</b> {}</div></div>",
-            h(&f.recommendation)
-        );
-    }
 }
 
 fn legend(s: &mut String) {

@@ -12,6 +12,8 @@ use crate::analysis::phase::Phase;
 const TOP_KERNELS: usize = 10;
 /// Findings listed.
 const TOP_FINDINGS: usize = 10;
+/// Findings whose recommendation is repeated under the table.
+const TOP_RECOMMENDATIONS: usize = 3;
 /// Longest kernel name shown.
 const NAME_CHARS: usize = 90;
 /// Hard cap on the whole document.
@@ -60,16 +62,29 @@ pub fn render(r: &Report) -> Vec<u8> {
         s.push_str("**Findings:** none.\n\n");
     } else {
         s.push_str(
-            "### Findings\n\n| severity | code | rule | time at stake | finding |\n|---|---|---|---:|---|\n",
+            "### Findings\n\n| severity | code | rule | time at stake | where | finding |\n|---|---|---|---:|---|---|\n",
         );
         for f in r.findings.iter().take(TOP_FINDINGS) {
+            let mut place = f.evidence.phases.join(", ");
+            if !f.evidence.iterations.is_empty() {
+                if !place.is_empty() {
+                    place.push_str("; ");
+                }
+                place.push_str(&format!(
+                    "{}/{} iterations",
+                    f.evidence.iterations.len(),
+                    r.window.iterations
+                ));
+            }
             let _ = writeln!(
                 s,
-                "| {} | {} | `{}` | {} | {} |",
+                "| {} | {} | `{}` | {} ({}) | {} | {} |",
                 f.severity.label(),
                 md(&f.code),
                 md(&f.rule).replace('`', "'"),
                 ns(f.time_at_stake_ns),
+                pct(f.time_at_stake_ns, total),
+                md(&place),
                 md(&truncate(&f.title, 160))
             );
         }
@@ -78,6 +93,17 @@ pub fn render(r: &Report) -> Vec<u8> {
                 s,
                 "\n…and {} more in the HTML report.",
                 r.findings.len() - TOP_FINDINGS
+            );
+        }
+        s.push('\n');
+        // What to do about the largest ones.
+        for f in r.findings.iter().take(TOP_RECOMMENDATIONS) {
+            let _ = writeln!(
+                s,
+                "- **{} {}**: {}",
+                md(&f.code),
+                md(&f.rule),
+                md(&truncate(&f.recommendation, 400))
             );
         }
         s.push('\n');

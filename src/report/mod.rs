@@ -6,6 +6,7 @@ pub mod charts;
 pub mod escape;
 pub mod format;
 pub mod html;
+pub mod html_findings;
 pub mod json;
 pub mod markdown;
 pub mod terminal;

@@ -1,0 +1,255 @@
+//! `.nsys-rep` to SQLite through a cache.
+//!
+//! The export goes to `<cache>/nsys-export/<stem>-<P>-<S>.sqlite`, where `P`
+//! is a hash of the report's absolute path and `S` of its size, mtime,
+//! ctime and inode: it is reused while the report is unchanged, and a
+//! changed report gets a fresh export (older exports of the same path are
+//! then removed). `<cache>` is `$TRACE_REPORT_CACHE`, else
+//! `$XDG_CACHE_HOME/trace-report`, else `~/.cache/trace-report`. Nothing is
+//! written beside the report, and the report itself is only read (by nsys).
+//! nsys writes to a temporary name that is renamed into place, so an
+//! interrupted export is never taken for a finished one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::capture::nsys::{self, Found};
+use crate::error::{Error, Result, shown};
+use crate::progress::Progress;
+
+/// The first bytes of an SQLite database.
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// The cache folder (created on use).
+pub fn cache_dir() -> Result<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(p) = var("TRACE_REPORT_CACHE") {
+        return Ok(p);
+    }
+    if let Some(p) = var("XDG_CACHE_HOME") {
+        return Ok(p.join("trace-report"));
+    }
+    if let Some(p) = var("HOME") {
+        return Ok(p.join(".cache").join("trace-report"));
+    }
+    Err(Error::usage(
+        "no cache folder for .nsys-rep exports: set TRACE_REPORT_CACHE (or HOME)",
+    ))
+}
+
+/// Where the export of `rep` lives in the cache while `rep` is unchanged.
+pub fn cached_path(rep: &Path) -> Result<PathBuf> {
+    let meta = fs::metadata(rep).map_err(|e| Error::input(rep, crate::input::io_problem(&e)))?;
+    let abs = fs::canonicalize(rep).map_err(|e| Error::input(rep, crate::input::io_problem(&e)))?;
+    let path_key = fnv1a(abs.as_os_str().as_encoded_bytes());
+    let state_key = fnv1a(&state_bytes(&meta));
+    Ok(cache_dir()?
+        .join("nsys-export")
+        .join(format!("{}-{path_key:016x}-{state_key:016x}.sqlite", stem(rep))))
+}
+
+/// The SQLite export of `rep`: from the cache, or made with nsys (`flag` is
+/// `--nsys PATH`). Never writes beside `rep`.
+pub fn sqlite_for(rep: &Path, flag: Option<&Path>, progress: &Progress) -> Result<PathBuf> {
+    let target = cached_path(rep)?;
+    if is_sqlite(&target) {
+        return Ok(target);
+    }
+    let Some(found) = nsys::find(flag)? else {
+        let s = stem(rep);
+        return Err(Error::input(
+            rep,
+            format!(
+                "reading a .nsys-rep needs Nsight Systems' nsys to export it, and none was found \
+                 (searched {}); pass --nsys PATH, or export it by hand: \
+                 nsys export --type sqlite -o {s}.sqlite {} and run trace-report {s}.sqlite",
+                nsys::SEARCHED,
+                shown(rep)
+            ),
+        ));
+    };
+    export(&found, rep, &target, progress)?;
+    remove_stale(&target);
+    Ok(target)
+}
+
+/// Run `nsys export --type sqlite` into a temporary name, then rename to `target`.
+fn export(nsys: &Found, rep: &Path, target: &Path, progress: &Progress) -> Result<()> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::input::io_problem(&e)))?;
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    // Ends in .sqlite so nsys keeps the name as given.
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp.sqlite",
+        name.trim_end_matches(".sqlite"),
+        std::process::id()
+    ));
+    let _ = fs::remove_file(&tmp);
+    progress.spin(&format!("exporting {} with nsys", file_name(rep)));
+    let child = Command::new(&nsys.path)
+        .args(["export", "--type", "sqlite", "-o"])
+        .arg(&tmp)
+        .arg(rep)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::tool(format!(
+                "cannot run {} ({}): {}",
+                shown(&nsys.path),
+                nsys.how,
+                crate::input::io_problem(&e)
+            ))
+        })?;
+    let out = super::profile::wait_ticking(child, progress)
+        .map_err(|e| Error::tool(format!("waiting for nsys export: {e}")))?;
+    if !out.status.success() {
+        let _ = fs::remove_file(&tmp);
+        let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+        text.push('\n');
+        text.push_str(&String::from_utf8_lossy(&out.stdout));
+        return Err(Error::input(
+            rep,
+            format!(
+                "nsys export --type sqlite failed ({}, {}): {}",
+                super::profile::describe_status(&out.status),
+                shown(&nsys.path),
+                last_message(&text)
+            ),
+        ));
+    }
+    if !is_sqlite(&tmp) {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::tool(format!(
+            "nsys export ({}) reported success but wrote no SQLite file at {}",
+            shown(&nsys.path),
+            shown(&tmp)
+        )));
+    }
+    fs::rename(&tmp, target).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::output(target, crate::input::io_problem(&e))
+    })
+}
+
+/// Remove older exports of the same report path (same stem and path key).
+fn remove_stale(target: &Path) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let name = name.to_string_lossy();
+    // `<stem>-<path key>-` is everything up to the last '-'.
+    let Some(cut) = name.rfind('-') else {
+        return;
+    };
+    let prefix = &name[..=cut];
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(|e| e.ok()) {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        if n != name && n.starts_with(prefix) && n.ends_with(".sqlite") && n.len() == name.len() {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The last line of tool output that says something (nsys ends with its error).
+fn last_message(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| "=-*#. ".contains(c)))
+        .collect();
+    match lines
+        .iter()
+        .rev()
+        .find(|l| l.to_ascii_lowercase().contains("error"))
+    {
+        Some(l) => l.to_string(),
+        None => lines
+            .last()
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "no output".into()),
+    }
+}
+
+fn is_sqlite(p: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == SQLITE_MAGIC
+}
+
+/// What identifies one version of a file's content without reading it.
+fn state_bytes(meta: &fs::Metadata) -> Vec<u8> {
+    let mut v = Vec::with_capacity(48);
+    v.extend_from_slice(&meta.len().to_le_bytes());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        for x in [meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()] {
+            v.extend_from_slice(&x.to_le_bytes());
+        }
+        v.extend_from_slice(&meta.ino().to_le_bytes());
+        v.extend_from_slice(&meta.dev().to_le_bytes());
+    }
+    #[cfg(not(unix))]
+    if let Ok(t) = meta.modified() {
+        if let Ok(d) = t.duration_since(std::time::UNIX_EPOCH) {
+            v.extend_from_slice(&d.as_nanos().to_le_bytes());
+        }
+    }
+    v
+}
+
+/// FNV-1a, 64 bit: stable across Rust versions, unlike std's hasher.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| shown(p))
+}
+
+/// The report's name without `.nsys-rep`, made safe for a file name.
+fn stem(rep: &Path) -> String {
+    crate::cli::report_name(rep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_reference_values() {
+        // Published FNV-1a 64 test vectors.
+        assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn last_message_prefers_errors() {
+        let out = "Processing events...\nERROR: Failed to open file x.nsys-rep\n\n=====\n";
+        assert_eq!(last_message(out), "ERROR: Failed to open file x.nsys-rep");
+        assert_eq!(last_message("a\nb\n"), "b");
+        assert_eq!(last_message(""), "no output");
+    }
+}

@@ -1,0 +1,379 @@
+//! Facts several rules need: where a host time lies (phase, iteration),
+//! which API call issued a GPU operation, how much of a span the GPU spent
+//! busy, and one iteration drawn as a timeline for a chart.
+//!
+//! A GPU operation's place is the host time of the API call that issued it
+//! (found by correlation id, keyed with the process id because ids are per
+//! process), else its GPU start: phases are host ranges, and a copy issued
+//! in `infer` may run after the host has moved on.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::{Context, Evidence, Timeline, TimelineItem};
+use crate::analysis::intervals::{self, Span};
+use crate::analysis::phase::Phase;
+use crate::model::{CopyKind, Correlation, Memcpy, Ns, Trace};
+
+/// `part / whole`, 0 for an empty whole.
+pub fn share(part: Ns, whole: Ns) -> f64 {
+    if whole <= 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Least time at stake of any finding, whatever its share: below it the
+/// waste is within what tracing itself costs (about a microsecond per
+/// traced call), so it is not measurable. Guards degenerate windows.
+pub const MIN_STAKE_NS: Ns = 10_000;
+
+/// Whether `stake_ns` clears a rule's noise floor: at least `min_share` of
+/// `whole_ns` and at least [`MIN_STAKE_NS`].
+pub fn clears(stake_ns: Ns, whole_ns: Ns, min_share: f64) -> bool {
+    stake_ns >= MIN_STAKE_NS && share(stake_ns, whole_ns) >= min_share
+}
+
+/// A duration for titles: `850 ns`, `12.3 us`, `4.56 ms`, `1.234 s`.
+pub fn ns_label(v: Ns) -> String {
+    let a = v.unsigned_abs() as f64;
+    match a {
+        a if a < 1e3 => format!("{v} ns"),
+        a if a < 1e6 => format!("{:.1} us", v as f64 / 1e3),
+        a if a < 1e9 => format!("{:.2} ms", v as f64 / 1e6),
+        _ => format!("{:.3} s", v as f64 / 1e9),
+    }
+}
+
+/// A byte count for titles, in binary units: `4 B`, `64.0 MiB`.
+pub fn bytes_label(v: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let (mut x, mut u) = (v as f64, 0);
+    while x >= 1024.0 && u < UNITS.len() - 1 {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v} B")
+    } else {
+        format!("{x:.1} {}", UNITS[u])
+    }
+}
+
+/// A share as a percentage for titles: `12.5%`.
+pub fn pct_label(part: Ns, whole: Ns) -> String {
+    format!("{:.1}%", share(part, whole) * 100.0)
+}
+
+/// Where a host time lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub phase: Phase,
+    /// Index into `window.iterations`; None outside every iteration.
+    pub iteration: Option<usize>,
+}
+
+/// The phase and iteration of host time `t`.
+pub fn place(cx: &Context, t: Ns) -> Place {
+    Place {
+        phase: cx.attribution.layers.phase_at(t),
+        iteration: cx.window.iteration_at(t),
+    }
+}
+
+/// Collects the places of a finding's operations for its evidence.
+#[derive(Debug, Default, Clone)]
+pub struct Where {
+    pub phases: BTreeSet<Phase>,
+    pub iterations: BTreeSet<usize>,
+}
+
+impl Where {
+    pub fn add(&mut self, p: Place) {
+        self.phases.insert(p.phase);
+        if let Some(i) = p.iteration {
+            self.iterations.insert(i);
+        }
+    }
+
+    /// Write the phases and iterations into `ev`.
+    pub fn fill(&self, ev: &mut Evidence) {
+        ev.phases = self.phases.iter().map(|p| p.label().to_string()).collect();
+        ev.iterations = self.iterations.iter().copied().collect();
+    }
+
+    /// The iteration of median duration among those involved: the one a
+    /// chart shows.
+    pub fn representative(&self, cx: &Context) -> Option<usize> {
+        let mut its: Vec<(Ns, usize)> = self
+            .iterations
+            .iter()
+            .filter_map(|&i| cx.window.iterations.get(i).map(|it| (it.end - it.start, i)))
+            .collect();
+        its.sort_unstable();
+        its.get(its.len() / 2).map(|&(_, i)| i)
+    }
+}
+
+/// Process id of the thread an API call ran on.
+pub fn pid_of(trace: &Trace, thread: u32) -> u32 {
+    trace.threads.get(thread as usize).map_or(0, |t| t.pid)
+}
+
+/// Index of the API call with each wanted (pid, correlation), in one pass
+/// over the calls.
+pub fn calls_for(trace: &Trace, wanted: &HashSet<(u32, Correlation)>) -> HashMap<(u32, Correlation), usize> {
+    let mut out = HashMap::with_capacity(wanted.len());
+    if wanted.is_empty() {
+        return out;
+    }
+    for (i, a) in trace.api_calls.iter().enumerate() {
+        if a.correlation == 0 {
+            continue;
+        }
+        let key = (pid_of(trace, a.thread), a.correlation);
+        if wanted.contains(&key) {
+            out.entry(key).or_insert(i);
+        }
+    }
+    out
+}
+
+/// A copy in the window with the API call that issued it.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyOp {
+    /// Index into `trace.memcpys`.
+    pub index: usize,
+    /// Index into `trace.api_calls`, when the call was recorded.
+    pub call: Option<usize>,
+    /// When the host issued it: the call's start, else the GPU start.
+    pub host_start: Ns,
+    pub place: Place,
+}
+
+impl CopyOp {
+    pub fn copy<'t>(&self, trace: &'t Trace) -> &'t Memcpy {
+        &trace.memcpys[self.index]
+    }
+
+    /// The span during which the copy holds the host (its API call) or
+    /// the GPU (its execution).
+    pub fn span(&self, trace: &Trace) -> Span {
+        let m = self.copy(trace);
+        match self.call.map(|c| &trace.api_calls[c]) {
+            Some(a) => (a.start.min(m.start), a.end.max(m.end)),
+            None => (m.start, m.end),
+        }
+    }
+
+    /// The host thread that issued it, if known.
+    pub fn thread(&self, trace: &Trace) -> Option<u32> {
+        self.call.map(|c| trace.api_calls[c].thread)
+    }
+}
+
+/// Copies whose GPU start lies in the window, in the order the host issued
+/// them.
+pub fn copies(cx: &Context) -> Vec<CopyOp> {
+    let trace = cx.trace;
+    let inside: Vec<usize> = (0..trace.memcpys.len())
+        .filter(|&i| cx.window.contains(trace.memcpys[i].start))
+        .collect();
+    let wanted: HashSet<(u32, Correlation)> = inside
+        .iter()
+        .map(|&i| &trace.memcpys[i])
+        .filter(|m| m.correlation != 0)
+        .map(|m| (m.pid, m.correlation))
+        .collect();
+    let calls = calls_for(trace, &wanted);
+    let mut ops: Vec<CopyOp> = inside
+        .into_iter()
+        .map(|i| {
+            let m = &trace.memcpys[i];
+            let call = calls.get(&(m.pid, m.correlation)).copied();
+            let host_start = call.map_or(m.start, |c| trace.api_calls[c].start);
+            CopyOp {
+                index: i,
+                call,
+                host_start,
+                place: place(cx, host_start),
+            }
+        })
+        .collect();
+    ops.sort_by_key(|o| (o.host_start, o.index));
+    ops
+}
+
+/// Copies between host and device memory in this direction.
+pub fn is_upload(k: CopyKind) -> bool {
+    matches!(k, CopyKind::HtoD | CopyKind::HtoA)
+}
+
+pub fn is_download(k: CopyKind) -> bool {
+    matches!(k, CopyKind::DtoH | CopyKind::AtoH)
+}
+
+/// Union of GPU activity: kernels, copies and memsets on any GPU.
+pub fn gpu_busy(cx: &Context) -> Vec<Span> {
+    let l = &cx.attribution.layers;
+    let mut all: Vec<Span> = Vec::with_capacity(l.kernel.len() + l.memcpy.len() + l.memset.len());
+    all.extend_from_slice(&l.kernel);
+    all.extend_from_slice(&l.memcpy);
+    all.extend_from_slice(&l.memset);
+    intervals::union(all)
+}
+
+/// How much of `[s, e)` the disjoint sorted `spans` cover.
+pub fn covered(spans: &[Span], s: Ns, e: Ns) -> Ns {
+    if e <= s {
+        return 0;
+    }
+    intervals::overlapping(spans, s, e)
+        .iter()
+        .map(|&(a, b)| b.min(e) - a.max(s))
+        .filter(|&d| d > 0)
+        .sum()
+}
+
+/// How much of `[s, e)` lies in the window and outside `cover`: the part
+/// of an operation that counts. Operations can reach past the window (a
+/// call that starts before the first iteration), so every time a rule
+/// puts at stake goes through here and never exceeds the window.
+pub fn exposed(cx: &Context, cover: &[Span], s: Ns, e: Ns) -> Ns {
+    intervals::overlapping(&cx.window.spans, s, e)
+        .iter()
+        .map(|&(ws, we)| uncovered(cover, s.max(ws), e.min(we)))
+        .sum()
+}
+
+/// How much of `[s, e)` the disjoint sorted `spans` leave uncovered.
+pub fn uncovered(spans: &[Span], s: Ns, e: Ns) -> Ns {
+    (e - s).max(0) - covered(spans, s, e)
+}
+
+/// Most lanes and items a timeline carries (keeps reports small).
+pub const TIMELINE_MAX_ITEMS: usize = 3000;
+
+/// One iteration drawn as lanes: host phases, kernels (merged), copies by
+/// direction, then the caller's `marks` (lane name, span), which are
+/// flagged. Copies for which `flag_copy` is true are flagged too.
+pub fn timeline(
+    cx: &Context,
+    iteration: usize,
+    flag_copy: &dyn Fn(usize) -> bool,
+    marks: &[(&str, Span)],
+) -> Option<Timeline> {
+    let it = cx.window.iterations.get(iteration)?;
+    let (s, e) = (it.start, it.end);
+    let l = &cx.attribution.layers;
+    let mut lanes: Vec<String> = Vec::new();
+    let mut items: Vec<TimelineItem> = Vec::new();
+    let lane_of = |lanes: &mut Vec<String>, name: &str| match lanes.iter().position(|n| n == name) {
+        Some(i) => i,
+        None => {
+            lanes.push(name.to_string());
+            lanes.len() - 1
+        }
+    };
+    let push = |items: &mut Vec<TimelineItem>, lane: usize, a: Ns, b: Ns, flagged: bool| {
+        let (a, b) = (a.max(s), b.min(e));
+        if b > a && items.len() < TIMELINE_MAX_ITEMS {
+            items.push(TimelineItem {
+                lane,
+                start_ns: a,
+                end_ns: b,
+                flagged,
+            });
+        }
+    };
+    for (name, spans) in [
+        ("host: preprocess", &l.preprocess),
+        ("host: inference", &l.inference),
+        ("host: postprocess", &l.postprocess),
+        ("GPU: kernels", &l.kernel),
+    ] {
+        let part = intervals::overlapping(spans, s, e);
+        if !part.is_empty() {
+            let lane = lane_of(&mut lanes, name);
+            for &(a, b) in part {
+                push(&mut items, lane, a, b, false);
+            }
+        }
+    }
+    let lo = cx.trace.memcpys.partition_point(|m| m.start < s);
+    let hi = cx.trace.memcpys.partition_point(|m| m.start < e);
+    for (i, m) in cx.trace.memcpys[lo..hi].iter().enumerate() {
+        let name = match m.kind {
+            k if is_upload(k) => "GPU: HtoD copies",
+            k if is_download(k) => "GPU: DtoH copies",
+            _ => "GPU: other copies",
+        };
+        let lane = lane_of(&mut lanes, name);
+        push(&mut items, lane, m.start, m.end, flag_copy(lo + i));
+    }
+    for &(name, (a, b)) in marks {
+        let lane = lane_of(&mut lanes, name);
+        push(&mut items, lane, a, b, true);
+    }
+    Some(Timeline {
+        iteration,
+        start_ns: s,
+        end_ns: e,
+        lanes,
+        items,
+    })
+}
+
+/// Totals of one group of operations, for evidence tables.
+#[derive(Debug, Default, Clone)]
+pub struct Group {
+    pub count: u64,
+    pub bytes: u64,
+    pub gpu_ns: Ns,
+    pub host_ns: Ns,
+    pub at_stake_ns: Ns,
+    pub iterations: BTreeSet<usize>,
+}
+
+/// Groups keyed for an evidence table, in key order.
+pub type Groups<K> = BTreeMap<K, Group>;
+
+/// A fact map from pairs.
+pub fn fact_map(
+    pairs: impl IntoIterator<Item = (&'static str, serde_json::Value)>,
+) -> BTreeMap<String, serde_json::Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cover() {
+        let spans = [(0, 10), (20, 30)];
+        assert_eq!(covered(&spans, 5, 25), 10);
+        assert_eq!(uncovered(&spans, 5, 25), 10);
+        assert_eq!(covered(&spans, 10, 20), 0);
+        assert_eq!(covered(&spans, 30, 10), 0);
+        assert_eq!(uncovered(&spans, 30, 10), 0);
+    }
+
+    #[test]
+    fn noise_floor() {
+        assert!(clears(10_000, 1_000_000, 0.01));
+        assert!(!clears(9_999, 100_000, 0.01), "under 10 us");
+        assert!(!clears(10_000, 1_000_001, 0.01), "under 1%");
+        assert!(!clears(10_000, 0, 0.01));
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(bytes_label(4), "4 B");
+        assert_eq!(bytes_label(64 << 20), "64.0 MiB");
+        assert_eq!(ns_label(1500), "1.5 us");
+        assert_eq!(ns_label(9_131_191), "9.13 ms");
+        assert_eq!(pct_label(1, 8), "12.5%");
+        assert_eq!(share(1, 0), 0.0);
+    }
+}

@@ -1,0 +1,139 @@
+//! Kernels of some categories (layout conversions, pure data copies) in the
+//! window: their GPU time, where the host launched them, and totals per
+//! kernel name. Shared by the rules that flag kernels which only move data.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use serde_json::json;
+
+use super::facts::{self, Where};
+use super::{Context, EvidenceTable};
+use crate::analysis::category::{Category, categorize};
+use crate::analysis::intervals::{self, Span};
+use crate::model::{Correlation, NameId, Ns};
+
+/// Totals of one kernel name.
+#[derive(Debug, Clone, Default)]
+pub struct NameRow {
+    pub count: u64,
+    pub total_ns: Ns,
+    pub iterations: BTreeSet<usize>,
+    pub phases: BTreeMap<&'static str, u64>,
+}
+
+/// The kernels of a family in the window.
+#[derive(Debug, Default)]
+pub struct Family {
+    pub count: u64,
+    /// Sum of durations.
+    pub total_ns: Ns,
+    /// Length of the union of their spans within the window: GPU time they
+    /// occupy.
+    pub union_ns: Ns,
+    /// Kernel busy time of the window (union of all kernels).
+    pub kernel_ns: Ns,
+    /// Per name (demangled), by name id.
+    pub names: BTreeMap<NameId, NameRow>,
+    pub wh: Where,
+    /// Their spans, sorted, for timelines.
+    pub spans: Vec<Span>,
+}
+
+/// Kernels whose GPU start lies in the window and whose category is in
+/// `wanted`; placed by the host time of their launch call.
+pub fn collect(cx: &Context, wanted: &[Category]) -> Family {
+    let trace = cx.trace;
+    // One regex pass per distinct name, not per kernel.
+    let mut cat: Vec<Option<bool>> = vec![None; trace.names.len()];
+    let mut hit: Vec<usize> = Vec::new();
+    for (i, k) in trace.kernels.iter().enumerate() {
+        if !cx.window.contains(k.start) {
+            continue;
+        }
+        let slot = &mut cat[k.name as usize];
+        let is = *slot.get_or_insert_with(|| wanted.contains(&categorize(trace.name(k.name))));
+        if is {
+            hit.push(i);
+        }
+    }
+    let keys: HashSet<(u32, Correlation)> = hit
+        .iter()
+        .map(|&i| &trace.kernels[i])
+        .filter(|k| k.correlation != 0)
+        .map(|k| (k.pid, k.correlation))
+        .collect();
+    let calls = facts::calls_for(trace, &keys);
+    let mut fam = Family {
+        kernel_ns: cx.attribution.total.activity.kernel_ns,
+        ..Family::default()
+    };
+    for &i in &hit {
+        let k = &trace.kernels[i];
+        let host = calls
+            .get(&(k.pid, k.correlation))
+            .map_or(k.start, |&c| trace.api_calls[c].start);
+        let p = facts::place(cx, host);
+        fam.wh.add(p);
+        fam.count += 1;
+        fam.total_ns += k.end - k.start;
+        fam.spans.push((k.start, k.end));
+        let row = fam.names.entry(k.name).or_default();
+        row.count += 1;
+        row.total_ns += k.end - k.start;
+        row.iterations.extend(p.iteration);
+        *row.phases.entry(p.phase.label()).or_default() += 1;
+    }
+    fam.spans = intervals::union_sorted(fam.spans.iter().copied());
+    // Kernels start in the window; the last may run past its end.
+    fam.union_ns = intervals::total(&intervals::intersect(&fam.spans, &cx.window.spans));
+    fam
+}
+
+impl Family {
+    /// Per-name evidence table, largest total first.
+    pub fn table(&self, cx: &Context) -> EvidenceTable {
+        let n_its = cx.window.iterations.len().max(1) as f64;
+        let mut rows: Vec<&NameId> = self.names.keys().collect();
+        rows.sort_by_key(|id| std::cmp::Reverse(self.names[id].total_ns));
+        EvidenceTable {
+            columns: [
+                "kernel",
+                "calls",
+                "per iteration",
+                "iterations",
+                "phase",
+                "total_ns",
+                "mean_ns",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: rows
+                .into_iter()
+                .map(|id| {
+                    let r = &self.names[id];
+                    let phase = r.phases.iter().max_by_key(|e| e.1).map_or("", |e| *e.0);
+                    vec![
+                        json!(cx.trace.name(*id)),
+                        json!(r.count),
+                        json!(r.count as f64 / n_its),
+                        json!(r.iterations.len()),
+                        json!(phase),
+                        json!(r.total_ns),
+                        json!(r.total_ns / r.count.max(1) as Ns),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    /// The family's spans inside iteration `it`, as timeline marks.
+    pub fn marks<'a>(&self, cx: &Context, it: usize, lane: &'a str) -> Vec<(&'a str, Span)> {
+        let Some(i) = cx.window.iterations.get(it) else {
+            return Vec::new();
+        };
+        intervals::overlapping(&self.spans, i.start, i.end)
+            .iter()
+            .map(|&s| (lane, s))
+            .collect()
+    }
+}

@@ -1,0 +1,295 @@
+//! TR304 `launch-bound`.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::analysis::intervals::{self, Span};
+use crate::declare_rule;
+use crate::findings::facts::{self, Where};
+use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::model::{ApiKind, Ns};
+
+/// Longest GPU idle gap counted as per-kernel launch overhead.
+pub const MAX_GAP_NS: Ns = 100_000;
+/// Gap a CUDA graph still leaves between two kernels.
+pub const GRAPH_GAP_NS: Ns = 2_000;
+/// Launch-call duration assumed when the trace records no launch calls.
+pub const DEFAULT_LAUNCH_NS: Ns = 5_000;
+/// Fewest kernels per iteration (in the window without iterations).
+pub const MIN_KERNELS_PER_ITERATION: f64 = 20.0;
+/// Smallest share of kernels shorter than the median launch call.
+pub const MIN_SHORT_SHARE: f64 = 0.5;
+/// Smallest time at stake, as a share of the window, that fires the rule.
+pub const MIN_SHARE: f64 = 0.05;
+
+declare_rule! {
+    /// Many short kernels with the GPU idle between them: the host cannot
+    /// issue kernels as fast as the GPU runs them, so every kernel pays the
+    /// launch call and the framework's per-operator overhead in GPU idle
+    /// time.
+    ///
+    /// How: kernels whose GPU start lies in the window; a kernel is short
+    /// when it runs for less than the host takes to issue one: the median
+    /// interval between consecutive launch calls (`cudaLaunchKernel`,
+    /// `cuLaunchKernelEx`, ...) on one thread, counting intervals of at
+    /// most 100 us, and never less than the median launch call itself (5 us
+    /// when no launch call is recorded). A short kernel finishes before the
+    /// host can issue the next, so the GPU idles. The time involved is the GPU
+    /// idle gaps between consecutive GPU operations (kernels, copies,
+    /// memsets on any GPU) that last at most 100 us, less any part spent
+    /// in a synchronize call or in a pre/postprocess phase (those are
+    /// `sync-stall`, `host-preprocessing` and `host-postprocessing`).
+    /// Longer gaps are host work, not launch overhead.
+    ///
+    /// Fires when: there are at least 20 kernels per iteration (in the
+    /// window without iterations), at least half of them are short, and
+    /// the time at stake is at least 5% of the window and 10 us.
+    ///
+    /// Time at stake: each counted gap less 2 us, the gap a CUDA graph
+    /// still leaves between kernels: what replaying the captured kernels
+    /// as a graph could save. An upper bound: it assumes the whole forward
+    /// can be captured.
+    ///
+    /// Severity: always info, however large the time at stake. Severity is
+    /// kept for waste the trace proves removable by a local change (a copy,
+    /// a wait, host work in a phase). Launch overhead is the execution
+    /// model's cost, not a defect: eager frameworks pay it on every small
+    /// batch, and removing it means capturing or compiling the model,
+    /// which the trace cannot show to be possible (static shapes, no host
+    /// synchronisation or data-dependent control flow inside the forward).
+    /// The measure itself is inflated by tracing, which lengthens every
+    /// launch call. The finding still ranks by its time at stake.
+    pub struct LaunchBound;
+}
+
+impl Rule for LaunchBound {
+    fn name(&self) -> &'static str {
+        "launch-bound"
+    }
+    fn code(&self) -> &'static str {
+        "TR304"
+    }
+    fn summary(&self) -> &'static str {
+        "many short kernels with GPU idle between them (launch overhead)"
+    }
+    fn doc(&self) -> &'static str {
+        Self::DOC
+    }
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        check(cx).into_iter().collect()
+    }
+}
+
+fn median(v: &mut [Ns]) -> Option<Ns> {
+    if v.is_empty() {
+        return None;
+    }
+    let mid = v.len() / 2;
+    Some(*v.select_nth_unstable(mid).1)
+}
+
+/// Gap histogram bucket upper bounds.
+const BUCKETS: [Ns; 6] = [2_000, 5_000, 10_000, 20_000, 50_000, MAX_GAP_NS];
+
+fn check(cx: &Context) -> Option<Finding> {
+    let trace = cx.trace;
+    let window_ns = cx.window.duration();
+    let mut durations: Vec<Ns> = trace
+        .kernels
+        .iter()
+        .filter(|k| cx.window.contains(k.start))
+        .map(|k| k.end - k.start)
+        .collect();
+    let n_kernels = durations.len();
+    let n_its = cx.window.iterations.len().max(1);
+    let per_iteration = n_kernels as f64 / n_its as f64;
+    if per_iteration < MIN_KERNELS_PER_ITERATION {
+        return None;
+    }
+    let mut calls: Vec<Ns> = Vec::new();
+    let mut issue: Vec<Ns> = Vec::new();
+    let mut last: HashMap<u32, Ns> = HashMap::new();
+    for a in trace
+        .api_calls
+        .iter()
+        .filter(|a| a.kind == ApiKind::Launch && cx.window.contains(a.start))
+    {
+        calls.push(a.end - a.start);
+        if let Some(prev) = last.insert(a.thread, a.start) {
+            if a.start - prev <= MAX_GAP_NS {
+                issue.push(a.start - prev);
+            }
+        }
+    }
+    let launch_ns = median(&mut calls).unwrap_or(DEFAULT_LAUNCH_NS);
+    let issue_ns = median(&mut issue).unwrap_or(launch_ns).max(launch_ns);
+    let short = durations.iter().filter(|&&d| d < issue_ns).count();
+    let short_share = short as f64 / n_kernels as f64;
+    if short_share < MIN_SHORT_SHARE {
+        return None;
+    }
+    let kernel_median = median(&mut durations).unwrap_or(0);
+    let l = &cx.attribution.layers;
+    let busy = facts::gpu_busy(cx);
+    let mut excluded: Vec<Span> = Vec::with_capacity(l.sync.len() + l.preprocess.len() + l.postprocess.len());
+    excluded.extend_from_slice(&l.sync);
+    excluded.extend_from_slice(&l.preprocess);
+    excluded.extend_from_slice(&l.postprocess);
+    let excluded = intervals::union(excluded);
+    let mut gaps: Vec<Span> = Vec::new();
+    let (mut involved, mut stake) = (0, 0);
+    let mut hist = [(0u64, 0 as Ns, 0 as Ns); BUCKETS.len()];
+    let mut wh = Where::default();
+    for &(ws, we) in &cx.window.spans {
+        let inside = intervals::overlapping(&busy, ws, we);
+        for pair in inside.windows(2) {
+            let (gs, ge) = (pair[0].1, pair[1].0);
+            if gs < ws || ge > we || ge - gs > MAX_GAP_NS {
+                continue;
+            }
+            let counted = facts::uncovered(&excluded, gs, ge);
+            if counted == 0 {
+                continue;
+            }
+            let saving = (counted - GRAPH_GAP_NS).max(0);
+            involved += counted;
+            stake += saving;
+            gaps.push((gs, ge));
+            wh.add(facts::place(cx, gs));
+            let b = BUCKETS
+                .iter()
+                .position(|&ub| ge - gs <= ub)
+                .unwrap_or(BUCKETS.len() - 1);
+            hist[b].0 += 1;
+            hist[b].1 += counted;
+            hist[b].2 += saving;
+        }
+    }
+    if !facts::clears(stake, window_ns, MIN_SHARE) {
+        return None;
+    }
+    let mut lo = 0;
+    let rows = BUCKETS
+        .iter()
+        .zip(hist)
+        .map(|(&ub, (n, inv, sav))| {
+            let row = vec![
+                json!(format!("{}-{} us", lo / 1000, ub / 1000)),
+                json!(n),
+                json!(inv),
+                json!(sav),
+            ];
+            lo = ub;
+            row
+        })
+        .collect();
+    let mut evidence = Evidence {
+        facts: facts::fact_map([
+            ("kernels", json!(n_kernels)),
+            ("per_iteration", json!(per_iteration)),
+            ("median_kernel_ns", json!(kernel_median)),
+            ("median_launch_call_ns", json!(launch_ns)),
+            ("median_issue_interval_ns", json!(issue_ns)),
+            ("short_kernels", json!(short)),
+            ("short_share", json!(short_share)),
+            ("gaps", json!(gaps.len())),
+            ("gap_ns", json!(involved)),
+            ("window_kernel_ns", json!(cx.attribution.total.activity.kernel_ns)),
+            ("at_stake_ns", json!(stake)),
+            ("share_of_window", json!(facts::share(stake, window_ns))),
+        ]),
+        table: Some(EvidenceTable {
+            columns: ["gap", "gaps", "idle_ns", "at_stake_ns"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        }),
+        ..Evidence::default()
+    };
+    wh.fill(&mut evidence);
+    evidence.timeline = wh.representative(cx).and_then(|it| {
+        let i = &cx.window.iterations[it];
+        let marks: Vec<(&str, Span)> = intervals::overlapping(&gaps, i.start, i.end)
+            .iter()
+            .map(|&g| ("GPU idle between kernels", g))
+            .collect();
+        facts::timeline(cx, it, &|_| false, &marks)
+    });
+    Some(Finding {
+        rule: "launch-bound".into(),
+        code: "TR304".into(),
+        severity: Severity::Info,
+        title: format!(
+            "launch-bound: {per_iteration:.0} kernels per iteration, {:.0}% shorter than the host takes to issue one ({}); GPU idle {} ({} of the window) in short gaps between them",
+            short_share * 100.0,
+            facts::ns_label(issue_ns),
+            facts::ns_label(involved),
+            facts::pct_label(involved, window_ns)
+        ),
+        time_at_stake_ns: stake,
+        evidence,
+        recommendation: "Capture the steady-state forward as a CUDA graph (torch.compile(mode=\"reduce-overhead\"), \
+                         torch.cuda.CUDAGraph, TensorRT) so one launch replays every kernel, and fuse small \
+                         elementwise kernels (torch.compile); a larger batch also spreads the per-kernel cost."
+            .into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::testing::{Analysis, Builder};
+
+    const IT: Ns = 1_000_000;
+
+    /// Per iteration: `n` kernels of `dur`, each after a `gap` (launch calls
+    /// take 1 us, see the builder).
+    fn trace(n: i64, dur: Ns, gap: Ns) -> Analysis {
+        let mut b = Builder::default();
+        for i in 0..4 {
+            let s = i * IT;
+            b.range("iter", s, s + IT - 10);
+            let mut t = s + 10_000;
+            for _ in 0..n {
+                b.kernel("k", t, t + dur);
+                t += dur + gap;
+            }
+        }
+        b.build()
+    }
+
+    #[test]
+    fn short_kernels_with_gaps_fire_as_info() {
+        // 20 kernels of 500 ns, 20 us apart: 19 gaps per iteration.
+        let a = trace(20, 500, 20_000);
+        let f = a.check(&LaunchBound);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].evidence.facts["gaps"], json!(4 * 19));
+        assert_eq!(f[0].time_at_stake_ns, 4 * 19 * (20_000 - GRAPH_GAP_NS));
+        assert!(f[0].time_at_stake_ns <= a.window_ns());
+        assert_eq!(f[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn thresholds() {
+        // 19 kernels per iteration.
+        assert!(trace(19, 500, 20_000).check(&LaunchBound).is_empty());
+        // Kernels longer than the host's issue interval: the host launches
+        // every 2 us and runs ahead; the gaps are not the launches' doing.
+        let mut b = Builder::default();
+        for i in 0..4 {
+            let s = i * IT;
+            b.range("iter", s, s + IT - 10);
+            for k in 0..20 {
+                let (call, run) = (s + k * 2_000, s + 100_000 + k * 40_000);
+                b.kernel_at("k", (call, call + 1_000), run, run + 30_000);
+            }
+        }
+        assert!(b.build().check(&LaunchBound).is_empty());
+        // Gaps over 100 us are host work, not launch overhead.
+        assert!(trace(20, 500, 101_000).check(&LaunchBound).is_empty());
+        // 19 x 3 us gaps less 2 us: 19 us per 1 ms, under 5%.
+        assert!(trace(20, 500, 3_000).check(&LaunchBound).is_empty());
+    }
+}

@@ -1,0 +1,310 @@
+//! TR101 `reupload`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::json;
+
+use super::round_trip;
+use crate::analysis::phase::Phase;
+use crate::analysis::window::MIN_ITERATIONS;
+use crate::declare_rule;
+use crate::findings::facts::{self, Where};
+use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::model::Ns;
+
+/// Smallest upload considered: below it the cost is latency, which
+/// `tiny-memcpy` covers.
+pub const MIN_BYTES: u64 = 64 * 1024;
+/// Share of the iterations an upload must recur in.
+pub const MIN_ITERATION_SHARE: f64 = 0.8;
+/// Smallest time at stake, as a share of the window, that fires the rule.
+pub const MIN_SHARE: f64 = 0.005;
+
+declare_rule! {
+    /// Host-to-device copies of the same size issued again in (nearly)
+    /// every iteration: constant data such as weights or lookup tables
+    /// uploaded each time instead of once.
+    ///
+    /// How: host-to-device copies of at least 64 KiB whose GPU start lies in
+    /// the window are keyed, per iteration, by (byte count, k) where k
+    /// counts the earlier uploads of that size in the same iteration (the
+    /// iteration is that of the host call that issued the copy). A key
+    /// recurs when it occurs in at least 80% of the iterations and in at
+    /// least 3. The trace does not record the bytes themselves, so two
+    /// presumptions keep each iteration's new *input* out: an upload issued
+    /// while the host is in a preprocess range is taken to be the input;
+    /// in a trace without preprocess ranges, the recurring key issued first
+    /// in most iterations is taken to be the input. The upload half of a
+    /// round trip is left to `round-trip`.
+    ///
+    /// Fires when: a key recurs and the time at stake is at least 0.5% of
+    /// the window and 10 us. Needs at least 3 iterations (NVTX ranges).
+    ///
+    /// Time at stake: the recurring copies' GPU time while no kernel runs:
+    /// uploading the data once, before the loop, removes them all.
+    ///
+    /// Severity: warning from 5% of the window, error from 25%.
+    pub struct Reupload;
+}
+
+impl Rule for Reupload {
+    fn name(&self) -> &'static str {
+        "reupload"
+    }
+    fn code(&self) -> &'static str {
+        "TR101"
+    }
+    fn summary(&self) -> &'static str {
+        "the same-size upload repeated every iteration (constant data re-sent)"
+    }
+    fn doc(&self) -> &'static str {
+        Self::DOC
+    }
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        check(cx).into_iter().collect()
+    }
+}
+
+/// Uploads of one key: (bytes, k).
+type Key = (u64, u32);
+
+fn check(cx: &Context) -> Option<Finding> {
+    let trace = cx.trace;
+    let n = cx.window.iterations.len();
+    if n < MIN_ITERATIONS {
+        return None;
+    }
+    let ops = facts::copies(cx);
+    let returns: HashSet<usize> = round_trip::pairs(cx, &ops).into_iter().map(|(_, u)| u).collect();
+    let mut keys: HashMap<Key, Vec<usize>> = HashMap::new();
+    let mut seen: HashMap<(usize, u64), u32> = HashMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        let m = op.copy(trace);
+        let Some(it) = op.place.iteration else { continue };
+        if !facts::is_upload(m.kind) || m.bytes < MIN_BYTES || returns.contains(&i) {
+            continue;
+        }
+        let k = seen.entry((it, m.bytes)).or_insert(0);
+        keys.entry((m.bytes, *k)).or_default().push(i);
+        *k += 1;
+    }
+    let need = ((n as f64 * MIN_ITERATION_SHARE).ceil() as usize).max(MIN_ITERATIONS);
+    let mut recurring: BTreeMap<Key, Vec<usize>> =
+        keys.into_iter().filter(|(_, v)| v.len() >= need).collect();
+    // Presume the iteration's input.
+    if cx.attribution.layers.preprocess.is_empty() {
+        let mut first: HashMap<usize, (Ns, Key)> = HashMap::new();
+        for (key, v) in &recurring {
+            for &i in v {
+                let it = ops[i].place.iteration.unwrap_or(usize::MAX);
+                let e = first.entry(it).or_insert((ops[i].host_start, *key));
+                if ops[i].host_start < e.0 {
+                    *e = (ops[i].host_start, *key);
+                }
+            }
+        }
+        let mut votes: BTreeMap<Key, usize> = BTreeMap::new();
+        for (_, key) in first.values() {
+            *votes.entry(*key).or_default() += 1;
+        }
+        if let Some((&input, _)) = votes.iter().max_by_key(|&(k, v)| (*v, std::cmp::Reverse(*k))) {
+            recurring.remove(&input);
+        }
+    } else {
+        recurring.retain(|_, v| {
+            let pre = v
+                .iter()
+                .filter(|&&i| ops[i].place.phase == Phase::Preprocess)
+                .count();
+            pre * 2 <= v.len()
+        });
+    }
+    if recurring.is_empty() {
+        return None;
+    }
+    let kernels = &cx.attribution.layers.kernel;
+    let window_ns = cx.window.duration();
+    let mut wh = Where::default();
+    let mut flagged: HashSet<usize> = HashSet::new();
+    let (mut stake, mut gpu, mut bytes, mut count) = (0, 0, 0u64, 0u64);
+    let mut rows = Vec::new();
+    for (&(b, k), v) in &recurring {
+        let mut row = facts::Group::default();
+        let mut phases: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for &i in v {
+            let op = &ops[i];
+            let m = op.copy(trace);
+            wh.add(op.place);
+            flagged.insert(op.index);
+            let exposed = facts::exposed(cx, kernels, m.start, m.end);
+            row.count += 1;
+            row.bytes += m.bytes;
+            row.gpu_ns += m.end - m.start;
+            row.at_stake_ns += exposed;
+            row.iterations.extend(op.place.iteration);
+            *phases.entry(op.place.phase.label()).or_default() += 1;
+            *kinds.entry(memkind_label(m.src)).or_default() += 1;
+        }
+        stake += row.at_stake_ns;
+        gpu += row.gpu_ns;
+        bytes += row.bytes;
+        count += row.count;
+        let top = |m: &BTreeMap<&str, usize>| m.iter().max_by_key(|e| e.1).map_or("", |e| *e.0).to_string();
+        rows.push(vec![
+            json!(b),
+            json!(k + 1),
+            json!(row.iterations.len()),
+            json!(top(&phases)),
+            json!(top(&kinds)),
+            json!(row.gpu_ns),
+            json!(row.gpu_ns / row.count.max(1) as Ns),
+            json!(row.at_stake_ns),
+        ]);
+    }
+    if !facts::clears(stake, window_ns, MIN_SHARE) {
+        return None;
+    }
+    rows.sort_by(|a, b| b[7].as_i64().cmp(&a[7].as_i64()));
+    let largest = recurring.keys().map(|k| k.0).max().unwrap_or(0);
+    let per_iteration = bytes / wh.iterations.len().max(1) as u64;
+    let mut evidence = Evidence {
+        facts: facts::fact_map([
+            ("uploads", json!(count)),
+            ("recurring_uploads_per_iteration", json!(recurring.len())),
+            ("bytes", json!(bytes)),
+            ("per_iteration_bytes", json!(per_iteration)),
+            ("iterations_with_upload", json!(wh.iterations.len())),
+            ("window_iterations", json!(n)),
+            ("copy_ns", json!(gpu)),
+            ("at_stake_ns", json!(stake)),
+            ("share_of_window", json!(facts::share(stake, window_ns))),
+        ]),
+        table: Some(EvidenceTable {
+            columns: [
+                "bytes",
+                "k-th of that size",
+                "iterations",
+                "phase",
+                "host memory",
+                "copy_ns",
+                "mean_ns",
+                "at_stake_ns",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        }),
+        ..Evidence::default()
+    };
+    wh.fill(&mut evidence);
+    evidence.timeline = wh
+        .representative(cx)
+        .and_then(|it| facts::timeline(cx, it, &|i| flagged.contains(&i), &[]));
+    Some(Finding {
+        rule: "reupload".into(),
+        code: "TR101".into(),
+        severity: Severity::for_share(stake, window_ns),
+        title: format!(
+            "{} uploaded to the GPU again in {} of {n} iterations ({} per iteration, largest {})",
+            facts::bytes_label(bytes),
+            wh.iterations.len(),
+            facts::bytes_label(per_iteration),
+            facts::bytes_label(largest)
+        ),
+        time_at_stake_ns: stake,
+        evidence,
+        recommendation: "Upload constant tensors (weights, tables, masks) once before the loop and keep \
+                         them on the GPU (model.to('cuda') once, register_buffer, a cached device tensor); \
+                         if only part changes, upload only that part."
+            .into(),
+    })
+}
+
+pub(crate) fn memkind_label(k: crate::model::MemKind) -> &'static str {
+    use crate::model::MemKind::*;
+    match k {
+        Pageable => "pageable",
+        Pinned => "pinned",
+        Device => "device",
+        Array => "array",
+        Managed => "managed",
+        DeviceStatic => "device static",
+        ManagedStatic => "managed static",
+        Unknown => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::testing::{Analysis, Builder};
+    use crate::model::{CopyKind, MemKind};
+
+    const IT: Ns = 1_000_000;
+
+    /// `n` iterations with `pre` phases or not: an input upload of 1 MiB
+    /// first, then a `weights`-byte upload in `its_with_weights` of them.
+    fn trace(n: i64, weights: u64, its_with_weights: i64, phases: bool) -> Analysis {
+        let mut b = Builder::default();
+        for i in 0..n {
+            let s = i * IT;
+            b.range("iter", s, s + IT - 10);
+            if phases {
+                b.range("preprocess", s + 1, s + 200_000);
+                b.range("infer", s + 200_000, s + IT - 20);
+            }
+            b.copy(
+                CopyKind::HtoD,
+                MemKind::Pinned,
+                1 << 20,
+                (s + 10_000, s + 20_000),
+                (s + 12_000, s + 60_000),
+            );
+            if i < its_with_weights {
+                b.copy(
+                    CopyKind::HtoD,
+                    MemKind::Pageable,
+                    weights,
+                    (s + 250_000, s + 400_000),
+                    (s + 260_000, s + 390_000),
+                );
+            }
+            b.kernel("k", s + 400_000, s + 900_000);
+        }
+        b.build()
+    }
+
+    #[test]
+    fn weights_every_iteration_fire_and_input_is_presumed() {
+        for phases in [true, false] {
+            let a = trace(10, 8 << 20, 10, phases);
+            let f = a.check(&Reupload);
+            assert_eq!(f.len(), 1, "phases {phases}");
+            let f = &f[0];
+            assert_eq!(f.evidence.facts["uploads"], json!(10));
+            assert_eq!(f.evidence.facts["bytes"], json!(10u64 * (8 << 20)));
+            assert_eq!(f.time_at_stake_ns, 10 * 130_000);
+            assert_eq!(f.severity, Severity::Warning);
+            assert_eq!(f.evidence.iterations.len(), 10);
+        }
+    }
+
+    #[test]
+    fn recurrence_threshold_is_80_percent() {
+        assert_eq!(trace(10, 8 << 20, 8, true).check(&Reupload).len(), 1);
+        assert!(trace(10, 8 << 20, 7, true).check(&Reupload).is_empty());
+    }
+
+    #[test]
+    fn small_uploads_and_few_iterations_do_not_fire() {
+        assert!(trace(10, 64 * 1024 - 1, 10, true).check(&Reupload).is_empty());
+        assert!(trace(2, 8 << 20, 2, true).check(&Reupload).is_empty());
+    }
+
+    #[test]
+    fn input_alone_does_not_fire() {
+        assert!(trace(10, 8 << 20, 0, true).check(&Reupload).is_empty());
+        assert!(trace(10, 8 << 20, 0, false).check(&Reupload).is_empty());
+    }
+}

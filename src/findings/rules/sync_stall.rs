@@ -1,0 +1,202 @@
+//! TR303 `sync-stall`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use crate::analysis::attribution::{is_pageable, memcpy_by_correlation};
+use crate::analysis::intervals::{self, Span};
+use crate::declare_rule;
+use crate::findings::facts::{self, Where};
+use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::model::kinds::base_api_name;
+use crate::model::{ApiKind, Ns};
+
+/// Smallest time at stake, as a share of the window, that fires the rule.
+pub const MIN_SHARE: f64 = 0.01;
+
+declare_rule! {
+    /// The GPU idles while the host waits in a synchronize call or a
+    /// blocking copy: nothing is queued behind the wait, so the GPU sits
+    /// empty until the host returns and launches more work. Typical causes:
+    /// `torch.cuda.synchronize()` or `.item()` / `.cpu()` in the loop,
+    /// `cudaDeviceSynchronize` for timing, blocking `cudaMemcpy`.
+    ///
+    /// How: API calls whose start lies in the window and that block the
+    /// host: `*Synchronize` (device, stream, event, context), and blocking
+    /// (non-Async) copies and memsets. Copies of pageable memory are left
+    /// to `pageable-memcpy`. For each call, the time no kernel, copy or
+    /// memset runs on any GPU; calls overlapping on several threads count
+    /// once.
+    ///
+    /// Fires when: that time is at least 1% of the window and 10 us.
+    ///
+    /// Time at stake: that time. Without the wait the host would have
+    /// queued the next work earlier; the GPU cannot gain more than the time
+    /// it sat idle during the waits.
+    ///
+    /// Severity: warning from 5% of the window, error from 25%.
+    pub struct SyncStall;
+}
+
+impl Rule for SyncStall {
+    fn name(&self) -> &'static str {
+        "sync-stall"
+    }
+    fn code(&self) -> &'static str {
+        "TR303"
+    }
+    fn summary(&self) -> &'static str {
+        "GPU idle while the host waits in synchronize calls or blocking copies"
+    }
+    fn doc(&self) -> &'static str {
+        Self::DOC
+    }
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        check(cx).into_iter().collect()
+    }
+}
+
+fn check(cx: &Context) -> Option<Finding> {
+    let trace = cx.trace;
+    let by_corr = memcpy_by_correlation(trace);
+    let busy = facts::gpu_busy(cx);
+    let window_ns = cx.window.duration();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut groups: BTreeMap<(&str, &str), (u64, Ns, Ns, BTreeSet<usize>)> = BTreeMap::new();
+    let mut wh = Where::default();
+    for a in &trace.api_calls {
+        let blocking = match a.kind {
+            ApiKind::Sync | ApiKind::Memset => true,
+            ApiKind::Memcpy => !by_corr
+                .get(&(facts::pid_of(trace, a.thread), a.correlation))
+                .is_some_and(|&i| is_pageable(&trace.memcpys[i])),
+            _ => false,
+        };
+        if !blocking || !cx.window.contains(a.start) {
+            continue;
+        }
+        let idle = facts::exposed(cx, &busy, a.start, a.end);
+        let p = facts::place(cx, a.start);
+        if idle > 0 {
+            wh.add(p);
+        }
+        spans.push((a.start, a.end));
+        let g = groups
+            .entry((base_api_name(trace.name(a.name)), p.phase.label()))
+            .or_default();
+        g.0 += 1;
+        g.1 += a.end - a.start;
+        g.2 += idle;
+        g.3.extend(p.iteration);
+    }
+    let spans = intervals::union_sorted(spans);
+    let stake: Ns = spans.iter().map(|&(s, e)| facts::exposed(cx, &busy, s, e)).sum();
+    if !facts::clears(stake, window_ns, MIN_SHARE) {
+        return None;
+    }
+    let calls: u64 = groups.values().map(|g| g.0).sum();
+    let call_ns: Ns = groups.values().map(|g| g.1).sum();
+    let mut rows: Vec<(Ns, Vec<serde_json::Value>)> = groups
+        .iter()
+        .map(|((name, phase), g)| {
+            (
+                g.2,
+                vec![
+                    json!(name),
+                    json!(phase),
+                    json!(g.0),
+                    json!(g.3.len()),
+                    json!(g.1),
+                    json!(g.2),
+                ],
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    let top = rows
+        .first()
+        .and_then(|r| r.1[0].as_str().map(String::from))
+        .unwrap_or_default();
+    let mut evidence = Evidence {
+        facts: facts::fact_map([
+            ("blocking_calls", json!(calls)),
+            ("call_ns", json!(call_ns)),
+            ("gpu_idle_ns", json!(stake)),
+            ("at_stake_ns", json!(stake)),
+            ("share_of_window", json!(facts::share(stake, window_ns))),
+        ]),
+        table: Some(EvidenceTable {
+            columns: ["call", "phase", "calls", "iterations", "call_ns", "gpu idle_ns"]
+                .map(String::from)
+                .to_vec(),
+            rows: rows.into_iter().map(|r| r.1).collect(),
+        }),
+        ..Evidence::default()
+    };
+    wh.fill(&mut evidence);
+    evidence.timeline = wh.representative(cx).and_then(|it| {
+        let i = &cx.window.iterations[it];
+        let mine: Vec<Span> = intervals::overlapping(&spans, i.start, i.end).to_vec();
+        let mut marks = Vec::new();
+        intervals::sweep(&mine, &[&busy], |a, b, mask| {
+            if mask == 0 {
+                marks.push(("GPU idle, host waiting", (a, b)));
+            }
+        });
+        facts::timeline(cx, it, &|_| false, &marks)
+    });
+    Some(Finding {
+        rule: "sync-stall".into(),
+        code: "TR303".into(),
+        severity: Severity::for_share(stake, window_ns),
+        title: format!(
+            "GPU idle for {} ({} of the window) while the host waits in {calls} blocking calls (mostly {top})",
+            facts::ns_label(stake),
+            facts::pct_label(stake, window_ns)
+        ),
+        time_at_stake_ns: stake,
+        evidence,
+        recommendation: "Take synchronisation out of the loop: no torch.cuda.synchronize(), .item(), .cpu() \
+                         or printing of GPU tensors mid-iteration; copy results with non_blocking=True into \
+                         pinned memory and wait once per iteration (an event), or let the next batch's work \
+                         be queued before waiting."
+            .into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::testing::Builder;
+
+    const IT: Ns = 1_000_000;
+
+    fn trace(wait_idle: Ns) -> crate::findings::testing::Analysis {
+        let mut b = Builder::default();
+        for i in 0..4 {
+            let s = i * IT;
+            b.range("iter", s, s + IT - 10);
+            b.kernel("k", s + 10_000, s + 500_000);
+            // The wait starts while the kernel runs and returns
+            // `wait_idle` after it ends.
+            b.api(
+                "cudaStreamSynchronize_v3020",
+                s + 400_000,
+                s + 500_000 + wait_idle,
+            );
+        }
+        b.build()
+    }
+
+    #[test]
+    fn only_idle_time_during_the_wait_counts() {
+        assert!(trace(9_000).check(&SyncStall).is_empty());
+        let f = trace(20_000).check(&SyncStall);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].time_at_stake_ns, 4 * 20_000);
+        assert_eq!(f[0].evidence.facts["blocking_calls"], json!(4));
+        assert_eq!(f[0].severity, Severity::Info);
+        assert_eq!(trace(60_000).check(&SyncStall)[0].severity, Severity::Warning);
+    }
+}

@@ -255,6 +255,35 @@ fn resnet_layout_fix_is_faster_and_the_transposes_are_gone() {
 }
 
 #[test]
+fn resnet_findings_resolved_and_changed() {
+    use trace_report::diff::findings::Status;
+    let base = load(&sample(NCHW));
+    let new = load(&sample(CL));
+    let d = diff::compare(&base, &new, &DiffOptions::default());
+    let status = |code: &str| d.findings.iter().find(|f| f.code == code).map(|f| f.status);
+    // The layout transposes are gone (no such kernel in NEW, see above), so
+    // is their finding.
+    assert!(base.report.findings.iter().any(|f| f.code == "TR201"));
+    assert!(!new.report.findings.iter().any(|f| f.code == "TR201"));
+    assert_eq!(status("TR201"), Some(Status::Resolved));
+    // Every finding of either side appears exactly once.
+    let count = |side: fn(&trace_report::diff::findings::FindingDelta) -> bool| {
+        d.findings.iter().filter(|f| side(f)).count()
+    };
+    assert_eq!(count(|f| f.base.is_some()), base.report.findings.len());
+    assert_eq!(count(|f| f.new.is_some()), new.report.findings.len());
+    // One pageable-copy finding on each side: the same problem, shrunk.
+    let pageable = d.findings.iter().find(|f| f.code == "TR103").unwrap();
+    assert_eq!(pageable.status, Status::Changed);
+    assert!(pageable.delta_ns() < 0.0);
+    let b = base.report.findings.iter().find(|f| f.code == "TR103").unwrap();
+    assert_eq!(
+        pageable.base.as_ref().unwrap().time_at_stake_norm_ns,
+        b.time_at_stake_ns as f64 / 12.0
+    );
+}
+
+#[test]
 fn bert_misalignment_is_slower_and_gemms_match_by_role() {
     let d = diff_of(ALIGNED, MISALIGNED);
     check_verdict_against_oracle(&d, ALIGNED, MISALIGNED);
@@ -326,7 +355,11 @@ fn assert_all_zero(d: &Diff) {
             .iter()
             .all(|k| k.matched == Match::Name && k.delta_ns == 0.0 && k.base_count == k.new_count)
     );
-    assert!(d.findings.iter().all(|f| f.delta_ns() == 0.0));
+    assert!(
+        d.findings
+            .iter()
+            .all(|f| f.status == trace_report::diff::findings::Status::Unchanged && f.delta_ns() == 0.0)
+    );
 }
 
 #[test]

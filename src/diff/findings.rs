@@ -4,8 +4,10 @@
 //! rule and code and then, tried in this order: the same title; the same
 //! subject (the text-valued evidence facts, such as a kernel name or a copy
 //! direction, which numbers do not change); the same title once numbers are
-//! masked (`12 uploads of 9.6 MiB` vs `12 uploads of 2.4 MiB`). Each
-//! finding is matched at most once.
+//! masked (`12 uploads of 9.6 MiB` vs `12 uploads of 2.4 MiB`); and last,
+//! when a rule has exactly one unmatched finding on each side (rules that
+//! report one aggregate finding per trace), those two. Each finding is
+//! matched at most once.
 
 use serde::{Deserialize, Serialize};
 
@@ -132,6 +134,22 @@ pub fn compare(base: &[Finding], new: &[Finding], base_div: f64, new_div: f64) -
             }
         }
     }
+    // One left on each side for a rule: the same aggregate finding.
+    for (i, b) in base.iter().enumerate() {
+        if pair[i].is_some() {
+            continue;
+        }
+        let left_base = (0..base.len())
+            .filter(|&k| pair[k].is_none() && same_rule(&base[k], b))
+            .count();
+        let left_new: Vec<usize> = (0..new.len())
+            .filter(|&j| !new_taken[j] && same_rule(b, &new[j]))
+            .collect();
+        if left_base == 1 && left_new.len() == 1 {
+            pair[i] = Some(left_new[0]);
+            new_taken[left_new[0]] = true;
+        }
+    }
     let mut out = Vec::new();
     for (i, b) in base.iter().enumerate() {
         let bs = side(b, base_div);
@@ -228,6 +246,26 @@ mod tests {
             f("TR402", "misaligned GEMM", 700, None),
             f("TR301", "CPU preprocessing idles the GPU", 400, None),
         ];
+        // One aggregate finding per rule on each side pairs up even when
+        // its wording changed.
+        let one = compare(
+            &[f("TR103", "24 copies; largest cost: HtoD 9.2 MiB", 900, None)],
+            &[f("TR103", "12 copies; largest cost: DtoH 640 B", 40, None)],
+            1.0,
+            1.0,
+        );
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].status, Status::Changed);
+        let two = compare(
+            &[
+                f("TR201", "transposes: a", 9, Some("a")),
+                f("TR201", "transposes: b", 9, Some("b")),
+            ],
+            &[f("TR201", "transposes: c", 9, Some("c"))],
+            1.0,
+            1.0,
+        );
+        assert_eq!(two.iter().filter(|x| x.status == Status::Resolved).count(), 2);
         let d = compare(&base, &new, 12.0, 12.0);
         let got: Vec<(&str, Status)> = d.iter().map(|x| (x.code.as_str(), x.status)).collect();
         assert_eq!(

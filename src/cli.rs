@@ -41,6 +41,8 @@ pub enum Command {
     /// Run a command under Nsight Systems (nsys profile -t cuda,nvtx,osrt),
     /// keep the .nsys-rep and write the reports.
     Profile(ProfileArgs),
+    /// Compare two builds: BASE and NEW traces or saved report.json files.
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +146,146 @@ pub struct AnalyzeArgs {
     pub nsys: Option<PathBuf>,
 }
 
+/// `trace-report diff BASE NEW`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Verdict: Welch's t 95% confidence interval on the difference of mean iteration times; \
+                  faster/slower when it lies entirely beyond ±threshold, no-change when entirely within, \
+                  inconclusive otherwise or with fewer than 3 iterations a side.\n\
+                  Exit status: 0 success, 1 --fail-if-slower tripped, 2 error."
+)]
+pub struct DiffArgs {
+    /// The baseline: a trace or a saved report.json.
+    #[arg(value_name = "BASE")]
+    pub base: PathBuf,
+
+    /// The build to judge: a trace or a saved report.json.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Output folder (default: reports/diff-<base>-vs-<new>), or '-' to
+    /// write one format to stdout.
+    #[arg(short = 'o', long = "output", value_name = "DIR|-")]
+    pub output: Option<String>,
+
+    /// Which outputs to write.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
+    pub format: Vec<Format>,
+
+    /// NVTX range name that marks one iteration, in traces (default: detected).
+    #[arg(long, value_name = "NAME")]
+    pub iteration: Option<String>,
+
+    /// Analyse each trace's whole capture, ignoring iterations.
+    #[arg(long, conflicts_with = "iteration")]
+    pub whole_capture: bool,
+
+    /// Override a phase pattern: preprocess=REGEX, postprocess=REGEX or
+    /// inference=REGEX (repeatable).
+    #[arg(long = "phase", value_name = "NAME=REGEX")]
+    pub phases: Vec<String>,
+
+    /// Force the trace format instead of detecting it (both inputs).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+
+    /// Exit with status 1 when NEW is slower by more than PCT percent (mean
+    /// iteration time) and the verdict is `slower`.
+    #[arg(long, value_name = "PCT")]
+    pub fail_if_slower: Option<f64>,
+
+    /// Changes smaller than PCT percent count as no change.
+    #[arg(long, value_name = "PCT", default_value_t = crate::diff::stats::DEFAULT_THRESHOLD_PCT)]
+    pub threshold: f64,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// The Nsight Systems CLI, for .nsys-rep inputs (default: $NSYS, PATH,
+    /// then the usual install folders).
+    #[arg(long, value_name = "PATH")]
+    pub nsys: Option<PathBuf>,
+}
+
+/// A validated diff run.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    pub base: PathBuf,
+    pub new: PathBuf,
+    pub input_format: Option<String>,
+    pub output: OutputTarget,
+    pub formats: Vec<Format>,
+    pub analysis: AnalysisOptions,
+    pub options: crate::diff::DiffOptions,
+    pub fail_if_slower: Option<f64>,
+    pub quiet: bool,
+    pub nsys: Option<PathBuf>,
+}
+
+impl DiffArgs {
+    pub fn into_config(self) -> Result<DiffConfig> {
+        let mut formats = self.format;
+        formats.dedup();
+        if formats.is_empty() {
+            return Err(Error::usage("--format needs at least one of html, md, json"));
+        }
+        let output = match self.output.as_deref() {
+            Some("-") if formats.len() == 1 => OutputTarget::Stdout(formats[0]),
+            Some("-") => {
+                return Err(Error::usage(
+                    "-o - writes one format to stdout: choose it with --format html, md or json",
+                ));
+            }
+            Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
+            None => OutputTarget::Dir(Path::new("reports").join(format!(
+                "diff-{}-vs-{}",
+                crate::diff::input::side_name(&self.base),
+                crate::diff::input::side_name(&self.new)
+            ))),
+        };
+        let percent = |flag: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                Err(Error::usage(format!(
+                    "{flag}: expected a percentage of 0 or more, got {v}"
+                )))
+            }
+        };
+        let fail_if_slower = self
+            .fail_if_slower
+            .map(|v| percent("--fail-if-slower", v))
+            .transpose()?;
+        let threshold_pct = percent("--threshold", self.threshold)?;
+        let analysis_options_given =
+            self.iteration.is_some() || self.whole_capture || !self.phases.is_empty();
+        let window = match (self.iteration, self.whole_capture) {
+            (Some(name), _) => WindowChoice::Named(name),
+            (None, true) => WindowChoice::WholeCapture,
+            (None, false) => WindowChoice::Auto,
+        };
+        Ok(DiffConfig {
+            base: self.base,
+            new: self.new,
+            input_format: self.input_format,
+            output,
+            formats,
+            analysis: AnalysisOptions {
+                window,
+                phases: PhaseRules::with_overrides(&self.phases)?,
+            },
+            options: crate::diff::DiffOptions {
+                threshold_pct,
+                analysis_options_given,
+            },
+            fail_if_slower,
+            quiet: self.quiet,
+            nsys: self.nsys,
+        })
+    }
+}
+
 /// An output document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -158,6 +300,15 @@ impl Format {
             Format::Html => "report.html",
             Format::Md => "report.md",
             Format::Json => "report.json",
+        }
+    }
+
+    /// The file a diff writes in this format.
+    pub fn diff_file_name(self) -> &'static str {
+        match self {
+            Format::Html => "diff.html",
+            Format::Md => "diff.md",
+            Format::Json => "diff.json",
         }
     }
 }
@@ -197,6 +348,7 @@ pub enum Action {
     Explain(String),
     Rules,
     Profile(Box<ProfileConfig>),
+    Diff(Box<DiffConfig>),
 }
 
 impl Cli {
@@ -206,6 +358,7 @@ impl Cli {
             Some(Command::Explain { rule }) => Ok(Action::Explain(rule)),
             Some(Command::Rules) => Ok(Action::Rules),
             Some(Command::Profile(p)) => Ok(Action::Profile(Box::new(p.into_config()?))),
+            Some(Command::Diff(args)) => Ok(Action::Diff(Box::new(args.into_config()?))),
             None => Ok(Action::Analyze(Box::new(self.analyze.into_config()?))),
         }
     }
@@ -395,5 +548,73 @@ mod tests {
             parse(&["explain", "reupload"]).unwrap().into_action().unwrap(),
             Action::Explain(r) if r == "reupload"
         ));
+    }
+
+    #[test]
+    fn diff_defaults_and_validation() {
+        let cfg = match parse(&["diff", "a/base.sqlite", "b/new.sqlite"])
+            .unwrap()
+            .into_action()
+            .unwrap()
+        {
+            Action::Diff(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            cfg.output,
+            OutputTarget::Dir(PathBuf::from("reports/diff-base-vs-new"))
+        );
+        assert_eq!(cfg.fail_if_slower, None);
+        assert_eq!(cfg.options.threshold_pct, 1.0);
+        assert!(!cfg.options.analysis_options_given);
+        let cfg = match parse(&[
+            "diff",
+            "x/report.json",
+            "y.sqlite",
+            "--whole-capture",
+            "--fail-if-slower",
+            "2.5",
+            "-o",
+            "-",
+            "--format",
+            "md",
+        ])
+        .unwrap()
+        .into_action()
+        .unwrap()
+        {
+            Action::Diff(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(cfg.output, OutputTarget::Stdout(Format::Md));
+        assert_eq!(cfg.fail_if_slower, Some(2.5));
+        assert_eq!(cfg.analysis.window, WindowChoice::WholeCapture);
+        assert!(cfg.options.analysis_options_given);
+        assert!(
+            parse(&["diff", "a", "b", "--fail-if-slower=-1"])
+                .unwrap()
+                .into_action()
+                .is_err()
+        );
+        assert!(
+            parse(&["diff", "a", "b", "--threshold=inf"])
+                .unwrap()
+                .into_action()
+                .is_err()
+        );
+        assert!(parse(&["diff", "a"]).is_err());
+        // A saved report.json is named after its folder.
+        let cfg = match parse(&["diff", "reports/resnet/report.json", "b.sqlite"])
+            .unwrap()
+            .into_action()
+            .unwrap()
+        {
+            Action::Diff(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            cfg.output,
+            OutputTarget::Dir(PathBuf::from("reports/diff-resnet-vs-b"))
+        );
     }
 }

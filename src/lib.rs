@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod capture;
 pub mod cli;
+pub mod diff;
 pub mod error;
 pub mod findings;
 pub mod input;

@@ -2,12 +2,12 @@
 
 use std::io::Write;
 
-use crate::cli::{Action, Config, OutputTarget, ProfileConfig};
+use crate::cli::{Action, Config, DiffConfig, OutputTarget, ProfileConfig};
 use crate::error::{Error, Result};
 use crate::findings;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{capture, input, output, pipeline};
+use crate::{capture, diff, input, output, pipeline};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -20,6 +20,7 @@ pub fn run(action: Action) -> Result<i32> {
     match action {
         Action::Analyze(cfg) => analyze(&cfg),
         Action::Explain(rule) => explain(&rule),
+        Action::Diff(cfg) => compare(&cfg),
         Action::Profile(p) => profile(&p),
         Action::Rules => {
             let mut out = String::new();
@@ -98,6 +99,39 @@ fn profile(p: &ProfileConfig) -> Result<i32> {
     let mut cfg = p.report.clone();
     cfg.nsys = Some(found.path);
     analyze(&cfg)
+}
+
+fn compare(cfg: &DiffConfig) -> Result<i32> {
+    let load = |path| {
+        let progress = Progress::stderr(!cfg.quiet);
+        capture::with_nsys(cfg.nsys.as_deref(), || {
+            diff::input::load(path, cfg.input_format.as_deref(), &cfg.analysis, &progress)
+        })
+    };
+    let base = load(&cfg.base)?;
+    let new = load(&cfg.new)?;
+    let d = diff::compare(&base, &new, &cfg.options);
+    drop((base, new));
+    let written = output::write_diff(&d, &cfg.output, &cfg.formats, &[&cfg.base, &cfg.new])?;
+    let gate = cfg.fail_if_slower.filter(|&p| d.gate(p));
+    if !cfg.quiet {
+        let mut summary = diff::terminal::render(&d);
+        if !written.is_empty() {
+            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            summary.push_str(&format!("wrote {}\n", files.join(", ")));
+        }
+        if let Some(p) = gate {
+            summary.push_str(&format!(
+                "gate: NEW is slower by {} (more than {p}%): exit 1\n",
+                diff::text::pct(d.verdict.change_pct)
+            ));
+        }
+        match cfg.output {
+            OutputTarget::Stdout(_) => eprint!("{summary}"),
+            OutputTarget::Dir(_) => print(&summary),
+        }
+    }
+    Ok(if gate.is_some() { EXIT_FINDINGS } else { EXIT_OK })
 }
 
 /// Print to stdout, ignoring a closed pipe.

@@ -318,3 +318,136 @@ pub fn timeline(t: &crate::findings::Timeline, caption: &str) -> String {
         Ok(())
     })
 }
+
+/// Colour of a time saving (faster) and of a time loss (slower).
+pub const BETTER: RGBColor = RGBColor(0x2E, 0x9E, 0x5B);
+pub const WORSE: RGBColor = RGBColor(0xD6, 0x45, 0x45);
+
+/// Stacked horizontal bars by attribution bucket, one per labelled row
+/// (values in ns, in [`BUCKETS`] order): e.g. BASE and NEW side by side.
+pub fn stacked(title: &str, rows: &[(String, [Ns; 6])]) -> String {
+    if rows.is_empty() || rows.iter().all(|(_, v)| v.iter().sum::<Ns>() == 0) {
+        return String::new();
+    }
+    stacked_rows(title, rows, 860)
+}
+
+/// One strip of dots per series (each value one dot, in ms) with the
+/// series mean as a vertical tick: distributions side by side.
+pub fn distributions(title: &str, series: &[(String, Vec<Ns>)]) -> String {
+    let all = series.iter().flat_map(|(_, v)| v.iter().copied());
+    let (lo, hi) = all.fold((Ns::MAX, Ns::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    if series.is_empty() || lo > hi {
+        return String::new();
+    }
+    let pad = ((hi - lo) as f64 * 0.05).max(hi as f64 * 0.01).max(1.0);
+    let (x0, x1) = (ms(lo) - pad / 1e6, ms(hi) + pad / 1e6);
+    let labels: Vec<String> = series.iter().map(|(l, _)| escape::truncate(l, 18)).collect();
+    let n = series.len() as i32;
+    let height = 80 + 60 * series.len() as u32;
+    svg((860, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 18))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(110)
+            .build_cartesian_2d(x0.max(0.0)..x1, (0..n - 1).into_segmented())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 13))
+            .max_light_lines(2)
+            .disable_y_mesh()
+            .x_desc("ms")
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let colors = [BUCKETS[0].1, BUCKETS[1].1, BUCKETS[4].1];
+        for (i, (_, values)) in series.iter().enumerate() {
+            let color = colors[i % colors.len()];
+            chart
+                .draw_series(values.iter().map(|&v| {
+                    Circle::new(
+                        (ms(v), SegmentValue::CenterOf(i as i32)),
+                        5,
+                        color.mix(0.45).filled(),
+                    )
+                }))
+                .map_err(|e| e.to_string())?;
+            if !values.is_empty() {
+                let mean = values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64 / 1e6;
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![
+                            (mean, SegmentValue::Exact(i as i32)),
+                            (mean, SegmentValue::Exact(i as i32 + 1)),
+                        ],
+                        BLACK.stroke_width(2),
+                    )))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Horizontal bars around zero (values in ns; negative drawn in
+/// [`BETTER`], positive in [`WORSE`]), first row at the top.
+pub fn diverging(title: &str, rows: &[(String, f64)]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let max = rows.iter().map(|(_, v)| v.abs()).fold(0.0, f64::max).max(1.0) / 1e6;
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|(l, _)| escape::truncate(&escape::terminal(l), 40))
+        .collect();
+    let n = rows.len();
+    let height = 60 + 26 * n as u32;
+    svg((860, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 18))
+            .margin(8)
+            .x_label_area_size(40)
+            .y_label_area_size(260)
+            .build_cartesian_2d(-max * 1.05..max * 1.05, (0..n as i32 - 1).into_segmented())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 13))
+            .max_light_lines(2)
+            .disable_y_mesh()
+            .x_desc("ms (negative: less time)")
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels
+                    .get(n.saturating_sub(1 + *i as usize))
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
+                let y = (n - 1 - i) as i32;
+                let color = if *v < 0.0 { BETTER } else { WORSE };
+                let mut r = Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(y)),
+                        (v / 1e6, SegmentValue::Exact(y + 1)),
+                    ],
+                    color.filled(),
+                );
+                r.set_margin(3, 3, 0, 0);
+                r
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}

@@ -1,0 +1,163 @@
+//! The two sides of a diff: a trace (read and analysed like the main
+//! command) or a saved `report.json`, told apart by content: a report is a
+//! JSON object whose `generator` starts with `trace-report` and which has a
+//! `schema_version`.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::input;
+use crate::pipeline::{self, AnalysisOptions};
+use crate::progress::Progress;
+use crate::report::{Report, SCHEMA_VERSION};
+
+/// What a side was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    /// A trace, analysed now.
+    Trace,
+    /// A saved `report.json`.
+    Report,
+}
+
+/// The `kind` of a diff document, so that one is not mistaken for a report.
+pub const DIFF_KIND: &str = "trace-report-diff";
+
+/// One loaded side.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: String,
+    pub kind: InputKind,
+    pub report: Report,
+}
+
+/// The keys that identify a document; everything else is skipped unread.
+#[derive(Deserialize)]
+struct Probe {
+    schema_version: Option<serde_json::Value>,
+    generator: Option<String>,
+    kind: Option<String>,
+}
+
+/// Our own report, recognisable from its first bytes as written.
+static REPORT_HEAD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""generator"\s*:\s*"trace-report"#).expect("valid"));
+
+fn json_object(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Whether `path` (whose first bytes are `head`) is a trace-report JSON
+/// document. A JSON object that no trace reader claims is probed in full
+/// for its top-level keys, so reformatted reports (keys sorted) are found too.
+fn is_report(path: &Path, head: &[u8]) -> Result<bool> {
+    if !json_object(head) {
+        return Ok(false);
+    }
+    if REPORT_HEAD.is_match(head) {
+        return Ok(true);
+    }
+    if input::readers().iter().any(|r| r.sniff(path, head)) {
+        return Ok(false);
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::input(path, input::io_problem(&e)))?;
+    let probe: Option<Probe> = serde_json::from_reader(std::io::BufReader::new(file)).ok();
+    Ok(probe.is_some_and(|p| {
+        p.schema_version.is_some() && p.generator.is_some_and(|g| g.starts_with("trace-report"))
+    }))
+}
+
+/// Read a saved report, refusing other schema versions and diff documents.
+fn read_report(path: &Path) -> Result<Report> {
+    let bytes = std::fs::read(path).map_err(|e| Error::input(path, input::io_problem(&e)))?;
+    let probe: Probe =
+        serde_json::from_slice(&bytes).map_err(|e| Error::input(path, format!("not valid JSON: {e}")))?;
+    if probe.kind.as_deref() == Some(DIFF_KIND) {
+        return Err(Error::input(
+            path,
+            "is a trace-report diff document; diff compares traces or report.json files",
+        ));
+    }
+    match probe.schema_version.as_ref().and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+        Some(v) => {
+            return Err(Error::input(
+                path,
+                format!(
+                    "report.json has schema_version {v}; this trace-report reads schema_version {SCHEMA_VERSION} (re-create the report from its trace)"
+                ),
+            ));
+        }
+        None => {
+            return Err(Error::input(path, "report.json has no numeric schema_version"));
+        }
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::input(path, format!("not a valid trace-report report.json: {e}")))
+}
+
+/// Load one side: a saved report as it is, or a trace analysed with `opts`.
+pub fn load(
+    path: &Path,
+    forced_format: Option<&str>,
+    opts: &AnalysisOptions,
+    progress: &Progress,
+) -> Result<Loaded> {
+    let shown = path.display().to_string();
+    if forced_format.is_none() {
+        let head = input::read_head(path)?;
+        if is_report(path, &head)? {
+            return Ok(Loaded {
+                path: shown,
+                kind: InputKind::Report,
+                report: read_report(path)?,
+            });
+        }
+    }
+    let trace = input::load(path, forced_format, progress)?;
+    progress.finish();
+    let report = pipeline::analyze(&trace, opts)?;
+    Ok(Loaded {
+        path: shown,
+        kind: InputKind::Trace,
+        report,
+    })
+}
+
+/// A name for a side in folder names: the trace's name, or for a saved
+/// `report.json` the folder it lies in (`reports/resnet/report.json` ->
+/// `resnet`).
+pub fn side_name(path: &Path) -> String {
+    let name = crate::cli::report_name(path);
+    let generic = path
+        .file_name()
+        .is_some_and(|f| f.to_string_lossy().eq_ignore_ascii_case("report.json"));
+    if generic {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(dir) = abs.parent().and_then(Path::file_name) {
+            return crate::cli::report_name(Path::new(dir));
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads() {
+        assert!(json_object(b"  \n{\"a\":1}"));
+        assert!(json_object(b"\xEF\xBB\xBF{"));
+        assert!(!json_object(b"SQLite format 3\0"));
+        assert!(
+            REPORT_HEAD.is_match(b"{\n  \"schema_version\": 1,\n  \"generator\": \"trace-report 0.1.0\"")
+        );
+    }
+}

@@ -1,0 +1,509 @@
+//! `diff.html`: one self-contained page (inline CSS and SVG, no scripts, no
+//! network) with both sides side by side. Every string from a trace goes
+//! through [`escape::html`](crate::report::escape::html).
+
+use std::fmt::Write;
+
+use super::Diff;
+use super::findings::{FindingSide, Status};
+use super::matching::{KernelDelta, KernelRef, Match};
+use super::text::{bytes, count, delta, measure, ns, pct, sample_sizes};
+use crate::model::Ns;
+use crate::report::charts;
+use crate::report::escape::{html as h, truncate};
+use crate::report::format;
+
+/// Rows of the kernel table and bars of its chart.
+const TOP_KERNELS: usize = 50;
+const TOP_BARS: usize = 15;
+
+const CSS: &str = r#"
+:root { --fg:#1d2433; --muted:#5b6478; --line:#d9dee8; --bg:#f6f7fb; --card:#fff; --warn:#b45309; --good:#2e9e5b; --bad:#d64545; }
+* { box-sizing: border-box; }
+body { margin:0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color:var(--fg); background:var(--bg); }
+main { max-width: 1100px; margin: 0 auto; padding: 24px; }
+h1 { font-size: 22px; margin: 0 0 4px; word-break: break-all; }
+h2 { font-size: 18px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 15px; margin: 16px 0 8px; }
+.sub { color: var(--muted); }
+.cards { display:flex; flex-wrap:wrap; gap:12px; margin:16px 0; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 16px; min-width:180px; flex:1; }
+.card .v { font-size: 22px; font-weight: 600; }
+.card .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.verdict-faster .v { color: var(--good); } .verdict-slower .v { color: var(--bad); }
+table { border-collapse: collapse; width: 100%; background: var(--card); margin: 8px 0 16px; }
+th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
+th { background: #eef1f7; font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
+td.better { color: var(--good); } td.worse { color: var(--bad); }
+.chart { background: var(--card); border:1px solid var(--line); border-radius: 6px; padding: 6px; margin: 8px 0; overflow-x: auto; }
+.chart svg { max-width: 100%; height: auto; }
+.legend span { display:inline-block; margin-right: 14px; }
+.sw { display:inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: middle; }
+.warnings { background: #fff7ed; border:1px solid #fed7aa; border-radius: 6px; padding: 8px 14px; }
+.warnings li { color: var(--warn); }
+details { margin: 6px 0; }
+"#;
+
+/// The full page.
+pub fn render(d: &Diff) -> Vec<u8> {
+    let mut s = String::with_capacity(96 * 1024);
+    let title = format!("{} vs {}", d.base.file_name(), d.new.file_name());
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
+         <title>trace-report diff: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+        h(&title)
+    );
+    header(&mut s, d);
+    iterations(&mut s, d);
+    attribution(&mut s, d);
+    kernels(&mut s, d);
+    memcpy(&mut s, d);
+    tensor_cores(&mut s, d);
+    findings(&mut s, d);
+    sources(&mut s, d);
+    s.push_str("</main>\n</body>\n</html>\n");
+    s.into_bytes()
+}
+
+fn card(s: &mut String, class: &str, label: &str, value: &str, note: &str) {
+    let _ = writeln!(
+        s,
+        "<div class=\"card {class}\"><div class=\"l\">{}</div><div class=\"v\">{}</div><div class=\"sub\">{}</div></div>",
+        h(label),
+        h(value),
+        h(note)
+    );
+}
+
+/// `better`/`worse` class for a time delta.
+fn tone(v: f64) -> &'static str {
+    if v < 0.0 {
+        "better"
+    } else if v > 0.0 {
+        "worse"
+    } else {
+        ""
+    }
+}
+
+fn header(s: &mut String, d: &Diff) {
+    let v = &d.verdict;
+    let _ = writeln!(s, "<h1>{} → {}</h1>", h(d.base.file_name()), h(d.new.file_name()));
+    let _ = writeln!(
+        s,
+        "<div class=\"sub\">{}: {}</div>",
+        v.verdict.label(),
+        h(&measure(d, "→"))
+    );
+    s.push_str("<div class=\"cards\">\n");
+    card(
+        s,
+        &format!("verdict-{}", v.verdict.label()),
+        "verdict",
+        v.verdict.label(),
+        &v.reason,
+    );
+    card(
+        s,
+        "",
+        "change",
+        &pct(v.change_pct),
+        &match v.ci_pct {
+            Some([lo, hi]) => format!("{:.0}% CI {lo:+.2}% .. {hi:+.2}%", v.confidence * 100.0),
+            None => "no confidence interval".into(),
+        },
+    );
+    card(
+        s,
+        "",
+        match v.basis {
+            super::stats::Basis::Iterations => "mean iteration",
+            super::stats::Basis::WindowTotals => "window",
+        },
+        &format!("{} → {}", ns(v.base_ns), ns(v.new_ns)),
+        &sample_sizes(d),
+    );
+    s.push_str("</div>\n");
+    let _ = writeln!(s, "<p class=\"sub\">Test: {}.</p>", h(&v.test));
+    if !d.comparability.is_empty() {
+        s.push_str("<div class=\"warnings\"><b>Not fully comparable</b><ul>\n");
+        for w in &d.comparability {
+            let _ = writeln!(s, "<li>{}</li>", h(w));
+        }
+        s.push_str("</ul></div>\n");
+    }
+}
+
+fn iterations(s: &mut String, d: &Diff) {
+    s.push_str("<h2 id=\"iterations\">Iteration time</h2>\n");
+    if d.base.iteration_ns.is_empty() && d.new.iteration_ns.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p>Neither side has iterations: windows of {} and {} are compared.</p>",
+            format::ns(d.base.window_ns),
+            format::ns(d.new.window_ns)
+        );
+        return;
+    }
+    let chart = charts::distributions(
+        "Iteration times (dots) and means (bars)",
+        &[
+            ("BASE".to_string(), d.base.iteration_ns.clone()),
+            ("NEW".to_string(), d.new.iteration_ns.clone()),
+        ],
+    );
+    if !chart.is_empty() {
+        let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
+    }
+    s.push_str("<table><tr><th></th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">change</th></tr>\n");
+    let stat = |side: &super::Side, f: fn(&crate::analysis::iterations::IterationStats) -> Ns| {
+        side.iteration_time.as_ref().map(f)
+    };
+    type Getter = fn(&crate::analysis::iterations::IterationStats) -> Ns;
+    let rows: [(&str, Getter); 6] = [
+        ("mean", |t| t.mean_ns),
+        ("p50", |t| t.p50_ns),
+        ("p90", |t| t.p90_ns),
+        ("min", |t| t.min_ns),
+        ("max", |t| t.max_ns),
+        ("std dev", |t| t.stddev_ns),
+    ];
+    for (name, f) in rows {
+        let (b, n) = (stat(&d.base, f), stat(&d.new, f));
+        let show = |x: Option<Ns>| x.map_or("-".into(), format::ns);
+        let change = b
+            .zip(n)
+            .and_then(|(b, n)| super::stats::pct((n - b) as f64, b as f64));
+        let _ = writeln!(
+            s,
+            "<tr><td>{name}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            show(b),
+            show(n),
+            pct(change)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<tr><td>iterations</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr></table>",
+        d.base.iterations, d.new.iterations
+    );
+}
+
+fn buckets(d: &Diff, side_new: bool) -> [Ns; 6] {
+    let get = |group: &str, name: &str| {
+        d.attribution
+            .iter()
+            .find(|a| a.group == group && a.name == name)
+            .map_or(0, |a| if side_new { a.new_ns } else { a.base_ns }.round() as Ns)
+    };
+    [
+        get("activity", "kernel"),
+        get("activity", "memcpy"),
+        get("activity", "memset"),
+        get("gpu_idle", "sync"),
+        get("gpu_idle", "launch"),
+        get("gpu_idle", "host"),
+    ]
+}
+
+fn attribution(s: &mut String, d: &Diff) {
+    let unit = d.normalization.unit();
+    let _ = writeln!(s, "<h2 id=\"attribution\">Where the time goes ({unit})</h2>");
+    let _ = writeln!(s, "<p class=\"sub\">{}.</p>", h(&d.normalization.explain()));
+    s.push_str("<div class=\"legend\">");
+    for (name, color) in charts::BUCKETS {
+        let _ = write!(
+            s,
+            "<span><i class=\"sw\" style=\"background:{}\"></i>{}</span>",
+            charts::css(color),
+            h(name)
+        );
+    }
+    s.push_str("</div>\n");
+    let chart = charts::stacked(
+        &format!("GPU activity, {unit}"),
+        &[
+            ("BASE".to_string(), buckets(d, false)),
+            ("NEW".to_string(), buckets(d, true)),
+        ],
+    );
+    if !chart.is_empty() {
+        let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
+    }
+    s.push_str("<table><tr><th></th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">Δ</th><th class=\"n\">change</th></tr>\n");
+    for a in &d.attribution {
+        let name = match a.group.as_str() {
+            "total" => "<b>total</b>".to_string(),
+            "gpu_idle" => format!("&nbsp;&nbsp;idle: {}", h(&a.name)),
+            "phase" => format!("phase: {}", h(&a.name)),
+            _ => h(&a.name.replace('_', " ")),
+        };
+        let _ = writeln!(
+            s,
+            "<tr><td>{name}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n {}\">{}</td><td class=\"n\">{}</td></tr>",
+            ns(a.base_ns),
+            ns(a.new_ns),
+            tone(a.delta_ns),
+            delta(a.delta_ns),
+            pct(a.change_pct)
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+/// Kernels of a row shown before the rest fold away.
+const NAMES_SHOWN: usize = 3;
+
+fn names(v: &[KernelRef]) -> String {
+    if v.is_empty() {
+        return "-".into();
+    }
+    let one = |k: &KernelRef| {
+        format!(
+            "<span title=\"{}\">{}</span> ({}×, {})",
+            h(&truncate(&k.name, 2000)),
+            h(&truncate(&k.short_name, 160)),
+            k.count,
+            format::ns(k.total_ns)
+        )
+    };
+    let head: Vec<String> = v.iter().take(NAMES_SHOWN).map(one).collect();
+    let mut out = head.join("<br>");
+    if v.len() > NAMES_SHOWN {
+        let rest: Vec<String> = v.iter().skip(NAMES_SHOWN).map(one).collect();
+        let _ = write!(
+            out,
+            "<details><summary>{} more</summary>{}</details>",
+            v.len() - NAMES_SHOWN,
+            rest.join("<br>")
+        );
+    }
+    out
+}
+
+fn kernel_rows(s: &mut String, rows: &[&KernelDelta]) {
+    s.push_str("<table><tr><th>BASE kernels</th><th>NEW kernels</th><th>match</th><th>category</th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">Δ</th><th class=\"n\">change</th><th class=\"n\">calls</th></tr>\n");
+    for k in rows {
+        let _ = writeln!(
+            s,
+            "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n {}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} → {}</td></tr>",
+            names(&k.base),
+            names(&k.new),
+            k.matched.label(),
+            k.category.label(),
+            ns(k.base_ns),
+            ns(k.new_ns),
+            tone(k.delta_ns),
+            delta(k.delta_ns),
+            pct(k.change_pct),
+            count(k.base_count),
+            count(k.new_count)
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+/// A chart label that shows both sides of a matched group.
+fn bar_label(k: &KernelDelta) -> String {
+    match (k.matched, k.base.first(), k.new.first()) {
+        (Match::Family | Match::Role, Some(b), Some(n)) => format!(
+            "{}: {} → {}",
+            k.category.label(),
+            truncate(&b.short_name, 14),
+            truncate(&n.short_name, 14)
+        ),
+        _ => k.label(),
+    }
+}
+
+fn kernels(s: &mut String, d: &Diff) {
+    let unit = d.normalization.unit();
+    s.push_str("<h2 id=\"kernels\">Kernels</h2>\n");
+    if d.kernels.is_empty() {
+        s.push_str("<p>No kernels on either side.</p>\n");
+        return;
+    }
+    let _ = writeln!(s, "<h3>By category ({unit})</h3>");
+    s.push_str("<table><tr><th>category</th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">Δ</th><th class=\"n\">change</th><th class=\"n\">calls</th></tr>\n");
+    for c in &d.categories {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n {}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} → {}</td></tr>",
+            c.category.label(),
+            ns(c.base_ns),
+            ns(c.new_ns),
+            tone(c.delta_ns),
+            delta(c.delta_ns),
+            pct(c.change_pct),
+            count(c.base_count),
+            count(c.new_count)
+        );
+    }
+    s.push_str("</table>\n");
+    let _ = writeln!(s, "<h3>By kernel ({unit})</h3>");
+    let bars: Vec<(String, f64)> = d
+        .kernels
+        .iter()
+        .filter(|k| k.delta_ns != 0.0)
+        .take(TOP_BARS)
+        .map(|k| (bar_label(k), k.delta_ns))
+        .collect();
+    let chart = charts::diverging(&format!("Largest kernel time changes, {unit}"), &bars);
+    if !chart.is_empty() {
+        let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
+    }
+    let _ = writeln!(
+        s,
+        "<p class=\"sub\">Matched by demangled name, then by family (category and name without tile, stage, alignment, precision and layout tokens), then by role (GEMM, convolution and attention kernels are interchangeable implementations); the rest appeared or disappeared. Ordered by time impact, {unit}; {} of {} rows shown.</p>",
+        d.kernels.len().min(TOP_KERNELS),
+        d.kernels.len()
+    );
+    let top: Vec<&KernelDelta> = d.kernels.iter().take(TOP_KERNELS).collect();
+    kernel_rows(s, &top);
+    for (m, title) in [(Match::Disappeared, "Disappeared"), (Match::Appeared, "Appeared")] {
+        let rows: Vec<&KernelDelta> = d.kernels_matched(m).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "<h3>{title}: {} kernel(s), {} {unit}</h3>",
+            rows.len(),
+            delta(rows.iter().map(|k| k.delta_ns).sum())
+        );
+        kernel_rows(s, &rows);
+    }
+}
+
+fn memcpy(s: &mut String, d: &Diff) {
+    let unit = d.normalization.unit();
+    let _ = writeln!(s, "<h2 id=\"memcpy\">Memory copies ({unit})</h2>");
+    if d.memcpy.is_empty() {
+        s.push_str("<p>No copies or memsets on either side.</p>\n");
+        return;
+    }
+    s.push_str("<table><tr><th>kind</th><th class=\"n\">count</th><th class=\"n\">bytes</th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">Δ</th></tr>\n");
+    for m in &d.memcpy {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{} → {}</td><td class=\"n\">{} → {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n {}\">{}</td></tr>",
+            h(&m.kind),
+            count(m.base_count),
+            count(m.new_count),
+            bytes(m.base_bytes),
+            bytes(m.new_bytes),
+            ns(m.base_ns),
+            ns(m.new_ns),
+            tone(m.delta_ns),
+            delta(m.delta_ns)
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+fn tensor_cores(s: &mut String, d: &Diff) {
+    let Some(t) = &d.tensor_cores else { return };
+    let unit = d.normalization.unit();
+    let share = |x: Option<f64>| x.map_or("-".into(), |v| format!("{:.1}%", v * 100.0));
+    let _ = writeln!(
+        s,
+        "<h2 id=\"tensor-cores\">Tensor Cores</h2>\n<table><tr><th></th><th class=\"n\">BASE</th><th class=\"n\">NEW</th></tr>\n\
+         <tr><td>share of eligible time on Tensor Cores</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+         <tr><td>eligible matrix time ({unit})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+         <tr><td>on Tensor Cores ({unit})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
+         <tr><td>unknown ({unit})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></table>",
+        share(t.base_share),
+        share(t.new_share),
+        ns(t.base_eligible_ns),
+        ns(t.new_eligible_ns),
+        ns(t.base_tensor_core_ns),
+        ns(t.new_tensor_core_ns),
+        ns(t.base_unknown_ns),
+        ns(t.new_unknown_ns)
+    );
+}
+
+fn findings(s: &mut String, d: &Diff) {
+    s.push_str("<h2 id=\"findings\">Findings</h2>\n");
+    if d.findings.is_empty() {
+        s.push_str("<p>No findings on either side.</p>\n");
+        return;
+    }
+    s.push_str("<table><tr><th>status</th><th>code</th><th>rule</th><th>finding</th><th>severity</th><th class=\"n\">time at stake BASE</th><th class=\"n\">NEW</th></tr>\n");
+    let t = |x: &Option<FindingSide>| x.as_ref().map_or("-".into(), |x| ns(x.time_at_stake_norm_ns));
+    let sev = |x: &Option<FindingSide>| x.as_ref().map_or("-", |x| x.severity.label());
+    for f in &d.findings {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{} → {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            f.status.label(),
+            h(&f.code),
+            h(&f.rule),
+            h(f.title()),
+            sev(&f.base),
+            sev(&f.new),
+            t(&f.base),
+            t(&f.new)
+        );
+    }
+    s.push_str("</table>\n");
+    let unchanged = d
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Unchanged)
+        .count();
+    if unchanged > 0 {
+        let _ = writeln!(s, "<p class=\"sub\">{unchanged} finding(s) unchanged.</p>");
+    }
+}
+
+fn sources(s: &mut String, d: &Diff) {
+    s.push_str("<h2 id=\"sources\">Inputs</h2>\n<table><tr><th></th><th>BASE</th><th>NEW</th></tr>\n");
+    let mut row = |k: &str, b: &str, n: &str| {
+        let _ = writeln!(s, "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", h(k), h(b), h(n));
+    };
+    let (b, n) = (&d.base, &d.new);
+    row("file", &b.path, &n.path);
+    let kind = |x: super::input::InputKind| match x {
+        super::input::InputKind::Trace => "trace",
+        super::input::InputKind::Report => "saved report",
+    };
+    row("input", kind(b.input), kind(n.input));
+    row("trace", &b.source_path, &n.source_path);
+    row("format", &b.format, &n.format);
+    row("GPUs", &b.gpus.join(", "), &n.gpus.join(", "));
+    let structure = |x: &super::Side| match &x.iteration_range {
+        Some(r) => format!(
+            "{} '{r}' iterations, window {}",
+            x.iterations,
+            format::ns(x.window_ns)
+        ),
+        None => format!("no iterations, window {}", format::ns(x.window_ns)),
+    };
+    row("window", &structure(b), &structure(n));
+    row("generator", &b.generator, &n.generator);
+    s.push_str("</table>\n");
+    let warnings: Vec<String> = b
+        .warnings
+        .iter()
+        .map(|w| format!("BASE: {w}"))
+        .chain(n.warnings.iter().map(|w| format!("NEW: {w}")))
+        .collect();
+    if !warnings.is_empty() {
+        s.push_str("<h3>Input warnings</h3><ul>\n");
+        for w in warnings {
+            let _ = writeln!(s, "<li>{}</li>", h(&w));
+        }
+        s.push_str("</ul>\n");
+    }
+    s.push_str("<h3>Notes</h3><ul>\n");
+    for note in &d.notes {
+        let _ = writeln!(s, "<li>{}</li>", h(note));
+    }
+    let _ = writeln!(s, "<li>{}</li></ul>", h(&d.generator));
+}

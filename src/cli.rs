@@ -66,6 +66,12 @@ pub struct AnalyzeArgs {
     #[arg(long = "phase", value_name = "NAME=REGEX")]
     pub phases: Vec<String>,
 
+    /// Nsight Compute CSV (ncu --csv --page raw) with
+    /// sm__inst_executed_pipe_tensor_op_* counters: measured Tensor Core
+    /// verdicts for the kernels it profiled.
+    #[arg(long, value_name = "FILE.csv")]
+    pub ncu: Option<PathBuf>,
+
     /// Force the input format instead of detecting it.
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
@@ -175,6 +181,7 @@ impl AnalyzeArgs {
             analysis: AnalysisOptions {
                 window,
                 phases: PhaseRules::with_overrides(&self.phases)?,
+                ncu: self.ncu,
             },
             fail_on,
             quiet: self.quiet,

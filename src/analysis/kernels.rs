@@ -6,6 +6,8 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::category::{Category, categorize};
+use super::tensor_core::VerdictSource;
+use super::tensor_core::names::Verdict;
 use super::window::Window;
 use crate::model::{Kernel, Ns, Trace};
 
@@ -21,6 +23,15 @@ pub struct KernelRow {
     pub min_ns: Ns,
     pub max_ns: Ns,
     pub category: Category,
+    /// Whether it ran on Tensor Cores (`tensor_core::annotate` fills it).
+    #[serde(default)]
+    pub tensor_core: Verdict,
+    /// What the verdict rests on.
+    #[serde(default)]
+    pub tensor_core_evidence: VerdictSource,
+    /// For matrix work: why it missed Tensor Cores or used a slow variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensor_core_reason: Option<String>,
 }
 
 /// Kernels whose GPU start time lies in the window.
@@ -81,6 +92,9 @@ pub fn summarize(trace: &Trace, window: &Window) -> Result<Vec<KernelRow>, Polar
                 mean_ns: if n > 0 { t / n as i64 } else { 0 },
                 min_ns: min.get(i).unwrap_or(0),
                 max_ns: max.get(i).unwrap_or(0),
+                tensor_core: Verdict::Unknown,
+                tensor_core_evidence: VerdictSource::Name,
+                tensor_core_reason: None,
             }
         })
         .collect();

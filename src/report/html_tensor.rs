@@ -1,0 +1,1 @@
+//! The Tensor Core section of `report.html`.

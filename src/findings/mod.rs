@@ -6,6 +6,8 @@
 //! more [`Finding`]s. `time_at_stake_ns` is an honest estimate of what
 //! fixing the problem could save: never more than the time involved.
 
+pub mod rules;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -117,7 +119,12 @@ pub trait Rule: Sync {
 
 /// Every rule, in code order.
 pub fn rules() -> &'static [&'static dyn Rule] {
-    &[]
+    &[
+        &rules::no_tensor_cores::NoTensorCores,
+        &rules::depthwise_conv::DepthwiseConv,
+        &rules::low_alignment::LowAlignment,
+        &rules::int8_slower::Int8Slower,
+    ]
 }
 
 /// The rule with this name or code.

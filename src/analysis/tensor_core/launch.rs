@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Ns, RangeKind, Trace};
+use crate::analysis::window::Window;
+use crate::model::{NameId, Ns, RangeKind, Trace};
 
 const NONE: u32 = u32::MAX;
 
@@ -91,6 +92,30 @@ impl Launches {
     /// The innermost range open when kernel `k` was launched.
     pub fn range_of(&self, k: usize) -> Option<usize> {
         self.range.get(k).filter(|&&r| r != NONE).map(|&r| r as usize)
+    }
+
+    /// For the kernels of the window, per kernel name: the innermost ranges
+    /// that launched them with the GPU time launched from each, largest first.
+    pub fn ranges_by_kernel(&self, trace: &Trace, window: &Window) -> HashMap<NameId, Vec<(NameId, Ns)>> {
+        let mut acc: HashMap<NameId, HashMap<NameId, Ns>> = HashMap::new();
+        for (i, k) in trace.kernels.iter().enumerate() {
+            if !window.contains(k.start) {
+                continue;
+            }
+            if let Some(r) = self.range_of(i) {
+                *acc.entry(k.name)
+                    .or_default()
+                    .entry(trace.ranges[r].name)
+                    .or_default() += k.end - k.start;
+            }
+        }
+        acc.into_iter()
+            .map(|(k, m)| {
+                let mut v: Vec<(NameId, Ns)> = m.into_iter().collect();
+                v.sort_by_key(|&(r, t)| (std::cmp::Reverse(t), r));
+                (k, v)
+            })
+            .collect()
     }
 
     /// `r` and the ranges enclosing it, innermost first.

@@ -12,6 +12,7 @@
 //! Where a measurement contradicts the name, the measurement wins and the
 //! disagreement is listed in the summary.
 
+pub mod compare;
 pub mod gpu_metrics;
 pub mod launch;
 pub mod names;

@@ -157,8 +157,12 @@ mod tests {
         for r in rules() {
             assert!(seen.insert(r.name()), "duplicate name {}", r.name());
             assert!(seen.insert(r.code()), "duplicate code {}", r.code());
+            // Digits are allowed after the first letter (`int8-slower`).
             assert!(
-                r.name().chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                r.name().starts_with(|c: char| c.is_ascii_lowercase())
+                    && r.name()
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{} is not kebab-case",
                 r.name()
             );

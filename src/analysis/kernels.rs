@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::category::{Category, categorize};
 use super::tensor_core::VerdictSource;
 use super::tensor_core::names::Verdict;
+use super::tensor_core::reason::ReasonKind;
 use super::window::Window;
 use crate::model::{Kernel, Ns, Trace};
 
@@ -32,6 +33,9 @@ pub struct KernelRow {
     /// For matrix work: why it missed Tensor Cores or used a slow variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tensor_core_reason: Option<String>,
+    /// The kind of that reason, for tools (`fp32-no-tf32`, `low-alignment`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensor_core_reason_kind: Option<ReasonKind>,
 }
 
 /// Kernels whose GPU start time lies in the window.
@@ -95,6 +99,7 @@ pub fn summarize(trace: &Trace, window: &Window) -> Result<Vec<KernelRow>, Polar
                 tensor_core: Verdict::Unknown,
                 tensor_core_evidence: VerdictSource::Name,
                 tensor_core_reason: None,
+                tensor_core_reason_kind: None,
             }
         })
         .collect();

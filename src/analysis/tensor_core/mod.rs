@@ -26,9 +26,9 @@ use crate::analysis::kernels::KernelRow;
 use crate::analysis::window::Window;
 use crate::model::{Ns, Trace};
 use gpu_metrics::GpuMetricsUse;
-use names::{NameInfo, Verdict};
+use names::Verdict;
 use ncu::{NcuCounters, NcuMatch};
-use reason::{KernelShapes, Reason};
+use reason::KernelShapes;
 
 /// Where a verdict comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -57,7 +57,9 @@ impl VerdictSource {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Inputs<'a> {
     pub ncu: Option<&'a NcuCounters>,
-    /// Operation shapes by kernel name, when an input records them.
+    /// Operation shapes by kernel name, when an input records them (the
+    /// plug for PyTorch `record_shapes` or trtexec layer dimensions):
+    /// reasons then name the offending dimension.
     pub shapes: Option<&'a KernelShapes>,
 }
 
@@ -120,14 +122,6 @@ pub fn is_eligible(row: &KernelRow) -> bool {
     row.category.is_matrix() || row.tensor_core == Verdict::Yes
 }
 
-/// What the name says about a row and the reason for its verdict.
-pub fn assess(row: &KernelRow, shapes: Option<&KernelShapes>) -> (NameInfo, Option<Reason>) {
-    let info = names::classify(&row.name);
-    let shape = shapes.and_then(|s| s.get(&row.name));
-    let reason = reason::explain(&info, row.category, row.tensor_core, shape);
-    (info, reason)
-}
-
 /// Give every row its verdict, source and reason; summarise.
 pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: Inputs) -> Summary {
     let mut summary = Summary::default();
@@ -172,7 +166,9 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
         row.tensor_core = verdict;
         row.tensor_core_evidence = source;
         let shape = inputs.shapes.and_then(|s| s.get(&row.name));
-        row.tensor_core_reason = reason::explain(&info, row.category, verdict, shape).map(|r| r.text);
+        let why = reason::explain(&info, row.category, verdict, shape);
+        row.tensor_core_reason_kind = why.as_ref().map(|r| r.kind);
+        row.tensor_core_reason = why.map(|r| r.text);
         match source {
             VerdictSource::Counters => summary.evidence.counters += 1,
             VerdictSource::GpuMetrics => summary.evidence.gpu_metrics += 1,

@@ -29,7 +29,8 @@ pub fn matrix_ns(cx: &Context) -> Ns {
         .sum()
 }
 
-/// Rows of the window with their reason, kept when `keep` says so.
+/// Rows of the window with the reason `tensor_core::annotate` gave them,
+/// kept when `keep` says so.
 pub fn rows_with_reason<'a>(
     cx: &'a Context,
     keep: impl Fn(&KernelRow, &Reason) -> bool,
@@ -37,8 +38,11 @@ pub fn rows_with_reason<'a>(
     cx.kernels
         .iter()
         .filter_map(|r| {
-            let (_, reason) = tensor_core::assess(r, None);
-            reason.filter(|why| keep(r, why)).map(|why| (r, why))
+            let why = Reason {
+                kind: r.tensor_core_reason_kind?,
+                text: r.tensor_core_reason.clone().unwrap_or_default(),
+            };
+            keep(r, &why).then_some((r, why))
         })
         .collect()
 }

@@ -361,3 +361,22 @@ fn alignment_marks_the_slow_variants() {
         assert_eq!((i.alignment, i.low_alignment()), (Some(align), low), "{name}");
     }
 }
+
+#[test]
+fn output_alignment_counts_in_the_output_type() {
+    // TensorRT INT8 convolution with FP32 output: alignc4 is 16 bytes of FP32.
+    let i = classify(
+        "sm80_xmma_fprop_implicit_gemm_interleaved_i8f32_i8i32_f32_nchw_vect_c_32kcrs_vect_c_32_nchw_tilesize64x32x64_stage6_warpsize2x1x1_g1_tensor16x8x32_t1r1s1_alignc4_nchw",
+    );
+    assert_eq!(
+        (i.precision, i.output, i.alignment_c),
+        (Some(Precision::Int8), Some(Precision::Fp32), Some(4))
+    );
+    assert!(!i.low_alignment());
+    // cuDNN FP16 convolution with an FP16 output aligned to 2 elements: 4 bytes.
+    let i = classify(
+        "sm80_xmma_fprop_implicit_gemm_indexed_wo_smem_f16f16_f16f32_f32_nhwckrsc_nhwc_tilesize128x16x64_stage1_warpsize4x1x1_g1_tensor16x8x16_alignc2_execute_kernel__5x_cudnn",
+    );
+    assert_eq!((i.alignment_ab, i.alignment_c), (None, Some(2)));
+    assert!(i.low_alignment());
+}

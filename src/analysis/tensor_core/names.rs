@@ -182,8 +182,14 @@ pub struct NameInfo {
     /// Architecture the kernel was built for (`sm80` = 80), when named.
     pub arch: Option<u32>,
     pub precision: Option<Precision>,
-    /// Smallest operand alignment in elements (`align2`, `aligna2`), when named.
+    /// Smallest operand alignment in elements (`align2`, `aligna2_alignc8`), when named.
     pub alignment: Option<u32>,
+    /// Alignment of the input operands (`align2`, `aligna2`, `notaligned`).
+    pub alignment_ab: Option<u32>,
+    /// Alignment of the output (`alignc4`), in elements of `output`.
+    pub alignment_c: Option<u32>,
+    /// Output type, when the name says it (xmma `i8f32_...`: FP32 output).
+    pub output: Option<Precision>,
     /// For `no`: why, when the name tells.
     pub miss: Option<Miss>,
     /// A helper of a GEMM or convolution, not a matrix product itself.
@@ -191,12 +197,22 @@ pub struct NameInfo {
 }
 
 impl NameInfo {
-    /// Whether the operands are aligned to fewer than 16 bytes.
+    /// The narrowest operand: (alignment in elements, in bits), when named.
+    pub fn narrowest(&self) -> Option<(u32, u32)> {
+        let p = self.precision?;
+        let out = self.output.unwrap_or(p);
+        [
+            self.alignment_ab.map(|a| (a, a * p.bits())),
+            self.alignment_c.map(|a| (a, a * out.bits())),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|&(_, bits)| bits)
+    }
+
+    /// Whether some operand is aligned to fewer than 16 bytes.
     pub fn low_alignment(&self) -> bool {
-        match (self.alignment, self.precision) {
-            (Some(a), Some(p)) => a * p.bits() < 128,
-            _ => false,
-        }
+        self.narrowest().is_some_and(|(_, bits)| bits < 128)
     }
 }
 
@@ -244,7 +260,7 @@ static TENSOR_TILE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:tensor|warpgroupsize)\d+x\d+x\d+$").expect("valid regex"));
 static PTX_MMA: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^m\d+n\d+k\d+$").expect("valid regex"));
 static SM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^sm(\d{2,3})a?$").expect("valid regex"));
-static ALIGN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^align[abc]?(\d+)$").expect("valid regex"));
+static ALIGN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^align([abc]?)(\d+)$").expect("valid regex"));
 
 fn tokens(lower: &str) -> Vec<&str> {
     lower
@@ -296,21 +312,33 @@ fn arch(n: &Name) -> Option<u32> {
     })
 }
 
-fn alignment(n: &Name) -> Option<u32> {
-    let mut min: Option<u32> = None;
+/// (input, output) alignments in elements.
+fn alignments(n: &Name) -> (Option<u32>, Option<u32>) {
+    let (mut ab, mut c): (Option<u32>, Option<u32>) = (None, None);
+    let min = |slot: &mut Option<u32>, a: u32| *slot = Some(slot.map_or(a, |m| m.min(a)));
     for t in &n.tokens {
-        let a = if let Some(c) = ALIGN.captures(t) {
-            c[1].parse().ok()
+        if let Some(cap) = ALIGN.captures(t) {
+            let Ok(a) = cap[2].parse::<u32>() else { continue };
+            if &cap[1] == "c" {
+                min(&mut c, a);
+            } else {
+                min(&mut ab, a);
+            }
         } else if *t == "notaligned" {
-            Some(1)
-        } else {
-            None
-        };
-        if let Some(a) = a {
-            min = Some(min.map_or(a, |m: u32| m.min(a)));
+            min(&mut ab, 1);
         }
     }
-    min
+    (ab, c)
+}
+
+/// The output type of an xmma type signature (`i8f32_i8i32_f32`: FP32).
+fn xmma_output(n: &Name) -> Option<Precision> {
+    let first = n.tokens.iter().find(|t| TYPES.is_match(t))?;
+    let types: Vec<&str> = TYPE.find_iter(first).map(|m| m.as_str()).collect();
+    match types.as_slice() {
+        [_, out] => type_token(out),
+        _ => None,
+    }
 }
 
 /// The math type of an xmma type signature (`f16f16_f16f32_f32`: the
@@ -423,12 +451,19 @@ pub fn classify(name: &str) -> NameInfo {
         tokens: tokens(&lower),
     };
     let xmma = n.any(|t| t == "xmma" || t.starts_with("xmma"));
+    let (alignment_ab, alignment_c) = alignments(&n);
     let mut info = NameInfo {
         verdict: Verdict::Unknown,
         rule: "not recognised",
         arch: arch(&n),
         precision: precision(&n, xmma),
-        alignment: alignment(&n),
+        alignment: match (alignment_ab, alignment_c) {
+            (Some(a), Some(c)) => Some(a.min(c)),
+            (a, c) => a.or(c),
+        },
+        alignment_ab,
+        alignment_c,
+        output: if xmma { xmma_output(&n) } else { None },
         miss: None,
         helper: false,
     };

@@ -125,11 +125,11 @@ fn low_alignment(info: &NameInfo, shape: Option<&OpShape>) -> Option<Reason> {
     if !info.low_alignment() && from_shape.is_empty() {
         return None;
     }
-    let variant = match info.alignment {
-        Some(a) if info.low_alignment() => format!(
-            "{} Tensor Core kernel in its align{a} variant: operands aligned to {} bytes instead of 16",
+    let variant = match info.narrowest() {
+        Some((a, bits)) if bits < 128 => format!(
+            "{} Tensor Core kernel in its align{a} variant: an operand aligned to {} bytes instead of 16",
             p.label(),
-            a * p.bits() / 8
+            f64::from(bits) / 8.0
         ),
         _ => format!("{} Tensor Core kernel on misaligned operands", p.label()),
     };
@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(r.kind, ReasonKind::LowAlignment);
         assert!(r.text.contains("K = 4093 is not a multiple of 8"), "{}", r.text);
         assert!(
-            r.text.contains("align1 variant: operands aligned to 2 bytes"),
+            r.text.contains("align1 variant: an operand aligned to 2 bytes"),
             "{}",
             r.text
         );

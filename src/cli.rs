@@ -281,6 +281,14 @@ mod tests {
         );
         assert!(parse(&["x.sqlite", "--iteration", "a", "--whole-capture"]).is_err());
         assert!(parse(&[]).is_err());
+        match parse(&["x.sqlite", "--ncu", "k.csv"])
+            .unwrap()
+            .into_action()
+            .unwrap()
+        {
+            Action::Analyze(c) => assert_eq!(c.analysis.ncu, Some(PathBuf::from("k.csv"))),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             parse(&["rules"]).unwrap().into_action().unwrap(),
             Action::Rules

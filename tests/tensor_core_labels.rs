@@ -220,3 +220,38 @@ fn a_bad_ncu_file_is_a_one_line_error() {
     let e = analyze(&trace, &opts).unwrap_err().to_string();
     assert_eq!(e, "/nonexistent/x.csv: no such file");
 }
+
+#[test]
+fn the_cli_takes_an_ncu_csv() {
+    let bin = env!("CARGO_BIN_EXE_trace-report");
+    let trace = root().join("sample_traces/gemm_int8_fp16_fp32.sqlite");
+    let out = std::process::Command::new(bin)
+        .arg(&trace)
+        .args(["--format", "json", "-o", "-", "-q", "--ncu"])
+        .arg(ncu_csv("gemm_int8_fp16_fp32"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ncu = &r["tensor_cores"]["ncu"];
+    // The CSV profiled five kernels (one per GEMM range plus one copy).
+    assert_eq!(ncu["kernel_names"], 5);
+    assert_eq!(ncu["matched"], 5);
+    assert!(
+        r["kernels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["tensor_core_evidence"] == "counters")
+    );
+    let out = std::process::Command::new(bin)
+        .arg(&trace)
+        .args(["--format", "json", "-o", "-", "-q", "--ncu"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("not an Nsight Compute CSV"), "{err}");
+}

@@ -115,17 +115,25 @@ pub struct Pair {
 pub fn int8_vs_16bit(trace: &Trace, window: &Window, rows: &[KernelRow], launches: &Launches) -> Vec<Pair> {
     let verdicts: HashMap<&str, Verdict> = rows.iter().map(|r| (r.name.as_str(), r.tensor_core)).collect();
     let mut info: HashMap<NameId, (Option<Precision>, bool)> = HashMap::new();
-    // Range index -> (precision, key, occurrence).
-    let mut occ: HashMap<usize, (Precision, String, Occurrence)> = HashMap::new();
-    let mut tagged: HashMap<usize, Option<(Precision, String)>> = HashMap::new();
+    // Per range, decided once: its precision word and the index of its key.
+    let mut tagged: Vec<Option<Option<(Precision, usize)>>> = vec![None; trace.ranges.len()];
+    let mut keys: Vec<String> = Vec::new();
+    let mut key_index: HashMap<String, usize> = HashMap::new();
+    let mut occ: HashMap<usize, (Precision, usize, Occurrence)> = HashMap::new();
     for (i, k) in trace.kernels.iter().enumerate() {
         let Some(r0) = launches.range_of(i) else { continue };
         let found = launches.chain(r0).find_map(|r| {
-            tagged
-                .entry(r)
-                .or_insert_with(|| range_precision(trace.name(trace.ranges[r].name)))
-                .clone()
-                .map(|t| (r, t))
+            let tag = *tagged[r].get_or_insert_with(|| {
+                range_precision(trace.name(trace.ranges[r].name)).map(|(p, key)| {
+                    let n = keys.len();
+                    let idx = *key_index.entry(key.clone()).or_insert(n);
+                    if idx == n {
+                        keys.push(key);
+                    }
+                    (p, idx)
+                })
+            });
+            tag.map(|t| (r, t))
         });
         let Some((r, (p, key))) = found else { continue };
         if !matches!(p, Precision::Int8 | Precision::Fp16 | Precision::Bf16)
@@ -151,7 +159,7 @@ pub fn int8_vs_16bit(trace: &Trace, window: &Window, rows: &[KernelRow], launche
         *e.2.kernels.entry(k.name).or_default() += d;
     }
     // key -> precision -> variant
-    let mut groups: HashMap<String, HashMap<Precision, Variant>> = HashMap::new();
+    let mut groups: HashMap<usize, HashMap<Precision, Variant>> = HashMap::new();
     let mut ranges: Vec<usize> = occ.keys().copied().collect();
     ranges.sort_unstable();
     for r in ranges {
@@ -172,9 +180,9 @@ pub fn int8_vs_16bit(trace: &Trace, window: &Window, rows: &[KernelRow], launche
             .push(o);
     }
     let mut out = Vec::new();
-    let mut keys: Vec<String> = groups.keys().cloned().collect();
-    keys.sort();
-    for key in keys {
+    let mut order: Vec<usize> = groups.keys().copied().collect();
+    order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+    for key in order {
         let mut g = groups.remove(&key).expect("listed");
         let Some(int8) = g.remove(&Precision::Int8) else {
             continue;

@@ -25,18 +25,27 @@ impl Launches {
     pub fn build(trace: &Trace) -> Launches {
         let mut range = vec![NONE; trace.kernels.len()];
         let mut parent = vec![NONE; trace.ranges.len()];
-        // Kernels by (process, correlation id); a graph launch has many.
-        let mut by_corr: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
-        for (i, k) in trace.kernels.iter().enumerate() {
-            if k.correlation != 0 {
-                by_corr.entry((k.pid, k.correlation)).or_default().push(i as u32);
-            }
-        }
+        // Kernels by (process, correlation id), sorted: a graph launch has
+        // many kernels under one id. No allocation per kernel.
+        let key = |pid: u32, corr: u32| (u64::from(pid) << 32) | u64::from(corr);
+        let mut by_corr: Vec<(u64, u32)> = trace
+            .kernels
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.correlation != 0)
+            .map(|(i, k)| (key(k.pid, k.correlation), i as u32))
+            .collect();
+        by_corr.sort_unstable();
+        let kernels_of = |k: u64| {
+            let from = by_corr.partition_point(|e| e.0 < k);
+            let to = by_corr.partition_point(|e| e.0 <= k);
+            &by_corr[from..to]
+        };
         // Launch calls per thread: (host start, call index).
         let mut calls: HashMap<u32, Vec<(Ns, u32)>> = HashMap::new();
         for (i, a) in trace.api_calls.iter().enumerate() {
             let pid = trace.threads.get(a.thread as usize).map_or(0, |t| t.pid);
-            if a.correlation != 0 && by_corr.contains_key(&(pid, a.correlation)) {
+            if a.correlation != 0 && !kernels_of(key(pid, a.correlation)).is_empty() {
                 calls.entry(a.thread).or_default().push((a.start, i as u32));
             }
         }
@@ -46,7 +55,6 @@ impl Launches {
                 ranges.entry(r.thread).or_default().push(i);
             }
         }
-        let mut innermost: HashMap<u32, u32> = HashMap::new();
         for (thread, list) in &ranges {
             let mut queries = calls.remove(thread).unwrap_or_default();
             queries.sort_unstable();
@@ -72,19 +80,14 @@ impl Launches {
             for &(t, call) in &queries {
                 open_until(t, &mut stack, &mut parent, &mut next);
                 if let Some(&r) = stack.last() {
-                    innermost.insert(call, r as u32);
+                    let a = &trace.api_calls[call as usize];
+                    let pid = trace.threads.get(a.thread as usize).map_or(0, |t| t.pid);
+                    for &(_, k) in kernels_of(key(pid, a.correlation)) {
+                        range[k as usize] = r as u32;
+                    }
                 }
             }
             open_until(Ns::MAX, &mut stack, &mut parent, &mut next);
-        }
-        for (call, r) in innermost {
-            let a = &trace.api_calls[call as usize];
-            let pid = trace.threads.get(a.thread as usize).map_or(0, |t| t.pid);
-            if let Some(ks) = by_corr.get(&(pid, a.correlation)) {
-                for &k in ks {
-                    range[k as usize] = r;
-                }
-            }
         }
         Launches { range, parent }
     }

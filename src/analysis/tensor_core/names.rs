@@ -223,7 +223,7 @@ struct Name<'a> {
 
 impl Name<'_> {
     fn has(&self, t: &str) -> bool {
-        self.tokens.iter().any(|x| *x == t)
+        self.tokens.contains(&t)
     }
 
     fn any(&self, f: impl Fn(&str) -> bool) -> bool {

@@ -159,6 +159,10 @@ fn fp32_ffma_and_simt_even_when_named_xmma() {
                 No,
             ),
             ("sgemm_largek_lds64", No),
+            (
+                "void magma_sgemmEx_kernel<float, float, float, false, false, 6, 3, 5, 3, 3>(int, int, int, Tensor, int, Tensor, int, Tensor, int, int, int, const float *, const float *, float, float, int)",
+                No,
+            ),
         ],
     );
     assert_eq!(classify(sgemm).miss, Some(Miss::Fp32));
@@ -327,7 +331,6 @@ fn generated_and_unrecognised_code_is_unknown() {
             ("triton_red_fused__softmax_0", Unknown),
             ("__myl_bb0_1_ResTraMulAdd", Unknown),
             ("matmul_kernel", Unknown),
-            ("magma_sgemmEx_kernel", Unknown),
         ],
     );
 }

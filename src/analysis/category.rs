@@ -68,9 +68,11 @@ impl Category {
 /// layout and copy come before elementwise because PyTorch runs copies as
 /// elementwise kernels.
 static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
-    let rules: [(Category, &str); 13] = [
+    let rules: [(Category, &str); 14] = [
         (Category::Reduction, r"splitkreduce|reducesplitk|splitk_reduce"),
         (Category::Other, r"init_device_workspace|precompute_indices"),
+        // cuBLASLt's separate bias/activation epilogue.
+        (Category::Elementwise, r"epilogue::impl::"),
         (
             Category::Communication,
             r"nccl|all_?reduce|all_?gather|reduce_?scatter",
@@ -89,7 +91,8 @@ static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
         ),
         (
             Category::Gemm,
-            r"gemm|nvjet|matmul|cublas|cutlass|gemv|_mm_|bmm|dot_kernel",
+            // `gemm` but not FBGEMM's embedding kernels (`fbgemm_gpu::`).
+            r"(?:^|[^b])gemm|nvjet|matmul|cublas|cutlass|gemv|_mm_|bmm|dot_kernel",
         ),
         (
             Category::Copy,
@@ -216,6 +219,18 @@ mod tests {
                 Category::Conv,
             ),
             ("volta_sgemm_128x64_nn", Category::Gemm),
+            (
+                "void fbgemm_gpu::_offsets_range_cuda_kernel<long>(long, long, long const*, long*)",
+                Category::Other,
+            ),
+            (
+                "void magma_sgemmEx_kernel<float, float, float, false, false, 6, 3, 5, 3, 3>(int, int, int, Tensor, int, Tensor, int, Tensor, int, int, int, const float *, const float *, float, float, int)",
+                Category::Gemm,
+            ),
+            (
+                "void epilogue::impl::globalKernel<float, float, float, true, true>(int, int, long, float*, cublasLtEpilogue_t, int, float const*, long, float*, long, float const*, long)",
+                Category::Elementwise,
+            ),
             // Helpers are not matrix work.
             (
                 "void cublasLt::splitKreduce_kernel<(int)32, (int)16, int, float, float, float, float, (bool)0, float, float, float, (bool)1, (bool)0, (bool)0, (bool)0>(cublasLt::cublasSplitKParams<T6>, const T4 *, const T10 *, T9 *, T5 *)",

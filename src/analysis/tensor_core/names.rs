@@ -23,7 +23,8 @@
 //!    (Ampere), `i8816cudnn`/`i16832gemm` (INT8), `d884gemm` (FP64 DMMA). A name
 //!    with markers of both kinds is `unknown`.
 //! 3. **Helpers** of GEMMs and convolutions that are not matrix products:
-//!    `splitKreduce_kernel`, workspace initialisation, index precomputation: `no`.
+//!    `splitKreduce_kernel`, cuBLASLt's separate epilogue (`epilogue::impl::globalKernel`),
+//!    workspace initialisation, index precomputation: `no`.
 //! 4. **Families** whose math follows from the family:
 //!    - `nvjet_*` (cuBLAS on Hopper and Blackwell: `nvjet_sm90_hsh_...`,
 //!      `nvjet_tst_...`): `yes`; the three letters after it are the types
@@ -245,7 +246,7 @@ static MMA_OP: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Legacy cuBLAS/cuDNN CUDA-core ops: `sgemm`, `hgemm`, `igemm`, `scudnn`.
 static LEGACY_OP: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(s|h|d|i|c|z|gc)(gemm|cudnn)$").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"^(s|h|d|i|c|z|gc)(gemm|cudnn)(ex)?$").expect("valid regex"));
 /// xmma type signature tokens: `f16f16`, `f16f32`, `tf32f32`, `i8i32`.
 static TYPES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:bf16|tf32|f16|f32|f64|i8|s8|u8|i32|e4m3|e5m2|f8|i4)+$").expect("valid regex")
@@ -531,10 +532,11 @@ fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
     // 3. Helpers of GEMMs and convolutions.
     if n.any(|t| t == "splitkreduce" || t == "reducesplitk")
         || n.lower.contains("init_device_workspace")
+        || n.lower.contains("epilogue::impl::")
         || n.lower.contains("precompute_indices")
     {
         info.verdict = Verdict::No;
-        info.rule = "GEMM/convolution helper (split-K reduction, workspace, indices)";
+        info.rule = "GEMM/convolution helper (split-K reduction, epilogue, workspace, indices)";
         info.helper = true;
         return;
     }

@@ -328,3 +328,24 @@ fn every_tensor_core_rule_is_documented() {
     }
     assert_eq!(findings::rule("int8-slower").unwrap().code(), "TR404");
 }
+
+#[test]
+fn html_and_markdown_show_the_section_with_names_escaped() {
+    let r = report("gemm_int8_fp16_fp32");
+    let html = String::from_utf8(trace_report::report::html::render(&r)).unwrap();
+    assert!(html.contains("<h2 id=\"tensor-cores\">Tensor Cores</h2>"));
+    let share = trace_report::report::format::pct(r.tensor_cores.tensor_core_ns, r.tensor_cores.eligible_ns);
+    assert!(html.contains(&format!("<b>{share}</b> of the window's matrix time")));
+    assert!(html.contains("yes (slow variant)"));
+    let md = String::from_utf8(trace_report::report::markdown::render(&r)).unwrap();
+    assert!(md.contains(&format!("**Tensor Cores:** {share} of matrix time")));
+    // A hostile kernel name stays inert.
+    let t = built(&[("gemm_<script>alert(1)</script>|x", 50_000), (DENSE, 50_000)]);
+    let r = analyze(&t, &AnalysisOptions::default()).unwrap();
+    assert_eq!(r.tensor_cores.unknown_ns, 3 * 50_000);
+    let html = String::from_utf8(trace_report::report::html::render(&r)).unwrap();
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("gemm_&lt;script&gt;"));
+    let md = String::from_utf8(trace_report::report::markdown::render(&r)).unwrap();
+    assert!(!md.contains("<script>"));
+}

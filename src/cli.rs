@@ -127,6 +127,12 @@ pub struct AnalyzeArgs {
     #[arg(long = "phase", value_name = "NAME=REGEX")]
     pub phases: Vec<String>,
 
+    /// Nsight Compute CSV (ncu --csv --page raw) with
+    /// sm__inst_executed_pipe_tensor_op_* counters: measured Tensor Core
+    /// verdicts for the kernels it profiled.
+    #[arg(long, value_name = "FILE.csv")]
+    pub ncu: Option<PathBuf>,
+
     /// Force the input format instead of detecting it.
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
@@ -274,6 +280,7 @@ impl DiffArgs {
             analysis: AnalysisOptions {
                 window,
                 phases: PhaseRules::with_overrides(&self.phases)?,
+                ncu: None,
             },
             options: crate::diff::DiffOptions {
                 threshold_pct,
@@ -440,6 +447,7 @@ impl AnalyzeArgs {
             analysis: AnalysisOptions {
                 window,
                 phases: PhaseRules::with_overrides(&self.phases)?,
+                ncu: self.ncu,
             },
             fail_on,
             quiet: self.quiet,
@@ -540,6 +548,14 @@ mod tests {
         );
         assert!(parse(&["x.sqlite", "--iteration", "a", "--whole-capture"]).is_err());
         assert!(parse(&[]).is_err());
+        match parse(&["x.sqlite", "--ncu", "k.csv"])
+            .unwrap()
+            .into_action()
+            .unwrap()
+        {
+            Action::Analyze(c) => assert_eq!(c.analysis.ncu, Some(PathBuf::from("k.csv"))),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             parse(&["rules"]).unwrap().into_action().unwrap(),
             Action::Rules

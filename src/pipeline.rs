@@ -2,6 +2,7 @@
 //! tables, findings.
 
 use crate::analysis::phase::PhaseRules;
+use crate::analysis::tensor_core::{self, ncu};
 use crate::analysis::window::{self, WindowChoice};
 use crate::analysis::{attribution, engine, iterations, kernels, memcpy};
 use crate::error::{Error, Result};
@@ -14,6 +15,9 @@ use crate::report::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceIn
 pub struct AnalysisOptions {
     pub window: WindowChoice,
     pub phases: PhaseRules,
+    /// An Nsight Compute CSV (`ncu --csv --page raw`) with Tensor Core
+    /// instruction counters for the trace's kernels.
+    pub ncu: Option<std::path::PathBuf>,
 }
 
 /// The generator string written into reports.
@@ -25,8 +29,18 @@ pub fn generator() -> String {
 pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     let window = choose_window(trace, &opts.window)?;
     let attribution = attribution::attribute(trace, &window, &opts.phases);
-    let kernels = kernels::summarize(trace, &window)
+    let mut kernels = kernels::summarize(trace, &window)
         .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
+    let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
+    let tensor_cores = tensor_core::annotate(
+        trace,
+        &window,
+        &mut kernels,
+        tensor_core::Inputs {
+            ncu: counters.as_ref(),
+            shapes: None,
+        },
+    );
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
     let findings = findings::run(&Context {
         trace,
@@ -73,6 +87,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         iteration_time: iterations::stats(&durations),
         iterations: attribution.iterations.clone(),
         kernels,
+        tensor_cores,
         memcpy: memcpy::summarize(trace, &window),
         memset: memcpy::memsets(trace, &window),
         findings,

@@ -60,19 +60,26 @@ impl Category {
     }
 }
 
-/// Patterns in priority order: the first match wins. Conv comes before
-/// GEMM because cuDNN convolutions are implicit GEMMs (`xmma_fprop_implicit_gemm`);
+/// Patterns in priority order: the first match wins. Helpers of GEMMs and
+/// convolutions come first: cuBLAS's split-K reduction is a reduction, and
+/// cuDNN's workspace/index setup kernels carry `implicit_gemm` in their
+/// template arguments without being matrix work. Conv comes before GEMM
+/// because cuDNN convolutions are implicit GEMMs (`xmma_fprop_implicit_gemm`);
 /// layout and copy come before elementwise because PyTorch runs copies as
 /// elementwise kernels.
 static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
-    let rules: [(Category, &str); 11] = [
+    let rules: [(Category, &str); 14] = [
+        (Category::Reduction, r"splitkreduce|reducesplitk|splitk_reduce"),
+        (Category::Other, r"init_device_workspace|precompute_indices"),
+        // cuBLASLt's separate bias/activation epilogue.
+        (Category::Elementwise, r"epilogue::impl::"),
         (
             Category::Communication,
             r"nccl|all_?reduce|all_?gather|reduce_?scatter",
         ),
         (
             Category::Attention,
-            r"flash|fmha|sdpa|attention|_mha_|mha_fwd|mha_bwd",
+            r"flash|fmha|sdpa|attention|_mha_|mha_fwd|mha_bwd|mmha",
         ),
         (
             Category::Layout,
@@ -80,11 +87,12 @@ static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
         ),
         (
             Category::Conv,
-            r"fprop|dgrad|wgrad|convolve|conv_?[123]d|depthwise|convolution|conv2d|_conv_|conv_kernel|winograd|implicit_?gemm",
+            r"fprop|dgrad|wgrad|convolve|conv_?[123]d|depthwise|convolution|conv2d|_conv_|conv_kernel|winograd|implicit_?gemm|(?:^|_)(?:[a-z]{1,2}\d{0,5}|\d{3,5})cudnn_",
         ),
         (
             Category::Gemm,
-            r"gemm|nvjet|matmul|cublas|cutlass|gemv|_mm_|bmm|splitkreduce|dot_kernel",
+            // `gemm` but not FBGEMM's embedding kernels (`fbgemm_gpu::`).
+            r"(?:^|[^b])gemm|nvjet|matmul|cublas|cutlass|gemv|_mm_|bmm|dot_kernel",
         ),
         (
             Category::Copy,
@@ -196,6 +204,46 @@ mod tests {
                 Category::Conv,
             ),
             ("triton_poi_fused_add_0", Category::Other),
+            // cuBLAS/cuDNN/TensorRT op names (TensorRT Engine Explorer tactics).
+            (
+                "ampere_h16816cudnn_128x128_ldg8_relu_exp_stages_64x3_large_nhwc_tn_v1",
+                Category::Conv,
+            ),
+            ("volta_scudnn_128x64_relu_interior_nn_v1", Category::Conv),
+            (
+                "ampere_fp32_icudnn_int8x4_128x64_relu_medium_nn_v1",
+                Category::Conv,
+            ),
+            (
+                "turing_fp16_i8816cudnn_int8_128x128_ldg16_relu_small_nt_v1",
+                Category::Conv,
+            ),
+            ("volta_sgemm_128x64_nn", Category::Gemm),
+            (
+                "void fbgemm_gpu::_offsets_range_cuda_kernel<long>(long, long, long const*, long*)",
+                Category::Other,
+            ),
+            (
+                "void magma_sgemmEx_kernel<float, float, float, false, false, 6, 3, 5, 3, 3>(int, int, int, Tensor, int, Tensor, int, Tensor, int, int, int, const float *, const float *, float, float, int)",
+                Category::Gemm,
+            ),
+            (
+                "void epilogue::impl::globalKernel<float, float, float, true, true>(int, int, long, float*, cublasLtEpilogue_t, int, float const*, long, float*, long, float const*, long)",
+                Category::Elementwise,
+            ),
+            // Helpers are not matrix work.
+            (
+                "void cublasLt::splitKreduce_kernel<(int)32, (int)16, int, float, float, float, float, (bool)0, float, float, float, (bool)1, (bool)0, (bool)0, (bool)0>(cublasLt::cublasSplitKParams<T6>, const T4 *, const T10 *, T9 *, T5 *)",
+                Category::Reduction,
+            ),
+            (
+                "void cask_plugin__5x_cudnn::xmma__5x_cudnn::init_device_workspace_kernel<xmma__5x_cudnn::implicit_gemm::fprop::Warp_specialized_params_non_template<xmma__5x_cudnn::Grid_constant_params>>(T1, bool)",
+                Category::Other,
+            ),
+            (
+                "void cudnn::cnn::kern_precompute_indices<(bool)0>(int *, int, int, int, int, int)",
+                Category::Other,
+            ),
         ] {
             assert_eq!(categorize(name), cat, "{name}");
         }

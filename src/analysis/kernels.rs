@@ -6,6 +6,9 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::category::{Category, categorize};
+use super::tensor_core::VerdictSource;
+use super::tensor_core::names::Verdict;
+use super::tensor_core::reason::ReasonKind;
 use super::window::Window;
 use crate::model::{Kernel, Ns, Trace};
 
@@ -21,6 +24,18 @@ pub struct KernelRow {
     pub min_ns: Ns,
     pub max_ns: Ns,
     pub category: Category,
+    /// Whether it ran on Tensor Cores (`tensor_core::annotate` fills it).
+    #[serde(default)]
+    pub tensor_core: Verdict,
+    /// What the verdict rests on.
+    #[serde(default)]
+    pub tensor_core_evidence: VerdictSource,
+    /// For matrix work: why it missed Tensor Cores or used a slow variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensor_core_reason: Option<String>,
+    /// The kind of that reason, for tools (`fp32-no-tf32`, `low-alignment`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensor_core_reason_kind: Option<ReasonKind>,
 }
 
 /// The short name shown for a kernel: the profiler's base function name,
@@ -111,6 +126,10 @@ pub fn summarize(trace: &Trace, window: &Window) -> Result<Vec<KernelRow>, Polar
                 mean_ns: if n > 0 { t / n as i64 } else { 0 },
                 min_ns: min.get(i).unwrap_or(0),
                 max_ns: max.get(i).unwrap_or(0),
+                tensor_core: Verdict::Unknown,
+                tensor_core_evidence: VerdictSource::Name,
+                tensor_core_reason: None,
+                tensor_core_reason_kind: None,
             }
         })
         .collect();

@@ -9,4 +9,5 @@ pub mod iterations;
 pub mod kernels;
 pub mod memcpy;
 pub mod phase;
+pub mod tensor_core;
 pub mod window;

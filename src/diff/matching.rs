@@ -421,6 +421,10 @@ mod tests {
             min_ns: 0,
             max_ns: 0,
             category,
+            tensor_core: Default::default(),
+            tensor_core_evidence: Default::default(),
+            tensor_core_reason: None,
+            tensor_core_reason_kind: None,
         }
     }
 

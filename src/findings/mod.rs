@@ -192,6 +192,13 @@ pub fn rule(name_or_code: &str) -> Option<&'static dyn Rule> {
 /// Run every rule; findings sorted by time at stake (largest first).
 pub fn run(cx: &Context) -> Vec<Finding> {
     let mut out: Vec<Finding> = rules().iter().flat_map(|r| r.check(cx)).collect();
+    // Every finding states its stake among its facts, whichever rule made it.
+    for f in &mut out {
+        f.evidence
+            .facts
+            .entry("at_stake_ns".into())
+            .or_insert_with(|| serde_json::json!(f.time_at_stake_ns));
+    }
     out.sort_by(|a, b| {
         b.time_at_stake_ns
             .cmp(&a.time_at_stake_ns)
@@ -211,8 +218,12 @@ mod tests {
         for r in rules() {
             assert!(seen.insert(r.name()), "duplicate name {}", r.name());
             assert!(seen.insert(r.code()), "duplicate code {}", r.code());
+            // Digits are allowed after the first letter (`int8-slower`).
             assert!(
-                r.name().chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                r.name().starts_with(|c: char| c.is_ascii_lowercase())
+                    && r.name()
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{} is not kebab-case",
                 r.name()
             );

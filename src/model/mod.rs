@@ -122,6 +122,38 @@ pub struct Range {
     pub kind: RangeKind,
 }
 
+/// A GPU hardware metric the analyses use, sampled periodically by the
+/// profiler (nsys `--gpu-metrics-devices`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetricKind {
+    /// Percent of the sample period the Tensor Core pipe was active,
+    /// averaged over SMs (nsys "Tensor Active [Throughput %]").
+    TensorActive,
+}
+
+impl MetricKind {
+    /// The kind of a metric by the name the profiler gives it. Combined
+    /// metrics ("Tensor Active / FP16 Active") are not Tensor Active: they
+    /// also count FP16 arithmetic that is not MMA.
+    pub fn classify(name: &str) -> Option<MetricKind> {
+        let n = name.trim().to_ascii_lowercase();
+        (n.starts_with("tensor active") && !n.contains('/')).then_some(MetricKind::TensorActive)
+    }
+}
+
+/// Periodic samples of one metric on one GPU; `times` and `values` have the
+/// same length and are sorted by time after [`Trace::sort`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSeries {
+    /// The device id kernels use (CUDA ordinal).
+    pub device: u32,
+    pub kind: MetricKind,
+    /// The metric's name in the capture.
+    pub name: String,
+    pub times: Vec<Ns>,
+    pub values: Vec<f32>,
+}
+
 /// The whole normalized trace.
 #[derive(Debug, Default)]
 pub struct Trace {
@@ -134,6 +166,8 @@ pub struct Trace {
     pub memsets: Vec<Memset>,
     pub api_calls: Vec<ApiCall>,
     pub ranges: Vec<Range>,
+    /// Sampled GPU hardware metrics, when the capture has them.
+    pub gpu_metrics: Vec<MetricSeries>,
     /// API calls that were read but not stored (kind [`ApiKind::Other`]):
     /// how many, for the record.
     pub other_api_calls: u64,
@@ -161,6 +195,14 @@ impl Trace {
         self.memsets.sort_by_key(|m| (m.start, m.end));
         self.api_calls.sort_by_key(|a| (a.start, a.end));
         self.ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        for m in &mut self.gpu_metrics {
+            if !m.times.is_sorted() {
+                let mut pairs: Vec<(Ns, f32)> =
+                    m.times.iter().copied().zip(m.values.iter().copied()).collect();
+                pairs.sort_by_key(|p| p.0);
+                (m.times, m.values) = pairs.into_iter().unzip();
+            }
+        }
     }
 
     /// The name of an interned string.

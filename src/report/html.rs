@@ -63,6 +63,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     attribution(&mut s, r);
     iterations(&mut s, r);
     kernels(&mut s, r);
+    super::html_tensor::section(&mut s, r);
     memcpy(&mut s, r);
     environment(&mut s, r);
     s.push_str("</main>\n</body>\n</html>\n");

@@ -10,6 +10,8 @@ use crate::analysis::phase::Phase;
 
 /// Rows of the kernel table.
 const TOP_KERNELS: usize = 10;
+/// Tensor Core misses listed.
+const TOP_MISSES: usize = 3;
 /// Findings listed.
 const TOP_FINDINGS: usize = 10;
 /// Findings whose recommendation is repeated under the table.
@@ -108,6 +110,8 @@ pub fn render(r: &Report) -> Vec<u8> {
         }
         s.push('\n');
     }
+
+    tensor_cores(&mut s, r);
 
     s.push_str("### Where the time goes\n\n");
     s.push_str("| phase | time | kernel | memcpy | memset | idle: sync | idle: launch | idle: host |\n");
@@ -230,4 +234,41 @@ pub fn render(r: &Report) -> Vec<u8> {
         s.push_str("\n\n…(truncated)\n");
     }
     s.into_bytes()
+}
+
+/// One line on Tensor Core use, then the largest misses.
+fn tensor_cores(s: &mut String, r: &Report) {
+    let t = &r.tensor_cores;
+    if t.eligible_ns == 0 {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "**Tensor Cores:** {} of matrix time ({} of {}) on Tensor Cores · {} on CUDA cores · {} unknown\n",
+        pct(t.tensor_core_ns, t.eligible_ns),
+        ns(t.tensor_core_ns),
+        ns(t.eligible_ns),
+        ns(t.cuda_core_ns),
+        ns(t.unknown_ns)
+    );
+    let mut misses: Vec<_> = r
+        .kernels
+        .iter()
+        .filter(|k| crate::analysis::tensor_core::is_eligible(k) && k.tensor_core_reason.is_some())
+        .collect();
+    misses.sort_by_key(|k| std::cmp::Reverse(k.total_ns));
+    for k in misses.iter().take(TOP_MISSES) {
+        let _ = writeln!(
+            s,
+            "- {} ({}, Tensor Cores: {}, by {}): {}",
+            md(&truncate(&k.name, NAME_CHARS)),
+            ns(k.total_ns),
+            k.tensor_core.label(),
+            k.tensor_core_evidence.label(),
+            md(&truncate(k.tensor_core_reason.as_deref().unwrap_or(""), 200))
+        );
+    }
+    if !misses.is_empty() {
+        s.push('\n');
+    }
 }

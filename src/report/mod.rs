@@ -8,6 +8,7 @@ pub mod format;
 pub mod html;
 pub mod html_engine;
 pub mod html_findings;
+pub mod html_tensor;
 pub mod json;
 pub mod markdown;
 pub mod terminal;
@@ -19,6 +20,7 @@ use crate::analysis::engine::EngineReport;
 use crate::analysis::iterations::IterationStats;
 use crate::analysis::kernels::KernelRow;
 use crate::analysis::memcpy::{MemcpyRow, MemsetRow};
+use crate::analysis::tensor_core;
 use crate::analysis::window::Scope;
 use crate::findings::Finding;
 use crate::model::Ns;
@@ -39,6 +41,9 @@ pub struct Report {
     pub iteration_time: Option<IterationStats>,
     pub iterations: Vec<IterationRow>,
     pub kernels: Vec<KernelRow>,
+    /// Tensor Core use of the window's matrix work.
+    #[serde(default)]
+    pub tensor_cores: tensor_core::Summary,
     pub memcpy: Vec<MemcpyRow>,
     pub memset: MemsetRow,
     pub findings: Vec<Finding>,

@@ -4,14 +4,19 @@
 use super::Rule;
 
 pub mod concat_copy;
+pub mod depthwise_conv;
 pub mod host_postprocessing;
 pub mod host_preprocessing;
+pub mod int8_slower;
 pub mod launch_bound;
 pub mod layout_transpose;
+pub mod low_alignment;
+pub mod no_tensor_cores;
 pub mod pageable_memcpy;
 pub mod reupload;
 pub mod round_trip;
 pub mod sync_stall;
+mod tensor_core_common;
 pub mod tiny_memcpy;
 
 /// Every rule, in code order.
@@ -26,6 +31,10 @@ pub static ALL: &[&dyn Rule] = &[
     &host_postprocessing::HostPostprocessing,
     &sync_stall::SyncStall,
     &launch_bound::LaunchBound,
+    &no_tensor_cores::NoTensorCores,
+    &depthwise_conv::DepthwiseConv,
+    &low_alignment::LowAlignment,
+    &int8_slower::Int8Slower,
 ];
 
 #[cfg(test)]

@@ -18,8 +18,8 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result};
 use crate::input::Reader;
 use crate::model::{
-    ApiCall, ApiKind, CopyKind, Device, Kernel, MemKind, Memcpy, Memset, NameId, Names, Range, RangeKind,
-    Thread, Trace,
+    ApiCall, ApiKind, CopyKind, Device, Kernel, MemKind, Memcpy, Memset, MetricKind, MetricSeries, NameId,
+    Names, Range, RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
 use query::{Prepared, Query};
@@ -232,6 +232,7 @@ impl<'p> Loader<'p> {
         self.read_nvtx(&event_types, progress)?;
         self.read_thread_names()?;
         self.read_devices()?;
+        self.read_gpu_metrics(progress)?;
         if self.trace.kernels.is_empty() {
             self.warn("the kernel table is empty: no GPU kernels in this capture");
         }
@@ -734,5 +735,149 @@ impl<'p> Loader<'p> {
         devices.sort_by_key(|d| d.id);
         self.trace.devices = devices;
         Ok(())
+    }
+
+    /// The GPU metrics the analyses use (see [`MetricKind`]), chosen by
+    /// metric name, never by id. Captures without GPU metrics are the norm
+    /// (sampling is opt-in), so absent tables are not a warning.
+    fn read_gpu_metrics(&mut self, progress: &Progress) -> Result<()> {
+        if !self.tables.contains("GPU_METRICS") || !self.tables.contains("TARGET_INFO_GPU_METRICS") {
+            return Ok(());
+        }
+        let Some(sql) = self.prepare(&query::GPU_METRICS_NAMES, None, true)? else {
+            return Ok(());
+        };
+        let mut wanted: HashMap<(i64, i64), (MetricKind, String)> = HashMap::new();
+        let mut listed = 0usize;
+        scan(
+            &self.conn,
+            self.path,
+            &sql,
+            "TARGET_INFO_GPU_METRICS",
+            None,
+            |r| {
+                listed += 1;
+                if let (Some(t), Some(m), Some(name)) = (r.int(0), r.int(1), r.text(2)) {
+                    if let Some(kind) = MetricKind::classify(&name) {
+                        wanted.insert((t, m), (kind, name));
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        if wanted.is_empty() {
+            if listed > 0 {
+                self.warn(
+                    "GPU metrics were sampled without a Tensor Active metric: \
+                     Tensor Core verdicts use kernel names (and --ncu counters)",
+                );
+            }
+            return Ok(());
+        }
+        let gpu_ordinal = self.gpu_ordinals()?;
+        let Some(sql) = self.prepare(&query::GPU_METRICS, None, true)? else {
+            return Ok(());
+        };
+        let metric_ids: std::collections::BTreeSet<i64> = wanted.keys().map(|k| k.1).collect();
+        let mut series: HashMap<(i64, i64), MetricSeries> = HashMap::new();
+        let (mut negative, mut unmapped) = (0u64, HashSet::new());
+        for id in metric_ids {
+            progress.stage("reading GPU_METRICS", None);
+            let mut stmt = self.conn.prepare(&sql).map_err(|e| sql_error(self.path, &e))?;
+            let mut rows = stmt.query([id]).map_err(|e| sql_error(self.path, &e))?;
+            while let Some(row) = rows.next().map_err(|e| sql_error(self.path, &e))? {
+                let r = RowReader(row);
+                let (Some(t), Some(type_id)) = (r.int(0), r.int(1)) else {
+                    continue;
+                };
+                let Some((kind, name)) = wanted.get(&(type_id, id)) else {
+                    continue;
+                };
+                let value = match row.get_ref(2) {
+                    Ok(rusqlite::types::ValueRef::Integer(v)) => v as f64,
+                    Ok(rusqlite::types::ValueRef::Real(v)) => v,
+                    _ => continue,
+                };
+                if value < 0.0 {
+                    negative += 1;
+                    continue;
+                }
+                let s = series.entry((type_id, id)).or_insert_with(|| {
+                    let gpu = type_id & 0xFF;
+                    let device = match gpu_ordinal.get(&gpu) {
+                        Some(&d) => d,
+                        None => {
+                            unmapped.insert(gpu);
+                            gpu as u32
+                        }
+                    };
+                    MetricSeries {
+                        device,
+                        kind: *kind,
+                        name: name.clone(),
+                        times: Vec::new(),
+                        values: Vec::new(),
+                    }
+                });
+                s.times.push(t);
+                s.values.push(value as f32);
+            }
+        }
+        if negative > 0 {
+            self.warn(format!(
+                "GPU_METRICS: {negative} negative sample value(s) skipped (an nsys export bug)"
+            ));
+        }
+        if !unmapped.is_empty() {
+            self.warn(format!(
+                "GPU_METRICS: GPU id(s) {unmapped:?} not in TARGET_INFO_GPU: samples attributed to CUDA device of the same number"
+            ));
+        }
+        let mut out: Vec<MetricSeries> = series.into_values().collect();
+        out.sort_by(|a, b| (a.device, &a.name).cmp(&(b.device, &b.name)));
+        self.trace.gpu_metrics = out;
+        Ok(())
+    }
+
+    /// GPU ids to the CUDA ordinals kernel rows use: TARGET_INFO_CUDA_DEVICE
+    /// when present, else TARGET_INFO_GPU; with a single GPU that is all
+    /// there is.
+    fn gpu_ordinals(&mut self) -> Result<HashMap<i64, u32>> {
+        let mut map = HashMap::new();
+        if self.tables.contains("TARGET_INFO_CUDA_DEVICE") {
+            if let Some(sql) = self.prepare(&query::CUDA_DEVICES, None, true)? {
+                scan(
+                    &self.conn,
+                    self.path,
+                    &sql,
+                    "TARGET_INFO_CUDA_DEVICE",
+                    None,
+                    |r| {
+                        if let (Some(gpu), Some(cuda)) = (r.int(0), r.int(1)) {
+                            if let Ok(ordinal) = u32::try_from(cuda) {
+                                map.insert(gpu, ordinal);
+                            }
+                        }
+                        Ok(())
+                    },
+                )?;
+            }
+        }
+        if map.is_empty() && self.tables.contains("TARGET_INFO_GPU") {
+            if let Some(sql) = self.prepare(&query::GPUS, None, true)? {
+                scan(&self.conn, self.path, &sql, "TARGET_INFO_GPU", None, |r| {
+                    if let Some(id) = r.int(0) {
+                        if let Ok(ordinal) = u32::try_from(r.int(2).unwrap_or(id)) {
+                            map.insert(id, ordinal);
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        if map.is_empty() && self.trace.devices.len() == 1 {
+            map.insert(0, self.trace.devices[0].id);
+        }
+        Ok(map)
     }
 }

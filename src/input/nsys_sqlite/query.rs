@@ -45,6 +45,8 @@ pub const GPUS: Query = query!("gpus.sql");
 pub const CUDA_DEVICES: Query = query!("cuda_devices.sql");
 pub const THREADS: Query = query!("threads.sql");
 pub const ENUM: Query = query!("enum.sql");
+pub const GPU_METRICS_NAMES: Query = query!("gpu_metrics_names.sql");
+pub const GPU_METRICS: Query = query!("gpu_metrics.sql");
 
 /// What a query needs to run against one database.
 #[derive(Debug)]
@@ -151,6 +153,8 @@ mod tests {
             CUDA_DEVICES,
             THREADS,
             ENUM,
+            GPU_METRICS_NAMES,
+            GPU_METRICS,
         ] {
             assert!(!q.table(Some("X")).is_empty(), "{} names no table", q.file);
             assert!(!q.header("required").is_empty(), "{} requires nothing", q.file);

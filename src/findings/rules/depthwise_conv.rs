@@ -1,0 +1,76 @@
+//! TR402 depthwise-conv.
+
+use super::tensor_core_common as common;
+use crate::analysis::tensor_core::names::Verdict;
+use crate::analysis::tensor_core::reason::ReasonKind;
+use crate::declare_rule;
+use crate::findings::{Context, Evidence, Finding, Rule};
+use crate::report::format::ns;
+
+declare_rule! {
+    /// Convolutions that cannot use Tensor Cores because of their shape:
+    /// depthwise convolutions (PyTorch `conv_depthwise2d_forward_kernel`,
+    /// one input channel per group), grouped convolutions run by direct
+    /// kernels (cuDNN `conv2d_grouped_direct_kernel`), and, where an input
+    /// records the layer shapes, convolutions with fewer input or output
+    /// channels than a Tensor Core kernel needs (the offending dimension is
+    /// named). Their matrix products are too thin for Tensor Cores; they are
+    /// bound by memory traffic.
+    ///
+    /// What helps: channels_last (NHWC), which lets cuDNN use its NHWC
+    /// depthwise kernels and read the tensor once; fusing the depthwise
+    /// convolution with its neighbours (TensorRT, torch.compile); or, for
+    /// tiny channel counts, padding channels to a multiple of 8.
+    ///
+    /// Time at stake is half the kernels' time (memory-bound kernels gain
+    /// about 2x from a layout that reads each tensor once). Severity: error
+    /// from 25% of the window at stake, warning from 5%, info below.
+    pub struct DepthwiseConv;
+}
+
+impl Rule for DepthwiseConv {
+    fn name(&self) -> &'static str {
+        "depthwise-conv"
+    }
+    fn code(&self) -> &'static str {
+        "TR402"
+    }
+    fn summary(&self) -> &'static str {
+        "depthwise, grouped or tiny-channel convolutions that cannot use Tensor Cores"
+    }
+    fn doc(&self) -> &'static str {
+        Self::DOC
+    }
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let rows = common::rows_with_reason(cx, |r, why| {
+            r.tensor_core == Verdict::No
+                && matches!(
+                    why.kind,
+                    ReasonKind::Depthwise | ReasonKind::Grouped | ReasonKind::TinyChannels
+                )
+        });
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let time: i64 = rows.iter().map(|(r, _)| r.total_ns).sum();
+        let at_stake = time / 2;
+        vec![Finding {
+            rule: self.name().into(),
+            code: self.code().into(),
+            severity: common::severity(at_stake, cx.window.duration()),
+            title: format!(
+                "depthwise/grouped convolutions on CUDA cores: {} in {} kernel(s), largest {}",
+                ns(time),
+                rows.len(),
+                common::top_name(&rows)
+            ),
+            time_at_stake_ns: at_stake,
+            evidence: Evidence {
+                facts: common::facts(cx, &rows),
+                table: Some(common::table(&rows)),
+                ..Evidence::default()
+            },
+            recommendation: "Run the model channels_last (NHWC) so cuDNN uses its NHWC depthwise kernels, let TensorRT or torch.compile fuse the depthwise convolution with its neighbours, and pad tiny channel counts to a multiple of 8.".into(),
+        }]
+    }
+}

@@ -1,0 +1,129 @@
+//! TR401 no-tensor-cores.
+
+use std::collections::BTreeMap;
+
+use super::tensor_core_common as common;
+use crate::analysis::kernels::KernelRow;
+use crate::analysis::tensor_core::names::Verdict;
+use crate::analysis::tensor_core::reason::{Reason, ReasonKind};
+use crate::declare_rule;
+use crate::findings::{Context, Evidence, Finding, Rule};
+use crate::report::format::ns;
+
+declare_rule! {
+    /// Matrix work (GEMM, convolution, attention) that ran on CUDA cores
+    /// although Tensor Cores could run it: FP32 GEMMs and convolutions with
+    /// TF32 disabled (cuBLAS `..._ffma_...` and CUTLASS `simt_sgemm` kernels,
+    /// `xmma` in the name notwithstanding), FP16/BF16 or INT8 layers the
+    /// library computed on CUDA cores, cuDNN's generic CUDA-core convolutions
+    /// (`implicit_convolve_sgemm`, chosen for layers no Tensor Core kernel
+    /// fits, typically a 3-channel input in NCHW), FP64 math, and kernels
+    /// built for GPUs without Tensor Cores. One finding per cause, with the
+    /// kernels, their time and how the verdict is known (counters, GPU
+    /// metrics or the kernel name).
+    ///
+    /// Not reported here: depthwise/grouped convolutions (see depthwise-conv)
+    /// and matrix-vector or decode-attention kernels, which are bound by
+    /// memory bandwidth and would not gain from Tensor Cores.
+    ///
+    /// Time at stake is half the kernels' time: Tensor Cores have 8x (TF32)
+    /// to 16x (FP16) the FP32 CUDA-core peak on A100/H100; assuming only 2x
+    /// keeps the estimate safe for memory-bound layers. Severity: error from
+    /// 25% of the window at stake, warning from 5%, info below.
+    pub struct NoTensorCores;
+}
+
+const KINDS: [ReasonKind; 7] = [
+    ReasonKind::Fp32NoTf32,
+    ReasonKind::HalfOnCudaCores,
+    ReasonKind::Int8OnCudaCores,
+    ReasonKind::GenericConv,
+    ReasonKind::Fp64,
+    ReasonKind::OldArch,
+    ReasonKind::CudaCoreChoice,
+];
+
+fn headline(kind: ReasonKind) -> (&'static str, &'static str) {
+    match kind {
+        ReasonKind::Fp32NoTf32 => (
+            "FP32 matrix work on CUDA cores (TF32 off)",
+            "Allow TF32: torch.backends.cuda.matmul.allow_tf32 = True and torch.backends.cudnn.allow_tf32 = True (or torch.set_float32_matmul_precision('high')), or run these layers in FP16/BF16 with autocast; in TensorRT build with --tf32/--fp16.",
+        ),
+        ReasonKind::HalfOnCudaCores => (
+            "FP16/BF16 matrix work on CUDA cores",
+            "The library found no Tensor Core kernel for these layers: make dimensions and channel counts multiples of 8 and prefer channels_last (NHWC) layouts.",
+        ),
+        ReasonKind::Int8OnCudaCores => (
+            "INT8 matrix work on CUDA cores (DP4A/SIMT)",
+            "IMMA kernels need channel counts in multiples of 16/32 and NHWC or NC32HW32 layouts; check the quantized layers' shapes and formats.",
+        ),
+        ReasonKind::GenericConv => (
+            "convolutions on cuDNN's generic CUDA-core kernels",
+            "cuDNN falls back to implicit_convolve_sgemm-style kernels when no Tensor Core kernel fits, typically for a layer with very few input channels in NCHW: run the model channels_last (NHWC) so cuDNN can pad, or pad the input channels to 4 or 8.",
+        ),
+        ReasonKind::Fp64 => (
+            "FP64 matrix work on CUDA cores",
+            "Use FP32/TF32 or lower precision where the model allows it.",
+        ),
+        ReasonKind::OldArch => (
+            "kernels built for GPUs without Tensor Cores",
+            "The library has no newer kernel for these layers: update it or change the layer's data type or shape.",
+        ),
+        _ => (
+            "matrix work on CUDA cores",
+            "Check these layers' data types (FP32 without TF32?) and that their dimensions are multiples of 8.",
+        ),
+    }
+}
+
+impl Rule for NoTensorCores {
+    fn name(&self) -> &'static str {
+        "no-tensor-cores"
+    }
+    fn code(&self) -> &'static str {
+        "TR401"
+    }
+    fn summary(&self) -> &'static str {
+        "GEMM, convolution or attention kernels that ran on CUDA cores (FP32 without TF32, precision or kernel choice)"
+    }
+    fn doc(&self) -> &'static str {
+        Self::DOC
+    }
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let missed = common::rows_with_reason(cx, |r: &KernelRow, why: &Reason| {
+            r.tensor_core == Verdict::No && r.category.is_matrix() && KINDS.contains(&why.kind)
+        });
+        let window = cx.window.duration();
+        let mut out = Vec::new();
+        for kind in KINDS {
+            let rows: Vec<_> = missed.iter().filter(|(_, w)| w.kind == kind).cloned().collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let time: i64 = rows.iter().map(|(r, _)| r.total_ns).sum();
+            let at_stake = time / 2;
+            let (what, fix) = headline(kind);
+            let mut facts: BTreeMap<String, serde_json::Value> = common::facts(cx, &rows);
+            facts.insert("cause".into(), serde_json::json!(kind));
+            out.push(Finding {
+                rule: self.name().into(),
+                code: self.code().into(),
+                severity: common::severity(at_stake, window),
+                title: format!(
+                    "{what}: {} in {} kernel(s), largest {}",
+                    ns(time),
+                    rows.len(),
+                    common::top_name(&rows)
+                ),
+                time_at_stake_ns: at_stake,
+                evidence: Evidence {
+                    facts,
+                    table: Some(common::table(&rows)),
+                    ..Evidence::default()
+                },
+                recommendation: fix.into(),
+            });
+        }
+        out
+    }
+}

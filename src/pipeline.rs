@@ -32,15 +32,25 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     let mut kernels = kernels::summarize(trace, &window)
         .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
     let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
+    let shapes = tensor_core::shapes::from_operators(trace);
     let tensor_cores = tensor_core::annotate(
         trace,
         &window,
         &mut kernels,
         tensor_core::Inputs {
             ncu: counters.as_ref(),
-            shapes: None,
+            shapes: (!shapes.is_empty()).then_some(&shapes),
         },
     );
+    let engine = trace.engine.as_ref().map(|e| {
+        let mut report = engine::report(e);
+        let verdicts: std::collections::HashMap<&str, _> =
+            kernels.iter().map(|k| (k.name.as_str(), k.tensor_core)).collect();
+        for l in &mut report.layers {
+            l.tensor_core = verdicts.get(l.kernel.as_str()).copied();
+        }
+        report
+    });
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
     let findings = findings::run(&Context {
         trace,
@@ -92,7 +102,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         memset: memcpy::memsets(trace, &window),
         findings,
         warnings,
-        engine: trace.engine.as_ref().map(engine::report),
+        engine,
     })
 }
 

@@ -481,8 +481,54 @@ fn findings_and_tensor_core_keys_are_in_the_json() {
         assert!(json[key].is_array(), "{key}");
     }
     assert_eq!(json["kernels"][0]["match"], "role");
-    // Reports carry no Tensor Core totals yet: the key is left out.
-    assert!(json.get("tensor_cores").is_none());
+    // Tensor Core time per iteration against the hardware-counter labels:
+    // the window time of the kernels each scenario's labels mark `yes`.
+    let tc = &json["tensor_cores"];
+    for (side, file, scenario) in [
+        ("base", ALIGNED, "bert_fp16_aligned"),
+        ("new", MISALIGNED, "bert_fp16_misaligned"),
+    ] {
+        let yes = labelled_yes(scenario);
+        assert!(!yes.is_empty());
+        let total: i64 = yes.iter().map(|name| kernels_in_iters(file, name).1).sum();
+        let got = tc[format!("{side}_tensor_core_ns")].as_f64().unwrap();
+        assert!(
+            (got - total as f64 / 12.0).abs() < 0.5,
+            "{side}: {got} vs {}",
+            total as f64 / 12.0
+        );
+    }
+}
+
+/// Kernel names the labels file marks as run on Tensor Cores for `scenario`.
+fn labelled_yes(scenario: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensor_core_labels.csv"),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        // scenario,"kernel, with commas",tensor_core,...: split honouring quotes.
+        let mut fields = Vec::new();
+        let (mut cur, mut quoted) = (String::new(), false);
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if quoted && chars.peek() == Some(&'"') => {
+                    cur.push('"');
+                    chars.next();
+                }
+                '"' => quoted = !quoted,
+                ',' if !quoted => fields.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        fields.push(cur);
+        if fields[0] == scenario && fields[2] == "yes" {
+            out.push(fields[1].clone());
+        }
+    }
+    out
 }
 
 #[test]

@@ -410,3 +410,122 @@ fn profiler_steps_are_the_iterations() {
     assert_eq!(r.attribution.window.total_ns, 4 * 90_000);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// short name -> the set of verdicts its kernels got, over the whole capture.
+fn verdicts_by_short_name(path: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let trace = load(path);
+    let opts = AnalysisOptions {
+        window: trace_report::analysis::window::WindowChoice::WholeCapture,
+        ..AnalysisOptions::default()
+    };
+    let report = pipeline::analyze(&trace, &opts).unwrap();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for k in &report.kernels {
+        let v = serde_json::to_value(k.tensor_core)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        out.entry(k.short_name.clone()).or_default().insert(v);
+    }
+    out
+}
+
+#[test]
+fn tensor_core_verdicts_agree_with_the_sqlite_trace_and_the_labels() {
+    let labels = std::fs::read_to_string("tests/fixtures/tensor_core_labels.csv").unwrap();
+    for w in WORKLOADS {
+        let kineto = verdicts_by_short_name(&fixture(w));
+        let sqlite = verdicts_by_short_name(&format!("sample_traces/{w}.sqlite"));
+        let mut compared = 0;
+        for (name, v) in &kineto {
+            if let Some(s) = sqlite.get(name) {
+                assert_eq!(v, s, "{w}: {name}");
+                compared += 1;
+            }
+        }
+        assert!(
+            compared * 10 >= kineto.len() * 9,
+            "{w}: most kernels compared ({compared} of {})",
+            kineto.len()
+        );
+        // Hardware truth: every labelled yes/no kernel of the scenario, found
+        // in the Kineto report by its nsys short name, has that verdict.
+        let conn = rusqlite::Connection::open_with_flags(
+            format!("sample_traces/{w}.sqlite"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut checked = 0;
+        for line in labels.lines().filter(|l| l.starts_with(&format!("{w},"))) {
+            let verdict = if line.contains(",yes,") { "yes" } else { "no" };
+            // The kernel name is the second field, quoted when it has commas.
+            let rest = &line[w.len() + 1..];
+            let name = if let Some(q) = rest.strip_prefix('"') {
+                q[..q.find("\",").unwrap()].replace("\"\"", "\"")
+            } else {
+                rest[..rest.find(',').unwrap()].to_string()
+            };
+            let full: Option<String> = conn
+                .query_row(
+                    "SELECT d.value FROM StringIds d WHERE d.value = ?1",
+                    [&name],
+                    |r| r.get(0),
+                )
+                .ok();
+            let Some(full) = full else { continue };
+            let short = trace_report::analysis::kernels::readable_short_name(
+                &full,
+                &conn
+                    .query_row(
+                        "SELECT s.value FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.shortName \
+                         JOIN StringIds d ON d.id = k.demangledName WHERE d.value = ?1 LIMIT 1",
+                        [&full],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .unwrap(),
+            );
+            if let Some(v) = kineto.get(&short) {
+                assert!(
+                    v.contains(verdict),
+                    "{w}: {short}: labels say {verdict}, Kineto report says {v:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 0, "{w}: no labelled kernel found in the Kineto report");
+    }
+}
+
+#[test]
+fn recorded_shapes_name_the_offending_dimension() {
+    // An FP16 GEMM with K = 4093 (record_shapes) launching CUTLASS's align1
+    // kernel: the reason names K, which the kernel name alone cannot.
+    let kernel =
+        "void cutlass::Kernel2<cutlass_80_tensorop_f16_s16816gemm_f16_256x128_64x3_tn_align1>(T1::Params)";
+    let host = r#""pid": 5, "tid": 6"#;
+    let trace = format!(
+        r#"{{"traceEvents": [
+  {{"ph": "X", "cat": "cpu_op", "name": "aten::mm", {host}, "ts": 10.0, "dur": 30.0,
+    "args": {{"External id": 1, "Input Dims": [[4096, 4093], [4093, 4096]], "Input type": ["c10::Half", "c10::Half"]}}}},
+  {{"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", {host}, "ts": 12.0, "dur": 4.0,
+    "args": {{"External id": 1, "correlation": 9}}}},
+  {{"ph": "X", "cat": "kernel", "name": "{kernel}", "pid": 0, "tid": 7, "ts": 20.0, "dur": 500.0,
+    "args": {{"device": 0, "stream": 7, "correlation": 9, "External id": 1}}}}
+]}}"#
+    );
+    let dir = std::env::temp_dir().join(format!("tr-kineto-shapes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("shapes.json");
+    std::fs::write(&path, trace).unwrap();
+    let t = input::load(&path, None, &Progress::hidden()).unwrap();
+    let r = pipeline::analyze(&t, &AnalysisOptions::default()).unwrap();
+    let row = r.kernels.iter().find(|k| k.name == kernel).expect("kernel row");
+    let reason = row.tensor_core_reason.as_deref().expect("a low-alignment reason");
+    assert!(reason.contains("K = 4093"), "{reason}");
+    assert!(
+        !reason.contains("N = 4096") && !reason.contains("M = 4096"),
+        "{reason}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -185,3 +185,24 @@ fn graph_without_profile_is_an_error() {
     assert!(msg.contains("orphan.graph.json"), "{msg}");
     assert!(msg.contains("orphan.profile.json"), "{msg}");
 }
+
+#[test]
+fn layers_carry_the_tactics_tensor_core_verdict() {
+    // Both tactics of the fixture name their MMA shape (`tensor16x8x32`
+    // IMMA, `tensor16x8x16` HMMA): Tensor Core kernels by the name grammar.
+    let r = report("tiny_int8.graph.json");
+    let e = r.engine.as_ref().expect("engine report");
+    let mut with_tactic = 0;
+    for l in &e.layers {
+        let Some(t) = &l.tactic else { continue };
+        if t.contains("tensor16x8x") {
+            with_tactic += 1;
+            let v = serde_json::to_value(l.tensor_core).unwrap();
+            assert_eq!(v, "yes", "{}: {t}", l.name);
+            // The same verdict as the layer's kernel row.
+            let k = r.kernels.iter().find(|k| k.name == l.kernel).expect("kernel row");
+            assert_eq!(Some(k.tensor_core), l.tensor_core);
+        }
+    }
+    assert_eq!(with_tactic, 2);
+}

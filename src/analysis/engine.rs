@@ -108,6 +108,10 @@ pub struct LayerRow {
     pub misaligned: Vec<String>,
     /// Whether the profile timed this layer.
     pub profiled: bool,
+    /// Tensor Core verdict of the layer's kernel (from its tactic name),
+    /// filled once the kernel table is annotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensor_core: Option<crate::analysis::tensor_core::names::Verdict>,
 }
 
 /// Element type named in a format string (`Row major linear FP32`,
@@ -344,6 +348,7 @@ pub fn report(engine: &Engine) -> EngineReport {
                 && compute_type(l).is_some_and(|t| matches!(t, "FP16" | "BF16" | "FP32")),
             misaligned: misaligned(l),
             profiled: l.profiled,
+            tensor_core: None,
         })
         .collect();
     EngineReport {
@@ -390,6 +395,7 @@ mod tests {
             percentage: None,
             start: 0,
             profiled: true,
+            tensor_core: None,
         }
     }
 

@@ -339,13 +339,15 @@ impl TensorCoreDelta {
     }
 }
 
-/// The Tensor Core totals of a report, once reports carry them.
-///
-/// `Report` has no `tensor_cores` key yet (it comes with the Tensor Core
-/// analysis); wiring it is this one function:
-/// `r.tensor_cores.as_ref().map(|t| TensorCoreSide { eligible_ns: t.eligible_ns, tensor_core_ns: t.tensor_core_ns, unknown_ns: t.unknown_ns })`.
-pub fn tensor_core_side(_r: &Report) -> Option<TensorCoreSide> {
-    None
+/// The Tensor Core totals of a report; none when it has no matrix work
+/// (or is a saved report from before the `tensor_cores` key).
+pub fn tensor_core_side(r: &Report) -> Option<TensorCoreSide> {
+    let t = &r.tensor_cores;
+    (t.eligible_ns > 0).then(|| TensorCoreSide {
+        eligible_ns: t.eligible_ns,
+        tensor_core_ns: t.tensor_core_ns,
+        unknown_ns: t.unknown_ns,
+    })
 }
 
 /// The Tensor Core delta when both reports carry Tensor Core totals.

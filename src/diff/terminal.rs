@@ -64,6 +64,14 @@ pub fn render(d: &Diff) -> String {
             cats.join(", ")
         ));
     }
+    if let Some(t) = &d.tensor_cores {
+        let share = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{:.1}%", x * 100.0));
+        out.push_str(&format!(
+            "Tensor Core share of matrix time: {} -> {}\n",
+            share(t.base_share),
+            share(t.new_share)
+        ));
+    }
     let top: Vec<_> = d.kernels.iter().filter(|k| k.delta_ns != 0.0).take(TOP).collect();
     if !top.is_empty() {
         out.push_str(&format!("top kernel changes ({unit}):\n"));

@@ -138,12 +138,12 @@ fn dims(l: &LayerRow) -> String {
 
 fn layers(s: &mut String, e: &EngineReport) {
     s.push_str("<h3>Layers</h3><p class=\"sub\">In execution order. The tactic is the kernel TensorRT chose (its name is the kernel name in the kernel table).</p>\n");
-    s.push_str("<table><tr><th class=\"n\">#</th><th>layer</th><th>type</th><th>precision</th><th>dimensions</th><th class=\"n\">time</th><th class=\"n\">share</th><th>tactic</th><th>notes</th></tr>\n");
+    s.push_str("<table><tr><th class=\"n\">#</th><th>layer</th><th>type</th><th>precision</th><th>dimensions</th><th class=\"n\">time</th><th class=\"n\">share</th><th>tactic</th><th>Tensor Cores</th><th>notes</th></tr>\n");
     for l in &e.layers {
         let notes = notes(l);
         let _ = writeln!(
             s,
-            "<tr><td class=\"n\">{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td><td class=\"name\" title=\"{}\">{}</td><td>{}</td></tr>",
+            "<tr><td class=\"n\">{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td><td class=\"name\" title=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
             l.index,
             h(&truncate(&l.name, 200)),
             h(&l.layer_type),
@@ -153,6 +153,12 @@ fn layers(s: &mut String, e: &EngineReport) {
             l.percent,
             h(&truncate(l.tactic.as_deref().unwrap_or(""), 2000)),
             h(&truncate(l.tactic.as_deref().unwrap_or("-"), 120)),
+            l.tensor_core
+                .map(|v| serde_json::to_value(v)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default())
+                .unwrap_or_else(|| "-".into()),
             notes.iter().map(|n| h(n)).collect::<Vec<_>>().join("<br>")
         );
     }

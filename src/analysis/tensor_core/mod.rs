@@ -18,6 +18,7 @@ pub mod launch;
 pub mod names;
 pub mod ncu;
 pub mod reason;
+pub mod shapes;
 
 use serde::{Deserialize, Serialize};
 

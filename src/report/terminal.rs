@@ -32,7 +32,13 @@ pub fn gpu_list(r: &Report) -> Vec<String> {
     }
     counts
         .into_iter()
-        .map(|(n, c)| if c > 1 { format!("{c}x {}", clean(&n)) } else { clean(&n) })
+        .map(|(n, c)| {
+            if c > 1 {
+                format!("{c}x {}", clean(&n))
+            } else {
+                clean(&n)
+            }
+        })
         .collect()
 }
 

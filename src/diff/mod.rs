@@ -264,7 +264,7 @@ pub fn comparability(b: &Report, n: &Report) -> Vec<String> {
             if g.is_empty() {
                 "unknown GPUs".to_string()
             } else {
-                g.join(" + ")
+                crate::report::format::counted(g.iter().copied()).join(" + ")
             }
         };
         out.push(format!(

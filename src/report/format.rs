@@ -41,6 +41,21 @@ pub fn pct(part: Ns, whole: Ns) -> String {
     format!("{:.1}%", part as f64 * 100.0 / whole as f64)
 }
 
+/// Names with repeats counted, in first-seen order: `["8x NVIDIA H100", "NVIDIA A10"]`.
+pub fn counted<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for name in names {
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(n, c)| if c > 1 { format!("{c}x {n}") } else { n.to_string() })
+        .collect()
+}
+
 /// A fact value from findings evidence, formatted by its key's suffix.
 pub fn fact(key: &str, value: &serde_json::Value) -> String {
     if key.contains("share") && value.is_f64() {
@@ -80,5 +95,12 @@ mod tests {
         assert_eq!(fact("count", &serde_json::json!(3)), "3");
         assert_eq!(fact("share_of_window", &serde_json::json!(0.7164)), "71.6%");
         assert_eq!(fact("per_iteration", &serde_json::json!(18.0)), "18.000");
+    }
+
+    #[test]
+    fn repeated_names_are_counted_not_merged_across_kinds() {
+        let names = ["H100", "A10", "H100", "H100"];
+        assert_eq!(counted(names), vec!["3x H100".to_string(), "A10".to_string()]);
+        assert!(counted([]).is_empty());
     }
 }

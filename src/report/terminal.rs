@@ -23,23 +23,8 @@ pub fn biggest_bucket(r: &Report) -> (&'static str, i64) {
 
 /// GPU names with repeats counted: `8x NVIDIA A100`, in first-seen order.
 pub fn gpu_list(r: &Report) -> Vec<String> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for g in &r.source.gpus {
-        match counts.iter_mut().find(|(n, _)| *n == g.name) {
-            Some((_, c)) => *c += 1,
-            None => counts.push((g.name.clone(), 1)),
-        }
-    }
-    counts
-        .into_iter()
-        .map(|(n, c)| {
-            if c > 1 {
-                format!("{c}x {}", clean(&n))
-            } else {
-                clean(&n)
-            }
-        })
-        .collect()
+    let names: Vec<String> = r.source.gpus.iter().map(|g| clean(&g.name)).collect();
+    super::format::counted(names.iter().map(String::as_str))
 }
 
 /// The headline numbers as text lines.

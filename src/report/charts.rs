@@ -2,6 +2,8 @@
 //! Labels from the trace are shortened and escaped before plotting.
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 
 use super::Report;
@@ -41,6 +43,58 @@ fn svg(size: (u32, u32), draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> R
     if ok { buf } else { String::new() }
 }
 
+/// The axes of a chart with one labelled row per entry over a value axis.
+struct Rows<'l> {
+    title: &'l str,
+    /// Value (x) axis range and its description.
+    x: std::ops::Range<f64>,
+    x_desc: &'l str,
+    x_area: u32,
+    /// Row labels, already shortened and escaped; `labels[0]` is drawn at
+    /// the bottom unless `top_first`.
+    labels: &'l [String],
+    label_area: u32,
+    top_first: bool,
+}
+
+type RowChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordi32>>>;
+
+/// Build and draw the mesh of a [`Rows`] chart; row `i` spans y `i..i+1`.
+fn row_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    a: &Rows,
+) -> Result<RowChart<'a, 'b>, String> {
+    let n = a.labels.len();
+    let mut chart = ChartBuilder::on(root)
+        .caption(a.title, ("sans-serif", 18))
+        .margin(8)
+        .x_label_area_size(a.x_area)
+        .y_label_area_size(a.label_area)
+        .build_cartesian_2d(a.x.clone(), (0..n as i32 - 1).into_segmented())
+        .map_err(|e| e.to_string())?;
+    let label = |i: i32| {
+        let i = i as usize;
+        let i = if a.top_first { n.saturating_sub(1 + i) } else { i };
+        a.labels.get(i).cloned().unwrap_or_default()
+    };
+    chart
+        .configure_mesh()
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 13))
+        .max_light_lines(2)
+        .disable_y_mesh()
+        .x_desc(a.x_desc)
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => label(*i),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
 /// Stacked horizontal bars over `rows`: each row's six bucket values in ns.
 fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
     let max = rows
@@ -52,26 +106,16 @@ fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
     let height = 70 + 34 * rows.len() as u32;
     let labels: Vec<String> = rows.iter().map(|(l, _)| escape::truncate(l, 18)).collect();
     svg((width, height), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(110)
-            .build_cartesian_2d(0f64..ms(max) * 1.02, (0..rows.len() as i32 - 1).into_segmented())
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 13))
-            .max_light_lines(2)
-            .disable_y_mesh()
-            .x_desc("ms")
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let axes = Rows {
+            title,
+            x: 0f64..ms(max) * 1.02,
+            x_desc: "ms",
+            x_area: 28,
+            labels: &labels,
+            label_area: 110,
+            top_first: false,
+        };
+        let mut chart = row_chart(root, &axes)?;
         for (b, (_, color)) in BUCKETS.iter().enumerate() {
             let bars = rows.iter().enumerate().map(|(i, (_, v))| {
                 let x0: Ns = v[..b].iter().sum();
@@ -190,31 +234,17 @@ pub fn top_kernels(report: &Report, n: usize) -> String {
         .collect();
     let height = 60 + 26 * top.len() as u32;
     svg((860, height), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("Top kernels by total time", ("sans-serif", 18))
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(230)
-            .build_cartesian_2d(0f64..ms(max) * 1.02, (0..top.len() as i32 - 1).into_segmented())
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 13))
-            .max_light_lines(2)
-            .disable_y_mesh()
-            .x_desc("ms")
-            .y_labels(top.len())
-            .y_label_formatter(&|v| match v {
-                // Largest at the top.
-                SegmentValue::CenterOf(i) => labels
-                    .get(top.len().saturating_sub(1 + *i as usize))
-                    .cloned()
-                    .unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()
-            .map_err(|e| e.to_string())?;
+        // Largest at the top.
+        let axes = Rows {
+            title: "Top kernels by total time",
+            x: 0f64..ms(max) * 1.02,
+            x_desc: "ms",
+            x_area: 28,
+            labels: &labels,
+            label_area: 230,
+            top_first: true,
+        };
+        let mut chart = row_chart(root, &axes)?;
         let color = BUCKETS[0].1;
         chart
             .draw_series(top.iter().enumerate().map(|(i, k)| {
@@ -343,29 +373,18 @@ pub fn distributions(title: &str, series: &[(String, Vec<Ns>)]) -> String {
     let pad = ((hi - lo) as f64 * 0.05).max(hi as f64 * 0.01).max(1.0);
     let (x0, x1) = (ms(lo) - pad / 1e6, ms(hi) + pad / 1e6);
     let labels: Vec<String> = series.iter().map(|(l, _)| escape::truncate(l, 18)).collect();
-    let n = series.len() as i32;
     let height = 80 + 60 * series.len() as u32;
     svg((860, height), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(8)
-            .x_label_area_size(30)
-            .y_label_area_size(110)
-            .build_cartesian_2d(x0.max(0.0)..x1, (0..n - 1).into_segmented())
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 13))
-            .max_light_lines(2)
-            .disable_y_mesh()
-            .x_desc("ms")
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let axes = Rows {
+            title,
+            x: x0.max(0.0)..x1,
+            x_desc: "ms",
+            x_area: 30,
+            labels: &labels,
+            label_area: 110,
+            top_first: false,
+        };
+        let mut chart = row_chart(root, &axes)?;
         let colors = [BUCKETS[0].1, BUCKETS[1].1, BUCKETS[4].1];
         for (i, (_, values)) in series.iter().enumerate() {
             let color = colors[i % colors.len()];
@@ -409,30 +428,16 @@ pub fn diverging(title: &str, rows: &[(String, f64)]) -> String {
     let n = rows.len();
     let height = 60 + 26 * n as u32;
     svg((860, height), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(8)
-            .x_label_area_size(40)
-            .y_label_area_size(260)
-            .build_cartesian_2d(-max * 1.05..max * 1.05, (0..n as i32 - 1).into_segmented())
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 13))
-            .max_light_lines(2)
-            .disable_y_mesh()
-            .x_desc("ms (negative: less time)")
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels
-                    .get(n.saturating_sub(1 + *i as usize))
-                    .cloned()
-                    .unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let axes = Rows {
+            title,
+            x: -max * 1.05..max * 1.05,
+            x_desc: "ms (negative: less time)",
+            x_area: 40,
+            labels: &labels,
+            label_area: 260,
+            top_first: true,
+        };
+        let mut chart = row_chart(root, &axes)?;
         chart
             .draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
                 let y = (n - 1 - i) as i32;

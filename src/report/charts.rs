@@ -136,25 +136,12 @@ fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
     })
 }
 
-fn bucket_values(a: &crate::analysis::attribution::PhaseActivity) -> [Ns; 6] {
-    [
-        a.activity.kernel_ns,
-        a.activity.memcpy_ns,
-        a.activity.memset_ns,
-        a.gpu_idle.sync_ns,
-        a.gpu_idle.launch_ns,
-        a.gpu_idle.host_ns,
-    ]
-}
-
 /// Where the window's time goes: one bar per phase, stacked by activity.
 pub fn attribution(report: &Report) -> String {
-    use crate::analysis::phase::Phase;
-    let pa = &report.attribution.window.phase_activity;
-    let rows: Vec<(String, [Ns; 6])> = Phase::ALL
-        .iter()
-        .map(|&p| (p.label().to_string(), bucket_values(pa.get(p))))
-        .filter(|(_, v)| v.iter().sum::<Ns>() > 0)
+    let rows: Vec<(String, [Ns; 6])> = super::phase_table::phases(report)
+        .into_iter()
+        .filter(|row| row.total_ns > 0)
+        .map(|row| (row.label.to_string(), row.buckets))
         .collect();
     if rows.is_empty() {
         return String::new();

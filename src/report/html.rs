@@ -6,8 +6,7 @@ use std::fmt::Write;
 
 use super::escape::{html as h, truncate};
 use super::format::{bytes, ns, pct};
-use super::{Report, charts};
-use crate::analysis::phase::Phase;
+use super::{Report, charts, phase_table};
 
 const CSS: &str = r#"
 :root { --fg:#1d2433; --muted:#5b6478; --line:#d9dee8; --bg:#f6f7fb; --card:#fff; --warn:#b45309; --err:#b91c1c; --info:#1d4ed8; }
@@ -166,36 +165,29 @@ fn attribution(s: &mut String, r: &Report) {
     if !chart.is_empty() {
         let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
     }
-    s.push_str("<table><tr><th>phase</th><th class=\"n\">time</th><th class=\"n\">share</th><th class=\"n\">kernel</th><th class=\"n\">memcpy</th><th class=\"n\">memset</th><th class=\"n\">idle: sync</th><th class=\"n\">idle: launch</th><th class=\"n\">idle: host</th></tr>\n");
-    for p in Phase::ALL {
-        let pa = a.phase_activity.get(p);
-        let t =
-            pa.activity.kernel_ns + pa.activity.memcpy_ns + pa.activity.memset_ns + pa.activity.gpu_idle_ns;
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            p.label(),
-            ns(t),
-            pct(t, total),
-            ns(pa.activity.kernel_ns),
-            ns(pa.activity.memcpy_ns),
-            ns(pa.activity.memset_ns),
-            ns(pa.gpu_idle.sync_ns),
-            ns(pa.gpu_idle.launch_ns),
-            ns(pa.gpu_idle.host_ns)
-        );
+    s.push_str("<table><tr><th>phase</th><th class=\"n\">time</th><th class=\"n\">share</th>");
+    for b in phase_table::BUCKET_LABELS {
+        let _ = write!(s, "<th class=\"n\">{b}</th>");
     }
-    let _ = writeln!(
-        s,
-        "<tr><th>total</th><th class=\"n\">{}</th><th class=\"n\">100%</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></table>",
-        ns(total),
-        ns(a.activity.kernel_ns),
-        ns(a.activity.memcpy_ns),
-        ns(a.activity.memset_ns),
-        ns(a.gpu_idle.sync_ns),
-        ns(a.gpu_idle.launch_ns),
-        ns(a.gpu_idle.host_ns)
-    );
+    s.push_str("</tr>\n");
+    let cells = |row: &phase_table::Row, cell: &str| {
+        let mut t = format!(
+            "<tr><{cell}>{}</{cell}><{cell} class=\"n\">{}</{cell}><{cell} class=\"n\">{}</{cell}>",
+            row.label,
+            ns(row.total_ns),
+            pct(row.total_ns, total)
+        );
+        for v in row.buckets {
+            let _ = write!(t, "<{cell} class=\"n\">{}</{cell}>", ns(v));
+        }
+        t.push_str("</tr>\n");
+        t
+    };
+    for row in phase_table::phases(r) {
+        s.push_str(&cells(&row, "td"));
+    }
+    s.push_str(&cells(&phase_table::total(r), "th"));
+    s.push_str("</table>\n");
     if r.attribution.devices.len() > 1 {
         s.push_str("<h3>Per GPU</h3><table><tr><th>GPU</th><th class=\"n\">kernel</th><th class=\"n\">memcpy</th><th class=\"n\">memset</th><th class=\"n\">idle</th></tr>\n");
         for d in &r.attribution.devices {

@@ -3,10 +3,9 @@
 
 use std::fmt::Write;
 
-use super::Report;
 use super::escape::{markdown as md, truncate};
 use super::format::{bytes, fact, ns, pct};
-use crate::analysis::phase::Phase;
+use super::{Report, phase_table};
 
 /// Rows of the kernel table.
 const TOP_KERNELS: usize = 10;
@@ -114,37 +113,30 @@ pub fn render(r: &Report) -> Vec<u8> {
     tensor_cores(&mut s, r);
 
     s.push_str("### Where the time goes\n\n");
-    s.push_str("| phase | time | kernel | memcpy | memset | idle: sync | idle: launch | idle: host |\n");
-    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    for p in Phase::ALL {
-        let pa = a.phase_activity.get(p);
-        let t =
-            pa.activity.kernel_ns + pa.activity.memcpy_ns + pa.activity.memset_ns + pa.activity.gpu_idle_ns;
-        let _ = writeln!(
-            s,
-            "| {} | {} ({}) | {} | {} | {} | {} | {} | {} |",
-            p.label(),
-            ns(t),
-            pct(t, total),
-            ns(pa.activity.kernel_ns),
-            ns(pa.activity.memcpy_ns),
-            ns(pa.activity.memset_ns),
-            ns(pa.gpu_idle.sync_ns),
-            ns(pa.gpu_idle.launch_ns),
-            ns(pa.gpu_idle.host_ns)
-        );
+    s.push_str("| phase | time |");
+    for b in phase_table::BUCKET_LABELS {
+        let _ = write!(s, " {b} |");
     }
-    let _ = writeln!(
-        s,
-        "| **total** | **{}** | {} | {} | {} | {} | {} | {} |\n",
-        ns(total),
-        ns(a.activity.kernel_ns),
-        ns(a.activity.memcpy_ns),
-        ns(a.activity.memset_ns),
-        ns(a.gpu_idle.sync_ns),
-        ns(a.gpu_idle.launch_ns),
-        ns(a.gpu_idle.host_ns)
-    );
+    s.push_str("\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for row in phase_table::phases(r) {
+        let _ = write!(
+            s,
+            "| {} | {} ({}) |",
+            row.label,
+            ns(row.total_ns),
+            pct(row.total_ns, total)
+        );
+        for v in row.buckets {
+            let _ = write!(s, " {} |", ns(v));
+        }
+        s.push('\n');
+    }
+    let t = phase_table::total(r);
+    let _ = write!(s, "| **total** | **{}** |", ns(t.total_ns));
+    for v in t.buckets {
+        let _ = write!(s, " {} |", ns(v));
+    }
+    s.push_str("\n\n");
 
     if !r.kernels.is_empty() {
         let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();

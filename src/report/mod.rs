@@ -11,6 +11,7 @@ pub mod html_findings;
 pub mod html_tensor;
 pub mod json;
 pub mod markdown;
+pub mod phase_table;
 pub mod terminal;
 
 use serde::{Deserialize, Serialize};

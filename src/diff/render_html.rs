@@ -17,34 +17,7 @@ use crate::report::format;
 const TOP_KERNELS: usize = 50;
 const TOP_BARS: usize = 15;
 
-const CSS: &str = r#"
-:root { --fg:#1d2433; --muted:#5b6478; --line:#d9dee8; --bg:#f6f7fb; --card:#fff; --warn:#b45309; --good:#2e9e5b; --bad:#d64545; }
-* { box-sizing: border-box; }
-body { margin:0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color:var(--fg); background:var(--bg); }
-main { max-width: 1100px; margin: 0 auto; padding: 24px; }
-h1 { font-size: 22px; margin: 0 0 4px; word-break: break-all; }
-h2 { font-size: 18px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 15px; margin: 16px 0 8px; }
-.sub { color: var(--muted); }
-.cards { display:flex; flex-wrap:wrap; gap:12px; margin:16px 0; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 16px; min-width:180px; flex:1; }
-.card .v { font-size: 22px; font-weight: 600; }
-.card .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-.verdict-faster .v { color: var(--good); } .verdict-slower .v { color: var(--bad); }
-table { border-collapse: collapse; width: 100%; background: var(--card); margin: 8px 0 16px; }
-th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
-th { background: #eef1f7; font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
-td.better { color: var(--good); } td.worse { color: var(--bad); }
-.chart { background: var(--card); border:1px solid var(--line); border-radius: 6px; padding: 6px; margin: 8px 0; overflow-x: auto; }
-.chart svg { max-width: 100%; height: auto; }
-.legend span { display:inline-block; margin-right: 14px; }
-.sw { display:inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: middle; }
-.warnings { background: #fff7ed; border:1px solid #fed7aa; border-radius: 6px; padding: 8px 14px; }
-.warnings li { color: var(--warn); }
-details { margin: 6px 0; }
-"#;
+use crate::report::html::CSS;
 
 /// The full page.
 pub fn render(d: &Diff) -> Vec<u8> {

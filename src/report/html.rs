@@ -8,41 +8,8 @@ use super::escape::{html as h, truncate};
 use super::format::{bytes, ns, pct};
 use super::{Report, charts, phase_table};
 
-const CSS: &str = r#"
-:root { --fg:#1d2433; --muted:#5b6478; --line:#d9dee8; --bg:#f6f7fb; --card:#fff; --warn:#b45309; --err:#b91c1c; --info:#1d4ed8; }
-* { box-sizing: border-box; }
-body { margin:0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color:var(--fg); background:var(--bg); }
-main { max-width: 1100px; margin: 0 auto; padding: 24px; }
-h1 { font-size: 22px; margin: 0 0 4px; word-break: break-all; }
-h2 { font-size: 18px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 15px; margin: 16px 0 8px; }
-.sub { color: var(--muted); }
-.cards { display:flex; flex-wrap:wrap; gap:12px; margin:16px 0; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 16px; min-width:180px; flex:1; }
-.card .v { font-size: 22px; font-weight: 600; }
-.card .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-table { border-collapse: collapse; width: 100%; background: var(--card); margin: 8px 0 16px; }
-th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
-th { background: #eef1f7; font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.name { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
-.finding { background: var(--card); border:1px solid var(--line); border-left: 5px solid var(--info); border-radius: 6px; padding: 10px 14px; margin: 12px 0; }
-.finding.warning { border-left-color: var(--warn); }
-.finding.error { border-left-color: var(--err); }
-.finding h3 { margin: 0 0 6px; }
-.badge { display:inline-block; font-size: 11px; font-weight:600; padding: 1px 6px; border-radius: 4px; color:#fff; background: var(--info); margin-right: 6px; text-transform: uppercase; }
-.badge.warning { background: var(--warn); } .badge.error { background: var(--err); }
-.chart { background: var(--card); border:1px solid var(--line); border-radius: 6px; padding: 6px; margin: 8px 0; overflow-x: auto; }
-.chart svg { max-width: 100%; height: auto; }
-.legend span { display:inline-block; margin-right: 14px; }
-.sw { display:inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: middle; }
-.warnings li { color: var(--warn); }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
-details { margin: 6px 0; }
-.facts { display:grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 6px 16px; margin: 10px 0; }
-.facts dt { color: var(--muted); font-size: 12px; }
-.facts dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; word-break: break-word; }
-"#;
+/// The shared stylesheet, inlined in every page.
+pub const CSS: &str = include_str!("style.css");
 
 /// The full page.
 pub fn render(r: &Report) -> Vec<u8> {

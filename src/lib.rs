@@ -19,3 +19,4 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod timing;

@@ -23,11 +23,14 @@
 //! exactly and every other total is a sum of its cells.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
 use super::intervals::{self, Span};
+use super::links::Links;
 use super::phase::{Phase, PhaseRules};
+use super::tensor_core::launch::Launches;
 use super::window::Window;
 use crate::model::{ApiKind, MemKind, Memcpy, NameId, Ns, Trace};
 
@@ -368,6 +371,56 @@ pub struct Result {
     pub total: Attribution,
     pub iterations: Vec<IterationRow>,
     pub devices: Vec<DeviceRow>,
+    /// Built on first use and shared by the rules that need them.
+    shared: Shared,
+}
+
+/// Indexes several rules need, built once on first use.
+#[derive(Debug, Default)]
+struct Shared {
+    links: OnceLock<Links>,
+    launches: OnceLock<Launches>,
+    busy: OnceLock<Vec<Span>>,
+}
+
+impl Result {
+    /// The API call behind each kernel and copy.
+    pub fn links(&self, trace: &Trace) -> &Links {
+        self.shared.links.get_or_init(|| Links::build(trace))
+    }
+
+    /// The NVTX range open at each kernel's launch.
+    pub fn launches(&self, trace: &Trace) -> &Launches {
+        self.shared
+            .launches
+            .get_or_init(|| Launches::from_links(trace, self.links(trace)))
+    }
+
+    /// Union of GPU activity: kernels, copies and memsets on any GPU.
+    pub fn gpu_busy(&self) -> &[Span] {
+        self.shared.busy.get_or_init(|| {
+            let l = &self.layers;
+            intervals::union_sorted(merge_sorted(&merge_sorted(&l.kernel, &l.memcpy), &l.memset))
+        })
+    }
+}
+
+/// Two start-sorted span lists merged into one.
+fn merge_sorted(a: &[Span], b: &[Span]) -> Vec<Span> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Attribute the window, each iteration and each device.
@@ -396,6 +449,7 @@ pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
         iterations,
         devices: devices(trace, window),
         layers,
+        shared: Shared::default(),
     }
 }
 

@@ -7,12 +7,12 @@
 //! process), else its GPU start: phases are host ranges, and a copy issued
 //! in `infer` may run after the host has moved on.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Context, Evidence, Timeline, TimelineItem};
 use crate::analysis::intervals::{self, Span};
 use crate::analysis::phase::Phase;
-use crate::model::{CopyKind, Correlation, Memcpy, Ns, Trace};
+use crate::model::{CopyKind, Memcpy, Ns, Trace};
 
 /// `part / whole`, 0 for an empty whole.
 pub fn share(part: Ns, whole: Ns) -> f64 {
@@ -120,25 +120,6 @@ pub fn pid_of(trace: &Trace, thread: u32) -> u32 {
     trace.threads.get(thread as usize).map_or(0, |t| t.pid)
 }
 
-/// Index of the API call with each wanted (pid, correlation), in one pass
-/// over the calls.
-pub fn calls_for(trace: &Trace, wanted: &HashSet<(u32, Correlation)>) -> HashMap<(u32, Correlation), usize> {
-    let mut out = HashMap::with_capacity(wanted.len());
-    if wanted.is_empty() {
-        return out;
-    }
-    for (i, a) in trace.api_calls.iter().enumerate() {
-        if a.correlation == 0 {
-            continue;
-        }
-        let key = (pid_of(trace, a.thread), a.correlation);
-        if wanted.contains(&key) {
-            out.entry(key).or_insert(i);
-        }
-    }
-    out
-}
-
 /// A copy in the window with the API call that issued it.
 #[derive(Debug, Clone, Copy)]
 pub struct CopyOp {
@@ -176,21 +157,13 @@ impl CopyOp {
 /// them.
 pub fn copies(cx: &Context) -> Vec<CopyOp> {
     let trace = cx.trace;
-    let inside: Vec<usize> = (0..trace.memcpys.len())
-        .filter(|&i| cx.window.contains(trace.memcpys[i].start))
-        .collect();
-    let wanted: HashSet<(u32, Correlation)> = inside
-        .iter()
-        .map(|&i| &trace.memcpys[i])
-        .filter(|m| m.correlation != 0)
-        .map(|m| (m.pid, m.correlation))
-        .collect();
-    let calls = calls_for(trace, &wanted);
-    let mut ops: Vec<CopyOp> = inside
-        .into_iter()
+    let links = cx.attribution.links(trace);
+    let mut ops: Vec<CopyOp> = cx
+        .window
+        .indexes(&trace.memcpys, |m| m.start)
         .map(|i| {
             let m = &trace.memcpys[i];
-            let call = calls.get(&(m.pid, m.correlation)).copied();
+            let call = links.memcpy_call(i);
             let host_start = call.map_or(m.start, |c| trace.api_calls[c].start);
             CopyOp {
                 index: i,
@@ -214,13 +187,8 @@ pub fn is_download(k: CopyKind) -> bool {
 }
 
 /// Union of GPU activity: kernels, copies and memsets on any GPU.
-pub fn gpu_busy(cx: &Context) -> Vec<Span> {
-    let l = &cx.attribution.layers;
-    let mut all: Vec<Span> = Vec::with_capacity(l.kernel.len() + l.memcpy.len() + l.memset.len());
-    all.extend_from_slice(&l.kernel);
-    all.extend_from_slice(&l.memcpy);
-    all.extend_from_slice(&l.memset);
-    intervals::union(all)
+pub fn gpu_busy<'a>(cx: &Context<'a>) -> &'a [Span] {
+    cx.attribution.gpu_busy()
 }
 
 /// How much of `[s, e)` the disjoint sorted `spans` cover.

@@ -1,7 +1,5 @@
 //! TR304 `launch-bound`.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 
 use crate::analysis::intervals::{self, Span};
@@ -95,11 +93,10 @@ const BUCKETS: [Ns; 6] = [2_000, 5_000, 10_000, 20_000, 50_000, MAX_GAP_NS];
 fn check(cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let window_ns = cx.window.duration();
-    let mut durations: Vec<Ns> = trace
-        .kernels
-        .iter()
-        .filter(|k| cx.window.contains(k.start))
-        .map(|k| k.end - k.start)
+    let mut durations: Vec<Ns> = cx
+        .window
+        .indexes(&trace.kernels, |k| k.start)
+        .map(|i| trace.kernels[i].end - trace.kernels[i].start)
         .collect();
     let n_kernels = durations.len();
     let n_its = cx.window.iterations.len().max(1);
@@ -109,14 +106,19 @@ fn check(cx: &Context) -> Option<Finding> {
     }
     let mut calls: Vec<Ns> = Vec::new();
     let mut issue: Vec<Ns> = Vec::new();
-    let mut last: HashMap<u32, Ns> = HashMap::new();
-    for a in trace
-        .api_calls
-        .iter()
-        .filter(|a| a.kind == ApiKind::Launch && cx.window.contains(a.start))
-    {
+    // Per thread (by index): the start of its previous launch call.
+    let mut last: Vec<Option<Ns>> = vec![None; trace.threads.len()];
+    for i in cx.window.indexes(&trace.api_calls, |a| a.start) {
+        let a = &trace.api_calls[i];
+        if a.kind != ApiKind::Launch {
+            continue;
+        }
         calls.push(a.end - a.start);
-        if let Some(prev) = last.insert(a.thread, a.start) {
+        let t = a.thread as usize;
+        if t >= last.len() {
+            last.resize(t + 1, None);
+        }
+        if let Some(prev) = last[t].replace(a.start) {
             if a.start - prev <= MAX_GAP_NS {
                 issue.push(a.start - prev);
             }
@@ -142,7 +144,7 @@ fn check(cx: &Context) -> Option<Finding> {
     let mut hist = [(0u64, 0 as Ns, 0 as Ns); BUCKETS.len()];
     let mut wh = Where::default();
     for &(ws, we) in &cx.window.spans {
-        let inside = intervals::overlapping(&busy, ws, we);
+        let inside = intervals::overlapping(busy, ws, we);
         for pair in inside.windows(2) {
             let (gs, ge) = (pair[0].1, pair[1].0);
             if gs < ws || ge > we || ge - gs > MAX_GAP_NS {

@@ -22,6 +22,7 @@ use crate::model::{
     Names, Range, RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
+use crate::timing::time;
 use query::{Prepared, Query};
 use rows::{BadRows, IdMap, RowReader};
 
@@ -224,12 +225,14 @@ impl<'p> Loader<'p> {
         let mem_kinds = self.read_enum("ENUM_CUDA_MEM_KIND", "pageable/pinned memory kinds")?;
         let event_types = self.read_enum("ENUM_NSYS_EVENT_TYPE", "NVTX range kinds")?;
         let sync_types = self.read_enum("ENUM_CUPTI_SYNC_TYPE", "synchronization kinds")?;
-        self.read_kernels(progress)?;
-        self.read_memcpys(&memcpy_kinds, &mem_kinds, progress)?;
-        self.read_memsets(progress)?;
-        let blocking = self.read_sync(&sync_types)?;
-        self.read_runtime(&blocking, progress)?;
-        self.read_nvtx(&event_types, progress)?;
+        time("kernels", || self.read_kernels(progress))?;
+        time("memcpy", || {
+            self.read_memcpys(&memcpy_kinds, &mem_kinds, progress)
+        })?;
+        time("memset", || self.read_memsets(progress))?;
+        let blocking = time("sync", || self.read_sync(&sync_types))?;
+        time("runtime", || self.read_runtime(&blocking, progress))?;
+        time("nvtx", || self.read_nvtx(&event_types, progress))?;
         self.read_thread_names()?;
         self.read_devices()?;
         self.read_gpu_metrics(progress)?;

@@ -363,6 +363,72 @@ pub fn tensor_cores(base: &Report, new: &Report, norm: &Normalization) -> Option
 mod tests {
     use super::*;
 
+    /// A report of the bundled FP16 BERT trace whose kernel table is
+    /// replaced by `rows` (name, total ns).
+    fn report_with(rows: &[(&str, Ns)]) -> Report {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_traces/bert_fp16_aligned.sqlite");
+        let trace = crate::input::load(&path, None, &crate::progress::Progress::hidden()).unwrap();
+        let mut r = crate::pipeline::analyze(&trace, &Default::default()).unwrap();
+        let template = r.kernels[0].clone();
+        r.kernels = rows
+            .iter()
+            .map(|&(name, total)| crate::analysis::kernels::KernelRow {
+                name: name.into(),
+                total_ns: total,
+                category: crate::analysis::category::categorize(name),
+                ..template.clone()
+            })
+            .collect();
+        r
+    }
+
+    #[test]
+    fn int8_against_fp16_splits_the_difference() {
+        let fp16 = report_with(&[
+            (
+                "sm80_xmma_fprop_implicit_gemm_f16f16_f16f16_f16_nhwckrsc_nhwc_tilesize256x64x32_stage3_tensor16x8x16",
+                1000,
+            ),
+            ("elementwise_relu", 100),
+        ]);
+        let int8 = report_with(&[
+            (
+                "sm80_xmma_fprop_implicit_gemm_interleaved_i8i8_i8i32_f32_nchw_vect_c_32kcrs_tensor16x8x32",
+                700,
+            ),
+            ("QuantizeLinear_2", 250),
+            ("Reformatting CopyNode for Input Tensor 0 to Conv_0", 150),
+            ("elementwise_relu", 100),
+        ]);
+        let norm = Normalization {
+            mode: NormMode::WindowTotal,
+            base_divisor: 1.0,
+            new_divisor: 1.0,
+        };
+        let p = precision(&fp16, &int8, &norm, Some(true)).expect("INT8 vs FP16");
+        assert_eq!(
+            (
+                p.base_precision.as_str(),
+                p.new_precision.as_str(),
+                p.int8_side.as_str()
+            ),
+            ("FP16", "INT8", "new")
+        );
+        assert!(p.int8_slower);
+        assert_eq!(
+            (p.matrix_delta_ns, p.conversion_delta_ns, p.other_delta_ns),
+            (-300.0, 400.0, 0.0)
+        );
+        // Reversed sides: the INT8 side is BASE, deltas keep "INT8 minus FP16".
+        let q = precision(&int8, &fp16, &norm, Some(false)).unwrap();
+        assert_eq!(q.int8_side, "base");
+        assert!(q.int8_slower, "BASE (INT8) is slower when NEW (FP16) is faster");
+        assert_eq!(q.matrix_delta_ns, -300.0);
+        // Same precision on both sides: nothing to say.
+        assert!(precision(&fp16, &fp16, &norm, None).is_none());
+    }
+
     #[test]
     fn tensor_core_share_delta() {
         let norm = Normalization {
@@ -405,4 +471,96 @@ mod tests {
         );
         assert_eq!((none.base_share, none.delta_pp), (None, None));
     }
+}
+
+/// INT8 against FP16/BF16: when one side's matrix work is mostly INT8 and
+/// the other's mostly FP16 or BF16 (by the precision the kernel names
+/// carry), where the difference comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionComparison {
+    /// Dominant matrix precision of each side (by matrix kernel time).
+    pub base_precision: String,
+    pub new_precision: String,
+    /// `base` or `new`: the INT8 side.
+    pub int8_side: String,
+    /// The INT8 side is the slower one by the verdict.
+    pub int8_slower: bool,
+    /// INT8 side minus FP16 side, normalised like every delta: matrix
+    /// kernels, quantize/reformat/layout/copy kernels, and the rest.
+    pub matrix_delta_ns: f64,
+    pub conversion_delta_ns: f64,
+    pub other_delta_ns: f64,
+    pub summary: String,
+}
+
+/// Matrix time by precision, conversion time and other kernel time of a report.
+fn precision_split(r: &Report) -> (BTreeMap<&'static str, Ns>, Ns, Ns, Ns) {
+    use crate::analysis::tensor_core::names;
+    let mut by: BTreeMap<&'static str, Ns> = BTreeMap::new();
+    let (mut matrix, mut conversion, mut other) = (0, 0, 0);
+    for k in &r.kernels {
+        let lower = k.name.to_ascii_lowercase();
+        if k.category.is_matrix() {
+            matrix += k.total_ns;
+            if let Some(p) = names::classify(&k.name).precision {
+                *by.entry(p.label()).or_default() += k.total_ns;
+            }
+        } else if matches!(k.category, Category::Layout | Category::Copy) || lower.contains("quantiz") {
+            conversion += k.total_ns;
+        } else {
+            other += k.total_ns;
+        }
+    }
+    (by, matrix, conversion, other)
+}
+
+/// The comparison when the two sides differ as INT8 vs FP16/BF16.
+pub fn precision(
+    base: &Report,
+    new: &Report,
+    norm: &Normalization,
+    new_slower: Option<bool>,
+) -> Option<PrecisionComparison> {
+    let (bp, bm, bc, bo) = precision_split(base);
+    let (np, nm, nc, no) = precision_split(new);
+    let dominant = |m: &BTreeMap<&'static str, Ns>| m.iter().max_by_key(|e| *e.1).map(|e| *e.0);
+    let (b, n) = (dominant(&bp)?, dominant(&np)?);
+    let half = |p: &str| p == "FP16" || p == "BF16";
+    let int8_new = match (b, n) {
+        (h, "INT8") if half(h) => true,
+        ("INT8", h) if half(h) => false,
+        _ => return None,
+    };
+    let (bd, nd) = (norm.base_divisor, norm.new_divisor);
+    let sign = if int8_new { 1.0 } else { -1.0 };
+    let d = |bv: Ns, nv: Ns| sign * (nv as f64 / nd - bv as f64 / bd);
+    let (matrix, conversion, other) = (d(bm, nm), d(bc, nc), d(bo, no));
+    let int8_slower = new_slower.is_some_and(|s| s == int8_new);
+    let (i8p, hp) = if int8_new { (n, b) } else { (b, n) };
+    let us = |v: f64| format!("{:+.1} us", v / 1e3);
+    let summary = format!(
+        "{} {i8p} vs {} {hp}: matrix kernels {}, quantize/reformat/copy kernels {}, other kernels {} ({} side minus {} side{})",
+        if int8_new { "NEW" } else { "BASE" },
+        if int8_new { "BASE" } else { "NEW" },
+        us(matrix),
+        us(conversion),
+        us(other),
+        i8p,
+        hp,
+        if int8_slower {
+            "; the INT8 build is the slower one"
+        } else {
+            ""
+        }
+    );
+    Some(PrecisionComparison {
+        base_precision: b.into(),
+        new_precision: n.into(),
+        int8_side: if int8_new { "new" } else { "base" }.into(),
+        int8_slower,
+        matrix_delta_ns: matrix,
+        conversion_delta_ns: conversion,
+        other_delta_ns: other,
+        summary,
+    })
 }

@@ -28,7 +28,7 @@ use deltas::{AttributionDelta, CategoryDelta, MemcpyDelta, Normalization, Tensor
 use findings::FindingDelta;
 use input::{DIFF_KIND, InputKind, Loaded};
 use matching::{KernelDelta, Match};
-use stats::Verdict;
+use stats::{Verdict, VerdictKind};
 
 /// Version of the diff document; bumped only when a key changes meaning or
 /// is removed.
@@ -130,6 +130,9 @@ pub struct Diff {
     /// Present when both reports carry Tensor Core totals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tensor_cores: Option<TensorCoreDelta>,
+    /// INT8 against FP16/BF16, when the two sides differ so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<deltas::PrecisionComparison>,
     /// How the comparison was made (normalisation, options that did not apply).
     pub notes: Vec<String>,
 }
@@ -137,7 +140,13 @@ pub struct Diff {
 /// Compare two loaded sides.
 pub fn compare(base: &Loaded, new: &Loaded, opts: &DiffOptions) -> Diff {
     let (b, n) = (&base.report, &new.report);
-    let work = work_ratio(b, n);
+    // Two engine profiles each hold one inference: the same unit of work.
+    let engine_profiles = b.engine.is_some() && n.engine.is_some();
+    let work = if engine_profiles {
+        Some(1.0)
+    } else {
+        work_ratio(b, n)
+    };
     let norm = Normalization::choose(b, n, work);
     let durations = |r: &Report| -> Option<Vec<Ns>> {
         (!r.iterations.is_empty()).then(|| r.iterations.iter().map(|i| i.duration_ns).collect())
@@ -150,6 +159,7 @@ pub fn compare(base: &Loaded, new: &Loaded, opts: &DiffOptions) -> Diff {
         base_busy_ns: busy(b),
         new_busy_ns: busy(n),
         work_ratio: work,
+        engine_profiles,
     };
     let verdict = stats::verdict(bd.as_deref(), nd.as_deref(), totals, opts.threshold_pct);
     let (bdiv, ndiv) = (norm.base_divisor, norm.new_divisor);
@@ -182,6 +192,16 @@ pub fn compare(base: &Loaded, new: &Loaded, opts: &DiffOptions) -> Diff {
         categories: deltas::categories(b, n, &norm),
         findings: findings::compare(&b.findings, &n.findings, bdiv, ndiv),
         tensor_cores: deltas::tensor_cores(b, n, &norm),
+        precision: deltas::precision(
+            b,
+            n,
+            &norm,
+            match verdict.verdict {
+                VerdictKind::Slower => Some(true),
+                VerdictKind::Faster => Some(false),
+                _ => None,
+            },
+        ),
         kernels,
         verdict,
         normalization: norm,
@@ -351,6 +371,7 @@ mod tests {
             base_busy_ns: 0,
             new_busy_ns: 0,
             work_ratio: None,
+            engine_profiles: false,
         };
         let mut v = stats::verdict(Some(&[100, 101, 99]), Some(&[150, 151, 149]), t, 1.0);
         assert_eq!(v.verdict, stats::VerdictKind::Slower);
@@ -373,6 +394,7 @@ mod tests {
             kernels: vec![],
             findings: vec![],
             tensor_cores: None,
+            precision: None,
             notes: vec![],
         };
         assert!(d(v.clone()).gate(49.0));

@@ -124,6 +124,7 @@ fn header(s: &mut String, d: &Diff) {
         match v.basis {
             super::stats::Basis::Iterations => "mean iteration",
             super::stats::Basis::WindowTotals => "window",
+            super::stats::Basis::EngineInference => "one inference",
         },
         &format!("{} → {}", ns(v.base_ns), ns(v.new_ns)),
         &sample_sizes(d),
@@ -407,6 +408,24 @@ fn memcpy(s: &mut String, d: &Diff) {
 }
 
 fn tensor_cores(s: &mut String, d: &Diff) {
+    if let Some(p) = &d.precision {
+        let _ = writeln!(
+            s,
+            "<div class=\"finding {}\"><b>{}INT8 against {}</b>: {}</div>",
+            if p.int8_slower { "warning" } else { "info" },
+            if p.int8_slower {
+                "int8-slower (TR404): "
+            } else {
+                ""
+            },
+            h(if p.int8_side == "new" {
+                &p.base_precision
+            } else {
+                &p.new_precision
+            }),
+            h(&p.summary)
+        );
+    }
     let Some(t) = &d.tensor_cores else { return };
     let unit = d.normalization.unit();
     let share = |x: Option<f64>| x.map_or("-".into(), |v| format!("{:.1}%", v * 100.0));

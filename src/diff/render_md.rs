@@ -208,6 +208,24 @@ pub fn render(d: &Diff) -> Vec<u8> {
         );
     }
 
+    if let Some(p) = &d.precision {
+        let _ = writeln!(
+            s,
+            "**{}INT8 vs {}:** {}\n",
+            if p.int8_slower {
+                "int8-slower (TR404): "
+            } else {
+                ""
+            },
+            if p.int8_side == "new" {
+                &p.base_precision
+            } else {
+                &p.new_precision
+            },
+            md(&p.summary)
+        );
+    }
+
     let moved: Vec<_> = d
         .findings
         .iter()

@@ -41,6 +41,14 @@ pub const SINGLE_SAMPLE_THRESHOLD_PCT: f64 = 10.0;
 /// host, which differ from run to run and say nothing about the build.
 pub const MIN_BUSY_SHARE: f64 = 0.5;
 
+/// Engine profiles (TensorRT) record one inference per side, each the
+/// average of many profiled runs but without their spread: a change of at
+/// least this many percent of the per-inference time is called
+/// faster/slower, within the no-change threshold no-change, in between
+/// inconclusive. trtexec's run-to-run variation of averaged GPU time is a
+/// few percent at most, so 5% keeps noise out.
+pub const ENGINE_THRESHOLD_PCT: f64 = 5.0;
+
 /// The window lengths of both sides and how much work NEW's window did
 /// relative to BASE's (see `diff::work_ratio`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,6 +60,8 @@ pub struct Totals {
     pub new_busy_ns: Ns,
     /// None when the two windows share no kernels.
     pub work_ratio: Option<f64>,
+    /// Both sides are engine profiles: each window is one inference.
+    pub engine_profiles: bool,
 }
 
 /// The four answers.
@@ -83,6 +93,8 @@ pub enum Basis {
     Iterations,
     /// One window total per side (no spread).
     WindowTotals,
+    /// One averaged inference per side (engine profiles).
+    EngineInference,
 }
 
 /// The verdict and everything it rests on.
@@ -293,9 +305,60 @@ pub fn verdict(base: Option<&[Ns]>, new: Option<&[Ns]>, totals: Totals, threshol
     v
 }
 
+/// Two engine profiles: one averaged inference each, the same unit of work.
+fn engine_verdict(mut v: Verdict, t: Totals) -> Verdict {
+    v.basis = Basis::EngineInference;
+    v.test = format!(
+        "per-inference time of two engine profiles (each the average over its profiled runs; no per-run spread is recorded): a change of at least {ENGINE_THRESHOLD_PCT}% is called faster/slower, within ±{}% no-change, anything between inconclusive",
+        v.threshold_pct
+    );
+    v.base_n = 1;
+    v.new_n = 1;
+    v.base_ns = t.base_ns as f64;
+    v.new_ns = t.new_ns as f64;
+    v.work_ratio = Some(1.0);
+    v.delta_ns = v.new_ns - v.base_ns;
+    v.change_pct = pct(v.delta_ns, v.base_ns);
+    let Some(c) = v.change_pct else {
+        v.reason = "a side has an empty engine profile".into();
+        return v;
+    };
+    let th = v.threshold_pct;
+    (v.verdict, v.reason) = if c >= ENGINE_THRESHOLD_PCT {
+        (
+            VerdictKind::Slower,
+            format!("one inference takes {c:.1}% longer, at least {ENGINE_THRESHOLD_PCT}%"),
+        )
+    } else if c <= -ENGINE_THRESHOLD_PCT {
+        (
+            VerdictKind::Faster,
+            format!(
+                "one inference takes {:.1}% less time, at least {ENGINE_THRESHOLD_PCT}%",
+                -c
+            ),
+        )
+    } else if c.abs() < th {
+        (
+            VerdictKind::NoChange,
+            format!("one inference changes by {c:+.1}%, within ±{th}%"),
+        )
+    } else {
+        (
+            VerdictKind::Inconclusive,
+            format!(
+                "one inference changes by {c:+.1}%: more than ±{th}% but less than {ENGINE_THRESHOLD_PCT}%, which averaged profiles without spread cannot separate from noise"
+            ),
+        )
+    };
+    v
+}
+
 /// No iterations on at least one side: one number per side, NEW scaled to
 /// BASE's amount of work.
 fn totals_verdict(mut v: Verdict, one_side_has_iterations: bool, t: Totals) -> Verdict {
+    if t.engine_profiles {
+        return engine_verdict(v, t);
+    }
     v.basis = Basis::WindowTotals;
     v.test = format!(
         "window lengths, one measurement per side, NEW scaled to BASE's amount of work (the time-weighted median ratio of the call counts of kernels both ran); no spread to test, so only windows that keep the GPU busy at least {:.0}% of the time are judged, and a change of at least {SINGLE_SAMPLE_THRESHOLD_PCT}% is called faster/slower, anything smaller inconclusive",
@@ -600,6 +663,25 @@ mod tests {
     }
 
     #[test]
+    fn engine_profiles_compare_one_inference_each() {
+        let t = |new_ns| Totals {
+            base_ns: 1000,
+            new_ns,
+            base_busy_ns: 1000,
+            new_busy_ns: new_ns,
+            work_ratio: Some(1.0),
+            engine_profiles: true,
+        };
+        let v = |new_ns| verdict(None, None, t(new_ns), 1.0);
+        assert_eq!(v(1078).verdict, VerdictKind::Slower);
+        assert_eq!(v(1078).basis, Basis::EngineInference);
+        assert_eq!(v(940).verdict, VerdictKind::Faster);
+        assert_eq!(v(1030).verdict, VerdictKind::Inconclusive);
+        assert_eq!(v(1005).verdict, VerdictKind::NoChange);
+        assert_eq!(v(1000).verdict, VerdictKind::NoChange);
+    }
+
+    #[test]
     fn verdicts() {
         let base: Vec<Ns> = (0..10).map(|i| 1_000_000 + i * 1_000).collect();
         let slower: Vec<Ns> = base.iter().map(|x| x + 100_000).collect();
@@ -611,6 +693,7 @@ mod tests {
             base_busy_ns: 0,
             new_busy_ns: 0,
             work_ratio: None,
+            engine_profiles: false,
         };
         let v = |n: &[Ns]| verdict(Some(&base), Some(n), t0, 1.0);
         assert_eq!(v(&slower).verdict, VerdictKind::Slower);
@@ -641,6 +724,7 @@ mod tests {
             base_busy_ns: base_ns,
             new_busy_ns: new_ns,
             work_ratio,
+            engine_profiles: false,
         };
         let v = verdict(None, None, t(100, 150, Some(1.0)), 1.0);
         assert_eq!((v.verdict, v.basis), (VerdictKind::Slower, Basis::WindowTotals));

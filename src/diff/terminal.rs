@@ -72,6 +72,9 @@ pub fn render(d: &Diff) -> String {
             share(t.new_share)
         ));
     }
+    if let Some(p) = &d.precision {
+        out.push_str(&format!("precision: {}\n", p.summary));
+    }
     let top: Vec<_> = d.kernels.iter().filter(|k| k.delta_ns != 0.0).take(TOP).collect();
     if !top.is_empty() {
         out.push_str(&format!("top kernel changes ({unit}):\n"));

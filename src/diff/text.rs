@@ -56,6 +56,7 @@ pub fn measure(d: &Diff, arrow: &str) -> String {
             Some(r) if r != 1.0 => "window, NEW scaled to BASE's work,",
             _ => "window",
         },
+        Basis::EngineInference => "one inference",
     };
     let ci = match v.ci_pct {
         Some([lo, hi]) => format!(", {:.0}% CI {lo:+.1}% .. {hi:+.1}%", v.confidence * 100.0),
@@ -77,5 +78,6 @@ pub fn sample_sizes(d: &Diff) -> String {
             d.base.iterations, d.new.iterations
         ),
         Basis::WindowTotals => "one window per side".into(),
+        Basis::EngineInference => "one averaged inference per engine profile".into(),
     }
 }

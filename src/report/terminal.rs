@@ -21,12 +21,33 @@ pub fn biggest_bucket(r: &Report) -> (&'static str, i64) {
     .unwrap_or(("-", 0))
 }
 
+/// GPU names with repeats counted: `8x NVIDIA A100`, in first-seen order.
+pub fn gpu_list(r: &Report) -> Vec<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for g in &r.source.gpus {
+        match counts.iter_mut().find(|(n, _)| *n == g.name) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((g.name.clone(), 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(n, c)| {
+            if c > 1 {
+                format!("{c}x {}", clean(&n))
+            } else {
+                clean(&n)
+            }
+        })
+        .collect()
+}
+
 /// The headline numbers as text lines.
 pub fn render(r: &Report) -> String {
     let a = &r.attribution.window;
     let total = a.total_ns;
     let mut out = String::new();
-    let gpus: Vec<String> = r.source.gpus.iter().map(|g| clean(&g.name)).collect();
+    let gpus = gpu_list(r);
     out.push_str(&format!(
         "{} ({}{}{})\n",
         clean(&r.source.path),

@@ -426,13 +426,14 @@ fn merge_sorted(a: &[Span], b: &[Span]) -> Vec<Span> {
 /// Attribute the window, each iteration and each device.
 pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
     let layers = layers(trace, window, rules);
-    let table = table(&window.spans, &layers);
+    let (table, per_iteration) = tables(window, &layers);
     let iterations = window
         .iterations
         .iter()
+        .zip(per_iteration)
         .enumerate()
-        .map(|(index, it)| {
-            let a = self::table(&[(it.start, it.end)], &layers).attribution();
+        .map(|(index, (it, t))| {
+            let a = t.attribution();
             IterationRow {
                 index,
                 start_ns: it.start,
@@ -447,15 +448,62 @@ pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
         table,
         total: table.attribution(),
         iterations,
-        devices: devices(trace, window),
+        devices: devices(trace, window, &table),
         layers,
         shared: Shared::default(),
     }
 }
 
+/// The window's table and each iteration's. When iterations do not
+/// overlap (one thread's loop), the window is exactly their union and one
+/// sweep over the iterations fills both; otherwise each is swept apart.
+fn tables(window: &Window, layers: &Layers) -> (Table, Vec<Table>) {
+    let its = &window.iterations;
+    let disjoint = its.windows(2).all(|w| w[0].end <= w[1].start);
+    if !disjoint {
+        let per = its
+            .iter()
+            .map(|it| table(&[(it.start, it.end)], layers))
+            .collect();
+        return (table(&window.spans, layers), per);
+    }
+    let spans: Vec<Span> = its.iter().map(|it| (it.start, it.end)).collect();
+    let mut per = vec![Table::default(); its.len()];
+    let mut total = Table::default();
+    let mut i = 0;
+    intervals::sweep(&spans, &layers.as_slices(), |s, e, mask| {
+        while its[i].end <= s {
+            i += 1;
+        }
+        per[i].add(mask, e - s);
+        total.add(mask, e - s);
+    });
+    if its.is_empty() {
+        total = table(&window.spans, layers);
+    }
+    (total, per)
+}
+
 /// Each GPU's busy time within the window, by its own kernels, copies and
 /// memsets (same priority as the window attribution).
-pub fn devices(trace: &Trace, window: &Window) -> Vec<DeviceRow> {
+pub fn devices(trace: &Trace, window: &Window, table: &Table) -> Vec<DeviceRow> {
+    // All activity on one GPU: its row is the window's.
+    if let [d] = trace.devices.as_slice() {
+        let on_d = trace.kernels.iter().all(|k| k.device == d.id)
+            && trace.memcpys.iter().all(|m| m.device == d.id)
+            && trace.memsets.iter().all(|m| m.device == d.id);
+        if on_d {
+            let a = table.attribution().activity;
+            return vec![DeviceRow {
+                id: d.id,
+                name: d.name.clone(),
+                kernel_ns: a.kernel_ns,
+                memcpy_ns: a.memcpy_ns,
+                memset_ns: a.memset_ns,
+                gpu_idle_ns: a.gpu_idle_ns,
+            }];
+        }
+    }
     trace
         .devices
         .iter()

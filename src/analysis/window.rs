@@ -98,6 +98,23 @@ impl Window {
             .find(|&i| self.iterations[i].end > t)
     }
 
+    /// [`iteration_at`](Self::iteration_at) for times in (mostly)
+    /// increasing order: `started` carries, from one call to the next, how
+    /// many iterations start at or before the time (start with 0).
+    pub fn iteration_at_hint(&self, t: Ns, started: &mut usize) -> Option<usize> {
+        let its = &self.iterations;
+        let n = *started;
+        if n > its.len() || (n > 0 && its[n - 1].start > t) {
+            *started = its.partition_point(|i| i.start <= t);
+        } else {
+            *started = n + its[n..].iter().take_while(|i| i.start <= t).count();
+        }
+        (0..*started)
+            .rev()
+            .take_while(|&i| self.reach[i] > t)
+            .find(|&i| its[i].end > t)
+    }
+
     /// Whether `t` lies in the window.
     pub fn contains(&self, t: Ns) -> bool {
         let i = self.spans.partition_point(|s| s.1 <= t);

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Context, Evidence, Timeline, TimelineItem};
-use crate::analysis::intervals::{self, Span};
+use crate::analysis::intervals::{self, Cursor, Span};
 use crate::analysis::phase::Phase;
 use crate::model::{CopyKind, Memcpy, Ns, Trace};
 
@@ -78,6 +78,48 @@ pub fn place(cx: &Context, t: Ns) -> Place {
     Place {
         phase: cx.attribution.layers.phase_at(t),
         iteration: cx.window.iteration_at(t),
+    }
+}
+
+/// [`place`] for many times in (mostly) increasing order: cursors instead
+/// of binary searches from scratch.
+pub struct Placer<'a> {
+    window: &'a crate::analysis::window::Window,
+    pre: Cursor<'a>,
+    post: Cursor<'a>,
+    infer: Cursor<'a>,
+    /// Iterations starting at or before the previous time.
+    started: usize,
+}
+
+impl<'a> Placer<'a> {
+    pub fn new(cx: &Context<'a>) -> Placer<'a> {
+        let l = &cx.attribution.layers;
+        Placer {
+            window: cx.window,
+            pre: Cursor::new(&l.preprocess),
+            post: Cursor::new(&l.postprocess),
+            infer: Cursor::new(&l.inference),
+            started: 0,
+        }
+    }
+
+    /// The same as [`place`]`(cx, t)`.
+    pub fn place(&mut self, t: Ns) -> Place {
+        // The attribution's priority: preprocess, postprocess, inference.
+        let phase = if self.pre.covers(t) {
+            Phase::Preprocess
+        } else if self.post.covers(t) {
+            Phase::Postprocess
+        } else if self.infer.covers(t) {
+            Phase::Inference
+        } else {
+            Phase::Unannotated
+        };
+        Place {
+            phase,
+            iteration: self.window.iteration_at_hint(t, &mut self.started),
+        }
     }
 }
 
@@ -158,6 +200,7 @@ impl CopyOp {
 pub fn copies(cx: &Context) -> Vec<CopyOp> {
     let trace = cx.trace;
     let links = cx.attribution.links(trace);
+    let mut placer = Placer::new(cx);
     let mut ops: Vec<CopyOp> = cx
         .window
         .indexes(&trace.memcpys, |m| m.start)
@@ -169,7 +212,7 @@ pub fn copies(cx: &Context) -> Vec<CopyOp> {
                 index: i,
                 call,
                 host_start,
-                place: place(cx, host_start),
+                place: placer.place(host_start),
             }
         })
         .collect();
@@ -211,6 +254,30 @@ pub fn exposed(cx: &Context, cover: &[Span], s: Ns, e: Ns) -> Ns {
     intervals::overlapping(&cx.window.spans, s, e)
         .iter()
         .map(|&(ws, we)| uncovered(cover, s.max(ws), e.min(we)))
+        .sum()
+}
+
+/// [`uncovered`] through a cursor, for spans visited in time order.
+pub fn uncovered_in(spans: &mut Cursor, s: Ns, e: Ns) -> Ns {
+    if e <= s {
+        return 0;
+    }
+    let covered: Ns = spans
+        .overlapping(s, e)
+        .iter()
+        .map(|&(a, b)| b.min(e) - a.max(s))
+        .filter(|&d| d > 0)
+        .sum();
+    e - s - covered
+}
+
+/// [`exposed`] through cursors on the window and `cover`, for spans
+/// visited in time order.
+pub fn exposed_in(window: &mut Cursor, cover: &mut Cursor, s: Ns, e: Ns) -> Ns {
+    window
+        .overlapping(s, e)
+        .iter()
+        .map(|&(ws, we)| uncovered_in(cover, s.max(ws), e.min(we)))
         .sum()
 }
 

@@ -55,6 +55,7 @@ pub fn collect(cx: &Context, wanted: &[Category]) -> Family {
         }
     }
     let links = cx.attribution.links(trace);
+    let mut placer = facts::Placer::new(cx);
     let mut fam = Family {
         kernel_ns: cx.attribution.total.activity.kernel_ns,
         ..Family::default()
@@ -62,7 +63,7 @@ pub fn collect(cx: &Context, wanted: &[Category]) -> Family {
     for &i in &hit {
         let k = &trace.kernels[i];
         let host = links.kernel_call(i).map_or(k.start, |c| trace.api_calls[c].start);
-        let p = facts::place(cx, host);
+        let p = placer.place(host);
         fam.wh.add(p);
         fam.count += 1;
         fam.total_ns += k.end - k.start;

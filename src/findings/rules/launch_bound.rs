@@ -143,6 +143,9 @@ fn check(cx: &Context) -> Option<Finding> {
     let (mut involved, mut stake) = (0, 0);
     let mut hist = [(0u64, 0 as Ns, 0 as Ns); BUCKETS.len()];
     let mut wh = Where::default();
+    // Gaps come in time order: cursors, not a search per gap.
+    let mut placer = facts::Placer::new(cx);
+    let mut excluded_at = intervals::Cursor::new(&excluded);
     for &(ws, we) in &cx.window.spans {
         let inside = intervals::overlapping(busy, ws, we);
         for pair in inside.windows(2) {
@@ -150,7 +153,7 @@ fn check(cx: &Context) -> Option<Finding> {
             if gs < ws || ge > we || ge - gs > MAX_GAP_NS {
                 continue;
             }
-            let counted = facts::uncovered(&excluded, gs, ge);
+            let counted = facts::uncovered_in(&mut excluded_at, gs, ge);
             if counted == 0 {
                 continue;
             }
@@ -158,7 +161,7 @@ fn check(cx: &Context) -> Option<Finding> {
             involved += counted;
             stake += saving;
             gaps.push((gs, ge));
-            wh.add(facts::place(cx, gs));
+            wh.add(placer.place(gs));
             let b = BUCKETS
                 .iter()
                 .position(|&ub| ge - gs <= ub)

@@ -65,6 +65,12 @@ fn check(cx: &Context) -> Option<Finding> {
     let mut spans: Vec<Span> = Vec::new();
     let mut groups: BTreeMap<(&str, &str), (u64, Ns, Ns, BTreeSet<usize>)> = BTreeMap::new();
     let mut wh = Where::default();
+    // Calls come in start order: cursors, not searches per call.
+    let mut placer = facts::Placer::new(cx);
+    let (mut window_at, mut busy_at) = (
+        intervals::Cursor::new(&cx.window.spans),
+        intervals::Cursor::new(busy),
+    );
     for i in cx.window.indexes(&trace.api_calls, |a| a.start) {
         let a = &trace.api_calls[i];
         let blocking = match a.kind {
@@ -77,8 +83,8 @@ fn check(cx: &Context) -> Option<Finding> {
         if !blocking {
             continue;
         }
-        let idle = facts::exposed(cx, busy, a.start, a.end);
-        let p = facts::place(cx, a.start);
+        let idle = facts::exposed_in(&mut window_at, &mut busy_at, a.start, a.end);
+        let p = placer.place(a.start);
         if idle > 0 {
             wh.add(p);
         }

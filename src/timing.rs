@@ -17,6 +17,26 @@ pub fn time<R>(stage: &str, f: impl FnOnce() -> R) -> R {
     }
     let t = Instant::now();
     let out = f();
-    eprintln!("timing: {stage} {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "timing: {stage} {:.1} ms{}",
+        t.elapsed().as_secs_f64() * 1e3,
+        memory()
+    );
     out
+}
+
+/// `, rss N MB, peak N MB` from /proc/self/status (Linux), else nothing:
+/// shows which stage sets the peak.
+fn memory() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    format!(", rss {} MB, peak {} MB", field("VmRSS:"), field("VmHWM:"))
 }

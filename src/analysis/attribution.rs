@@ -400,27 +400,9 @@ impl Result {
     pub fn gpu_busy(&self) -> &[Span] {
         self.shared.busy.get_or_init(|| {
             let l = &self.layers;
-            intervals::union_sorted(merge_sorted(&merge_sorted(&l.kernel, &l.memcpy), &l.memset))
+            intervals::union_merged(&[&l.kernel, &l.memcpy, &l.memset])
         })
     }
-}
-
-/// Two start-sorted span lists merged into one.
-fn merge_sorted(a: &[Span], b: &[Span]) -> Vec<Span> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 /// Attribute the window, each iteration and each device.

@@ -54,6 +54,21 @@ pub fn union_sorted(spans: impl IntoIterator<Item = Span>) -> Vec<Span> {
     out
 }
 
+/// Union of several start-sorted span lists, merged as it goes: no
+/// concatenated copy of the inputs (those can be tens of millions long).
+pub fn union_merged(lists: &[&[Span]]) -> Vec<Span> {
+    let mut pos = vec![0usize; lists.len()];
+    union_sorted(std::iter::from_fn(move || {
+        let (i, s) = lists
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.get(pos[i]).map(|&s| (i, s)))
+            .min_by_key(|&(_, s)| s)?;
+        pos[i] += 1;
+        Some(s)
+    }))
+}
+
 /// Total length of disjoint spans.
 pub fn total(spans: &[Span]) -> Ns {
     spans.iter().map(|(s, e)| e - s).sum()
@@ -221,6 +236,18 @@ mod tests {
         assert_eq!(overlapping(&a, 10, 20), &[] as &[Span]);
         assert_eq!(overlapping(&a, 9, 21), &a[..]);
         assert_eq!(overlapping(&a, 25, 100), &a[1..]);
+    }
+
+    #[test]
+    fn union_merged_is_the_union_of_the_concatenation() {
+        let a: Vec<Span> = vec![(0, 5), (10, 20), (30, 31)];
+        let b: Vec<Span> = vec![(4, 8), (20, 25), (40, 40)];
+        let c: Vec<Span> = vec![(26, 30)];
+        let mut all: Vec<Span> = [a.clone(), b.clone(), c.clone()].concat();
+        all.sort();
+        assert_eq!(union_merged(&[&a, &b, &c]), union_sorted(all));
+        assert_eq!(union_merged(&[&a, &b, &c]), vec![(0, 8), (10, 25), (26, 31)]);
+        assert!(union_merged(&[&[], &[]]).is_empty());
     }
 
     #[test]

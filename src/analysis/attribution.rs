@@ -228,6 +228,8 @@ pub struct Layers {
     pub memcpy: Vec<Span>,
     pub memset: Vec<Span>,
     pub sync: Vec<Span>,
+    /// Kernel launch calls, less what the layers above cover (they win
+    /// wherever both do).
     pub launch: Vec<Span>,
     pub preprocess: Vec<Span>,
     pub postprocess: Vec<Span>,
@@ -333,18 +335,29 @@ pub fn phase_spans(trace: &Trace, window: &Window, rules: &PhaseRules) -> [Vec<S
 /// Build every layer for `trace` over `window`.
 pub fn layers(trace: &Trace, window: &Window, rules: &PhaseRules) -> Layers {
     let [preprocess, postprocess, inference] = phase_spans(trace, window, rules);
+    let kernel = intervals::union_sorted(trace.kernels.iter().map(|k| (k.start, k.end)));
+    let memcpy = intervals::union_sorted(trace.memcpys.iter().map(|m| (m.start, m.end)));
+    let memset = intervals::union_sorted(trace.memsets.iter().map(|m| (m.start, m.end)));
+    let sync = blocking_calls(trace);
     Layers {
-        kernel: intervals::union_sorted(trace.kernels.iter().map(|k| (k.start, k.end))),
-        memcpy: intervals::union_sorted(trace.memcpys.iter().map(|m| (m.start, m.end))),
-        memset: intervals::union_sorted(trace.memsets.iter().map(|m| (m.start, m.end))),
-        sync: blocking_calls(trace),
-        launch: intervals::union_sorted(
-            trace
-                .api_calls
-                .iter()
-                .filter(|a| a.kind == ApiKind::Launch)
-                .map(|a| (a.start, a.end)),
+        // Launch time counts only where nothing above it in the priority
+        // (GPU activity, blocking calls) does: the rest is dropped here,
+        // which keeps every use exact and the list short when the GPU is
+        // kept busy (most launches then overlap a kernel).
+        launch: intervals::subtract_sorted(
+            intervals::union_iter(
+                trace
+                    .api_calls
+                    .iter()
+                    .filter(|a| a.kind == ApiKind::Launch)
+                    .map(|a| (a.start, a.end)),
+            ),
+            &[&kernel, &memcpy, &memset, &sync],
         ),
+        kernel,
+        memcpy,
+        memset,
+        sync,
         preprocess,
         postprocess,
         inference,

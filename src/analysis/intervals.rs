@@ -41,17 +41,25 @@ pub fn union(mut spans: Vec<Span>) -> Vec<Span> {
 
 /// Union of spans already sorted by start.
 pub fn union_sorted(spans: impl IntoIterator<Item = Span>) -> Vec<Span> {
-    let mut out: Vec<Span> = Vec::new();
-    for (s, e) in spans {
-        if e <= s {
-            continue;
+    union_iter(spans).collect()
+}
+
+/// [`union_sorted`] as it goes, without collecting.
+pub fn union_iter(spans: impl IntoIterator<Item = Span>) -> impl Iterator<Item = Span> {
+    let mut spans = spans.into_iter().filter(|&(s, e)| e > s);
+    let mut open = spans.next();
+    std::iter::from_fn(move || {
+        let (s, mut e) = open?;
+        loop {
+            match spans.next() {
+                Some((a, b)) if a <= e => e = e.max(b),
+                next => {
+                    open = next;
+                    return Some((s, e));
+                }
+            }
         }
-        match out.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => out.push((s, e)),
-        }
-    }
-    out
+    })
 }
 
 /// Union of several start-sorted span lists, merged as it goes: no
@@ -67,6 +75,35 @@ pub fn union_merged(lists: &[&[Span]]) -> Vec<Span> {
         pos[i] += 1;
         Some(s)
     }))
+}
+
+/// `spans` (disjoint, sorted) less the time any list of `cover` (each
+/// disjoint, sorted) covers.
+pub fn subtract_sorted(spans: impl IntoIterator<Item = Span>, cover: &[&[Span]]) -> Vec<Span> {
+    let mut cursors: Vec<Cursor> = cover.iter().map(|c| Cursor::new(c)).collect();
+    let mut hits: Vec<Span> = Vec::new();
+    let mut out = Vec::new();
+    for (s, e) in spans {
+        hits.clear();
+        for c in &mut cursors {
+            hits.extend_from_slice(c.overlapping(s, e));
+        }
+        hits.sort_unstable();
+        let mut t = s;
+        for &(a, b) in &hits {
+            if a > t {
+                out.push((t, a.min(e)));
+            }
+            t = t.max(b);
+            if t >= e {
+                break;
+            }
+        }
+        if t < e {
+            out.push((t, e));
+        }
+    }
+    out
 }
 
 /// Total length of disjoint spans.
@@ -236,6 +273,22 @@ mod tests {
         assert_eq!(overlapping(&a, 10, 20), &[] as &[Span]);
         assert_eq!(overlapping(&a, 9, 21), &a[..]);
         assert_eq!(overlapping(&a, 25, 100), &a[1..]);
+    }
+
+    #[test]
+    fn subtract_matches_brute_force() {
+        let spans: Vec<Span> = vec![(0, 10), (12, 20), (25, 40), (50, 51)];
+        let a: Vec<Span> = vec![(2, 4), (8, 13), (30, 35)];
+        let b: Vec<Span> = vec![(3, 6), (19, 26), (35, 36), (50, 51)];
+        let got = subtract_sorted(spans.iter().copied(), &[&a, &b]);
+        let inside = |l: &[Span], t: Ns| l.iter().any(|&(s, e)| s <= t && t < e);
+        let want = union_sorted(
+            (0..60)
+                .filter(|&t| inside(&spans, t) && !inside(&a, t) && !inside(&b, t))
+                .map(|t| (t, t + 1)),
+        );
+        assert_eq!(got, want);
+        assert_eq!(got, vec![(0, 2), (6, 8), (13, 19), (26, 30), (36, 40)]);
     }
 
     #[test]

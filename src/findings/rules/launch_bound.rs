@@ -112,12 +112,12 @@ const BUCKETS: [Ns; 6] = [2_000, 5_000, 10_000, 20_000, 50_000, MAX_GAP_NS];
 fn check(cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let window_ns = cx.window.duration();
-    let mut durations: Vec<Ns> = cx
-        .window
-        .indexes(&trace.kernels, |k| k.start)
-        .map(|i| trace.kernels[i].end - trace.kernels[i].start)
-        .collect();
-    let n_kernels = durations.len();
+    let kernels = || {
+        cx.window
+            .indexes(&trace.kernels, |k| k.start)
+            .map(|i| &trace.kernels[i])
+    };
+    let n_kernels = kernels().count();
     let n_its = cx.window.iterations.len().max(1);
     let per_iteration = n_kernels as f64 / n_its as f64;
     if per_iteration < MIN_KERNELS_PER_ITERATION {
@@ -149,6 +149,7 @@ fn check(cx: &Context) -> Option<Finding> {
     }
     let issue_ns = median(&mut issue).unwrap_or(launch_ns).max(launch_ns);
     drop(issue);
+    let mut durations: Vec<Ns> = kernels().map(|k| k.end - k.start).collect();
     let short = durations.iter().filter(|&&d| d < issue_ns).count();
     let short_share = short as f64 / n_kernels as f64;
     if short_share < MIN_SHORT_SHARE {

@@ -34,6 +34,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     });
     let mut kernels = time("kernel table", || kernels::summarize(trace, &window))
         .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
+    crate::memory::release_free();
     let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
     let shapes = tensor_core::shapes::from_operators(trace);
     let tensor_cores = time("tensor cores", || {

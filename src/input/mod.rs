@@ -114,6 +114,7 @@ pub fn load(path: &Path, forced: Option<&str>, progress: &Progress) -> Result<Tr
         trace.source.path = path.display().to_string();
     }
     crate::timing::time("sort", || trace.sort());
+    crate::memory::release_free();
     Ok(trace)
 }
 

@@ -9,7 +9,7 @@
 #
 # Environment: BENCH_DATA (default bench-data/, git-ignored) holds the scaled
 # inputs, built on first use with the scripts in SCALE_DIR (default
-# ../shared/bench). Needs sqlite3 and GNU time (/usr/bin/time).
+# ../shared/bench, else ../../shared/bench). Needs sqlite3 and GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -18,6 +18,8 @@ SIZES=${SIZES:-"100k 1m 10m"}
 KINETO=${KINETO:-1}
 DATA=${BENCH_DATA:-$ROOT/bench-data}
 SCALE_DIR=${SCALE_DIR:-$ROOT/../shared/bench}
+# A worktree one level deeper (work/wt/NAME) finds them there too.
+[ -d "$SCALE_DIR" ] || SCALE_DIR=$ROOT/../../shared/bench
 PEERS=${PEERS:-}
 SRC=$ROOT/sample_traces/resnet50_fp16_nchw_cpupre.sqlite
 KSRC=$ROOT/tests/fixtures/kineto/resnet50_fp16_cl_gpupre.kineto.json.gz

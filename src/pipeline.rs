@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::findings::{self, Context};
 use crate::model::Trace;
 use crate::report::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
+use crate::timing::time;
 
 /// Choices that shape the analysis.
 #[derive(Debug, Clone, Default)]
@@ -27,21 +28,26 @@ pub fn generator() -> String {
 
 /// Analyse `trace` into a report.
 pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
-    let window = choose_window(trace, &opts.window)?;
-    let attribution = attribution::attribute(trace, &window, &opts.phases);
-    let mut kernels = kernels::summarize(trace, &window)
+    let window = time("window", || choose_window(trace, &opts.window))?;
+    let attribution = time("attribution", || {
+        attribution::attribute(trace, &window, &opts.phases)
+    });
+    let mut kernels = time("kernel table", || kernels::summarize(trace, &window))
         .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
+    crate::memory::release_free();
     let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
     let shapes = tensor_core::shapes::from_operators(trace);
-    let tensor_cores = tensor_core::annotate(
-        trace,
-        &window,
-        &mut kernels,
-        tensor_core::Inputs {
-            ncu: counters.as_ref(),
-            shapes: (!shapes.is_empty()).then_some(&shapes),
-        },
-    );
+    let tensor_cores = time("tensor cores", || {
+        tensor_core::annotate(
+            trace,
+            &window,
+            &mut kernels,
+            tensor_core::Inputs {
+                ncu: counters.as_ref(),
+                shapes: (!shapes.is_empty()).then_some(&shapes),
+            },
+        )
+    });
     let engine = trace.engine.as_ref().map(|e| {
         let mut report = engine::report(e);
         let verdicts: std::collections::HashMap<&str, _> =
@@ -52,14 +58,16 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         report
     });
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
-    let findings = findings::run(&Context {
-        trace,
-        window: &window,
-        attribution: &attribution,
-        kernels: &kernels,
+    let findings = time("findings", || {
+        findings::run(&Context {
+            trace,
+            window: &window,
+            attribution: &attribution,
+            kernels: &kernels,
+        })
     });
     let mut warnings = trace.warnings.clone();
-    warnings.extend(window::lag_warning(trace, &window));
+    warnings.extend(time("lag warning", || window::lag_warning(trace, &window)));
     if window.spans.is_empty() {
         warnings.push("the analysis window is empty: no GPU activity and no iterations".into());
     }
@@ -98,7 +106,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         iterations: attribution.iterations.clone(),
         kernels,
         tensor_cores,
-        memcpy: memcpy::summarize(trace, &window),
+        memcpy: time("memcpy table", || memcpy::summarize(trace, &window)),
         memset: memcpy::memsets(trace, &window),
         findings,
         warnings,

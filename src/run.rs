@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::findings;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{capture, diff, input, output, pipeline};
+use crate::{capture, diff, input, output, pipeline, timing};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -53,13 +53,17 @@ fn explain(rule: &str) -> Result<i32> {
 
 fn analyze(cfg: &Config) -> Result<i32> {
     let progress = Progress::stderr(!cfg.quiet);
-    let trace = capture::with_nsys(cfg.nsys.as_deref(), || {
-        input::load(&cfg.input, cfg.input_format.as_deref(), &progress)
+    let trace = timing::time("load", || {
+        capture::with_nsys(cfg.nsys.as_deref(), || {
+            input::load(&cfg.input, cfg.input_format.as_deref(), &progress)
+        })
     })?;
     progress.finish();
-    let report = pipeline::analyze(&trace, &cfg.analysis)?;
-    drop(trace);
-    let written = output::write(&report, &cfg.output, &cfg.formats, &cfg.input)?;
+    let report = timing::time("analyze", || pipeline::analyze(&trace, &cfg.analysis))?;
+    timing::time("free trace", || drop(trace));
+    let written = timing::time("write", || {
+        output::write(&report, &cfg.output, &cfg.formats, &cfg.input)
+    })?;
     if !cfg.quiet {
         // With `-o -` stdout carries the report: the summary goes to stderr.
         let mut summary = terminal::render(&report);

@@ -23,11 +23,14 @@
 //! exactly and every other total is a sum of its cells.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
 use super::intervals::{self, Span};
+use super::links::Links;
 use super::phase::{Phase, PhaseRules};
+use super::tensor_core::launch::Launches;
 use super::window::Window;
 use crate::model::{ApiKind, MemKind, Memcpy, NameId, Ns, Trace};
 
@@ -225,6 +228,8 @@ pub struct Layers {
     pub memcpy: Vec<Span>,
     pub memset: Vec<Span>,
     pub sync: Vec<Span>,
+    /// Kernel launch calls, less what the layers above cover (they win
+    /// wherever both do).
     pub launch: Vec<Span>,
     pub preprocess: Vec<Span>,
     pub postprocess: Vec<Span>,
@@ -330,18 +335,29 @@ pub fn phase_spans(trace: &Trace, window: &Window, rules: &PhaseRules) -> [Vec<S
 /// Build every layer for `trace` over `window`.
 pub fn layers(trace: &Trace, window: &Window, rules: &PhaseRules) -> Layers {
     let [preprocess, postprocess, inference] = phase_spans(trace, window, rules);
+    let kernel = intervals::union_sorted(trace.kernels.iter().map(|k| (k.start, k.end)));
+    let memcpy = intervals::union_sorted(trace.memcpys.iter().map(|m| (m.start, m.end)));
+    let memset = intervals::union_sorted(trace.memsets.iter().map(|m| (m.start, m.end)));
+    let sync = blocking_calls(trace);
     Layers {
-        kernel: intervals::union_sorted(trace.kernels.iter().map(|k| (k.start, k.end))),
-        memcpy: intervals::union_sorted(trace.memcpys.iter().map(|m| (m.start, m.end))),
-        memset: intervals::union_sorted(trace.memsets.iter().map(|m| (m.start, m.end))),
-        sync: blocking_calls(trace),
-        launch: intervals::union_sorted(
-            trace
-                .api_calls
-                .iter()
-                .filter(|a| a.kind == ApiKind::Launch)
-                .map(|a| (a.start, a.end)),
+        // Launch time counts only where nothing above it in the priority
+        // (GPU activity, blocking calls) does: the rest is dropped here,
+        // which keeps every use exact and the list short when the GPU is
+        // kept busy (most launches then overlap a kernel).
+        launch: intervals::subtract_sorted(
+            intervals::union_iter(
+                trace
+                    .api_calls
+                    .iter()
+                    .filter(|a| a.kind == ApiKind::Launch)
+                    .map(|a| (a.start, a.end)),
+            ),
+            &[&kernel, &memcpy, &memset, &sync],
         ),
+        kernel,
+        memcpy,
+        memset,
+        sync,
         preprocess,
         postprocess,
         inference,
@@ -368,18 +384,51 @@ pub struct Result {
     pub total: Attribution,
     pub iterations: Vec<IterationRow>,
     pub devices: Vec<DeviceRow>,
+    /// Built on first use and shared by the rules that need them.
+    shared: Shared,
+}
+
+/// Indexes several rules need, built once on first use.
+#[derive(Debug, Default)]
+struct Shared {
+    links: OnceLock<Links>,
+    launches: OnceLock<Launches>,
+    busy: OnceLock<Vec<Span>>,
+}
+
+impl Result {
+    /// The API call behind each kernel and copy.
+    pub fn links(&self, trace: &Trace) -> &Links {
+        self.shared.links.get_or_init(|| Links::build(trace))
+    }
+
+    /// The NVTX range open at each kernel's launch.
+    pub fn launches(&self, trace: &Trace) -> &Launches {
+        self.shared
+            .launches
+            .get_or_init(|| Launches::from_links(trace, self.links(trace)))
+    }
+
+    /// Union of GPU activity: kernels, copies and memsets on any GPU.
+    pub fn gpu_busy(&self) -> &[Span] {
+        self.shared.busy.get_or_init(|| {
+            let l = &self.layers;
+            intervals::union_merged(&[&l.kernel, &l.memcpy, &l.memset])
+        })
+    }
 }
 
 /// Attribute the window, each iteration and each device.
 pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
     let layers = layers(trace, window, rules);
-    let table = table(&window.spans, &layers);
+    let (table, per_iteration) = tables(window, &layers);
     let iterations = window
         .iterations
         .iter()
+        .zip(per_iteration)
         .enumerate()
-        .map(|(index, it)| {
-            let a = self::table(&[(it.start, it.end)], &layers).attribution();
+        .map(|(index, (it, t))| {
+            let a = t.attribution();
             IterationRow {
                 index,
                 start_ns: it.start,
@@ -394,14 +443,62 @@ pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
         table,
         total: table.attribution(),
         iterations,
-        devices: devices(trace, window),
+        devices: devices(trace, window, &table),
         layers,
+        shared: Shared::default(),
     }
+}
+
+/// The window's table and each iteration's. When iterations do not
+/// overlap (one thread's loop), the window is exactly their union and one
+/// sweep over the iterations fills both; otherwise each is swept apart.
+fn tables(window: &Window, layers: &Layers) -> (Table, Vec<Table>) {
+    let its = &window.iterations;
+    let disjoint = its.windows(2).all(|w| w[0].end <= w[1].start);
+    if !disjoint {
+        let per = its
+            .iter()
+            .map(|it| table(&[(it.start, it.end)], layers))
+            .collect();
+        return (table(&window.spans, layers), per);
+    }
+    let spans: Vec<Span> = its.iter().map(|it| (it.start, it.end)).collect();
+    let mut per = vec![Table::default(); its.len()];
+    let mut total = Table::default();
+    let mut i = 0;
+    intervals::sweep(&spans, &layers.as_slices(), |s, e, mask| {
+        while its[i].end <= s {
+            i += 1;
+        }
+        per[i].add(mask, e - s);
+        total.add(mask, e - s);
+    });
+    if its.is_empty() {
+        total = table(&window.spans, layers);
+    }
+    (total, per)
 }
 
 /// Each GPU's busy time within the window, by its own kernels, copies and
 /// memsets (same priority as the window attribution).
-pub fn devices(trace: &Trace, window: &Window) -> Vec<DeviceRow> {
+pub fn devices(trace: &Trace, window: &Window, table: &Table) -> Vec<DeviceRow> {
+    // All activity on one GPU: its row is the window's.
+    if let [d] = trace.devices.as_slice() {
+        let on_d = trace.kernels.iter().all(|k| k.device == d.id)
+            && trace.memcpys.iter().all(|m| m.device == d.id)
+            && trace.memsets.iter().all(|m| m.device == d.id);
+        if on_d {
+            let a = table.attribution().activity;
+            return vec![DeviceRow {
+                id: d.id,
+                name: d.name.clone(),
+                kernel_ns: a.kernel_ns,
+                memcpy_ns: a.memcpy_ns,
+                memset_ns: a.memset_ns,
+                gpu_idle_ns: a.gpu_idle_ns,
+            }];
+        }
+    }
     trace
         .devices
         .iter()

@@ -41,14 +41,66 @@ pub fn union(mut spans: Vec<Span>) -> Vec<Span> {
 
 /// Union of spans already sorted by start.
 pub fn union_sorted(spans: impl IntoIterator<Item = Span>) -> Vec<Span> {
-    let mut out: Vec<Span> = Vec::new();
-    for (s, e) in spans {
-        if e <= s {
-            continue;
+    union_iter(spans).collect()
+}
+
+/// [`union_sorted`] as it goes, without collecting.
+pub fn union_iter(spans: impl IntoIterator<Item = Span>) -> impl Iterator<Item = Span> {
+    let mut spans = spans.into_iter().filter(|&(s, e)| e > s);
+    let mut open = spans.next();
+    std::iter::from_fn(move || {
+        let (s, mut e) = open?;
+        loop {
+            match spans.next() {
+                Some((a, b)) if a <= e => e = e.max(b),
+                next => {
+                    open = next;
+                    return Some((s, e));
+                }
+            }
         }
-        match out.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => out.push((s, e)),
+    })
+}
+
+/// Union of several start-sorted span lists, merged as it goes: no
+/// concatenated copy of the inputs (those can be tens of millions long).
+pub fn union_merged(lists: &[&[Span]]) -> Vec<Span> {
+    let mut pos = vec![0usize; lists.len()];
+    union_sorted(std::iter::from_fn(move || {
+        let (i, s) = lists
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.get(pos[i]).map(|&s| (i, s)))
+            .min_by_key(|&(_, s)| s)?;
+        pos[i] += 1;
+        Some(s)
+    }))
+}
+
+/// `spans` (disjoint, sorted) less the time any list of `cover` (each
+/// disjoint, sorted) covers.
+pub fn subtract_sorted(spans: impl IntoIterator<Item = Span>, cover: &[&[Span]]) -> Vec<Span> {
+    let mut cursors: Vec<Cursor> = cover.iter().map(|c| Cursor::new(c)).collect();
+    let mut hits: Vec<Span> = Vec::new();
+    let mut out = Vec::new();
+    for (s, e) in spans {
+        hits.clear();
+        for c in &mut cursors {
+            hits.extend_from_slice(c.overlapping(s, e));
+        }
+        hits.sort_unstable();
+        let mut t = s;
+        for &(a, b) in &hits {
+            if a > t {
+                out.push((t, a.min(e)));
+            }
+            t = t.max(b);
+            if t >= e {
+                break;
+            }
+        }
+        if t < e {
+            out.push((t, e));
         }
     }
     out
@@ -85,47 +137,111 @@ pub fn overlapping(spans: &[Span], from: Ns, to: Ns) -> &[Span] {
     &spans[lo..hi]
 }
 
+/// Lookups in a disjoint sorted span list for times that mostly come in
+/// order (events walked by start): each moves a cursor forward instead of
+/// binary-searching from scratch; a time earlier than the previous one
+/// searches again. Same answers as [`overlapping`].
+#[derive(Debug, Clone)]
+pub struct Cursor<'a> {
+    spans: &'a [Span],
+    /// Index of the first span ending after `at`.
+    i: usize,
+    at: Ns,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(spans: &'a [Span]) -> Cursor<'a> {
+        Cursor {
+            spans,
+            i: 0,
+            at: Ns::MIN,
+        }
+    }
+
+    /// Index of the first span ending after `t`.
+    fn seek(&mut self, t: Ns) -> usize {
+        if t < self.at {
+            self.i = self.spans.partition_point(|s| s.1 <= t);
+        } else {
+            // Short steps forward are the common case; long ones gallop.
+            let mut step = 1;
+            while self.spans.get(self.i + step - 1).is_some_and(|s| s.1 <= t) {
+                self.i += step;
+                step *= 2;
+            }
+            let rest = &self.spans[self.i..(self.i + step - 1).min(self.spans.len())];
+            self.i += rest.partition_point(|s| s.1 <= t);
+        }
+        self.at = t;
+        self.i
+    }
+
+    /// The part of the list that may overlap `[from, to)`.
+    pub fn overlapping(&mut self, from: Ns, to: Ns) -> &'a [Span] {
+        let lo = self.seek(from);
+        let spans = self.spans;
+        let hi = lo + spans[lo..].iter().take_while(|s| s.0 < to).count();
+        &spans[lo..hi]
+    }
+
+    /// Whether a span covers `t`.
+    pub fn covers(&mut self, t: Ns) -> bool {
+        let i = self.seek(t);
+        self.spans.get(i).is_some_and(|s| s.0 <= t)
+    }
+}
+
 /// Walk `window` (disjoint, sorted) and call `f(start, end, mask)` for
 /// every elementary segment, where bit `i` of `mask` says whether
 /// `layers[i]` covers the segment. Segments tile the window exactly.
 pub fn sweep(window: &[Span], layers: &[&[Span]], mut f: impl FnMut(Ns, Ns, u64)) {
     assert!(layers.len() <= 64, "at most 64 layers");
-    // One cursor per layer: index of the first span not yet passed.
-    let mut pos: Vec<usize> = vec![0; layers.len()];
+    // Per layer: index of the first span not yet passed, and its next
+    // boundary (the span's end while it covers, else its start; MAX when
+    // the layer is exhausted). A step touches only the layers whose
+    // boundary it reaches.
+    let n = layers.len();
+    let mut pos: Vec<usize> = vec![0; n];
+    let mut next: Vec<Ns> = vec![Ns::MAX; n];
     for &(ws, we) in window {
         let mut mask: u64 = 0;
         for (i, layer) in layers.iter().enumerate() {
             pos[i] += layer[pos[i]..].partition_point(|s| s.1 <= ws);
-            if let Some(&(s, _)) = layer.get(pos[i]) {
-                if s <= ws {
+            next[i] = match layer.get(pos[i]) {
+                Some(&(s, e)) if s <= ws => {
                     mask |= 1 << i;
+                    e
                 }
-            }
+                Some(&(s, _)) => s,
+                None => Ns::MAX,
+            };
         }
         let mut t = ws;
         while t < we {
-            // The next boundary of any layer, capped at the window's end.
-            let mut next = we;
-            for (i, layer) in layers.iter().enumerate() {
-                if let Some(&(s, e)) = layer.get(pos[i]) {
-                    let b = if mask & (1 << i) != 0 { e } else { s };
-                    if b > t && b < next {
-                        next = b;
-                    }
-                }
+            let b = next.iter().copied().fold(we, Ns::min);
+            f(t, b, mask);
+            t = b;
+            if t >= we {
+                break;
             }
-            f(t, next, mask);
-            t = next;
-            for (i, layer) in layers.iter().enumerate() {
-                if let Some(&(s, e)) = layer.get(pos[i]) {
-                    if mask & (1 << i) != 0 && e <= t {
-                        mask &= !(1 << i);
-                        pos[i] += 1;
-                        // Spans never touch, so the next one starts after t.
-                    } else if mask & (1 << i) == 0 && s <= t && t < e {
-                        mask |= 1 << i;
-                    }
+            for i in 0..n {
+                if next[i] > t {
+                    continue;
                 }
+                let layer = layers[i];
+                if mask & (1 << i) != 0 {
+                    // The span ends at t: move to the next one.
+                    mask &= !(1 << i);
+                    pos[i] += 1;
+                }
+                next[i] = match layer.get(pos[i]) {
+                    Some(&(s, e)) if s <= t => {
+                        mask |= 1 << i;
+                        e
+                    }
+                    Some(&(s, _)) => s,
+                    None => Ns::MAX,
+                };
             }
         }
     }
@@ -157,6 +273,61 @@ mod tests {
         assert_eq!(overlapping(&a, 10, 20), &[] as &[Span]);
         assert_eq!(overlapping(&a, 9, 21), &a[..]);
         assert_eq!(overlapping(&a, 25, 100), &a[1..]);
+    }
+
+    #[test]
+    fn subtract_matches_brute_force() {
+        let spans: Vec<Span> = vec![(0, 10), (12, 20), (25, 40), (50, 51)];
+        let a: Vec<Span> = vec![(2, 4), (8, 13), (30, 35)];
+        let b: Vec<Span> = vec![(3, 6), (19, 26), (35, 36), (50, 51)];
+        let got = subtract_sorted(spans.iter().copied(), &[&a, &b]);
+        let inside = |l: &[Span], t: Ns| l.iter().any(|&(s, e)| s <= t && t < e);
+        let want = union_sorted(
+            (0..60)
+                .filter(|&t| inside(&spans, t) && !inside(&a, t) && !inside(&b, t))
+                .map(|t| (t, t + 1)),
+        );
+        assert_eq!(got, want);
+        assert_eq!(got, vec![(0, 2), (6, 8), (13, 19), (26, 30), (36, 40)]);
+    }
+
+    #[test]
+    fn union_merged_is_the_union_of_the_concatenation() {
+        let a: Vec<Span> = vec![(0, 5), (10, 20), (30, 31)];
+        let b: Vec<Span> = vec![(4, 8), (20, 25), (40, 40)];
+        let c: Vec<Span> = vec![(26, 30)];
+        let mut all: Vec<Span> = [a.clone(), b.clone(), c.clone()].concat();
+        all.sort();
+        assert_eq!(union_merged(&[&a, &b, &c]), union_sorted(all));
+        assert_eq!(union_merged(&[&a, &b, &c]), vec![(0, 8), (10, 25), (26, 31)]);
+        assert!(union_merged(&[&[], &[]]).is_empty());
+    }
+
+    #[test]
+    fn cursor_matches_overlapping_in_any_order() {
+        let spans: Vec<Span> = (0..200).map(|i| (i * 10, i * 10 + 4)).collect();
+        let mut c = Cursor::new(&spans);
+        for (from, to) in [
+            (0, 3),
+            (5, 9),
+            (13, 45),
+            (44, 1000),
+            (12, 13),
+            (1500, 1600),
+            (2000, 2100),
+            (3, 4),
+        ] {
+            assert_eq!(
+                c.overlapping(from, to),
+                overlapping(&spans, from, to),
+                "{from}..{to}"
+            );
+        }
+        let mut c = Cursor::new(&spans);
+        for t in [0, 4, 5, 10, 13, 14, 1999, 2000, 7, 3] {
+            let i = spans.partition_point(|s| s.1 <= t);
+            assert_eq!(c.covers(t), spans.get(i).is_some_and(|s| s.0 <= t), "{t}");
+        }
     }
 
     /// Brute force: the mask at every integer time.

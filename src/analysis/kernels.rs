@@ -70,7 +70,9 @@ pub fn readable_short_name(full: &str, short: &str) -> String {
 
 /// Kernels whose GPU start time lies in the window.
 pub fn in_window<'t>(trace: &'t Trace, window: &'t Window) -> impl Iterator<Item = &'t Kernel> + 't {
-    trace.kernels.iter().filter(|k| window.contains(k.start))
+    window
+        .indexes(&trace.kernels, |k| k.start)
+        .map(|i| &trace.kernels[i])
 }
 
 /// Totals per demangled name, largest total first.

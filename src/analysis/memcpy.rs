@@ -31,7 +31,10 @@ pub struct MemsetRow {
 /// Copies whose GPU start lies in the window, by direction (largest time first).
 pub fn summarize(trace: &Trace, window: &Window) -> Vec<MemcpyRow> {
     let mut by_kind: BTreeMap<CopyKind, MemcpyRow> = BTreeMap::new();
-    for m in trace.memcpys.iter().filter(|m| window.contains(m.start)) {
+    for m in window
+        .indexes(&trace.memcpys, |m| m.start)
+        .map(|i| &trace.memcpys[i])
+    {
         let row = by_kind.entry(m.kind).or_insert_with(|| MemcpyRow {
             kind: m.kind.label().to_string(),
             count: 0,
@@ -52,7 +55,10 @@ pub fn summarize(trace: &Trace, window: &Window) -> Vec<MemcpyRow> {
 /// Memsets whose GPU start lies in the window.
 pub fn memsets(trace: &Trace, window: &Window) -> MemsetRow {
     let mut row = MemsetRow::default();
-    for m in trace.memsets.iter().filter(|m| window.contains(m.start)) {
+    for m in window
+        .indexes(&trace.memsets, |m| m.start)
+        .map(|i| &trace.memsets[i])
+    {
         row.count += 1;
         row.bytes += m.bytes;
         row.total_ns += m.end - m.start;

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod intervals;
 pub mod iterations;
 pub mod kernels;
+pub mod links;
 pub mod memcpy;
 pub mod phase;
 pub mod tensor_core;

@@ -7,12 +7,12 @@
 //! process), else its GPU start: phases are host ranges, and a copy issued
 //! in `infer` may run after the host has moved on.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Context, Evidence, Timeline, TimelineItem};
-use crate::analysis::intervals::{self, Span};
+use crate::analysis::intervals::{self, Cursor, Span};
 use crate::analysis::phase::Phase;
-use crate::model::{CopyKind, Correlation, Memcpy, Ns, Trace};
+use crate::model::{CopyKind, Memcpy, Ns, Trace};
 
 /// `part / whole`, 0 for an empty whole.
 pub fn share(part: Ns, whole: Ns) -> f64 {
@@ -81,6 +81,48 @@ pub fn place(cx: &Context, t: Ns) -> Place {
     }
 }
 
+/// [`place`] for many times in (mostly) increasing order: cursors instead
+/// of binary searches from scratch.
+pub struct Placer<'a> {
+    window: &'a crate::analysis::window::Window,
+    pre: Cursor<'a>,
+    post: Cursor<'a>,
+    infer: Cursor<'a>,
+    /// Iterations starting at or before the previous time.
+    started: usize,
+}
+
+impl<'a> Placer<'a> {
+    pub fn new(cx: &Context<'a>) -> Placer<'a> {
+        let l = &cx.attribution.layers;
+        Placer {
+            window: cx.window,
+            pre: Cursor::new(&l.preprocess),
+            post: Cursor::new(&l.postprocess),
+            infer: Cursor::new(&l.inference),
+            started: 0,
+        }
+    }
+
+    /// The same as [`place`]`(cx, t)`.
+    pub fn place(&mut self, t: Ns) -> Place {
+        // The attribution's priority: preprocess, postprocess, inference.
+        let phase = if self.pre.covers(t) {
+            Phase::Preprocess
+        } else if self.post.covers(t) {
+            Phase::Postprocess
+        } else if self.infer.covers(t) {
+            Phase::Inference
+        } else {
+            Phase::Unannotated
+        };
+        Place {
+            phase,
+            iteration: self.window.iteration_at_hint(t, &mut self.started),
+        }
+    }
+}
+
 /// Collects the places of a finding's operations for its evidence.
 #[derive(Debug, Default, Clone)]
 pub struct Where {
@@ -120,25 +162,6 @@ pub fn pid_of(trace: &Trace, thread: u32) -> u32 {
     trace.threads.get(thread as usize).map_or(0, |t| t.pid)
 }
 
-/// Index of the API call with each wanted (pid, correlation), in one pass
-/// over the calls.
-pub fn calls_for(trace: &Trace, wanted: &HashSet<(u32, Correlation)>) -> HashMap<(u32, Correlation), usize> {
-    let mut out = HashMap::with_capacity(wanted.len());
-    if wanted.is_empty() {
-        return out;
-    }
-    for (i, a) in trace.api_calls.iter().enumerate() {
-        if a.correlation == 0 {
-            continue;
-        }
-        let key = (pid_of(trace, a.thread), a.correlation);
-        if wanted.contains(&key) {
-            out.entry(key).or_insert(i);
-        }
-    }
-    out
-}
-
 /// A copy in the window with the API call that issued it.
 #[derive(Debug, Clone, Copy)]
 pub struct CopyOp {
@@ -176,27 +199,20 @@ impl CopyOp {
 /// them.
 pub fn copies(cx: &Context) -> Vec<CopyOp> {
     let trace = cx.trace;
-    let inside: Vec<usize> = (0..trace.memcpys.len())
-        .filter(|&i| cx.window.contains(trace.memcpys[i].start))
-        .collect();
-    let wanted: HashSet<(u32, Correlation)> = inside
-        .iter()
-        .map(|&i| &trace.memcpys[i])
-        .filter(|m| m.correlation != 0)
-        .map(|m| (m.pid, m.correlation))
-        .collect();
-    let calls = calls_for(trace, &wanted);
-    let mut ops: Vec<CopyOp> = inside
-        .into_iter()
+    let links = cx.attribution.links(trace);
+    let mut placer = Placer::new(cx);
+    let mut ops: Vec<CopyOp> = cx
+        .window
+        .indexes(&trace.memcpys, |m| m.start)
         .map(|i| {
             let m = &trace.memcpys[i];
-            let call = calls.get(&(m.pid, m.correlation)).copied();
+            let call = links.memcpy_call(i);
             let host_start = call.map_or(m.start, |c| trace.api_calls[c].start);
             CopyOp {
                 index: i,
                 call,
                 host_start,
-                place: place(cx, host_start),
+                place: placer.place(host_start),
             }
         })
         .collect();
@@ -214,13 +230,8 @@ pub fn is_download(k: CopyKind) -> bool {
 }
 
 /// Union of GPU activity: kernels, copies and memsets on any GPU.
-pub fn gpu_busy(cx: &Context) -> Vec<Span> {
-    let l = &cx.attribution.layers;
-    let mut all: Vec<Span> = Vec::with_capacity(l.kernel.len() + l.memcpy.len() + l.memset.len());
-    all.extend_from_slice(&l.kernel);
-    all.extend_from_slice(&l.memcpy);
-    all.extend_from_slice(&l.memset);
-    intervals::union(all)
+pub fn gpu_busy<'a>(cx: &Context<'a>) -> &'a [Span] {
+    cx.attribution.gpu_busy()
 }
 
 /// How much of `[s, e)` the disjoint sorted `spans` cover.
@@ -243,6 +254,30 @@ pub fn exposed(cx: &Context, cover: &[Span], s: Ns, e: Ns) -> Ns {
     intervals::overlapping(&cx.window.spans, s, e)
         .iter()
         .map(|&(ws, we)| uncovered(cover, s.max(ws), e.min(we)))
+        .sum()
+}
+
+/// [`uncovered`] through a cursor, for spans visited in time order.
+pub fn uncovered_in(spans: &mut Cursor, s: Ns, e: Ns) -> Ns {
+    if e <= s {
+        return 0;
+    }
+    let covered: Ns = spans
+        .overlapping(s, e)
+        .iter()
+        .map(|&(a, b)| b.min(e) - a.max(s))
+        .filter(|&d| d > 0)
+        .sum();
+    e - s - covered
+}
+
+/// [`exposed`] through cursors on the window and `cover`, for spans
+/// visited in time order.
+pub fn exposed_in(window: &mut Cursor, cover: &mut Cursor, s: Ns, e: Ns) -> Ns {
+    window
+        .overlapping(s, e)
+        .iter()
+        .map(|&(ws, we)| uncovered_in(cover, s.max(ws), e.min(we)))
         .sum()
 }
 

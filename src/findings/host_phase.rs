@@ -53,7 +53,7 @@ fn spans(cx: &Context, side: Side) -> (Vec<Span>, bool) {
     let busy = facts::gpu_busy(cx);
     let mut out = Vec::new();
     for it in &cx.window.iterations {
-        let inside = intervals::overlapping(&busy, it.start, it.end);
+        let inside = intervals::overlapping(busy, it.start, it.end);
         let (Some(first), Some(last)) = (inside.first(), inside.last()) else {
             continue;
         };

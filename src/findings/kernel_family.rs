@@ -2,7 +2,7 @@
 //! window: their GPU time, where the host launched them, and totals per
 //! kernel name. Shared by the rules that flag kernels which only move data.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
@@ -10,7 +10,7 @@ use super::facts::{self, Where};
 use super::{Context, EvidenceTable};
 use crate::analysis::category::{Category, categorize};
 use crate::analysis::intervals::{self, Span};
-use crate::model::{Correlation, NameId, Ns};
+use crate::model::{NameId, Ns};
 
 /// Totals of one kernel name.
 #[derive(Debug, Clone, Default)]
@@ -46,33 +46,24 @@ pub fn collect(cx: &Context, wanted: &[Category]) -> Family {
     // One regex pass per distinct name, not per kernel.
     let mut cat: Vec<Option<bool>> = vec![None; trace.names.len()];
     let mut hit: Vec<usize> = Vec::new();
-    for (i, k) in trace.kernels.iter().enumerate() {
-        if !cx.window.contains(k.start) {
-            continue;
-        }
+    for i in cx.window.indexes(&trace.kernels, |k| k.start) {
+        let k = &trace.kernels[i];
         let slot = &mut cat[k.name as usize];
         let is = *slot.get_or_insert_with(|| wanted.contains(&categorize(trace.name(k.name))));
         if is {
             hit.push(i);
         }
     }
-    let keys: HashSet<(u32, Correlation)> = hit
-        .iter()
-        .map(|&i| &trace.kernels[i])
-        .filter(|k| k.correlation != 0)
-        .map(|k| (k.pid, k.correlation))
-        .collect();
-    let calls = facts::calls_for(trace, &keys);
+    let links = cx.attribution.links(trace);
+    let mut placer = facts::Placer::new(cx);
     let mut fam = Family {
         kernel_ns: cx.attribution.total.activity.kernel_ns,
         ..Family::default()
     };
     for &i in &hit {
         let k = &trace.kernels[i];
-        let host = calls
-            .get(&(k.pid, k.correlation))
-            .map_or(k.start, |&c| trace.api_calls[c].start);
-        let p = facts::place(cx, host);
+        let host = links.kernel_call(i).map_or(k.start, |c| trace.api_calls[c].start);
+        let p = placer.place(host);
         fam.wh.add(p);
         fam.count += 1;
         fam.total_ns += k.end - k.start;

@@ -113,7 +113,8 @@ pub fn load(path: &Path, forced: Option<&str>, progress: &Progress) -> Result<Tr
     if trace.source.path.is_empty() {
         trace.source.path = path.display().to_string();
     }
-    trace.sort();
+    crate::timing::time("sort", || trace.sort());
+    crate::memory::release_free();
     Ok(trace)
 }
 

@@ -7,10 +7,45 @@
 
 use std::collections::HashMap;
 
+use crate::analysis::links::Links;
 use crate::analysis::window::Window;
 use crate::model::{NameId, Ns, RangeKind, Trace};
 
 const NONE: u32 = u32::MAX;
+/// A call that launched a kernel, before its range is known.
+const LAUNCHED: u32 = u32::MAX - 1;
+
+/// The ranges of one thread and those open at the time reached so far.
+#[derive(Default)]
+struct Open {
+    list: Vec<u32>,
+    next: usize,
+    stack: Vec<u32>,
+}
+
+impl Open {
+    /// Advance to host time `t`: open the ranges that start by then (noting
+    /// each one's parent), close those that ended; the innermost open one.
+    fn until(&mut self, trace: &Trace, t: Ns, parent: &mut [u32]) -> u32 {
+        let end = |r: u32| trace.ranges[r as usize].end;
+        while let Some(&r) = self.list.get(self.next) {
+            let start = trace.ranges[r as usize].start;
+            if start > t {
+                break;
+            }
+            while self.stack.last().is_some_and(|&top| end(top) <= start) {
+                self.stack.pop();
+            }
+            parent[r as usize] = self.stack.last().copied().unwrap_or(NONE);
+            self.stack.push(r);
+            self.next += 1;
+        }
+        while self.stack.last().is_some_and(|&top| end(top) <= t) {
+            self.stack.pop();
+        }
+        self.stack.last().copied().unwrap_or(NONE)
+    }
+}
 
 /// Launch ranges of every kernel and the nesting of ranges.
 #[derive(Debug, Clone)]
@@ -23,72 +58,48 @@ pub struct Launches {
 
 impl Launches {
     pub fn build(trace: &Trace) -> Launches {
-        let mut range = vec![NONE; trace.kernels.len()];
+        Launches::from_links(trace, &Links::build(trace))
+    }
+
+    /// From the kernels' launch calls: one pass over the calls in host
+    /// time order, keeping per thread the stack of ranges open.
+    pub fn from_links(trace: &Trace, links: &Links) -> Launches {
         let mut parent = vec![NONE; trace.ranges.len()];
-        // Kernels by (process, correlation id), sorted: a graph launch has
-        // many kernels under one id. No allocation per kernel.
-        let key = |pid: u32, corr: u32| (u64::from(pid) << 32) | u64::from(corr);
-        let mut by_corr: Vec<(u64, u32)> = trace
-            .kernels
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| k.correlation != 0)
-            .map(|(i, k)| (key(k.pid, k.correlation), i as u32))
-            .collect();
-        by_corr.sort_unstable();
-        let kernels_of = |k: u64| {
-            let from = by_corr.partition_point(|e| e.0 < k);
-            let to = by_corr.partition_point(|e| e.0 <= k);
-            &by_corr[from..to]
-        };
-        // Launch calls per thread: (host start, call index).
-        let mut calls: HashMap<u32, Vec<(Ns, u32)>> = HashMap::new();
-        for (i, a) in trace.api_calls.iter().enumerate() {
-            let pid = trace.threads.get(a.thread as usize).map_or(0, |t| t.pid);
-            if a.correlation != 0 && !kernels_of(key(pid, a.correlation)).is_empty() {
-                calls.entry(a.thread).or_default().push((a.start, i as u32));
-            }
-        }
-        let mut ranges: HashMap<u32, Vec<usize>> = HashMap::new();
+        // Per thread: its push/pop ranges in (start, longest first) order.
+        let mut threads: Vec<Open> = Vec::new();
         for (i, r) in trace.ranges.iter().enumerate() {
             if r.kind == RangeKind::PushPop {
-                ranges.entry(r.thread).or_default().push(i);
+                let t = r.thread as usize;
+                if t >= threads.len() {
+                    threads.resize_with(t + 1, Open::default);
+                }
+                threads[t].list.push(i as u32);
             }
         }
-        for (thread, list) in &ranges {
-            let mut queries = calls.remove(thread).unwrap_or_default();
-            queries.sort_unstable();
-            let mut stack: Vec<usize> = Vec::new();
-            let mut next = 0;
-            let open_until = |t: Ns, stack: &mut Vec<usize>, parent: &mut Vec<u32>, next: &mut usize| {
-                while *next < list.len() && trace.ranges[list[*next]].start <= t {
-                    let r = list[*next];
-                    while stack
-                        .last()
-                        .is_some_and(|&top| trace.ranges[top].end <= trace.ranges[r].start)
-                    {
-                        stack.pop();
-                    }
-                    parent[r] = stack.last().map_or(NONE, |&p| p as u32);
-                    stack.push(r);
-                    *next += 1;
-                }
-                while stack.last().is_some_and(|&top| trace.ranges[top].end <= t) {
-                    stack.pop();
-                }
+        // Per call: LAUNCHED when it launched a kernel, then the range open
+        // at its start.
+        let mut call_range = vec![NONE; trace.api_calls.len()];
+        for k in 0..trace.kernels.len() {
+            if let Some(c) = links.kernel_call(k) {
+                call_range[c] = LAUNCHED;
+            }
+        }
+        // Calls are sorted by start: each thread's calls come in time order.
+        for (c, a) in trace.api_calls.iter().enumerate() {
+            if call_range[c] != LAUNCHED {
+                continue;
+            }
+            call_range[c] = match threads.get_mut(a.thread as usize) {
+                Some(open) => open.until(trace, a.start, &mut parent),
+                None => NONE,
             };
-            for &(t, call) in &queries {
-                open_until(t, &mut stack, &mut parent, &mut next);
-                if let Some(&r) = stack.last() {
-                    let a = &trace.api_calls[call as usize];
-                    let pid = trace.threads.get(a.thread as usize).map_or(0, |t| t.pid);
-                    for &(_, k) in kernels_of(key(pid, a.correlation)) {
-                        range[k as usize] = r as u32;
-                    }
-                }
-            }
-            open_until(Ns::MAX, &mut stack, &mut parent, &mut next);
         }
+        for open in &mut threads {
+            open.until(trace, Ns::MAX, &mut parent);
+        }
+        let range = (0..trace.kernels.len())
+            .map(|k| links.kernel_call(k).map_or(NONE, |c| call_range[c]))
+            .collect();
         Launches { range, parent }
     }
 
@@ -100,25 +111,23 @@ impl Launches {
     /// For the kernels of the window, per kernel name: the innermost ranges
     /// that launched them with the GPU time launched from each, largest first.
     pub fn ranges_by_kernel(&self, trace: &Trace, window: &Window) -> HashMap<NameId, Vec<(NameId, Ns)>> {
-        let mut acc: HashMap<NameId, HashMap<NameId, Ns>> = HashMap::new();
-        for (i, k) in trace.kernels.iter().enumerate() {
-            if !window.contains(k.start) {
-                continue;
-            }
+        // (kernel name, range name) -> time; hashbrown's fast hasher, as
+        // this runs once per kernel.
+        let mut acc: hashbrown::HashMap<(NameId, NameId), Ns> = hashbrown::HashMap::new();
+        for i in window.indexes(&trace.kernels, |k| k.start) {
             if let Some(r) = self.range_of(i) {
-                *acc.entry(k.name)
-                    .or_default()
-                    .entry(trace.ranges[r].name)
-                    .or_default() += k.end - k.start;
+                let k = &trace.kernels[i];
+                *acc.entry((k.name, trace.ranges[r].name)).or_default() += k.end - k.start;
             }
         }
-        acc.into_iter()
-            .map(|(k, m)| {
-                let mut v: Vec<(NameId, Ns)> = m.into_iter().collect();
-                v.sort_by_key(|&(r, t)| (std::cmp::Reverse(t), r));
-                (k, v)
-            })
-            .collect()
+        let mut out: HashMap<NameId, Vec<(NameId, Ns)>> = HashMap::new();
+        for ((k, r), t) in acc {
+            out.entry(k).or_default().push((r, t));
+        }
+        for v in out.values_mut() {
+            v.sort_by_key(|&(r, t)| (std::cmp::Reverse(t), r));
+        }
+        out
     }
 
     /// `r` and the ranges enclosing it, innermost first.

@@ -3,7 +3,6 @@
 use serde_json::json;
 
 use crate::analysis::tensor_core::compare::{self, Pair};
-use crate::analysis::tensor_core::launch::Launches;
 use crate::declare_rule;
 use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule};
 use crate::report::format::ns;
@@ -48,8 +47,8 @@ impl Rule for Int8Slower {
         Self::DOC
     }
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let launches = Launches::build(cx.trace);
-        compare::int8_vs_16bit(cx.trace, cx.window, cx.kernels, &launches)
+        let launches = cx.attribution.launches(cx.trace);
+        compare::int8_vs_16bit(cx.trace, cx.window, cx.kernels, launches)
             .into_iter()
             .filter(|p| p.int8.mean_total_ns() as f64 > p.half.mean_total_ns() as f64 * MARGIN)
             .map(|p| finding(self, cx, &p))

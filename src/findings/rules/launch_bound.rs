@@ -1,7 +1,5 @@
 //! TR304 `launch-bound`.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 
 use crate::analysis::intervals::{self, Span};
@@ -89,47 +87,76 @@ fn median(v: &mut [Ns]) -> Option<Ns> {
     Some(*v.select_nth_unstable(mid).1)
 }
 
+/// Call `f(start, end, counted)` for each gap of at most MAX_GAP_NS between
+/// busy spans inside a span of `window`, where `counted` (> 0) is the part
+/// not covered by `excluded`.
+fn each_gap(window: &[Span], busy: &[Span], excluded: &mut intervals::Cursor, mut f: impl FnMut(Ns, Ns, Ns)) {
+    for &(ws, we) in window {
+        let inside = intervals::overlapping(busy, ws, we);
+        for pair in inside.windows(2) {
+            let (gs, ge) = (pair[0].1, pair[1].0);
+            if gs < ws || ge > we || ge - gs > MAX_GAP_NS {
+                continue;
+            }
+            let counted = facts::uncovered_in(excluded, gs, ge);
+            if counted > 0 {
+                f(gs, ge, counted);
+            }
+        }
+    }
+}
+
 /// Gap histogram bucket upper bounds.
 const BUCKETS: [Ns; 6] = [2_000, 5_000, 10_000, 20_000, 50_000, MAX_GAP_NS];
 
 fn check(cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let window_ns = cx.window.duration();
-    let mut durations: Vec<Ns> = trace
-        .kernels
-        .iter()
-        .filter(|k| cx.window.contains(k.start))
-        .map(|k| k.end - k.start)
-        .collect();
-    let n_kernels = durations.len();
+    let kernels = || {
+        cx.window
+            .indexes(&trace.kernels, |k| k.start)
+            .map(|i| &trace.kernels[i])
+    };
+    let n_kernels = kernels().count();
     let n_its = cx.window.iterations.len().max(1);
     let per_iteration = n_kernels as f64 / n_its as f64;
     if per_iteration < MIN_KERNELS_PER_ITERATION {
         return None;
     }
-    let mut calls: Vec<Ns> = Vec::new();
+    // One value per launch: two passes, so that only one list is alive.
+    let launches = || {
+        cx.window
+            .indexes(&trace.api_calls, |a| a.start)
+            .map(|i| &trace.api_calls[i])
+            .filter(|a| a.kind == ApiKind::Launch)
+    };
+    let mut calls: Vec<Ns> = launches().map(|a| a.end - a.start).collect();
+    let launch_ns = median(&mut calls).unwrap_or(DEFAULT_LAUNCH_NS);
+    drop(calls);
     let mut issue: Vec<Ns> = Vec::new();
-    let mut last: HashMap<u32, Ns> = HashMap::new();
-    for a in trace
-        .api_calls
-        .iter()
-        .filter(|a| a.kind == ApiKind::Launch && cx.window.contains(a.start))
-    {
-        calls.push(a.end - a.start);
-        if let Some(prev) = last.insert(a.thread, a.start) {
+    // Per thread (by index): the start of its previous launch call.
+    let mut last: Vec<Option<Ns>> = vec![None; trace.threads.len()];
+    for a in launches() {
+        let t = a.thread as usize;
+        if t >= last.len() {
+            last.resize(t + 1, None);
+        }
+        if let Some(prev) = last[t].replace(a.start) {
             if a.start - prev <= MAX_GAP_NS {
                 issue.push(a.start - prev);
             }
         }
     }
-    let launch_ns = median(&mut calls).unwrap_or(DEFAULT_LAUNCH_NS);
     let issue_ns = median(&mut issue).unwrap_or(launch_ns).max(launch_ns);
+    drop(issue);
+    let mut durations: Vec<Ns> = kernels().map(|k| k.end - k.start).collect();
     let short = durations.iter().filter(|&&d| d < issue_ns).count();
     let short_share = short as f64 / n_kernels as f64;
     if short_share < MIN_SHORT_SHARE {
         return None;
     }
     let kernel_median = median(&mut durations).unwrap_or(0);
+    drop(durations);
     let l = &cx.attribution.layers;
     let busy = facts::gpu_busy(cx);
     let mut excluded: Vec<Span> = Vec::with_capacity(l.sync.len() + l.preprocess.len() + l.postprocess.len());
@@ -137,35 +164,27 @@ fn check(cx: &Context) -> Option<Finding> {
     excluded.extend_from_slice(&l.preprocess);
     excluded.extend_from_slice(&l.postprocess);
     let excluded = intervals::union(excluded);
-    let mut gaps: Vec<Span> = Vec::new();
+    let mut n_gaps: u64 = 0;
     let (mut involved, mut stake) = (0, 0);
     let mut hist = [(0u64, 0 as Ns, 0 as Ns); BUCKETS.len()];
     let mut wh = Where::default();
-    for &(ws, we) in &cx.window.spans {
-        let inside = intervals::overlapping(&busy, ws, we);
-        for pair in inside.windows(2) {
-            let (gs, ge) = (pair[0].1, pair[1].0);
-            if gs < ws || ge > we || ge - gs > MAX_GAP_NS {
-                continue;
-            }
-            let counted = facts::uncovered(&excluded, gs, ge);
-            if counted == 0 {
-                continue;
-            }
-            let saving = (counted - GRAPH_GAP_NS).max(0);
-            involved += counted;
-            stake += saving;
-            gaps.push((gs, ge));
-            wh.add(facts::place(cx, gs));
-            let b = BUCKETS
-                .iter()
-                .position(|&ub| ge - gs <= ub)
-                .unwrap_or(BUCKETS.len() - 1);
-            hist[b].0 += 1;
-            hist[b].1 += counted;
-            hist[b].2 += saving;
-        }
-    }
+    // Gaps come in time order: cursors, not a search per gap.
+    let mut placer = facts::Placer::new(cx);
+    let mut excluded_at = intervals::Cursor::new(&excluded);
+    each_gap(&cx.window.spans, busy, &mut excluded_at, |gs, ge, counted| {
+        let saving = (counted - GRAPH_GAP_NS).max(0);
+        involved += counted;
+        stake += saving;
+        n_gaps += 1;
+        wh.add(placer.place(gs));
+        let b = BUCKETS
+            .iter()
+            .position(|&ub| ge - gs <= ub)
+            .unwrap_or(BUCKETS.len() - 1);
+        hist[b].0 += 1;
+        hist[b].1 += counted;
+        hist[b].2 += saving;
+    });
     if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
@@ -193,7 +212,7 @@ fn check(cx: &Context) -> Option<Finding> {
             ("median_issue_interval_ns", json!(issue_ns)),
             ("short_kernels", json!(short)),
             ("short_share", json!(short_share)),
-            ("gaps", json!(gaps.len())),
+            ("gaps", json!(n_gaps)),
             ("gap_ns", json!(involved)),
             ("window_kernel_ns", json!(cx.attribution.total.activity.kernel_ns)),
             ("at_stake_ns", json!(stake)),
@@ -209,11 +228,17 @@ fn check(cx: &Context) -> Option<Finding> {
     };
     wh.fill(&mut evidence);
     evidence.timeline = wh.representative(cx).and_then(|it| {
+        // The gaps again, within this iteration only (storing them all
+        // would cost 16 bytes per kernel).
         let i = &cx.window.iterations[it];
-        let marks: Vec<(&str, Span)> = intervals::overlapping(&gaps, i.start, i.end)
-            .iter()
-            .map(|&g| ("GPU idle between kernels", g))
-            .collect();
+        let mut marks: Vec<(&str, Span)> = Vec::new();
+        let mut excluded_at = intervals::Cursor::new(&excluded);
+        let spans = intervals::overlapping(&cx.window.spans, i.start, i.end);
+        each_gap(spans, busy, &mut excluded_at, |gs, ge, _| {
+            if ge > i.start && gs < i.end {
+                marks.push(("GPU idle between kernels", (gs, ge)));
+            }
+        });
         facts::timeline(cx, it, &|_| false, &marks)
     });
     Some(Finding {

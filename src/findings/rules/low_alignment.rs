@@ -3,7 +3,6 @@
 use serde_json::json;
 
 use super::tensor_core_common as common;
-use crate::analysis::tensor_core::launch::Launches;
 use crate::analysis::tensor_core::names::{self, Verdict};
 use crate::analysis::tensor_core::reason::ReasonKind;
 use crate::declare_rule;
@@ -52,7 +51,7 @@ impl Rule for LowAlignment {
         if rows.is_empty() {
             return Vec::new();
         }
-        let launches = Launches::build(cx.trace);
+        let launches = cx.attribution.launches(cx.trace);
         let by_kernel = launches.ranges_by_kernel(cx.trace, cx.window);
         let ranges_of = |name: &str| -> Vec<(String, i64)> {
             cx.trace

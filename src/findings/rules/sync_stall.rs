@@ -65,7 +65,14 @@ fn check(cx: &Context) -> Option<Finding> {
     let mut spans: Vec<Span> = Vec::new();
     let mut groups: BTreeMap<(&str, &str), (u64, Ns, Ns, BTreeSet<usize>)> = BTreeMap::new();
     let mut wh = Where::default();
-    for a in &trace.api_calls {
+    // Calls come in start order: cursors, not searches per call.
+    let mut placer = facts::Placer::new(cx);
+    let (mut window_at, mut busy_at) = (
+        intervals::Cursor::new(&cx.window.spans),
+        intervals::Cursor::new(busy),
+    );
+    for i in cx.window.indexes(&trace.api_calls, |a| a.start) {
+        let a = &trace.api_calls[i];
         let blocking = match a.kind {
             ApiKind::Sync | ApiKind::Memset => true,
             ApiKind::Memcpy => !by_corr
@@ -73,11 +80,11 @@ fn check(cx: &Context) -> Option<Finding> {
                 .is_some_and(|&i| is_pageable(&trace.memcpys[i])),
             _ => false,
         };
-        if !blocking || !cx.window.contains(a.start) {
+        if !blocking {
             continue;
         }
-        let idle = facts::exposed(cx, &busy, a.start, a.end);
-        let p = facts::place(cx, a.start);
+        let idle = facts::exposed_in(&mut window_at, &mut busy_at, a.start, a.end);
+        let p = placer.place(a.start);
         if idle > 0 {
             wh.add(p);
         }
@@ -91,7 +98,7 @@ fn check(cx: &Context) -> Option<Finding> {
         g.3.extend(p.iteration);
     }
     let spans = intervals::union_sorted(spans);
-    let stake: Ns = spans.iter().map(|&(s, e)| facts::exposed(cx, &busy, s, e)).sum();
+    let stake: Ns = spans.iter().map(|&(s, e)| facts::exposed(cx, busy, s, e)).sum();
     if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
@@ -139,7 +146,7 @@ fn check(cx: &Context) -> Option<Finding> {
         let i = &cx.window.iterations[it];
         let mine: Vec<Span> = intervals::overlapping(&spans, i.start, i.end).to_vec();
         let mut marks = Vec::new();
-        intervals::sweep(&mine, &[&busy], |a, b, mask| {
+        intervals::sweep(&mine, &[busy], |a, b, mask| {
             if mask == 0 {
                 marks.push(("GPU idle, host waiting", (a, b)));
             }

@@ -7,6 +7,7 @@
 //! nsys versions. Optional tables and columns that are missing become
 //! warnings in the report; a file with no kernel table is an error.
 
+mod activity;
 mod query;
 mod rows;
 
@@ -17,11 +18,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
 use crate::input::Reader;
-use crate::model::{
-    ApiCall, ApiKind, CopyKind, Device, Kernel, MemKind, Memcpy, Memset, MetricKind, MetricSeries, NameId,
-    Names, Range, RangeKind, Thread, Trace,
-};
+use crate::model::{Device, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace};
 use crate::progress::Progress;
+use crate::timing::time;
 use query::{Prepared, Query};
 use rows::{BadRows, IdMap, RowReader};
 
@@ -58,8 +57,9 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
     let flags =
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(uri, flags).map_err(|e| sql_error(path, &e))?;
-    // Large page cache and memory-mapped reads: one pass over big tables.
-    let _ = conn.execute_batch("PRAGMA cache_size=-65536; PRAGMA mmap_size=4294967296;");
+    // One pass over each big table: a large page cache would only hold
+    // pages that are never read again (and count in RSS, per connection).
+    let _ = conn.execute_batch("PRAGMA cache_size=-8192; PRAGMA mmap_size=0;");
     Ok(conn)
 }
 
@@ -98,32 +98,13 @@ fn scan(
     sql: &str,
     table: &str,
     progress: Option<&Progress>,
-    mut each: impl FnMut(&RowReader) -> Result<()>,
+    each: impl FnMut(&RowReader) -> Result<()>,
 ) -> Result<()> {
     if let Some(p) = progress {
-        // max(rowid) is a B-tree lookup, unlike count(*).
-        let estimate = conn
-            .query_row(&format!("SELECT max(rowid) FROM \"{table}\""), [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
-            .ok()
-            .flatten()
-            .and_then(|n| u64::try_from(n).ok());
+        let estimate = activity::rowid_range(conn, table).map(|(_, max)| max.max(0) as u64);
         p.stage(&format!("reading {table}"), estimate);
     }
-    let mut stmt = conn.prepare(sql).map_err(|e| sql_error(path, &e))?;
-    let mut rows = stmt.query([]).map_err(|e| sql_error(path, &e))?;
-    let mut n: u64 = 0;
-    while let Some(row) = rows.next().map_err(|e| sql_error(path, &e))? {
-        each(&RowReader(row))?;
-        n += 1;
-        if n % PROGRESS_STEP == 0 {
-            if let Some(p) = progress {
-                p.inc(PROGRESS_STEP);
-            }
-        }
-    }
-    Ok(())
+    activity::scan_rows(conn, path, sql, [], progress, each)
 }
 
 /// StringIds ids to model names.
@@ -150,23 +131,139 @@ fn global_pid(global_id: i64) -> u32 {
 
 /// nsys global thread ids to model thread indexes.
 #[derive(Default)]
-struct Threads(HashMap<i64, u32>);
+struct Threads {
+    index: HashMap<i64, u32>,
+    /// Keys in index order.
+    keys: Vec<i64>,
+    /// The last key looked up: runs of calls come from one thread.
+    last: Option<(i64, u32)>,
+}
 
 impl Threads {
     fn get(&mut self, threads: &mut Vec<Thread>, global_tid: Option<i64>) -> u32 {
         let key = global_tid.unwrap_or(-1);
-        if let Some(&t) = self.0.get(&key) {
+        if let Some((k, t)) = self.last {
+            if k == key {
+                return t;
+            }
+        }
+        let t = match self.index.get(&key) {
+            Some(&t) => t,
+            None => {
+                let (pid, tid) = match global_tid {
+                    Some(g) if g >= 0 => (global_pid(g), (g & 0xFF_FFFF) as u64),
+                    _ => (0, 0),
+                };
+                self.insert(threads, key, Thread { pid, tid, name: None })
+            }
+        };
+        self.last = Some((key, t));
+        t
+    }
+
+    /// The index of `key`, adding `thread` under it if it is new.
+    fn insert(&mut self, threads: &mut Vec<Thread>, key: i64, thread: Thread) -> u32 {
+        if let Some(&t) = self.index.get(&key) {
             return t;
         }
         let idx = threads.len() as u32;
-        let (pid, tid) = match global_tid {
-            Some(g) if g >= 0 => (global_pid(g), (g & 0xFF_FFFF) as u64),
-            _ => (0, 0),
-        };
-        threads.push(Thread { pid, tid, name: None });
-        self.0.insert(key, idx);
+        threads.push(thread);
+        self.index.insert(key, idx);
+        self.keys.push(key);
         idx
     }
+
+    fn keys(&self) -> &[i64] {
+        &self.keys
+    }
+
+    fn index_of(&self, key: i64) -> Option<u32> {
+        self.index.get(&key).copied()
+    }
+}
+
+/// Prepare `q` (with `table.0` for a `{{table}}` header; `table.1`: the
+/// table is optional), turning schema gaps into `warnings`. `None`: skip
+/// the table.
+fn prepare(
+    conn: &Connection,
+    path: &Path,
+    q: &Query,
+    table: (Option<&str>, bool),
+    warnings: &mut Vec<String>,
+) -> Result<Option<String>> {
+    let (table_arg, optional_table) = table;
+    let prepared = q.prepare(conn, table_arg).map_err(|e| sql_error(path, &e))?;
+    match prepared {
+        Prepared::Ready { sql, missing } => {
+            if !missing.is_empty() {
+                let table = q.table(table_arg);
+                warnings.push(format!(
+                    "{table} lacks column(s) {}: read as empty ({})",
+                    missing.join(", "),
+                    q.file
+                ));
+            }
+            Ok(Some(sql))
+        }
+        Prepared::NoTable { table } if optional_table => {
+            warnings.push(format!("no {table} table in this export"));
+            Ok(None)
+        }
+        Prepared::NoTable { table } => Err(Error::input(path, format!("no {table} table"))),
+        Prepared::MissingColumns { table, columns } if optional_table => {
+            warnings.push(format!(
+                "{table} lacks required column(s) {}: table ignored",
+                columns.join(", ")
+            ));
+            Ok(None)
+        }
+        Prepared::MissingColumns { table, columns } => Err(Error::input(
+            path,
+            format!("{table} lacks required column(s) {}", columns.join(", ")),
+        )),
+    }
+}
+
+/// Correlation ids of API calls that blocked the host until the GPU
+/// caught up (event, stream and context synchronization; not
+/// stream-wait-event, which makes the GPU wait, not the host).
+fn read_sync(
+    conn: &Connection,
+    path: &Path,
+    sync_types: &HashMap<i64, String>,
+    warnings: &mut Vec<String>,
+) -> Result<activity::Blocking> {
+    let Some(sql) = prepare(conn, path, &query::SYNC, (None, true), warnings)? else {
+        return Ok(activity::Blocking::default());
+    };
+    let blocking: HashSet<i64> = sync_types
+        .iter()
+        .filter(|(_, name)| {
+            let n = name.to_ascii_uppercase();
+            n.contains("SYNCHRONIZE") && !n.contains("WAIT")
+        })
+        .map(|(&id, _)| id)
+        .collect();
+    let mut ids = Vec::new();
+    scan(
+        conn,
+        path,
+        &sql,
+        "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION",
+        None,
+        |r| {
+            if let (Some(c), Some(t)) = (r.int(0), r.int(1)) {
+                if blocking.contains(&t) {
+                    if let Ok(c) = u32::try_from(c) {
+                        ids.push(c);
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    Ok(activity::Blocking::new(ids))
 }
 
 struct Loader<'p> {
@@ -224,12 +321,10 @@ impl<'p> Loader<'p> {
         let mem_kinds = self.read_enum("ENUM_CUDA_MEM_KIND", "pageable/pinned memory kinds")?;
         let event_types = self.read_enum("ENUM_NSYS_EVENT_TYPE", "NVTX range kinds")?;
         let sync_types = self.read_enum("ENUM_CUPTI_SYNC_TYPE", "synchronization kinds")?;
-        self.read_kernels(progress)?;
-        self.read_memcpys(&memcpy_kinds, &mem_kinds, progress)?;
-        self.read_memsets(progress)?;
-        let blocking = self.read_sync(&sync_types)?;
-        self.read_runtime(&blocking, progress)?;
-        self.read_nvtx(&event_types, progress)?;
+        time("activity tables", || {
+            self.read_activity((&memcpy_kinds, &mem_kinds), &sync_types, progress)
+        })?;
+        time("nvtx", || self.read_nvtx(&event_types, progress))?;
         self.read_thread_names()?;
         self.read_devices()?;
         self.read_gpu_metrics(progress)?;
@@ -250,38 +345,13 @@ impl<'p> Loader<'p> {
         table_arg: Option<&str>,
         optional_table: bool,
     ) -> Result<Option<String>> {
-        let prepared = q
-            .prepare(&self.conn, table_arg)
-            .map_err(|e| sql_error(self.path, &e))?;
-        match prepared {
-            Prepared::Ready { sql, missing } => {
-                if !missing.is_empty() {
-                    let table = q.table(table_arg);
-                    self.warn(format!(
-                        "{table} lacks column(s) {}: read as empty ({})",
-                        missing.join(", "),
-                        q.file
-                    ));
-                }
-                Ok(Some(sql))
-            }
-            Prepared::NoTable { table } if optional_table => {
-                self.warn(format!("no {table} table in this export"));
-                Ok(None)
-            }
-            Prepared::NoTable { table } => Err(Error::input(self.path, format!("no {table} table"))),
-            Prepared::MissingColumns { table, columns } if optional_table => {
-                self.warn(format!(
-                    "{table} lacks required column(s) {}: table ignored",
-                    columns.join(", ")
-                ));
-                Ok(None)
-            }
-            Prepared::MissingColumns { table, columns } => Err(Error::input(
-                self.path,
-                format!("{table} lacks required column(s) {}", columns.join(", ")),
-            )),
-        }
+        prepare(
+            &self.conn,
+            self.path,
+            q,
+            (table_arg, optional_table),
+            &mut self.trace.warnings,
+        )
     }
 
     fn read_meta(&mut self) -> Result<()> {
@@ -339,236 +409,154 @@ impl<'p> Loader<'p> {
         Ok(map)
     }
 
-    fn read_kernels(&mut self, progress: &Progress) -> Result<()> {
-        let Some(sql) = self.prepare(&query::KERNELS, None, false)? else {
-            return Err(Error::input(self.path, "no CUPTI_ACTIVITY_KIND_KERNEL table"));
-        };
-        let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_KERNEL");
-        let (names, strings) = (&mut self.trace.names, &mut self.strings);
-        let kernels = &mut self.trace.kernels;
-        scan(
-            &self.conn,
-            self.path,
-            &sql,
-            "CUPTI_ACTIVITY_KIND_KERNEL",
-            Some(progress),
-            |r| {
-                let (Some(start), Some(end), Some(name)) = (r.int(0), r.int(1), r.int(5)) else {
-                    bad.null();
-                    return Ok(());
-                };
-                if end < start {
-                    bad.reversed();
-                    return Ok(());
-                }
-                let name = strings.get(names, name);
-                let short_name = match r.int(6) {
-                    Some(s) => strings.get(names, s),
-                    None => name,
-                };
-                kernels.push(Kernel {
-                    start,
-                    end,
-                    name,
-                    short_name,
-                    device: bad.u32(r.int(2)),
-                    stream: bad.u32(r.int(3)),
-                    correlation: bad.u32(r.int(4)),
-                    pid: r.int(7).map_or(0, global_pid),
-                });
-                Ok(())
-            },
-        )?;
-        bad.report(&mut self.trace.warnings);
-        Ok(())
-    }
-
-    fn read_memcpys(
+    /// Kernels, copies, memsets, synchronization and runtime calls, on two
+    /// threads (see [`activity`]). Warnings and errors come out in the
+    /// order one thread reading the tables one after another gives them.
+    fn read_activity(
         &mut self,
-        copy_kinds: &HashMap<i64, String>,
-        mem_kinds: &HashMap<i64, String>,
+        copy_kinds: (&HashMap<i64, String>, &HashMap<i64, String>),
+        sync_types: &HashMap<i64, String>,
         progress: &Progress,
     ) -> Result<()> {
-        let Some(sql) = self.prepare(&query::MEMCPY, None, true)? else {
-            return Ok(());
+        const KERNEL: &str = "CUPTI_ACTIVITY_KIND_KERNEL";
+        const RUNTIME: &str = "CUPTI_ACTIVITY_KIND_RUNTIME";
+        let Some(kernel_sql) = self.prepare(&query::KERNELS, None, false)? else {
+            return Err(Error::input(self.path, "no CUPTI_ACTIVITY_KIND_KERNEL table"));
         };
-        // Decode each enum id once.
-        let copy: HashMap<i64, CopyKind> = copy_kinds.iter().map(|(&i, n)| (i, CopyKind::parse(n))).collect();
-        let mem: HashMap<i64, MemKind> = mem_kinds.iter().map(|(&i, n)| (i, MemKind::parse(n))).collect();
-        let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_MEMCPY");
-        let out = &mut self.trace.memcpys;
-        scan(
-            &self.conn,
-            self.path,
-            &sql,
-            "CUPTI_ACTIVITY_KIND_MEMCPY",
-            Some(progress),
-            |r| {
-                let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
-                    bad.null();
-                    return Ok(());
-                };
-                if end < start {
-                    bad.reversed();
-                    return Ok(());
-                }
-                let mem_kind = |i: usize| {
-                    r.int(i)
-                        .and_then(|k| mem.get(&k).copied())
-                        .unwrap_or(MemKind::Unknown)
-                };
-                out.push(Memcpy {
-                    start,
-                    end,
-                    bytes: bad.u64(r.int(2)),
-                    kind: r
-                        .int(3)
-                        .and_then(|k| copy.get(&k).copied())
-                        .unwrap_or(CopyKind::Unknown),
-                    src: mem_kind(4),
-                    dst: mem_kind(5),
-                    device: bad.u32(r.int(6)),
-                    stream: bad.u32(r.int(7)),
-                    correlation: bad.u32(r.int(8)),
-                    pid: r.int(9).map_or(0, global_pid),
-                });
-                Ok(())
-            },
-        )?;
-        bad.report(&mut self.trace.warnings);
-        Ok(())
-    }
-
-    fn read_memsets(&mut self, progress: &Progress) -> Result<()> {
-        let Some(sql) = self.prepare(&query::MEMSET, None, true)? else {
-            return Ok(());
+        // The kernel rows' warnings go here once the worker is done.
+        let kernel_warnings_at = self.trace.warnings.len();
+        let range = |t: &str| {
+            self.tables
+                .contains(t)
+                .then(|| activity::rowid_range(&self.conn, t))
+                .flatten()
         };
-        let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_MEMSET");
-        let out = &mut self.trace.memsets;
-        scan(
-            &self.conn,
-            self.path,
-            &sql,
-            "CUPTI_ACTIVITY_KIND_MEMSET",
-            Some(progress),
-            |r| {
-                let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
-                    bad.null();
-                    return Ok(());
-                };
-                if end < start {
-                    bad.reversed();
-                    return Ok(());
-                }
-                out.push(Memset {
-                    start,
-                    end,
-                    bytes: bad.u64(r.int(2)),
-                    device: bad.u32(r.int(3)),
-                    stream: bad.u32(r.int(4)),
-                    correlation: bad.u32(r.int(5)),
-                    pid: r.int(6).map_or(0, global_pid),
-                });
-                Ok(())
-            },
-        )?;
-        bad.report(&mut self.trace.warnings);
-        Ok(())
-    }
-
-    /// Correlation ids of API calls that blocked the host until the GPU
-    /// caught up (event, stream and context synchronization; not
-    /// stream-wait-event, which makes the GPU wait, not the host).
-    fn read_sync(&mut self, sync_types: &HashMap<i64, String>) -> Result<HashSet<u32>> {
-        let mut set = HashSet::new();
-        let Some(sql) = self.prepare(&query::SYNC, None, true)? else {
-            return Ok(set);
-        };
-        let blocking: HashSet<i64> = sync_types
+        let (kernel_range, runtime_range) = (range(KERNEL), range(RUNTIME));
+        let copy_rows: i64 = ["CUPTI_ACTIVITY_KIND_MEMCPY", "CUPTI_ACTIVITY_KIND_MEMSET"]
             .iter()
-            .filter(|(_, name)| {
-                let n = name.to_ascii_uppercase();
-                n.contains("SYNCHRONIZE") && !n.contains("WAIT")
-            })
-            .map(|(&id, _)| id)
-            .collect();
-        scan(
-            &self.conn,
-            self.path,
-            &sql,
-            "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION",
-            None,
-            |r| {
-                if let (Some(c), Some(t)) = (r.int(0), r.int(1)) {
-                    if blocking.contains(&t) {
-                        if let Ok(c) = u32::try_from(c) {
-                            set.insert(c);
-                        }
-                    }
-                }
-                Ok(())
-            },
-        )?;
-        Ok(set)
-    }
-
-    fn read_runtime(&mut self, blocking: &HashSet<u32>, progress: &Progress) -> Result<()> {
-        let Some(sql) = self.prepare(&query::RUNTIME, None, true)? else {
-            self.warn("without CUDA API calls, GPU idle time cannot be split into sync/launch/host");
-            return Ok(());
-        };
-        // Each distinct function name is classified once.
-        let mut kinds: HashMap<i64, (NameId, ApiKind)> = HashMap::new();
-        let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_RUNTIME");
-        let mut other = 0u64;
-        let (names, strings, threads, thread_list) = (
-            &mut self.trace.names,
-            &mut self.strings,
-            &mut self.threads,
-            &mut self.trace.threads,
+            .filter_map(|t| range(t))
+            .map(|(a, b)| b - a + 1)
+            .sum();
+        let rows = |r: Option<(i64, i64)>| r.map_or(0, |(a, b)| b - a + 1);
+        let split = activity::split_point(runtime_range, rows(kernel_range) - copy_rows);
+        progress.stage(
+            "reading kernels and API calls",
+            Some((rows(kernel_range) + rows(runtime_range) + copy_rows).max(0) as u64),
         );
-        let calls = &mut self.trace.api_calls;
-        scan(
-            &self.conn,
-            self.path,
-            &sql,
-            "CUPTI_ACTIVITY_KIND_RUNTIME",
-            Some(progress),
-            |r| {
-                let (Some(start), Some(end), Some(name_id)) = (r.int(0), r.int(1), r.int(2)) else {
-                    bad.null();
-                    return Ok(());
+        let path = self.path;
+        let kernel_capacity = activity::capacity(kernel_range, path);
+        let runtime_capacity = activity::capacity(runtime_range, path);
+        let Loader {
+            conn,
+            trace,
+            strings,
+            threads,
+            ..
+        } = self;
+        let names: (&Names, &Strings) = (&trace.names, strings);
+        let (tx, rx) = std::sync::mpsc::channel::<(String, std::sync::Arc<activity::Blocking>, (i64, i64))>();
+        let mut caller_warnings = Vec::new();
+        let (memcpys, memsets) = (&mut trace.memcpys, &mut trace.memsets);
+        let (kernels, caller, tail) = std::thread::scope(|s| {
+            let worker = s.spawn(move || {
+                let conn = match open_read_only(path) {
+                    Ok(c) => c,
+                    Err(e) => return (Err(e), None),
                 };
-                if end < start {
-                    bad.reversed();
-                    return Ok(());
-                }
-                let (name, mut kind) = *kinds.entry(name_id).or_insert_with(|| {
-                    let name = strings.get(names, name_id);
-                    (name, ApiKind::classify(names.get(name)))
+                let k = time("kernels", || {
+                    activity::read_kernels(&conn, path, &kernel_sql, names, kernel_capacity, progress)
                 });
-                let correlation = bad.u32(r.int(4));
-                if kind == ApiKind::Other && correlation != 0 && blocking.contains(&correlation) {
-                    kind = ApiKind::Sync;
+                if k.is_err() {
+                    return (k, None);
                 }
-                if kind == ApiKind::Other {
-                    other += 1;
-                    return Ok(());
-                }
-                let thread = threads.get(thread_list, r.int(3));
-                calls.push(ApiCall {
-                    start,
-                    end,
-                    name,
-                    thread,
-                    correlation,
-                    kind,
+                // The caller sends the runtime tail once it knows the query.
+                let tail = rx.recv().ok().map(|(sql, blocking, part)| {
+                    time("runtime tail", || {
+                        let cap = activity::capacity(Some(part), path);
+                        activity::read_runtime(&conn, path, &sql, Some(part), names, &blocking, cap, progress)
+                    })
                 });
-                Ok(())
-            },
-        )?;
-        self.trace.other_api_calls = other;
-        bad.report(&mut self.trace.warnings);
+                (k, tail)
+            });
+            let w = &mut caller_warnings;
+            let caller = (|| -> Result<Option<activity::RuntimeRows>> {
+                if let Some(sql) = prepare(conn, path, &query::MEMCPY, (None, true), w)? {
+                    let bad = time("memcpy", || {
+                        activity::read_memcpys(conn, path, &sql, copy_kinds, memcpys, progress)
+                    })?;
+                    bad.report(w);
+                }
+                if let Some(sql) = prepare(conn, path, &query::MEMSET, (None, true), w)? {
+                    let bad = time("memset", || {
+                        activity::read_memsets(conn, path, &sql, memsets, progress)
+                    })?;
+                    bad.report(w);
+                }
+                let blocking = std::sync::Arc::new(time("sync", || read_sync(conn, path, sync_types, w))?);
+                let Some(sql) = prepare(conn, path, &query::RUNTIME, (None, true), w)? else {
+                    w.push(
+                        "without CUDA API calls, GPU idle time cannot be split into sync/launch/host".into(),
+                    );
+                    return Ok(None);
+                };
+                let head = match (split, runtime_range) {
+                    (Some(m), Some((lo, hi))) => {
+                        // A closed receiver means the worker failed: its error wins.
+                        let _ = tx.send((sql.clone(), blocking.clone(), (m + 1, hi)));
+                        Some((lo, m))
+                    }
+                    _ => None,
+                };
+                time("runtime", || {
+                    activity::read_runtime(
+                        conn,
+                        path,
+                        &sql,
+                        head,
+                        names,
+                        &blocking,
+                        runtime_capacity,
+                        progress,
+                    )
+                })
+                .map(Some)
+            })();
+            drop(tx);
+            let (kernels, tail) = match worker.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (kernels, caller, tail)
+        });
+        let mut kernels = kernels?;
+        if let Some(bad) = kernels.bad.take() {
+            let mut w = Vec::new();
+            bad.report(&mut w);
+            trace.warnings.splice(kernel_warnings_at..kernel_warnings_at, w);
+        }
+        trace.warnings.append(&mut caller_warnings);
+        let head = caller?;
+        let tail = tail.transpose()?;
+        activity::resolve_kernels(&mut kernels, &mut trace.names, strings);
+        trace.kernels = kernels.kernels;
+        if let Some(head) = head {
+            let parts: Vec<activity::RuntimeRows> = std::iter::once(head).chain(tail).collect();
+            let (other, bad) = activity::merge_runtime(
+                parts,
+                &mut trace.api_calls,
+                threads,
+                &mut trace.threads,
+                &mut trace.names,
+                strings,
+            );
+            trace.other_api_calls = other;
+            bad.report(&mut trace.warnings);
+        }
+        // Room was reserved for every row; give back what filtered rows left.
+        trace.kernels.shrink_to_fit();
+        trace.api_calls.shrink_to_fit();
+        trace.memcpys.shrink_to_fit();
+        trace.memsets.shrink_to_fit();
         Ok(())
     }
 
@@ -657,7 +645,7 @@ impl<'p> Loader<'p> {
         );
         scan(&self.conn, self.path, &sql, "ThreadNames", None, |r| {
             if let (Some(tid), Some(name_id)) = (r.int(0), r.int(1)) {
-                if let Some(&idx) = threads.0.get(&tid) {
+                if let Some(idx) = threads.index_of(tid) {
                     let name = strings.get(names, name_id);
                     thread_list[idx as usize].name = Some(names.get(name).to_string());
                 }

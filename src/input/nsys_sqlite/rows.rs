@@ -102,6 +102,14 @@ impl BadRows {
         }
     }
 
+    /// Count `other`'s rows too (parts of one table read apart).
+    pub fn add(&mut self, other: &BadRows) {
+        self.null += other.null;
+        self.reversed += other.reversed;
+        self.unfinished += other.unfinished;
+        self.out_of_range += other.out_of_range;
+    }
+
     /// Add one warning per kind of problem seen.
     pub fn report(&self, warnings: &mut Vec<String>) {
         let t = self.table;

@@ -1,0 +1,197 @@
+//! Which API call issued each GPU operation, by (process id, correlation
+//! id), computed once per trace for every analysis and rule that asks.
+//!
+//! Correlation ids are per process and, in every profiler we read, dense
+//! counters (CUPTI numbers each API call), so the calls of one process go
+//! into a vector indexed by `correlation - min`: building and looking up
+//! are one pass each, with no hashing per event. A process whose ids are
+//! sparse (more than [`MAX_DENSE_RATIO`] slots per call) gets a sorted
+//! vector and binary search instead.
+
+use crate::model::{Correlation, Trace};
+
+/// Marks "no call" in the per-operation vectors.
+const NONE: u32 = u32::MAX;
+/// Most vector slots per call for the dense table.
+const MAX_DENSE_RATIO: u64 = 8;
+
+/// The calls of one process, by correlation id.
+enum Table {
+    Dense { min: u32, calls: Vec<u32> },
+    Sparse(Vec<(Correlation, u32)>),
+}
+
+/// API call index by (pid, correlation); the first call wins when a
+/// process repeats an id.
+pub struct CallIndex {
+    pids: Vec<(u32, Table)>,
+}
+
+impl CallIndex {
+    pub fn build(trace: &Trace) -> CallIndex {
+        let pid_of = |thread: u32| trace.threads.get(thread as usize).map_or(0, |t| t.pid);
+        // Per process: (pid, calls with an id, min id, max id).
+        let mut stats: Vec<(u32, u64, u32, u32)> = Vec::new();
+        for a in trace.api_calls.iter().filter(|a| a.correlation != 0) {
+            let pid = pid_of(a.thread);
+            match stats.iter_mut().find(|s| s.0 == pid) {
+                Some(s) => {
+                    s.1 += 1;
+                    s.2 = s.2.min(a.correlation);
+                    s.3 = s.3.max(a.correlation);
+                }
+                None => stats.push((pid, 1, a.correlation, a.correlation)),
+            }
+        }
+        let mut pids: Vec<(u32, Table)> = stats
+            .iter()
+            .map(|&(pid, n, min, max)| {
+                let slots = u64::from(max - min) + 1;
+                let table = if slots <= n.saturating_mul(MAX_DENSE_RATIO) {
+                    Table::Dense {
+                        min,
+                        calls: vec![NONE; slots as usize],
+                    }
+                } else {
+                    Table::Sparse(Vec::with_capacity(n as usize))
+                };
+                (pid, table)
+            })
+            .collect();
+        let mut last = 0;
+        for (i, a) in trace.api_calls.iter().enumerate() {
+            if a.correlation == 0 {
+                continue;
+            }
+            let pid = pid_of(a.thread);
+            if pids[last].0 != pid {
+                last = pids.iter().position(|p| p.0 == pid).unwrap_or(0);
+            }
+            match &mut pids[last].1 {
+                Table::Dense { min, calls } => {
+                    let slot = &mut calls[(a.correlation - *min) as usize];
+                    if *slot == NONE {
+                        *slot = i as u32;
+                    }
+                }
+                Table::Sparse(v) => v.push((a.correlation, i as u32)),
+            }
+        }
+        for (_, t) in &mut pids {
+            if let Table::Sparse(v) = t {
+                // Stable: equal ids keep call order, and dedup keeps the first.
+                v.sort_by_key(|e| e.0);
+                v.dedup_by_key(|e| e.0);
+            }
+        }
+        CallIndex { pids }
+    }
+
+    /// The index into `trace.api_calls` of the call with this id.
+    pub fn get(&self, pid: u32, correlation: Correlation) -> Option<usize> {
+        if correlation == 0 {
+            return None;
+        }
+        let (_, table) = self.pids.iter().find(|p| p.0 == pid)?;
+        let i = match table {
+            Table::Dense { min, calls } => *calls.get(correlation.checked_sub(*min)? as usize)?,
+            Table::Sparse(v) => v[v.binary_search_by_key(&correlation, |e| e.0).ok()?].1,
+        };
+        (i != NONE).then_some(i as usize)
+    }
+}
+
+/// Per kernel and per copy: the API call that issued it.
+#[derive(Debug, Default)]
+pub struct Links {
+    kernel_call: Vec<u32>,
+    memcpy_call: Vec<u32>,
+}
+
+impl Links {
+    pub fn build(trace: &Trace) -> Links {
+        let index = CallIndex::build(trace);
+        let lookup = |pid, corr| index.get(pid, corr).map_or(NONE, |i| i as u32);
+        Links {
+            kernel_call: trace
+                .kernels
+                .iter()
+                .map(|k| lookup(k.pid, k.correlation))
+                .collect(),
+            memcpy_call: trace
+                .memcpys
+                .iter()
+                .map(|m| lookup(m.pid, m.correlation))
+                .collect(),
+        }
+    }
+
+    /// The call that launched kernel `k` (index into `trace.kernels`).
+    pub fn kernel_call(&self, k: usize) -> Option<usize> {
+        self.kernel_call
+            .get(k)
+            .filter(|&&c| c != NONE)
+            .map(|&c| c as usize)
+    }
+
+    /// The call that issued copy `m` (index into `trace.memcpys`).
+    pub fn memcpy_call(&self, m: usize) -> Option<usize> {
+        self.memcpy_call
+            .get(m)
+            .filter(|&&c| c != NONE)
+            .map(|&c| c as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ApiCall, ApiKind, Thread};
+
+    fn call(thread: u32, correlation: u32) -> ApiCall {
+        ApiCall {
+            start: 0,
+            end: 1,
+            name: 0,
+            thread,
+            correlation,
+            kind: ApiKind::Launch,
+        }
+    }
+
+    #[test]
+    fn dense_sparse_and_per_process() {
+        let mut t = Trace::default();
+        for pid in [7, 8] {
+            t.threads.push(Thread {
+                pid,
+                tid: 1,
+                name: None,
+            });
+        }
+        // Process 7: dense ids 5..9 (one repeated); process 8: sparse ids.
+        t.api_calls = vec![
+            call(0, 5),
+            call(0, 6),
+            call(1, 6),
+            call(0, 0),
+            call(1, 4_000_000_000),
+            call(0, 9),
+            call(0, 6),
+        ];
+        let ix = CallIndex::build(&t);
+        assert!(matches!(ix.pids[0].1, Table::Dense { .. }));
+        assert!(matches!(ix.pids[1].1, Table::Sparse(_)));
+        assert_eq!(ix.get(7, 5), Some(0));
+        assert_eq!(ix.get(7, 6), Some(1), "the first call with a repeated id");
+        assert_eq!(ix.get(8, 6), Some(2));
+        assert_eq!(ix.get(8, 4_000_000_000), Some(4));
+        assert_eq!(ix.get(7, 9), Some(5));
+        assert_eq!(ix.get(7, 7), None);
+        assert_eq!(ix.get(7, 4), None);
+        assert_eq!(ix.get(7, 10), None);
+        assert_eq!(ix.get(8, 5), None);
+        assert_eq!(ix.get(9, 5), None);
+        assert_eq!(ix.get(7, 0), None);
+    }
+}

@@ -395,7 +395,6 @@ mod tests {
             percentage: None,
             start: 0,
             profiled: true,
-            tensor_core: None,
         }
     }
 

@@ -178,8 +178,45 @@ struct Loader<'p> {
     threads: Threads,
 }
 
+/// A file shorter than its header says was cut (a half-written or
+/// half-copied export). SQLite reads the missing pages as absent and could
+/// return part of a table without an error, so check before reading: the
+/// in-header page count is valid when its "version-valid-for" number
+/// matches the change counter (https://www.sqlite.org/fileformat.html 1.3.7).
+fn check_length(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut header = [0u8; 100];
+    let mut file = std::fs::File::open(path).map_err(|e| Error::input(path, crate::input::io_problem(&e)))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if file.read_exact(&mut header).is_err() {
+        return Err(Error::input(
+            path,
+            format!("the SQLite file is truncated ({len} bytes: shorter than its 100-byte header)"),
+        ));
+    }
+    let be32 = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u64::from(n),
+    };
+    let pages = u64::from(be32(28));
+    if pages > 0 && be32(24) == be32(92) && page_size >= 512 {
+        let want = pages * page_size;
+        if len < want {
+            return Err(Error::input(
+                path,
+                format!(
+                    "the SQLite file is truncated ({len} bytes; its header says {pages} pages of {page_size} bytes = {want}): a half-written or incompletely copied export"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl<'p> Loader<'p> {
     fn open(path: &'p Path) -> Result<Loader<'p>> {
+        check_length(path)?;
         let conn = open_read_only(path)?;
         let tables: HashSet<String> = {
             let mut stmt = conn

@@ -169,6 +169,30 @@ impl Threads {
     }
 }
 
+/// The export schemas this reader was checked on, for warnings.
+const KNOWN_SCHEMAS: &str = "this reader was checked on export schemas 3.20 (nsys 2025.3) and 3.25 (nsys 2026.2); \
+     tables and columns it needs are checked one by one and what is missing is listed";
+
+/// A warning when the export's schema version (`EXPORT_SCHEMA_VERSION`,
+/// `MAJOR.MINOR.MICRO`) is missing or of another major version: nsys
+/// renames and drops tables between major versions, so gaps are likely.
+/// Minor versions only add tables and columns.
+fn schema_warning(version: Option<&str>) -> Option<String> {
+    let Some(v) = version else {
+        return Some(format!(
+            "export schema version unknown (META_DATA_EXPORT has no EXPORT_SCHEMA_VERSION); {KNOWN_SCHEMAS}"
+        ));
+    };
+    let major = v.split('.').next().and_then(|m| m.trim().parse::<u32>().ok());
+    match major {
+        Some(3) => None,
+        _ => Some(format!(
+            "export schema version {} is not 3.x; {KNOWN_SCHEMAS}",
+            v.chars().take(40).collect::<String>()
+        )),
+    }
+}
+
 struct Loader<'p> {
     path: &'p Path,
     conn: Connection,
@@ -323,6 +347,9 @@ impl<'p> Loader<'p> {
 
     fn read_meta(&mut self) -> Result<()> {
         let Some(sql) = self.prepare(&query::META, None, true)? else {
+            self.warn(format!(
+                "export schema version unknown (no usable META_DATA_EXPORT); {KNOWN_SCHEMAS}"
+            ));
             return Ok(());
         };
         let mut meta = HashMap::new();
@@ -341,6 +368,9 @@ impl<'p> Loader<'p> {
             (None, None) => None,
         };
         self.trace.source.schema_version = meta.get("EXPORT_SCHEMA_VERSION").cloned();
+        if let Some(w) = schema_warning(self.trace.source.schema_version.as_deref()) {
+            self.warn(w);
+        }
         Ok(())
     }
 
@@ -681,6 +711,7 @@ impl<'p> Loader<'p> {
 
     fn read_thread_names(&mut self) -> Result<()> {
         if !self.tables.contains("ThreadNames") {
+            self.warn("no ThreadNames table: threads are shown by id");
             return Ok(());
         }
         let Some(sql) = self.prepare(&query::THREADS, None, true)? else {
@@ -916,5 +947,25 @@ impl<'p> Loader<'p> {
             map.insert(0, self.trace.devices[0].id);
         }
         Ok(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_versions() {
+        assert_eq!(schema_warning(Some("3.20.3")), None);
+        assert_eq!(schema_warning(Some("3.25.0")), None);
+        let w = schema_warning(Some("2.5.0")).unwrap();
+        assert!(w.starts_with("export schema version 2.5.0 is not 3.x"), "{w}");
+        assert!(schema_warning(Some("4")).is_some());
+        assert!(schema_warning(Some("x")).is_some());
+        assert!(
+            schema_warning(None)
+                .unwrap()
+                .starts_with("export schema version unknown")
+        );
     }
 }

@@ -333,7 +333,7 @@ fn nsys_is_found_in_order() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         our_lines(&out),
-        ["trace-report: error: NSYS /no/such/nsys: no such file"]
+        ["trace-report: error: a.nsys-rep: cannot export it: NSYS /no/such/nsys: no such file"]
     );
 }
 

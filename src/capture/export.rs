@@ -60,7 +60,9 @@ pub fn sqlite_for(rep: &Path, flag: Option<&Path>, progress: &Progress) -> Resul
     if is_sqlite(&target) {
         return Ok(target);
     }
-    let Some(found) = nsys::find(flag)? else {
+    // A bad --nsys or NSYS is named along with the report it was needed for.
+    let found = nsys::find(flag).map_err(|e| Error::input(rep, format!("cannot export it: {e}")))?;
+    let Some(found) = found else {
         let s = stem(rep);
         return Err(Error::input(
             rep,

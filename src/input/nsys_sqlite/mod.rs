@@ -382,7 +382,7 @@ impl<'p> Loader<'p> {
         let (names, map) = (&mut self.trace.names, &mut self.strings.0);
         scan(&self.conn, self.path, &sql, "StringIds", None, |r| {
             if let (Some(id), Some(v)) = (r.int(0), r.text_ref(1)) {
-                map.insert(id, names.intern(v));
+                map.insert(id, names.intern(&v));
             }
             Ok(())
         })
@@ -691,7 +691,7 @@ impl<'p> Loader<'p> {
                 return Ok(());
             }
             let name = match (r.text_ref(4), r.int(5)) {
-                (Some(t), _) => names.intern(t),
+                (Some(t), _) => names.intern(&t),
                 (None, Some(id)) => strings.get(names, id),
                 (None, None) => names.intern("<unnamed range>"),
             };

@@ -93,22 +93,22 @@ fn export(nsys: &Found, rep: &Path, target: &Path, progress: &Progress) -> Resul
     ));
     let _ = fs::remove_file(&tmp);
     progress.spin(&format!("exporting {} with nsys", file_name(rep)));
-    let child = Command::new(&nsys.path)
-        .args(["export", "--type", "sqlite", "-o"])
+    let mut cmd = Command::new(&nsys.path);
+    cmd.args(["export", "--type", "sqlite", "-o"])
         .arg(&tmp)
         .arg(rep)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            Error::tool(format!(
-                "cannot run {} ({}): {}",
-                shown(&nsys.path),
-                nsys.how,
-                crate::input::io_problem(&e)
-            ))
-        })?;
+        .stderr(Stdio::piped());
+    crate::limits::for_child(&mut cmd);
+    let child = cmd.spawn().map_err(|e| {
+        Error::tool(format!(
+            "cannot run {} ({}): {}",
+            shown(&nsys.path),
+            nsys.how,
+            crate::input::io_problem(&e)
+        ))
+    })?;
     let out = super::profile::wait_ticking(child, progress)
         .map_err(|e| Error::tool(format!("waiting for nsys export: {e}")))?;
     if !out.status.success() {

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Run every fuzz target in turn on one core, SECONDS each (default 240),
+# growing fuzz/work/TARGET from the committed seeds in fuzz/corpus/TARGET.
+# Logs: fuzz/work/TARGET.log; crashers: fuzz/artifacts/TARGET/.
+# Usage (repository root): sh fuzz/run_all.sh [SECONDS] [TARGET...]
+set -u
+secs=${1:-240}
+[ $# -gt 0 ] && shift
+targets=${*:-"detect trtexec kineto nsys_json report_json nsys_sqlite_bytes nsys_sqlite_rows"}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/fuzz" || exit 1
+for t in $targets; do
+  mkdir -p "work/$t"
+  cargo +nightly fuzz run "$t" "$root/fuzz/work/$t" "$root/fuzz/corpus/$t" -- \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    > "work/$t.log" 2>&1
+  echo "$t: exit $? $(grep -E '^stat::number_of_executed_units' "work/$t.log")"
+done

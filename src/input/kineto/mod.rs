@@ -173,9 +173,11 @@ fn events<R: std::io::Read>(
     }
     let mut n: u64 = 0;
     loop {
+        // The event's first byte, past whitespace (what an error points at).
+        let first = s.peek()?;
         let at = s.offset();
         // serde reads an array as a struct's fields in order: only objects are events.
-        if s.peek()? != Some(b'{') {
+        if first != Some(b'{') {
             let valid = serde_json::from_slice::<serde::de::IgnoredAny>(s.value()?);
             if let Err(e) = valid {
                 return Err(Failure::Event(at, e.to_string()));

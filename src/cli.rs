@@ -358,6 +358,18 @@ pub enum Action {
     Diff(Box<DiffConfig>),
 }
 
+impl Action {
+    /// The files this action reads (for messages such as running out of memory).
+    pub fn inputs(&self) -> Vec<&std::path::Path> {
+        match self {
+            Action::Analyze(c) => vec![&c.input],
+            Action::Profile(p) => vec![&p.report.input],
+            Action::Diff(d) => vec![&d.base, &d.new],
+            Action::Explain(_) | Action::Rules => Vec::new(),
+        }
+    }
+}
+
 impl Cli {
     /// Validate everything at once.
     pub fn into_action(self) -> Result<Action> {

@@ -13,6 +13,7 @@ pub mod diff;
 pub mod error;
 pub mod findings;
 pub mod input;
+pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod output;

@@ -4,11 +4,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use trace_report::cli::Cli;
+use trace_report::limits;
 use trace_report::run::{EXIT_ERROR, run};
+
+// Allocation failure (past the memory cap) is a one-line error, exit 2.
+#[global_allocator]
+static ALLOC: limits::Alloc = limits::Alloc;
 
 fn main() -> ExitCode {
     // A bug must still end in one line and status 2, never a backtrace.
     std::panic::set_hook(Box::new(|info| {
+        // Running into the memory cap is the input's size, not a bug.
+        limits::exit_if_out_of_memory();
         let msg = info
             .payload()
             .downcast_ref::<&str>()
@@ -25,7 +32,12 @@ fn main() -> ExitCode {
         );
     }));
     let cli = Cli::parse();
-    let outcome = std::panic::catch_unwind(|| cli.into_action().and_then(run));
+    let outcome = std::panic::catch_unwind(|| {
+        let action = cli.into_action()?;
+        let cap = limits::apply();
+        limits::set_oom_context(&action.inputs(), cap);
+        run(action)
+    });
     let code = match outcome {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {

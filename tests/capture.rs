@@ -333,7 +333,7 @@ fn nsys_is_found_in_order() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         our_lines(&out),
-        ["trace-report: error: NSYS /no/such/nsys: no such file"]
+        ["trace-report: error: a.nsys-rep: cannot export it: NSYS /no/such/nsys: no such file"]
     );
 }
 
@@ -442,6 +442,27 @@ fn profile_captures_exports_and_reports() {
         "nsys profile -t cuda,nvtx,osrt --sample=none --cpuctxsw=none --gpu-metrics-devices=all -o job-2.nsys-rep sh job.sh"
     );
     assert!(our_lines(&out).is_empty(), "-q: {}", stderr(&out));
+}
+
+/// The memory cap is trace-report's own: nsys and the profiled command
+/// get the data-segment limit trace-report started with.
+#[test]
+fn profiled_command_does_not_inherit_the_memory_cap() {
+    let env = Env::new("cap");
+    let nsys = env.nsys("bin/nsys");
+    fs::write(env.work().join("job.sh"), "ulimit -d > limit.txt\n").unwrap();
+    let out = run(env
+        .cmd()
+        .args(["profile", "-q", "--whole-capture", "--nsys"])
+        .arg(&nsys)
+        .args(["--", "sh", "job.sh"])
+        .env("TRACE_REPORT_MAX_MEMORY", "256M"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // What this test process has (and passes to the binary).
+    let ours = Command::new("sh").args(["-c", "ulimit -d"]).output().unwrap();
+    let child = fs::read_to_string(env.work().join("limit.txt")).unwrap();
+    assert_eq!(child.trim(), String::from_utf8_lossy(&ours.stdout).trim());
+    assert_ne!(child.trim(), "262144", "the child got the cap");
 }
 
 #[test]

@@ -211,3 +211,70 @@ fn trtexec_malformed() {
         "no trtexec --exportProfile file next to it",
     );
 }
+
+/// A copy of a real export cut short (a half-written capture): SQLite
+/// reads missing pages as absent, so the reader checks the length the
+/// header states.
+#[test]
+fn truncated_sqlite_is_an_error() {
+    let s = Scratch::new("cut-sqlite");
+    let full = std::fs::read("sample_traces/redundant_copies.sqlite").unwrap();
+    for cut in [full.len() - 1, full.len() - 4096, full.len() / 2] {
+        assert_error(
+            &s,
+            &s.file(&format!("cut{cut}.sqlite"), &full[..cut]),
+            &[],
+            "the SQLite file is truncated",
+        );
+    }
+}
+
+/// JSON that is valid but not an object is no record (serde would read an
+/// array as a struct's fields in order): counted and warned about, never
+/// taken for a string table or an event.
+#[test]
+fn non_object_records_are_skipped_with_a_warning() {
+    let s = Scratch::new("non-object");
+    let out = s.0.join("out");
+    let text = gunzip("tests/fixtures/nsys_json/redundant_copies.nsys.json.gz");
+    let first = text.iter().position(|&b| b == b'\n').unwrap();
+    let mut b = text.clone();
+    b.splice(first + 1..first + 1, b"[[\"a\", \"b\"]]\n".iter().copied());
+    let p = s.file("array-line.json", &b);
+    let (code, err) = run(&p, &["--format", "json"], &out);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let warnings = doc["warnings"].to_string();
+    assert!(
+        warnings.contains("1 line(s) with fields of unexpected types skipped"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("more than one string table"), "{warnings}");
+
+    let p = s.file(
+        "array-event.json",
+        br#"{"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "pid": 0, "tid": 7, "ts": 10, "dur": 5},
+            ["X", "kernel", "k2", 0, 7, 20, 1]]}"#,
+    );
+    let (code, err) = run(&p, &["--format", "json"], &out);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        doc["kernels"].as_array().unwrap().len(),
+        1,
+        "the array is no kernel"
+    );
+    assert!(
+        doc["warnings"]
+            .to_string()
+            .contains("1 trace event(s) with fields of unexpected types")
+    );
+    assert_error(
+        &s,
+        &s.file("bareword.json", br#"{"traceEvents": [{"ph": "X"}, nope]}"#),
+        &[],
+        "malformed trace event at byte 30",
+    );
+}

@@ -60,7 +60,9 @@ pub fn sqlite_for(rep: &Path, flag: Option<&Path>, progress: &Progress) -> Resul
     if is_sqlite(&target) {
         return Ok(target);
     }
-    let Some(found) = nsys::find(flag)? else {
+    // A bad --nsys or NSYS is named along with the report it was needed for.
+    let found = nsys::find(flag).map_err(|e| Error::input(rep, format!("cannot export it: {e}")))?;
+    let Some(found) = found else {
         let s = stem(rep);
         return Err(Error::input(
             rep,
@@ -91,22 +93,22 @@ fn export(nsys: &Found, rep: &Path, target: &Path, progress: &Progress) -> Resul
     ));
     let _ = fs::remove_file(&tmp);
     progress.spin(&format!("exporting {} with nsys", file_name(rep)));
-    let child = Command::new(&nsys.path)
-        .args(["export", "--type", "sqlite", "-o"])
+    let mut cmd = Command::new(&nsys.path);
+    cmd.args(["export", "--type", "sqlite", "-o"])
         .arg(&tmp)
         .arg(rep)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            Error::tool(format!(
-                "cannot run {} ({}): {}",
-                shown(&nsys.path),
-                nsys.how,
-                crate::input::io_problem(&e)
-            ))
-        })?;
+        .stderr(Stdio::piped());
+    crate::limits::for_child(&mut cmd);
+    let child = cmd.spawn().map_err(|e| {
+        Error::tool(format!(
+            "cannot run {} ({}): {}",
+            shown(&nsys.path),
+            nsys.how,
+            crate::input::io_problem(&e)
+        ))
+    })?;
     let out = super::profile::wait_ticking(child, progress)
         .map_err(|e| Error::tool(format!("waiting for nsys export: {e}")))?;
     if !out.status.success() {

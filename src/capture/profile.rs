@@ -145,6 +145,7 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
     let shown_cmd = command_line(&opts.command);
     let label = format!("profiling {shown_cmd} with nsys");
     progress.spin(&label);
+    crate::limits::for_child(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| {
         Error::tool(format!(
             "cannot run {} ({}): {}",

@@ -173,20 +173,31 @@ fn events<R: std::io::Read>(
     }
     let mut n: u64 = 0;
     loop {
+        // The event's first byte, past whitespace (what an error points at).
+        let first = s.peek()?;
         let at = s.offset();
-        match s.try_value::<event::Event>() {
-            Ok(Some(ev)) => b.event(&ev),
-            Ok(None) => {
-                s.fill_more()?;
-                continue;
+        // serde reads an array as a struct's fields in order: only objects are events.
+        if first != Some(b'{') {
+            let valid = serde_json::from_slice::<serde::de::IgnoredAny>(s.value()?);
+            if let Err(e) = valid {
+                return Err(Failure::Event(at, e.to_string()));
             }
-            Err(ValueError::Json(e)) if e.is_data() => {
-                // Well-formed but of an unexpected shape: skip it.
-                s.value()?;
-                b.bad_event();
+            b.bad_event();
+        } else {
+            match s.try_value::<event::Event>() {
+                Ok(Some(ev)) => b.event(&ev),
+                Ok(None) => {
+                    s.fill_more()?;
+                    continue;
+                }
+                Err(ValueError::Json(e)) if e.is_data() => {
+                    // Well-formed but of an unexpected shape: skip it.
+                    s.value()?;
+                    b.bad_event();
+                }
+                Err(ValueError::Json(e)) => return Err(Failure::Event(at, e.to_string())),
+                Err(ValueError::Stream(e)) => return Err(e.into()),
             }
-            Err(ValueError::Json(e)) => return Err(Failure::Event(at, e.to_string())),
-            Err(ValueError::Stream(e)) => return Err(e.into()),
         }
         n += 1;
         if n % PROGRESS_STEP == 0 {

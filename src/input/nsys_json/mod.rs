@@ -73,7 +73,14 @@ impl Reader for NsysJson {
                 Err(e) => return Err(Error::input(path, e.to_string())),
             };
             line_no += 1;
-            if trim_start(line).is_empty() {
+            let first = trim_start(line).first().copied();
+            if first.is_none() {
+                continue;
+            }
+            // serde reads a JSON array as a struct's fields in order: a
+            // line that is valid JSON but not an object is no record.
+            if first != Some(b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok() {
+                loader.bad_lines += 1;
                 continue;
             }
             match serde_json::from_slice::<Line>(line) {

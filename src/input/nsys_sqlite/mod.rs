@@ -266,6 +266,30 @@ fn read_sync(
     Ok(activity::Blocking::new(ids))
 }
 
+/// The export schemas this reader was checked on, for warnings.
+const KNOWN_SCHEMAS: &str = "this reader was checked on export schemas 3.20 (nsys 2025.3) and 3.25 (nsys 2026.2); \
+     tables and columns it needs are checked one by one and what is missing is listed";
+
+/// A warning when the export's schema version (`EXPORT_SCHEMA_VERSION`,
+/// `MAJOR.MINOR.MICRO`) is missing or of another major version: nsys
+/// renames and drops tables between major versions, so gaps are likely.
+/// Minor versions only add tables and columns.
+fn schema_warning(version: Option<&str>) -> Option<String> {
+    let Some(v) = version else {
+        return Some(format!(
+            "export schema version unknown (META_DATA_EXPORT has no EXPORT_SCHEMA_VERSION); {KNOWN_SCHEMAS}"
+        ));
+    };
+    let major = v.split('.').next().and_then(|m| m.trim().parse::<u32>().ok());
+    match major {
+        Some(3) => None,
+        _ => Some(format!(
+            "export schema version {} is not 3.x; {KNOWN_SCHEMAS}",
+            v.chars().take(40).collect::<String>()
+        )),
+    }
+}
+
 struct Loader<'p> {
     path: &'p Path,
     conn: Connection,
@@ -275,8 +299,45 @@ struct Loader<'p> {
     threads: Threads,
 }
 
+/// A file shorter than its header says was cut (a half-written or
+/// half-copied export). SQLite reads the missing pages as absent and could
+/// return part of a table without an error, so check before reading: the
+/// in-header page count is valid when its "version-valid-for" number
+/// matches the change counter (https://www.sqlite.org/fileformat.html 1.3.7).
+fn check_length(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut header = [0u8; 100];
+    let mut file = std::fs::File::open(path).map_err(|e| Error::input(path, crate::input::io_problem(&e)))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if file.read_exact(&mut header).is_err() {
+        return Err(Error::input(
+            path,
+            format!("the SQLite file is truncated ({len} bytes: shorter than its 100-byte header)"),
+        ));
+    }
+    let be32 = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u64::from(n),
+    };
+    let pages = u64::from(be32(28));
+    if pages > 0 && be32(24) == be32(92) && page_size >= 512 {
+        let want = pages * page_size;
+        if len < want {
+            return Err(Error::input(
+                path,
+                format!(
+                    "the SQLite file is truncated ({len} bytes; its header says {pages} pages of {page_size} bytes = {want}): a half-written or incompletely copied export"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl<'p> Loader<'p> {
     fn open(path: &'p Path) -> Result<Loader<'p>> {
+        check_length(path)?;
         let conn = open_read_only(path)?;
         let tables: HashSet<String> = {
             let mut stmt = conn
@@ -356,6 +417,9 @@ impl<'p> Loader<'p> {
 
     fn read_meta(&mut self) -> Result<()> {
         let Some(sql) = self.prepare(&query::META, None, true)? else {
+            self.warn(format!(
+                "export schema version unknown (no usable META_DATA_EXPORT); {KNOWN_SCHEMAS}"
+            ));
             return Ok(());
         };
         let mut meta = HashMap::new();
@@ -374,6 +438,9 @@ impl<'p> Loader<'p> {
             (None, None) => None,
         };
         self.trace.source.schema_version = meta.get("EXPORT_SCHEMA_VERSION").cloned();
+        if let Some(w) = schema_warning(self.trace.source.schema_version.as_deref()) {
+            self.warn(w);
+        }
         Ok(())
     }
 
@@ -385,7 +452,7 @@ impl<'p> Loader<'p> {
         let (names, map) = (&mut self.trace.names, &mut self.strings.0);
         scan(&self.conn, self.path, &sql, "StringIds", None, |r| {
             if let (Some(id), Some(v)) = (r.int(0), r.text_ref(1)) {
-                map.insert(id, names.intern(v));
+                map.insert(id, names.intern(&v));
             }
             Ok(())
         })
@@ -612,7 +679,7 @@ impl<'p> Loader<'p> {
                 return Ok(());
             }
             let name = match (r.text_ref(4), r.int(5)) {
-                (Some(t), _) => names.intern(t),
+                (Some(t), _) => names.intern(&t),
                 (None, Some(id)) => strings.get(names, id),
                 (None, None) => names.intern("<unnamed range>"),
             };
@@ -632,6 +699,7 @@ impl<'p> Loader<'p> {
 
     fn read_thread_names(&mut self) -> Result<()> {
         if !self.tables.contains("ThreadNames") {
+            self.warn("no ThreadNames table: threads are shown by id");
             return Ok(());
         }
         let Some(sql) = self.prepare(&query::THREADS, None, true)? else {
@@ -867,5 +935,25 @@ impl<'p> Loader<'p> {
             map.insert(0, self.trace.devices[0].id);
         }
         Ok(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_versions() {
+        assert_eq!(schema_warning(Some("3.20.3")), None);
+        assert_eq!(schema_warning(Some("3.25.0")), None);
+        let w = schema_warning(Some("2.5.0")).unwrap();
+        assert!(w.starts_with("export schema version 2.5.0 is not 3.x"), "{w}");
+        assert!(schema_warning(Some("4")).is_some());
+        assert!(schema_warning(Some("x")).is_some());
+        assert!(
+            schema_warning(None)
+                .unwrap()
+                .starts_with("export schema version unknown")
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! wrong type is "absent", never a panic, and rows that cannot be used are
 //! counted and reported once per table.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rusqlite::Row;
@@ -24,11 +25,12 @@ impl RowReader<'_, '_> {
         }
     }
 
-    /// A text column borrowed from the row (invalid UTF-8 replaced lossily
-    /// by [`text`](Self::text); here it is absent).
-    pub fn text_ref(&self, i: usize) -> Option<&str> {
+    /// A text column borrowed from the row; invalid UTF-8 (SQLite stores
+    /// TEXT bytes unchecked) is replaced with U+FFFD, so a name with a bad
+    /// byte stays legible instead of vanishing.
+    pub fn text_ref(&self, i: usize) -> Option<Cow<'_, str>> {
         match self.0.get_ref(i).ok()? {
-            ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+            ValueRef::Text(t) => Some(String::from_utf8_lossy(t)),
             _ => None,
         }
     }

@@ -76,6 +76,10 @@ fn system_available() -> Option<u64> {
 
 /// What this process's cgroup still allows (v2 `memory.max - memory.current`,
 /// or v1 `memory.limit_in_bytes - memory.usage_in_bytes`); None without a limit.
+/// The usage counts the page cache, which the kernel reclaims before it
+/// kills anything: in a container that just built or read large files it is
+/// most of the usage, so the reclaimable part is taken off (as MemAvailable
+/// does for the host).
 fn cgroup_available() -> Option<u64> {
     let read = |p: &str| std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok();
     let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
@@ -87,7 +91,8 @@ fn cgroup_available() -> Option<u64> {
             let dir = format!("/sys/fs/cgroup{path}");
             if let Some(max) = read(&format!("{dir}/memory.max")) {
                 let cur = read(&format!("{dir}/memory.current")).unwrap_or(0);
-                return Some(max.saturating_sub(cur));
+                let cache = page_cache(&format!("{dir}/memory.stat"), "file", "shmem");
+                return Some(max.saturating_sub(cur.saturating_sub(cache)));
             }
         } else if ctrl.split(',').any(|c| c == "memory") {
             let dir = format!("/sys/fs/cgroup/memory{path}");
@@ -97,10 +102,26 @@ fn cgroup_available() -> Option<u64> {
                 return None;
             }
             let cur = read(&format!("{dir}/memory.usage_in_bytes")).unwrap_or(0);
-            return Some(max.saturating_sub(cur));
+            let cache = page_cache(&format!("{dir}/memory.stat"), "total_cache", "total_shmem");
+            return Some(max.saturating_sub(cur.saturating_sub(cache)));
         }
     }
     None
+}
+
+/// Reclaimable page cache in a cgroup's `memory.stat`: the `file` key less
+/// `shmem` (tmpfs pages are counted as file but cannot be dropped); 0 when
+/// the file or keys are missing.
+fn page_cache(stat: &str, file: &str, shmem: &str) -> u64 {
+    let Ok(text) = std::fs::read_to_string(stat) else {
+        return 0;
+    };
+    let key = |k: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    key(file).saturating_sub(key(shmem))
 }
 
 /// A size for messages: `1.5 GiB`.
@@ -306,5 +327,17 @@ mod tests {
         assert_eq!(parse_size("-1G"), None);
         assert_eq!(parse_size(""), None);
         assert_eq!(human(3 << 29), "1.5 GiB");
+    }
+
+    #[test]
+    fn page_cache_is_file_less_shmem() {
+        let dir = std::env::temp_dir().join(format!("tr-limits-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stat = dir.join("memory.stat");
+        // "file_mapped" must not be taken for "file".
+        std::fs::write(&stat, "anon 100\nfile_mapped 7\nfile 5000\nshmem 1200\n").unwrap();
+        assert_eq!(page_cache(stat.to_str().unwrap(), "file", "shmem"), 3800);
+        assert_eq!(page_cache("/nonexistent/memory.stat", "file", "shmem"), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -46,6 +46,10 @@ pub fn set_sql(conn: &Connection, set: &str) -> String {
         "memcpy" if has_table(conn, "CUPTI_ACTIVITY_KIND_MEMCPY") => {
             "SELECT start AS s, end AS e FROM CUPTI_ACTIVITY_KIND_MEMCPY".into()
         }
+        // CUDA graph launches nsys recorded whole (--cuda-graph-trace=graph).
+        "graph" if has_table(conn, "CUPTI_ACTIVITY_KIND_GRAPH_TRACE") => {
+            "SELECT start AS s, end AS e FROM CUPTI_ACTIVITY_KIND_GRAPH_TRACE".into()
+        }
         "memset" if has_table(conn, "CUPTI_ACTIVITY_KIND_MEMSET") => {
             "SELECT start AS s, end AS e FROM CUPTI_ACTIVITY_KIND_MEMSET".into()
         }

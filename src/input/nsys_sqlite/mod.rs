@@ -18,7 +18,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
 use crate::input::Reader;
-use crate::model::{Device, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace};
+use crate::model::{
+    Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
+};
 use crate::progress::Progress;
 use crate::timing::time;
 use query::{Prepared, Query};
@@ -385,6 +387,7 @@ impl<'p> Loader<'p> {
         time("activity tables", || {
             self.read_activity((&memcpy_kinds, &mem_kinds), &sync_types, progress)
         })?;
+        time("graphs", || self.read_graph_trace())?;
         time("nvtx", || self.read_nvtx(&event_types, progress))?;
         self.read_thread_names()?;
         self.read_devices()?;
@@ -624,6 +627,67 @@ impl<'p> Loader<'p> {
         trace.api_calls.shrink_to_fit();
         trace.memcpys.shrink_to_fit();
         trace.memsets.shrink_to_fit();
+        Ok(())
+    }
+
+    /// Graph launches that nsys recorded whole (`--cuda-graph-trace=graph`,
+    /// its default): each becomes one GPU operation named `CUDA graph N`,
+    /// so the GPU is not taken for idle while a graph runs. Its kernels are
+    /// not in the export; the warning says how to get them.
+    fn read_graph_trace(&mut self) -> Result<()> {
+        const TABLE: &str = "CUPTI_ACTIVITY_KIND_GRAPH_TRACE";
+        if !self.tables.contains(TABLE) {
+            return Ok(());
+        }
+        let Some(sql) = self.prepare(&query::GRAPH_TRACE, None, true)? else {
+            return Ok(());
+        };
+        let mut bad = BadRows::new(TABLE);
+        let mut graph_names: HashMap<i64, (u32, u32)> = HashMap::new();
+        let mut launches = 0u64;
+        let (names, kernels) = (&mut self.trace.names, &mut self.trace.kernels);
+        scan(&self.conn, self.path, &sql, TABLE, None, |r| {
+            let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
+                bad.null();
+                return Ok(());
+            };
+            if end < start {
+                bad.reversed();
+                return Ok(());
+            }
+            let graph = r.int(6).unwrap_or(-1);
+            let (name, short_name) = *graph_names.entry(graph).or_insert_with(|| {
+                let short = if graph >= 0 {
+                    format!("CUDA graph {graph}")
+                } else {
+                    "CUDA graph".to_string()
+                };
+                let long = format!("{short} (whole-graph trace: kernels not recorded)");
+                (names.intern(&long), names.intern(&short))
+            });
+            launches += 1;
+            kernels.push(Kernel {
+                start,
+                end,
+                name,
+                short_name,
+                device: bad.u32(r.int(2)),
+                stream: bad.u32(r.int(3)),
+                correlation: bad.u32(r.int(4)),
+                pid: r.int(5).map_or(0, global_pid),
+            });
+            Ok(())
+        })?;
+        bad.report(&mut self.trace.warnings);
+        if launches > 0 {
+            let graphs = graph_names.len();
+            self.warn(format!(
+                "{launches} CUDA graph launch(es) of {graphs} graph(s) were recorded whole ({TABLE}; \
+                 nsys --cuda-graph-trace=graph, its default): each counts as one GPU operation \
+                 named 'CUDA graph N', with no kernel names, Tensor Core verdicts or gaps inside it; \
+                 capture with --cuda-graph-trace=node to see their kernels"
+            ));
+        }
         Ok(())
     }
 

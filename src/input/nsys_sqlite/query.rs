@@ -36,6 +36,7 @@ macro_rules! query {
 pub const KERNELS: Query = query!("kernels.sql");
 pub const MEMCPY: Query = query!("memcpy.sql");
 pub const MEMSET: Query = query!("memset.sql");
+pub const GRAPH_TRACE: Query = query!("graph_trace.sql");
 pub const RUNTIME: Query = query!("runtime.sql");
 pub const SYNC: Query = query!("sync.sql");
 pub const NVTX: Query = query!("nvtx.sql");

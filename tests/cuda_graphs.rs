@@ -97,3 +97,19 @@ fn node_traced_graphs_are_ordinary_kernels_and_agree_with_the_whole_trace() {
         "graph mode {w} ns vs node mode {n} ns per iteration"
     );
 }
+
+#[test]
+fn the_json_export_of_the_same_capture_gives_the_same_report() {
+    let sql = report("cuda_graph_whole.sqlite");
+    let json = report("nsys_json/cuda_graph_whole.nsys.json.gz");
+    assert_eq!(json.source.format, "nsys-json");
+    assert_eq!(json.attribution.window, sql.attribution.window);
+    let rows = |r: &Report| -> Vec<(String, u64, i64)> {
+        r.kernels
+            .iter()
+            .map(|k| (k.name.clone(), k.count as u64, k.total_ns))
+            .collect()
+    };
+    assert_eq!(rows(&json), rows(&sql));
+    assert!(json.warnings.iter().any(|w| w.contains("15 CUDA graph launch(es)")));
+}

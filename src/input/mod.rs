@@ -2,6 +2,7 @@
 //! is its own (from the first bytes) and turns it into the one [`Trace`]
 //! model; nothing downstream knows which format a trace came from.
 
+pub mod cuda_graph;
 pub mod decimal;
 pub mod gzip;
 pub mod json_stream;

@@ -159,6 +159,16 @@ struct CudaEvent<'a> {
     memset: Option<MemsetRec>,
     #[serde(default, borrow)]
     sync: Option<SyncRec<'a>>,
+    /// A graph launch recorded whole (`--cuda-graph-trace=graph`).
+    #[serde(default)]
+    graph: Option<GraphRec>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct GraphRec {
+    #[serde(default)]
+    graphId: Int,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +276,9 @@ struct Loader {
     bad: Bad,
     bad_lines: u64,
     saw_strings: bool,
+    /// Graph launches recorded whole: names per graph id, and the count.
+    graphs: HashMap<Option<i64>, (NameId, NameId)>,
+    graph_launches: u64,
 }
 
 impl Loader {
@@ -284,6 +297,8 @@ impl Loader {
             bad: Bad::default(),
             bad_lines: 0,
             saw_strings: false,
+            graphs: HashMap::new(),
+            graph_launches: 0,
         }
     }
 
@@ -417,6 +432,26 @@ impl Loader {
                 kind: enums::copy_kind(m.copyKind.map(|r| r.get())),
                 src: enums::mem_kind(m.srcKind.map(|r| r.get())),
                 dst: enums::mem_kind(m.dstKind.map(|r| r.get())),
+            });
+        } else if let Some(g) = &c.graph {
+            let Some((start, end)) = self.times(c.startNs, c.endNs, "CUDA graph") else {
+                return;
+            };
+            let names = &mut self.trace.names;
+            let (name, short_name) = *self
+                .graphs
+                .entry(g.graphId.0)
+                .or_insert_with(|| crate::input::cuda_graph::names(names, g.graphId.0));
+            self.graph_launches += 1;
+            self.trace.kernels.push(Kernel {
+                start,
+                end,
+                name,
+                short_name,
+                device,
+                stream,
+                pid,
+                correlation,
             });
         } else if let Some(m) = &c.memset {
             let Some((start, end)) = self.times(c.startNs, c.endNs, "memset") else {
@@ -592,6 +627,13 @@ impl Loader {
             w.push(format!(
                 "{} line(s) with fields of unexpected types skipped",
                 self.bad_lines
+            ));
+        }
+        if self.graph_launches > 0 {
+            w.push(crate::input::cuda_graph::warning(
+                self.graph_launches,
+                self.graphs.len(),
+                "CudaEvent graph records",
             ));
         }
         if self.trace.kernels.is_empty() {

@@ -643,7 +643,7 @@ impl<'p> Loader<'p> {
             return Ok(());
         };
         let mut bad = BadRows::new(TABLE);
-        let mut graph_names: HashMap<i64, (u32, u32)> = HashMap::new();
+        let mut graph_names: HashMap<Option<i64>, (NameId, NameId)> = HashMap::new();
         let mut launches = 0u64;
         let (names, kernels) = (&mut self.trace.names, &mut self.trace.kernels);
         scan(&self.conn, self.path, &sql, TABLE, None, |r| {
@@ -655,16 +655,10 @@ impl<'p> Loader<'p> {
                 bad.reversed();
                 return Ok(());
             }
-            let graph = r.int(6).unwrap_or(-1);
-            let (name, short_name) = *graph_names.entry(graph).or_insert_with(|| {
-                let short = if graph >= 0 {
-                    format!("CUDA graph {graph}")
-                } else {
-                    "CUDA graph".to_string()
-                };
-                let long = format!("{short} (whole-graph trace: kernels not recorded)");
-                (names.intern(&long), names.intern(&short))
-            });
+            let graph = r.int(6);
+            let (name, short_name) = *graph_names
+                .entry(graph)
+                .or_insert_with(|| crate::input::cuda_graph::names(names, graph));
             launches += 1;
             kernels.push(Kernel {
                 start,
@@ -680,13 +674,8 @@ impl<'p> Loader<'p> {
         })?;
         bad.report(&mut self.trace.warnings);
         if launches > 0 {
-            let graphs = graph_names.len();
-            self.warn(format!(
-                "{launches} CUDA graph launch(es) of {graphs} graph(s) were recorded whole ({TABLE}; \
-                 nsys --cuda-graph-trace=graph, its default): each counts as one GPU operation \
-                 named 'CUDA graph N', with no kernel names, Tensor Core verdicts or gaps inside it; \
-                 capture with --cuda-graph-trace=node to see their kernels"
-            ));
+            let w = crate::input::cuda_graph::warning(launches, graph_names.len(), TABLE);
+            self.warn(w);
         }
         Ok(())
     }

@@ -418,7 +418,7 @@ fn profile_captures_exports_and_reports() {
     let calls = env.calls();
     assert_eq!(
         calls[0],
-        "nsys profile -t cuda,nvtx,osrt --sample=none --cpuctxsw=none -o job.nsys-rep sh job.sh --flag"
+        "nsys profile -t cuda,nvtx,osrt --sample=none --cpuctxsw=none --cuda-graph-trace=node -o job.nsys-rep sh job.sh --flag"
     );
     assert_eq!(env.exports(), 1);
     assert!(env.work().join("job.nsys-rep").is_file());
@@ -439,7 +439,7 @@ fn profile_captures_exports_and_reports() {
     assert!(env.work().join("reports/job-2/report.json").is_file());
     assert_eq!(
         env.calls()[2],
-        "nsys profile -t cuda,nvtx,osrt --sample=none --cpuctxsw=none --gpu-metrics-devices=all -o job-2.nsys-rep sh job.sh"
+        "nsys profile -t cuda,nvtx,osrt --sample=none --cpuctxsw=none --cuda-graph-trace=node --gpu-metrics-devices=all -o job-2.nsys-rep sh job.sh"
     );
     assert!(our_lines(&out).is_empty(), "-q: {}", stderr(&out));
 }

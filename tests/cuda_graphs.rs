@@ -111,5 +111,9 @@ fn the_json_export_of_the_same_capture_gives_the_same_report() {
             .collect()
     };
     assert_eq!(rows(&json), rows(&sql));
-    assert!(json.warnings.iter().any(|w| w.contains("15 CUDA graph launch(es)")));
+    assert!(
+        json.warnings
+            .iter()
+            .any(|w| w.contains("15 CUDA graph launch(es)"))
+    );
 }

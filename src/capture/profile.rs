@@ -14,8 +14,15 @@ use crate::progress::Progress;
 
 /// What `nsys profile` records: CUDA, NVTX and OS runtime calls, without CPU
 /// sampling or context switches (the analysis uses neither; both cost
-/// overhead and file size).
-pub const PROFILE_ARGS: &[&str] = &["-t", "cuda,nvtx,osrt", "--sample=none", "--cpuctxsw=none"];
+/// overhead and file size), and the kernels inside CUDA graphs (nsys's
+/// default records a graph launch as one span, hiding its kernels).
+pub const PROFILE_ARGS: &[&str] = &[
+    "-t",
+    "cuda,nvtx,osrt",
+    "--sample=none",
+    "--cpuctxsw=none",
+    "--cuda-graph-trace=node",
+];
 
 /// A validated capture request.
 #[derive(Debug, Clone, PartialEq)]

@@ -190,6 +190,19 @@ pub fn for_child(cmd: &mut std::process::Command) {
 #[cfg(not(unix))]
 pub fn for_child(_cmd: &mut std::process::Command) {}
 
+/// Several threads can run out of memory at once (the loader reads on
+/// two): the first one to get here prints the line and ends the process;
+/// the others wait for that instead of printing a second line.
+fn claim_exit() {
+    static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if EXITING.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        loop {
+            // No allocation: parking needs none once the thread exists.
+            std::thread::park();
+        }
+    }
+}
+
 /// What an allocation failure says: set once the inputs are known.
 static OOM_CONTEXT: OnceLock<String> = OnceLock::new();
 
@@ -229,8 +242,29 @@ pub fn exit_if_out_of_memory() {
     if data.saturating_add(32 << 20) < cap {
         return;
     }
+    claim_exit();
     let head = head.trim_end_matches("; failed allocation (bytes): ");
     eprintln!("{head}; a thread or buffer could not be allocated");
+    #[cfg(unix)]
+    // SAFETY: ends the process without destructors, which could allocate.
+    unsafe {
+        libc::_exit(2)
+    }
+    #[cfg(not(unix))]
+    std::process::exit(2)
+}
+
+/// A library that allocates outside Rust's allocator (SQLite) reported that
+/// it ran out of memory: the same one line as an allocation failure, exit 2.
+pub fn exit_out_of_memory(what: &str) -> ! {
+    claim_exit();
+    match OOM_CONTEXT.get() {
+        Some(head) => eprintln!(
+            "{}; {what}",
+            head.trim_end_matches("; failed allocation (bytes): ")
+        ),
+        None => eprintln!("trace-report: error: out of memory ({what}; see README, Limits; {ENV}=SIZE|off)"),
+    }
     #[cfg(unix)]
     // SAFETY: ends the process without destructors, which could allocate.
     unsafe {
@@ -253,6 +287,7 @@ pub struct Alloc;
 
 #[cold]
 fn out_of_memory(size: usize) -> ! {
+    claim_exit();
     let head = OOM_CONTEXT
         .get()
         .map(String::as_bytes)

@@ -80,6 +80,11 @@ fn uri_path(path: &Path) -> String {
 
 /// A one-line description of an SQLite error on `path`.
 pub fn sql_error(path: &Path, e: &rusqlite::Error) -> Error {
+    // SQLite allocates with malloc, past our allocator: its out-of-memory
+    // must read like ours (the cap, the inputs, exit 2).
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OutOfMemory) {
+        crate::limits::exit_out_of_memory("SQLite could not allocate memory");
+    }
     let text = e.to_string();
     let problem = if text.contains("file is not a database") {
         "not an SQLite database (bad header)".to_string()

@@ -530,6 +530,10 @@ fn sqlite_schema(c: &mut Corpus) {
             let base = corpus_gpumetrics(&c.dir);
             let expect = Expect::Any;
             c.sqlite_from(&base, &name, |conn| drop_column(conn, &table, &column), expect);
+        } else if table == "CUPTI_ACTIVITY_KIND_GRAPH_TRACE" {
+            // Whole-graph launches: the real capture that has them.
+            let base = repo().join("tests/fixtures/cuda_graph_whole.sqlite");
+            c.sqlite_from(&base, &name, |conn| drop_column(conn, &table, &column), expect);
         } else {
             c.sqlite_with(&name, |conn| drop_column(conn, &table, &column), expect);
         }

@@ -17,6 +17,8 @@ const TOP_FINDINGS: usize = 10;
 const TOP_RECOMMENDATIONS: usize = 3;
 /// Longest kernel name shown.
 const NAME_CHARS: usize = 90;
+/// Input warnings listed in the summary (the rest are in report.json).
+const MAX_WARNINGS: usize = 10;
 /// Hard cap on the whole document.
 pub const MAX_CHARS: usize = 60_000;
 
@@ -195,7 +197,25 @@ pub fn render(r: &Report) -> Vec<u8> {
         }
     }
 
-    let gpus: Vec<String> = r.source.gpus.iter().map(|g| md(&g.name)).collect();
+    if !r.warnings.is_empty() {
+        // Folded: they matter (a whole-graph capture, a missing table) but
+        // should not push the findings down a PR comment.
+        let _ = writeln!(
+            s,
+            "<details><summary>Input warnings ({})</summary>\n",
+            r.warnings.len()
+        );
+        for w in r.warnings.iter().take(MAX_WARNINGS) {
+            let _ = writeln!(s, "- {}", md(&truncate(w, 400)));
+        }
+        if r.warnings.len() > MAX_WARNINGS {
+            let _ = writeln!(s, "- … {} more in report.json", r.warnings.len() - MAX_WARNINGS);
+        }
+        s.push_str("\n</details>\n\n");
+    }
+
+    let names: Vec<String> = r.source.gpus.iter().map(|g| md(&g.name)).collect();
+    let gpus = super::format::counted(names.iter().map(String::as_str));
     let _ = writeln!(
         s,
         "<sub>{} · {} · {} · window: {}{}</sub>",

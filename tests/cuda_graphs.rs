@@ -71,6 +71,10 @@ fn whole_graph_launches_count_as_gpu_work() {
         "{:?}",
         r.warnings
     );
+    // The PR summary carries the warning too (folded).
+    let md = String::from_utf8(trace_report::report::markdown::render(&r)).unwrap();
+    assert!(md.contains("<summary>Input warnings (1)</summary>"), "{md}");
+    assert!(md.contains("--cuda-graph-trace=node"), "{md}");
 }
 
 #[test]

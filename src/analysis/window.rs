@@ -287,6 +287,27 @@ pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
                 "iterations are the '{name}' ranges: the most frequent range name (>= {MIN_ITERATIONS} times) never nested in another range"
             ),
         };
+        // Several processes (data-parallel ranks) each mark their own
+        // iterations: say so, since their ranges overlap in time.
+        let mut threads: Vec<u32> = iterations.iter().map(|i| i.thread).collect();
+        threads.sort_unstable();
+        threads.dedup();
+        let reason = if threads.len() > 1 {
+            let covered: Ns = spans.iter().map(|s| s.1 - s.0).sum();
+            let summed: Ns = iterations.iter().map(|i| i.end - i.start).sum();
+            let overlap = if covered < summed {
+                ", overlapping in time"
+            } else {
+                ""
+            };
+            format!(
+                "{reason}; they come from {} threads (e.g. one process per GPU){overlap}: \
+                 each thread's range counts as one iteration",
+                threads.len()
+            )
+        } else {
+            reason
+        };
         let reach = iterations
             .iter()
             .scan(Ns::MIN, |m, i| {

@@ -276,9 +276,8 @@ struct Loader {
     bad: Bad,
     bad_lines: u64,
     saw_strings: bool,
-    /// Graph launches recorded whole: names per graph id, and the count.
-    graphs: HashMap<Option<i64>, (NameId, NameId)>,
-    graph_launches: u64,
+    /// Graph launches recorded whole.
+    graphs: crate::input::cuda_graph::Graphs,
 }
 
 impl Loader {
@@ -297,8 +296,7 @@ impl Loader {
             bad: Bad::default(),
             bad_lines: 0,
             saw_strings: false,
-            graphs: HashMap::new(),
-            graph_launches: 0,
+            graphs: Default::default(),
         }
     }
 
@@ -393,6 +391,17 @@ impl Loader {
         let stream = u32::try_from(c.streamId.0.unwrap_or(0)).unwrap_or(0);
         let correlation = u32::try_from(c.correlationId.0.unwrap_or(0)).unwrap_or(0);
         let pid = c.globalPid.0.map_or(0, global_pid);
+        // A kernel row: a kernel, or a graph launch recorded whole.
+        let kernel = |start, end, (name, short_name)| Kernel {
+            start,
+            end,
+            name,
+            short_name,
+            device,
+            stream,
+            pid,
+            correlation,
+        };
         if let Some(s) = &c.sync {
             if sync_blocks(s) {
                 self.blocking.insert(correlation);
@@ -407,16 +416,7 @@ impl Loader {
                 return self.missing("kernel");
             };
             let short_name = self.string(k.shortName.0).unwrap_or(name);
-            self.trace.kernels.push(Kernel {
-                start,
-                end,
-                name,
-                short_name,
-                device,
-                stream,
-                pid,
-                correlation,
-            });
+            self.trace.kernels.push(kernel(start, end, (name, short_name)));
         } else if let Some(m) = &c.memcpy {
             let Some((start, end)) = self.times(c.startNs, c.endNs, "memcpy") else {
                 return;
@@ -437,22 +437,8 @@ impl Loader {
             let Some((start, end)) = self.times(c.startNs, c.endNs, "CUDA graph") else {
                 return;
             };
-            let names = &mut self.trace.names;
-            let (name, short_name) = *self
-                .graphs
-                .entry(g.graphId.0)
-                .or_insert_with(|| crate::input::cuda_graph::names(names, g.graphId.0));
-            self.graph_launches += 1;
-            self.trace.kernels.push(Kernel {
-                start,
-                end,
-                name,
-                short_name,
-                device,
-                stream,
-                pid,
-                correlation,
-            });
+            let names = self.graphs.launch(&mut self.trace.names, g.graphId.0);
+            self.trace.kernels.push(kernel(start, end, names));
         } else if let Some(m) = &c.memset {
             let Some((start, end)) = self.times(c.startNs, c.endNs, "memset") else {
                 return;
@@ -629,13 +615,7 @@ impl Loader {
                 self.bad_lines
             ));
         }
-        if self.graph_launches > 0 {
-            w.push(crate::input::cuda_graph::warning(
-                self.graph_launches,
-                self.graphs.len(),
-                "CudaEvent graph records",
-            ));
-        }
+        w.extend(self.graphs.warning("CudaEvent graph records"));
         if self.trace.kernels.is_empty() {
             w.push("no CUDA kernel records: no GPU kernels in this capture".into());
         }

@@ -648,8 +648,7 @@ impl<'p> Loader<'p> {
             return Ok(());
         };
         let mut bad = BadRows::new(TABLE);
-        let mut graph_names: HashMap<Option<i64>, (NameId, NameId)> = HashMap::new();
-        let mut launches = 0u64;
+        let mut graphs = crate::input::cuda_graph::Graphs::default();
         let (names, kernels) = (&mut self.trace.names, &mut self.trace.kernels);
         scan(&self.conn, self.path, &sql, TABLE, None, |r| {
             let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
@@ -660,11 +659,7 @@ impl<'p> Loader<'p> {
                 bad.reversed();
                 return Ok(());
             }
-            let graph = r.int(6);
-            let (name, short_name) = *graph_names
-                .entry(graph)
-                .or_insert_with(|| crate::input::cuda_graph::names(names, graph));
-            launches += 1;
+            let (name, short_name) = graphs.launch(names, r.int(6));
             kernels.push(Kernel {
                 start,
                 end,
@@ -678,8 +673,7 @@ impl<'p> Loader<'p> {
             Ok(())
         })?;
         bad.report(&mut self.trace.warnings);
-        if launches > 0 {
-            let w = crate::input::cuda_graph::warning(launches, graph_names.len(), TABLE);
+        if let Some(w) = graphs.warning(TABLE) {
             self.warn(w);
         }
         Ok(())

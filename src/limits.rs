@@ -124,17 +124,6 @@ fn page_cache(stat: &str, file: &str, shmem: &str) -> u64 {
     key(file).saturating_sub(key(shmem))
 }
 
-/// A size for messages: `1.5 GiB`.
-pub fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        ..1_048_576 => format!("{:.1} KiB", b / 1024.0),
-        ..1_073_741_824 => format!("{:.1} MiB", b / 1_048_576.0),
-        _ => format!("{:.1} GiB", b / 1_073_741_824.0),
-    }
-}
-
 /// The data-segment limit the process started with, for its children.
 #[cfg(unix)]
 static ORIGINAL: OnceLock<libc::rlimit> = OnceLock::new();
@@ -210,7 +199,7 @@ static OOM_CONTEXT: OnceLock<String> = OnceLock::new();
 fn oom_head(inputs: &[&std::path::Path], cap: Option<u64>) -> String {
     let names: Vec<String> = inputs.iter().map(|p| crate::error::shown(p)).collect();
     let cap = match cap {
-        Some(c) => format!("the memory cap of {} ({ENV})", human(c)),
+        Some(c) => format!("the memory cap of {} ({ENV})", crate::report::format::bytes(c)),
         None => "the memory available".into(),
     };
     let head = if names.is_empty() {
@@ -361,7 +350,7 @@ mod tests {
         assert_eq!(parse_size("off"), None);
         assert_eq!(parse_size("-1G"), None);
         assert_eq!(parse_size(""), None);
-        assert_eq!(human(3 << 29), "1.5 GiB");
+        assert_eq!(crate::report::format::bytes(3 << 29), "1.5 GiB");
     }
 
     #[test]

@@ -223,7 +223,7 @@ pub fn set_oom_context(inputs: &[&std::path::Path], cap: Option<u64>) {
 /// a bug: print the out-of-memory line and exit 2 at once, since unwinding
 /// this close to the cap can itself fail and abort.
 pub fn exit_if_out_of_memory() {
-    let (Some(head), Some(cap)) = (OOM_CONTEXT.get(), budget()) else {
+    let (Some(_), Some(cap)) = (OOM_CONTEXT.get(), budget()) else {
         return;
     };
     let Some(data) = data_segment() else { return };
@@ -231,20 +231,12 @@ pub fn exit_if_out_of_memory() {
     if data.saturating_add(32 << 20) < cap {
         return;
     }
-    claim_exit();
-    let head = head.trim_end_matches("; failed allocation (bytes): ");
-    eprintln!("{head}; a thread or buffer could not be allocated");
-    #[cfg(unix)]
-    // SAFETY: ends the process without destructors, which could allocate.
-    unsafe {
-        libc::_exit(2)
-    }
-    #[cfg(not(unix))]
-    std::process::exit(2)
+    exit_out_of_memory("a thread or buffer could not be allocated")
 }
 
-/// A library that allocates outside Rust's allocator (SQLite) reported that
-/// it ran out of memory: the same one line as an allocation failure, exit 2.
+/// Out of memory found outside Rust's allocator (SQLite's malloc, a thread
+/// that could not start): the same one line as an allocation failure with
+/// `what` in place of the size, exit 2.
 pub fn exit_out_of_memory(what: &str) -> ! {
     claim_exit();
     match OOM_CONTEXT.get() {

@@ -1,7 +1,7 @@
 //! Parse throughput of the readers on a large input, by hand:
 //!
 //! ```sh
-//! TRACE_REPORT_BENCH=/tmp/big.json cargo test --release --test inputs_bench -- --ignored --nocapture
+//! TRACE_REPORT_BENCH=/tmp/big.json cargo bench --bench load_throughput
 //! ```
 //!
 //! Prints the time to load (read + parse + build the model, no analysis)
@@ -13,9 +13,7 @@ use std::time::Instant;
 use trace_report::input;
 use trace_report::progress::Progress;
 
-#[test]
-#[ignore = "needs a large trace named by TRACE_REPORT_BENCH"]
-fn load_throughput() {
+fn main() {
     let Ok(path) = std::env::var("TRACE_REPORT_BENCH") else {
         eprintln!("set TRACE_REPORT_BENCH to a trace file");
         return;

@@ -43,6 +43,190 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Compare two builds: BASE and NEW traces or saved report.json files.
     Diff(DiffArgs),
+    /// Analyse many traces, a few at a time: each trace's reports, and with
+    /// --dataset a Parquet dataset of all of them.
+    Batch(BatchArgs),
+    /// Run SQL over a dataset written by `batch --dataset`.
+    Query(QueryArgs),
+}
+
+/// `trace-report batch INPUTS... --dataset OUT`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Traces, or folders searched (recursively) for them.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write the Parquet dataset here (tables traces, kernels, iterations,
+    /// findings, partitioned by date and --label).
+    #[arg(long, value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+
+    /// The batch's label, a hive partition of the dataset (host, CI run,
+    /// build): KEY=VALUE. One key per dataset.
+    #[arg(long, value_name = "KEY=VALUE", default_value = "label=none")]
+    pub label: String,
+
+    /// The batch's date partition (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+
+    /// Root of the per-trace report folders (ROOT/<trace name>).
+    #[arg(short = 'o', long = "output", value_name = "DIR", default_value = "reports")]
+    pub output: PathBuf,
+
+    /// Which reports to write for each trace; 'none' writes only the dataset.
+    #[arg(long, value_delimiter = ',', default_value = "html,md,json")]
+    pub format: Vec<String>,
+
+    /// Traces analysed at once (memory grows with it).
+    #[arg(short = 'j', long, default_value_t = 2, value_name = "N")]
+    pub jobs: usize,
+
+    /// NVTX range name that marks one iteration (default: detected).
+    #[arg(long, value_name = "NAME")]
+    pub iteration: Option<String>,
+
+    /// Analyse each trace's whole capture, ignoring iterations.
+    #[arg(long, conflicts_with = "iteration")]
+    pub whole_capture: bool,
+
+    /// Override a phase pattern (as for the main command; repeatable).
+    #[arg(long = "phase", value_name = "NAME=REGEX")]
+    pub phases: Vec<String>,
+
+    /// Force the input format instead of detecting it.
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// The Nsight Systems CLI, for .nsys-rep inputs.
+    #[arg(long, value_name = "PATH")]
+    pub nsys: Option<PathBuf>,
+}
+
+/// A validated batch run.
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    pub inputs: Vec<PathBuf>,
+    pub dataset: Option<PathBuf>,
+    /// (key, value).
+    pub label: (String, String),
+    pub date: String,
+    pub reports: PathBuf,
+    /// Empty: no per-trace reports.
+    pub formats: Vec<Format>,
+    pub jobs: usize,
+    pub analysis: AnalysisOptions,
+    pub input_format: Option<String>,
+    pub quiet: bool,
+    pub nsys: Option<PathBuf>,
+}
+
+impl BatchArgs {
+    pub fn into_config(self) -> Result<BatchConfig> {
+        let label = crate::dataset::parse_label(&self.label)?;
+        let date = match &self.date {
+            Some(d) => crate::dataset::parse_date(d)?,
+            None => crate::dataset::today(),
+        };
+        let mut formats = Vec::new();
+        for f in &self.format {
+            match f.as_str() {
+                "none" => {}
+                other => formats.push(Format::from_str(other, true).map_err(|_| {
+                    Error::usage(format!("--format: unknown '{other}' (html, md, json or none)"))
+                })?),
+            }
+        }
+        formats.dedup();
+        if self.jobs == 0 {
+            return Err(Error::usage("--jobs must be at least 1"));
+        }
+        let inputs = batch_inputs(&self.inputs)?;
+        let window = match (self.iteration, self.whole_capture) {
+            (Some(name), _) => WindowChoice::Named(name),
+            (None, true) => WindowChoice::WholeCapture,
+            (None, false) => WindowChoice::Auto,
+        };
+        let nsys = match &self.nsys {
+            Some(p) => crate::capture::nsys::find(Some(p))?.map(|f| f.path),
+            None => None,
+        };
+        Ok(BatchConfig {
+            inputs,
+            dataset: self.dataset,
+            label,
+            date,
+            reports: self.output,
+            formats,
+            jobs: self.jobs,
+            analysis: AnalysisOptions {
+                window,
+                phases: PhaseRules::with_overrides(&self.phases)?,
+                ncu: None,
+            },
+            input_format: self.input_format,
+            quiet: self.quiet,
+            nsys,
+        })
+    }
+}
+
+/// `trace-report query DATASET "SQL"`.
+#[derive(Debug, Args)]
+#[command(after_help = "Tables: traces, kernels, iterations, findings (columns in the README), \
+                  each with the partition columns date and the batch label's key.")]
+pub struct QueryArgs {
+    /// The dataset folder (batch --dataset).
+    #[arg(value_name = "DATASET")]
+    pub dataset: PathBuf,
+
+    /// The SQL query (polars SQL).
+    #[arg(value_name = "SQL")]
+    pub sql: String,
+
+    /// How to print the result.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: crate::dataset::query::QueryFormat,
+}
+
+/// Files of a batch: each file argument, and the trace files below each
+/// folder argument (recursively, sorted; hidden files and reports left out).
+pub fn batch_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::input(dir, crate::input::io_problem(&e)))?;
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if is_trace_name(&name) {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for a in args {
+        if a.is_dir() {
+            let before = files.len();
+            walk(a, &mut files)?;
+            if files.len() == before {
+                return Err(Error::input(a, "the folder holds no trace files (.sqlite, .nsys-rep, .json, .json.gz)"));
+            }
+        } else {
+            files.push(a.clone());
+        }
+    }
+    Ok(files)
 }
 
 #[derive(Debug, Args)]
@@ -101,9 +285,11 @@ pub struct ProfileArgs {
 
 #[derive(Debug, Default, Args)]
 pub struct AnalyzeArgs {
-    /// The trace: an Nsight Systems SQLite export (nsys export --type sqlite).
+    /// The trace: an Nsight Systems export or report, or a PyTorch profiler
+    /// trace. Several traces, or a folder of them, are the ranks of one
+    /// job: a job report (job.html, job.md, job.json).
     #[arg(required = true, value_name = "TRACE")]
-    pub trace: Option<PathBuf>,
+    pub trace: Vec<PathBuf>,
 
     /// Output folder (default: reports/<trace name>), or '-' to write one
     /// format to stdout.
@@ -356,6 +542,26 @@ pub enum Action {
     Rules,
     Profile(Box<ProfileConfig>),
     Diff(Box<DiffConfig>),
+    Job(Box<JobConfig>),
+    Batch(Box<BatchConfig>),
+    Query {
+        dataset: PathBuf,
+        sql: String,
+        format: crate::dataset::query::QueryFormat,
+    },
+}
+
+/// A validated job run: the ranks of one job, one trace (or more) each.
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    /// The trace files, in the order given (folders expanded, sorted).
+    pub inputs: Vec<PathBuf>,
+    pub input_format: Option<String>,
+    pub output: OutputTarget,
+    pub formats: Vec<Format>,
+    pub analysis: AnalysisOptions,
+    pub quiet: bool,
+    pub nsys: Option<PathBuf>,
 }
 
 impl Action {
@@ -365,6 +571,9 @@ impl Action {
             Action::Analyze(c) => vec![&c.input],
             Action::Profile(p) => vec![&p.report.input],
             Action::Diff(d) => vec![&d.base, &d.new],
+            Action::Job(j) => j.inputs.iter().map(|p| p.as_path()).collect(),
+            Action::Batch(b) => b.inputs.iter().map(|p| p.as_path()).collect(),
+            Action::Query { dataset, .. } => vec![dataset.as_path()],
             Action::Explain(_) | Action::Rules => Vec::new(),
         }
     }
@@ -378,7 +587,13 @@ impl Cli {
             Some(Command::Rules) => Ok(Action::Rules),
             Some(Command::Profile(p)) => Ok(Action::Profile(Box::new(p.into_config()?))),
             Some(Command::Diff(args)) => Ok(Action::Diff(Box::new(args.into_config()?))),
-            None => Ok(Action::Analyze(Box::new(self.analyze.into_config()?))),
+            Some(Command::Batch(args)) => Ok(Action::Batch(Box::new(args.into_config()?))),
+            Some(Command::Query(q)) => Ok(Action::Query {
+                dataset: q.dataset,
+                sql: q.sql,
+                format: q.format,
+            }),
+            None => self.analyze.into_action(),
         }
     }
 }
@@ -389,7 +604,7 @@ impl ProfileArgs {
         // The analysis half is the main command's, on the report to be written.
         #[allow(clippy::needless_update)]
         let config = AnalyzeArgs {
-            trace: Some(report.clone()),
+            trace: vec![report.clone()],
             output: self.report_dir,
             format: self.format,
             iteration: self.iteration,
@@ -416,8 +631,46 @@ impl ProfileArgs {
 }
 
 impl AnalyzeArgs {
+    /// One trace file: its report; several, or a folder: a job report.
+    pub fn into_action(self) -> Result<Action> {
+        let job = self.trace.len() > 1 || self.trace.first().is_some_and(|p| p.is_dir());
+        if !job {
+            return Ok(Action::Analyze(Box::new(self.into_config()?)));
+        }
+        if self.ncu.is_some() {
+            return Err(Error::usage("--ncu applies to one trace, not to a job of several"));
+        }
+        if self.fail_on.is_some() {
+            return Err(Error::usage("--fail-on applies to one trace, not to a job of several"));
+        }
+        let inputs = job_inputs(&self.trace)?;
+        let name = match self.trace.as_slice() {
+            [one] => format!("job-{}", report_name(one)),
+            _ => "job".to_string(),
+        };
+        let config = AnalyzeArgs {
+            trace: vec![inputs[0].clone()],
+            output: self.output.or_else(|| Some(format!("reports/{name}"))),
+            ..self
+        }
+        .into_config()?;
+        Ok(Action::Job(Box::new(JobConfig {
+            inputs,
+            input_format: config.input_format,
+            output: config.output,
+            formats: config.formats,
+            analysis: config.analysis,
+            quiet: config.quiet,
+            nsys: config.nsys,
+        })))
+    }
+
     pub fn into_config(self) -> Result<Config> {
-        let input = self.trace.ok_or_else(|| Error::usage("no trace file given"))?;
+        let input = self
+            .trace
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::usage("no trace file given"))?;
         let mut formats = self.format;
         formats.dedup();
         if formats.is_empty() {
@@ -466,6 +719,48 @@ impl AnalyzeArgs {
             nsys,
         })
     }
+}
+
+/// The files of a job: each argument, a folder's files (sorted; hidden
+/// files and reports left out). At least two files, or one with several
+/// processes, make a job.
+pub fn job_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for a in args {
+        if a.is_dir() {
+            let entries = std::fs::read_dir(a).map_err(|e| Error::input(a, crate::input::io_problem(&e)))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .filter(|p| {
+                    let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    !n.starts_with('.') && is_trace_name(&n)
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(Error::input(
+                    a,
+                    "the folder holds no trace files (.sqlite, .nsys-rep, .json, .json.gz)",
+                ));
+            }
+            files.extend(found);
+        } else {
+            files.push(a.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Whether a file name looks like a trace a folder of ranks would hold.
+fn is_trace_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [".sqlite", ".sqlite3", ".db", ".nsys-rep", ".qdrep", ".json", ".json.gz"]
+        .iter()
+        .any(|e| n.ends_with(e))
+        && !n.ends_with("report.json")
+        && !n.ends_with("job.json")
 }
 
 /// The report folder name for a trace: its file name without the trace

@@ -7,8 +7,10 @@
 //! [`output`] (the one place that writes files).
 
 pub mod analysis;
+pub mod batch;
 pub mod capture;
 pub mod cli;
+pub mod dataset;
 pub mod diff;
 pub mod error;
 pub mod findings;

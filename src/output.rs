@@ -94,6 +94,50 @@ pub fn write_diff(
     }
 }
 
+/// Write a job report's chosen formats (`job.html`, `job.md`,
+/// `job.json`), never onto one of its `inputs`.
+pub fn write_job(
+    j: &crate::analysis::job::JobReport,
+    target: &OutputTarget,
+    formats: &[Format],
+    inputs: &[&Path],
+) -> Result<Vec<PathBuf>> {
+    let render = |f: Format| match f {
+        Format::Html => report::html_job::render(j),
+        Format::Md => report::job_text::markdown(j),
+        Format::Json => report::job_text::json(j),
+    };
+    match target {
+        OutputTarget::Stdout(f) => {
+            let bytes = render(*f);
+            let mut out = std::io::stdout().lock();
+            match out.write_all(&bytes).and_then(|_| out.flush()) {
+                Ok(()) => Ok(Vec::new()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Vec::new()),
+                Err(e) => Err(Error::output("stdout", e.to_string())),
+            }
+        }
+        OutputTarget::Dir(dir) => {
+            fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::input::io_problem(&e)))?;
+            let mut written = Vec::new();
+            for &f in formats {
+                let name = match f {
+                    Format::Html => "job.html",
+                    Format::Md => "job.md",
+                    Format::Json => "job.json",
+                };
+                let path = dir.join(name);
+                if inputs.iter().any(|i| same_file(&path, i)) {
+                    return Err(Error::output(&path, "refusing to overwrite an input"));
+                }
+                write_file(&path, &render(f), inputs.first().copied().unwrap_or(Path::new("")))?;
+                written.push(path);
+            }
+            Ok(written)
+        }
+    }
+}
+
 /// Write `bytes` to `path` atomically, never onto `input`.
 pub fn write_file(path: &Path, bytes: &[u8], input: &Path) -> Result<()> {
     if same_file(path, input) {

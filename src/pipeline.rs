@@ -128,3 +128,10 @@ fn choose_window(trace: &Trace, choice: &WindowChoice) -> Result<window::Window>
     }
     Ok(w)
 }
+
+/// The ranks of a loaded trace for a job report: its window chosen as for
+/// the single-trace report, then one timeline per process with GPU work.
+pub fn rank_timelines(trace: &Trace, opts: &AnalysisOptions) -> Result<Vec<crate::analysis::job::RankTimeline>> {
+    let window = choose_window(trace, &opts.window)?;
+    Ok(crate::analysis::job::ranks::timelines(trace, &window))
+}

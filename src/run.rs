@@ -2,12 +2,12 @@
 
 use std::io::Write;
 
-use crate::cli::{Action, Config, DiffConfig, OutputTarget, ProfileConfig};
+use crate::cli::{Action, Config, DiffConfig, JobConfig, OutputTarget, ProfileConfig};
 use crate::error::{Error, Result};
 use crate::findings;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{capture, diff, input, output, pipeline, timing};
+use crate::{analysis, capture, diff, input, output, pipeline, report, timing};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -22,6 +22,14 @@ pub fn run(action: Action) -> Result<i32> {
         Action::Explain(rule) => explain(&rule),
         Action::Diff(cfg) => compare(&cfg),
         Action::Profile(p) => profile(&p),
+        Action::Job(cfg) => job(&cfg),
+        Action::Batch(cfg) => crate::batch::run(&cfg),
+        Action::Query { dataset, sql, format } => {
+            let df = crate::dataset::query::run(&dataset, &sql)?;
+            let bytes = crate::dataset::query::render(&df, format);
+            print(&String::from_utf8_lossy(&bytes));
+            Ok(EXIT_OK)
+        }
         Action::Rules => {
             let mut out = String::new();
             for r in findings::rules() {
@@ -60,13 +68,27 @@ fn analyze(cfg: &Config) -> Result<i32> {
     })?;
     progress.finish();
     let report = timing::time("analyze", || pipeline::analyze(&trace, &cfg.analysis))?;
+    // A capture of several processes with GPU work is a job of ranks too.
+    let ranks = match cfg.output {
+        OutputTarget::Dir(_) if analysis::job::ranks::gpu_processes(&trace).len() > 1 => {
+            timing::time("ranks", || pipeline::rank_timelines(&trace, &cfg.analysis))?
+        }
+        _ => Vec::new(),
+    };
     timing::time("free trace", || drop(trace));
-    let written = timing::time("write", || {
+    let mut written = timing::time("write", || {
         output::write(&report, &cfg.output, &cfg.formats, &cfg.input)
     })?;
+    let mut job_summary = String::new();
+    if !ranks.is_empty() {
+        let j = analysis::job::analyze(ranks, pipeline::generator());
+        written.extend(output::write_job(&j, &cfg.output, &cfg.formats, &[&cfg.input])?);
+        job_summary = report::job_text::terminal(&j);
+    }
     if !cfg.quiet {
         // With `-o -` stdout carries the report: the summary goes to stderr.
         let mut summary = terminal::render(&report);
+        summary.push_str(&job_summary);
         if !written.is_empty() {
             let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
             summary.push_str(&format!("wrote {}\n", files.join(", ")));
@@ -80,6 +102,35 @@ fn analyze(cfg: &Config) -> Result<i32> {
         .fail_on
         .is_some_and(|min| report.findings.iter().any(|f| f.severity >= min));
     Ok(if gate { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// The ranks of one job: each input is loaded, reduced to its ranks'
+/// timelines and dropped before the next, so memory is one trace's.
+fn job(cfg: &JobConfig) -> Result<i32> {
+    let mut ranks = Vec::new();
+    for input in &cfg.inputs {
+        let progress = Progress::stderr(!cfg.quiet);
+        let trace = capture::with_nsys(cfg.nsys.as_deref(), || {
+            input::load(input, cfg.input_format.as_deref(), &progress)
+        })?;
+        progress.finish();
+        ranks.extend(pipeline::rank_timelines(&trace, &cfg.analysis)?);
+    }
+    let j = analysis::job::analyze(ranks, pipeline::generator());
+    let inputs: Vec<&std::path::Path> = cfg.inputs.iter().map(|p| p.as_path()).collect();
+    let written = output::write_job(&j, &cfg.output, &cfg.formats, &inputs)?;
+    if !cfg.quiet {
+        let mut summary = report::job_text::terminal(&j);
+        if !written.is_empty() {
+            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            summary.push_str(&format!("wrote {}\n", files.join(", ")));
+        }
+        match cfg.output {
+            OutputTarget::Stdout(_) => eprint!("{summary}"),
+            OutputTarget::Dir(_) => print(&summary),
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 /// Capture the command under nsys, then analyse its report like the main

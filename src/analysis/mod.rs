@@ -6,6 +6,7 @@ pub mod category;
 pub mod engine;
 pub mod intervals;
 pub mod iterations;
+pub mod job;
 pub mod kernels;
 pub mod links;
 pub mod memcpy;

@@ -33,6 +33,29 @@ pub struct Source {
     pub profiler_version: Option<String>,
     /// Export schema version (nsys SQLite), if any.
     pub schema_version: Option<String>,
+    /// The capture clock's zero as UTC nanoseconds since the Unix epoch
+    /// (nsys session start, Kineto `baseTimeNanoseconds`), when recorded:
+    /// what puts separate captures of one job on one clock.
+    pub clock_origin_ns: Option<Ns>,
+    /// The distributed job this process belongs to, when the profiler
+    /// recorded it (Kineto `distributedInfo`).
+    pub distributed: Option<Distributed>,
+}
+
+/// A process's place in a distributed job, as the profiler recorded it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Distributed {
+    pub rank: Option<u32>,
+    pub world_size: Option<u32>,
+    /// Communication backend, e.g. `nccl`.
+    pub backend: Option<String>,
+}
+
+/// A host process the trace names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Process {
+    pub pid: u32,
+    pub name: String,
 }
 
 /// A GPU seen in the trace.
@@ -161,6 +184,8 @@ pub struct Trace {
     pub names: Names,
     pub devices: Vec<Device>,
     pub threads: Vec<Thread>,
+    /// Process names, where the trace records them (not every process).
+    pub processes: Vec<Process>,
     pub kernels: Vec<Kernel>,
     pub memcpys: Vec<Memcpy>,
     pub memsets: Vec<Memset>,
@@ -225,6 +250,11 @@ impl Trace {
             .binary_search_by_key(&key, |k| (k.pid, k.correlation))
             .ok()?;
         self.operators.get(self.kernel_operators[i].operator as usize)
+    }
+
+    /// The recorded name of process `pid`.
+    pub fn process_name(&self, pid: u32) -> Option<&str> {
+        self.processes.iter().find(|p| p.pid == pid).map(|p| p.name.as_str())
     }
 
     /// The device with this id, if the trace describes it.

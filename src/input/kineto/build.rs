@@ -12,8 +12,8 @@ use super::short_name::short_name;
 use crate::error::{Error, Result};
 use crate::input::json_stream::compact_into;
 use crate::model::{
-    ApiCall, ApiKind, CopyKind, Device, Kernel, KernelOperator, MemKind, Memcpy, Memset, NameId, Ns,
-    Operator, Range, RangeKind, Thread, Trace,
+    ApiCall, ApiKind, CopyKind, Device, Distributed, Kernel, KernelOperator, MemKind, Memcpy, Memset, NameId, Ns,
+    Operator, Process, Range, RangeKind, Thread, Trace,
 };
 
 /// The name PyTorch gives its step markers (`ProfilerStep#12`).
@@ -45,6 +45,7 @@ pub struct Builder {
     /// Operators with recorded shapes, by (pid, External id).
     ops: HashMap<(u32, i64), Operator>,
     thread_names: HashMap<(i64, i64), String>,
+    process_names: HashMap<i64, String>,
     scratch: String,
     counts: Counts,
     schema_version: Option<String>,
@@ -65,6 +66,7 @@ impl Builder {
             kernel_ext: Vec::new(),
             ops: HashMap::new(),
             thread_names: HashMap::new(),
+            process_names: HashMap::new(),
             scratch: String::new(),
             counts: Counts::default(),
             schema_version: None,
@@ -83,6 +85,20 @@ impl Builder {
             "cupti_version" => {
                 let v: serde_json::Value = serde_json::from_slice(raw)?;
                 self.cupti_version = Some(v.to_string().trim_matches('"').to_string());
+            }
+            // Epoch nanoseconds that event times (in microseconds) count from.
+            "baseTimeNanoseconds" => {
+                let v: serde_json::Value = serde_json::from_slice(raw)?;
+                self.trace.source.clock_origin_ns = v.as_i64().filter(|&n| n > 0);
+            }
+            "distributedInfo" => {
+                let v: serde_json::Value = serde_json::from_slice(raw)?;
+                let int = |k: &str| v.get(k).and_then(|x| x.as_u64()).and_then(|x| u32::try_from(x).ok());
+                self.trace.source.distributed = Some(Distributed {
+                    rank: int("rank"),
+                    world_size: int("world_size"),
+                    backend: v.get("backend").and_then(|x| x.as_str()).map(str::to_string),
+                });
             }
             "deviceProperties" => {
                 let v: Vec<serde_json::Value> = serde_json::from_slice(raw)?;
@@ -141,6 +157,12 @@ impl Builder {
     }
 
     fn meta(&mut self, e: &Event) {
+        if e.name.as_str() == Some("process_name") {
+            if let (Int(Some(pid)), Some(name)) = (e.pid, e.args.as_ref().and_then(|a| a.name.as_str())) {
+                self.process_names.insert(pid, name.to_string());
+            }
+            return;
+        }
         if e.name.as_str() != Some("thread_name") {
             return;
         }
@@ -358,6 +380,13 @@ impl Builder {
                 self.trace.threads[t as usize].name = Some(name);
             }
         }
+        let mut processes: Vec<Process> = std::mem::take(&mut self.process_names)
+            .into_iter()
+            .filter_map(|(pid, name)| Some(Process { pid: u32::try_from(pid).ok()?, name }))
+            .filter(|p| self.host_pids.contains(&p.pid))
+            .collect();
+        processes.sort_by_key(|p| p.pid);
+        self.trace.processes = processes;
         self.describe_source();
         self.devices();
         self.warnings();

@@ -19,7 +19,8 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result};
 use crate::input::Reader;
 use crate::model::{
-    Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
+    Device, Kernel, MetricKind, MetricSeries, NameId, Names, Process, Range, RangeKind, Thread,
+    Trace,
 };
 use crate::progress::Progress;
 use crate::timing::time;
@@ -395,6 +396,7 @@ impl<'p> Loader<'p> {
         time("graphs", || self.read_graph_trace())?;
         time("nvtx", || self.read_nvtx(&event_types, progress))?;
         self.read_thread_names()?;
+        self.read_processes()?;
         self.read_devices()?;
         self.read_gpu_metrics(progress)?;
         if self.trace.kernels.is_empty() {
@@ -772,6 +774,42 @@ impl<'p> Loader<'p> {
             }
             Ok(())
         })
+    }
+
+    /// The session start (the clock's zero in UTC) and the names of the
+    /// processes that did GPU work or made API calls; both optional.
+    fn read_processes(&mut self) -> Result<()> {
+        if self.tables.contains("TARGET_INFO_SESSION_START_TIME") {
+            if let Some(sql) = self.prepare(&query::SESSION_START, None, true)? {
+                let mut origin = None;
+                scan(&self.conn, self.path, &sql, "TARGET_INFO_SESSION_START_TIME", None, |r| {
+                    origin = origin.or(r.int(0));
+                    Ok(())
+                })?;
+                self.trace.source.clock_origin_ns = origin;
+            }
+        }
+        if !self.tables.contains("PROCESSES") {
+            return Ok(());
+        }
+        let Some(sql) = self.prepare(&query::PROCESSES, None, true)? else {
+            return Ok(());
+        };
+        let mut wanted: HashSet<u32> = self.trace.kernels.iter().map(|k| k.pid).collect();
+        wanted.extend(self.trace.threads.iter().map(|t| t.pid));
+        let mut processes = Vec::new();
+        scan(&self.conn, self.path, &sql, "PROCESSES", None, |r| {
+            if let (Some(pid), Some(name)) = (r.int(0), r.text(1)) {
+                if let Ok(pid) = u32::try_from(pid) {
+                    if wanted.contains(&pid) && !processes.iter().any(|p: &Process| p.pid == pid) {
+                        processes.push(Process { pid, name });
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        self.trace.processes = processes;
+        Ok(())
     }
 
     fn read_devices(&mut self) -> Result<()> {

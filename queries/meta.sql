@@ -1,6 +1,8 @@
 -- Export metadata: product version and export schema version.
--- table: META_DATA_EXPORT
+-- table: {{table}}
 -- required: name, value
 -- optional:
--- nsys: schema 2.x and later (EXPORT_PRODUCT_VERSION, EXPORT_SCHEMA_VERSION).
-SELECT {{name}}, {{value}} FROM META_DATA_EXPORT
+-- nsys: META_DATA_EXPORT in current exports; EXPORT_META_DATA in older ones
+-- (2020-2021 releases), same name/value rows (EXPORT_PRODUCT_VERSION,
+-- EXPORT_SCHEMA_VERSION).
+SELECT {{name}}, {{value}} FROM {{table}}

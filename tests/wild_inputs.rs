@@ -196,3 +196,111 @@ fn kineto_unused_visible_gpus_are_not_listed() {
     assert_eq!(t.devices.len(), 1);
     assert_eq!((t.devices[0].id, t.devices[0].compute_capability), (3, Some((8, 0))));
 }
+
+/// A minimal nsys export: StringIds, metadata under `meta_table`, a runtime
+/// table with `calls` (name, count), and optionally a kernel table with one
+/// kernel on CUDA device 0 and a TARGET_INFO_GPU listing GPUs 0 and 1.
+fn nsys_db(path: &Path, meta_table: &str, calls: &[(&str, usize)], kernels: bool) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch(&format!(
+        "CREATE TABLE StringIds (id INTEGER PRIMARY KEY, value TEXT NOT NULL);
+         CREATE TABLE {meta_table} (name TEXT, value TEXT);
+         INSERT INTO {meta_table} VALUES ('EXPORT_PRODUCT_NAME', 'NVIDIA Nsight Systems'),
+             ('EXPORT_PRODUCT_VERSION', '2021.1.1.66'), ('EXPORT_SCHEMA_VERSION', '2.4.0');
+         CREATE TABLE CUPTI_ACTIVITY_KIND_RUNTIME (start INTEGER, end INTEGER, eventClass INTEGER,
+             globalTid INTEGER, correlationId INTEGER, nameId INTEGER, returnValue INTEGER);"
+    ))
+    .unwrap();
+    let mut corr = 1;
+    for (i, (name, n)) in calls.iter().enumerate() {
+        let id = 100 + i as i64;
+        c.execute("INSERT INTO StringIds VALUES (?1, ?2)", rusqlite::params![id, name]).unwrap();
+        for _ in 0..*n {
+            c.execute(
+                "INSERT INTO CUPTI_ACTIVITY_KIND_RUNTIME VALUES (?1, ?2, 1, 7, ?3, ?4, 0)",
+                rusqlite::params![corr * 10, corr * 10 + 5, corr, id],
+            )
+            .unwrap();
+            corr += 1;
+        }
+    }
+    if kernels {
+        c.execute_batch(
+            "INSERT INTO StringIds VALUES (1, 'void k<(int)4>(float *)'), (2, 'k');
+             CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL (start INTEGER, end INTEGER, deviceId INTEGER,
+                 contextId INTEGER, streamId INTEGER, correlationId INTEGER, globalPid INTEGER,
+                 demangledName INTEGER, shortName INTEGER);
+             INSERT INTO CUPTI_ACTIVITY_KIND_KERNEL VALUES (1000, 2000, 0, 1, 7, 1, 7, 1, 2);
+             CREATE TABLE TARGET_INFO_GPU (id INTEGER, name TEXT, cuDevice INTEGER);
+             INSERT INTO TARGET_INFO_GPU VALUES (0, 'NVIDIA A100-SXM4-80GB', 0), (1, 'NVIDIA A100-SXM4-80GB', 1);",
+        )
+        .unwrap();
+    }
+}
+
+/// The JAX capture (`jax_mlp_cmdbuf_nokernels`) traced 445 CUDA API calls
+/// (cuInit, cuGetProcAddress) and no kernels; it was told to "profile
+/// with -t cuda", which it had done.
+#[test]
+fn nsys_cuda_traced_but_no_kernels_is_not_told_to_trace_cuda() {
+    let s = Scratch::new("nokern");
+    let p = s.0.join("nokernels.sqlite");
+    nsys_db(&p, "META_DATA_EXPORT", &[("cuGetProcAddress_v2", 4), ("cuInit", 2), ("cudaLaunchKernel_v7000", 1)], false);
+    let (code, err) = run(&p, &s.0.join("out"));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("CUDA tracing on but no kernel table: 7 CUDA API call(s) recorded, 1 of them"), "{err}");
+    assert!(!err.contains("-t cuda"), "{err}");
+    // Without any CUDA API table the advice is the right one.
+    let q = s.0.join("nocuda.sqlite");
+    let c = rusqlite::Connection::open(&q).unwrap();
+    c.execute_batch("CREATE TABLE StringIds (id INTEGER, value TEXT); CREATE TABLE META_DATA_EXPORT (name TEXT, value TEXT);")
+        .unwrap();
+    drop(c);
+    let (code, err) = run(&q, &s.0.join("out2"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("CUDA was not traced (profile with -t cuda)"), "{err}");
+}
+
+/// Exports of 2020-2021 nsys keep their metadata in EXPORT_META_DATA:
+/// the profiler version was lost.
+#[test]
+fn nsys_old_metadata_table_keeps_the_profiler_version() {
+    let s = Scratch::new("oldmeta");
+    let p = s.0.join("old.sqlite");
+    nsys_db(&p, "EXPORT_META_DATA", &[("cudaLaunchKernel_v7000", 1)], true);
+    let t = load(&p).unwrap();
+    assert_eq!(t.source.profiler_version.as_deref(), Some("NVIDIA Nsight Systems 2021.1.1.66"));
+    assert_eq!(t.source.schema_version.as_deref(), Some("2.4.0"));
+}
+
+/// TARGET_INFO_GPU lists every GPU of the node (Perlmutter: 4 A100s); the
+/// CloverLeaf process used one. The others showed as idle GPUs.
+#[test]
+fn nsys_gpus_without_work_are_not_listed() {
+    let s = Scratch::new("nsysgpus");
+    let p = s.0.join("two.sqlite");
+    nsys_db(&p, "META_DATA_EXPORT", &[("cudaLaunchKernel_v7000", 1)], true);
+    let t = load(&p).unwrap();
+    assert_eq!(t.devices.len(), 1, "{:?}", t.devices);
+    assert_eq!((t.devices[0].id, t.devices[0].name.as_str()), (0, "NVIDIA A100-SXM4-80GB"));
+}
+
+/// Without iterations the terminal said `window: 2.0 us (GpuSpan)`: a Rust
+/// enum's name.
+#[test]
+fn terminal_window_line_speaks_words() {
+    let s = Scratch::new("gpuspan");
+    let p = s.0.join("span.sqlite");
+    nsys_db(&p, "META_DATA_EXPORT", &[("cudaLaunchKernel_v7000", 1)], true);
+    let o = Command::new(env!("CARGO_BIN_EXE_trace-report"))
+        .arg(&p)
+        .args(["--format", "json", "-o"])
+        .arg(s.0.join("out"))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let line = text.lines().find(|l| l.starts_with("window:")).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("span of all GPU activity"), "{line}");
+    assert!(!line.contains("GpuSpan"), "{line}");
+}

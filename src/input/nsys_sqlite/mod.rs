@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result};
 use crate::input::Reader;
 use crate::model::{
-    Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
+    ApiKind,     Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
 use crate::timing::time;
@@ -342,6 +342,58 @@ fn check_length(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Why an nsys export without a kernel table cannot be analysed: whether
+/// CUDA was traced at all decides the advice. `-t cuda` is only the fix
+/// when no CUDA API call was recorded either; a capture that traced the
+/// API but holds no kernel records (a JAX process that only initialised
+/// CUDA while traced, kernels lost at exit) needs another capture, not
+/// another flag.
+fn no_kernels_reason(conn: &Connection, path: &Path, tables: &HashSet<String>) -> Result<String> {
+    if !tables.contains("CUPTI_ACTIVITY_KIND_RUNTIME") {
+        return Ok("Nsight Systems export without CUDA activity (no CUPTI_ACTIVITY_KIND_KERNEL or \
+                   CUPTI_ACTIVITY_KIND_RUNTIME table): CUDA was not traced (profile with -t cuda)"
+            .to_string());
+    }
+    let mut warnings = Vec::new();
+    let Some(sql) = prepare(conn, path, &query::RUNTIME_NAMES, (None, true), &mut warnings)? else {
+        return Ok("Nsight Systems export with a CUDA API table but no kernel table: no GPU kernels were recorded"
+            .to_string());
+    };
+    let names: HashMap<i64, String> = if tables.contains("StringIds") {
+        let mut stmt = conn
+            .prepare("SELECT id, value FROM StringIds")
+            .map_err(|e| sql_error(path, &e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| sql_error(path, &e))?;
+        rows.filter_map(|r| r.ok()).collect()
+    } else {
+        HashMap::new()
+    };
+    let (mut calls, mut work) = (0i64, 0i64);
+    let mut stmt = conn.prepare(&sql).map_err(|e| sql_error(path, &e))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(|e| sql_error(path, &e))?;
+    for row in rows {
+        let (id, n) = row.map_err(|e| sql_error(path, &e))?;
+        calls += n;
+        let name = id.and_then(|id| names.get(&id)).map_or("", String::as_str);
+        if ApiKind::classify(name) != ApiKind::Other {
+            work += n;
+        }
+    }
+    Ok(if calls == 0 {
+        "Nsight Systems export without kernel records or CUDA API calls: CUDA was not traced (profile with -t cuda)"
+            .to_string()
+    } else {
+        format!(
+            "Nsight Systems export with CUDA tracing on but no kernel table: {calls} CUDA API call(s) recorded, \
+             {work} of them kernel launches, copies, memsets or syncs, and no GPU kernel records"
+        )
+    })
+}
+
 impl<'p> Loader<'p> {
     fn open(path: &'p Path) -> Result<Loader<'p>> {
         check_length(path)?;
@@ -359,14 +411,15 @@ impl<'p> Loader<'p> {
         };
         if !tables.contains("CUPTI_ACTIVITY_KIND_KERNEL") {
             let nsys = tables.contains("META_DATA_EXPORT")
+                || tables.contains("EXPORT_META_DATA")
                 || tables.contains("StringIds")
                 || tables.iter().any(|t| t.starts_with("TARGET_INFO_"));
             let problem = if nsys {
-                "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table: \
-                 no CUDA kernels were captured (profile with -t cuda)"
+                no_kernels_reason(&conn, path, &tables)?
             } else {
                 "SQLite database but not an Nsight Systems export \
                  (no CUPTI_ACTIVITY_KIND_KERNEL or META_DATA_EXPORT table)"
+                    .to_string()
             };
             return Err(Error::input(path, problem));
         }
@@ -424,14 +477,19 @@ impl<'p> Loader<'p> {
     }
 
     fn read_meta(&mut self) -> Result<()> {
-        let Some(sql) = self.prepare(&query::META, None, true)? else {
+        // Older exports name the table EXPORT_META_DATA.
+        let table = ["META_DATA_EXPORT", "EXPORT_META_DATA"]
+            .into_iter()
+            .find(|t| self.tables.contains(*t))
+            .unwrap_or("META_DATA_EXPORT");
+        let Some(sql) = self.prepare(&query::META, Some(table), true)? else {
             self.warn(format!(
                 "export schema version unknown (no usable META_DATA_EXPORT); {KNOWN_SCHEMAS}"
             ));
             return Ok(());
         };
         let mut meta = HashMap::new();
-        scan(&self.conn, self.path, &sql, "META_DATA_EXPORT", None, |r| {
+        scan(&self.conn, self.path, &sql, table, None, |r| {
             if let (Some(k), Some(v)) = (r.text(0), r.text(1)) {
                 meta.insert(k, v);
             }
@@ -830,7 +888,7 @@ impl<'p> Loader<'p> {
             .chain(self.trace.memcpys.iter().map(|m| m.device))
             .chain(self.trace.memsets.iter().map(|m| m.device))
             .collect();
-        for id in used {
+        for &id in &used {
             if !devices.iter().any(|d| d.id == id) {
                 devices.push(Device {
                     id,
@@ -839,6 +897,11 @@ impl<'p> Loader<'p> {
                     sm_count: None,
                 });
             }
+        }
+        // TARGET_INFO_GPU lists every GPU of the machine; one the capture
+        // ran nothing on is not an idle GPU of this workload.
+        if !used.is_empty() {
+            devices.retain(|d| used.contains(&d.id));
         }
         devices.sort_by_key(|d| d.id);
         self.trace.devices = devices;

@@ -38,6 +38,7 @@ pub const MEMCPY: Query = query!("memcpy.sql");
 pub const MEMSET: Query = query!("memset.sql");
 pub const GRAPH_TRACE: Query = query!("graph_trace.sql");
 pub const RUNTIME: Query = query!("runtime.sql");
+pub const RUNTIME_NAMES: Query = query!("runtime_names.sql");
 pub const SYNC: Query = query!("sync.sql");
 pub const NVTX: Query = query!("nvtx.sql");
 pub const STRINGS: Query = query!("strings.sql");

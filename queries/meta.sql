@@ -1,8 +1,7 @@
 -- Export metadata: product version and export schema version.
--- table: {{table}}
+-- table: META_DATA_EXPORT
 -- required: name, value
 -- optional:
--- nsys: META_DATA_EXPORT in current exports; EXPORT_META_DATA in older ones
--- (2020-2021 releases), same name/value rows (EXPORT_PRODUCT_VERSION,
--- EXPORT_SCHEMA_VERSION).
-SELECT {{name}}, {{value}} FROM {{table}}
+-- nsys: schema 2.x and later (EXPORT_PRODUCT_VERSION, EXPORT_SCHEMA_VERSION);
+-- older releases (2020-2021) name the table EXPORT_META_DATA: meta_old.sql.
+SELECT {{name}}, {{value}} FROM META_DATA_EXPORT

@@ -350,13 +350,13 @@ fn check_length(path: &Path) -> Result<()> {
 /// another flag.
 fn no_kernels_reason(conn: &Connection, path: &Path, tables: &HashSet<String>) -> Result<String> {
     if !tables.contains("CUPTI_ACTIVITY_KIND_RUNTIME") {
-        return Ok("Nsight Systems export without CUDA activity (no CUPTI_ACTIVITY_KIND_KERNEL or \
-                   CUPTI_ACTIVITY_KIND_RUNTIME table): CUDA was not traced (profile with -t cuda)"
+        return Ok("Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table and without CUDA API \
+                   calls: CUDA was not traced (profile with -t cuda)"
             .to_string());
     }
     let mut warnings = Vec::new();
     let Some(sql) = prepare(conn, path, &query::RUNTIME_NAMES, (None, true), &mut warnings)? else {
-        return Ok("Nsight Systems export with a CUDA API table but no kernel table: no GPU kernels were recorded"
+        return Ok("Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table: no GPU kernels were recorded"
             .to_string());
     };
     let names: HashMap<i64, String> = if tables.contains("StringIds") {
@@ -384,12 +384,13 @@ fn no_kernels_reason(conn: &Connection, path: &Path, tables: &HashSet<String>) -
         }
     }
     Ok(if calls == 0 {
-        "Nsight Systems export without kernel records or CUDA API calls: CUDA was not traced (profile with -t cuda)"
+        "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table and without CUDA API calls: CUDA was \
+         not traced (profile with -t cuda)"
             .to_string()
     } else {
         format!(
-            "Nsight Systems export with CUDA tracing on but no kernel table: {calls} CUDA API call(s) recorded, \
-             {work} of them kernel launches, copies, memsets or syncs, and no GPU kernel records"
+            "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table although CUDA was traced: {calls} \
+             CUDA API call(s) recorded, {work} of them kernel launches, copies, memsets or syncs"
         )
     })
 }
@@ -478,11 +479,12 @@ impl<'p> Loader<'p> {
 
     fn read_meta(&mut self) -> Result<()> {
         // Older exports name the table EXPORT_META_DATA.
-        let table = ["META_DATA_EXPORT", "EXPORT_META_DATA"]
-            .into_iter()
-            .find(|t| self.tables.contains(*t))
-            .unwrap_or("META_DATA_EXPORT");
-        let Some(sql) = self.prepare(&query::META, Some(table), true)? else {
+        let (q, table) = if !self.tables.contains("META_DATA_EXPORT") && self.tables.contains("EXPORT_META_DATA") {
+            (&query::META_OLD, "EXPORT_META_DATA")
+        } else {
+            (&query::META, "META_DATA_EXPORT")
+        };
+        let Some(sql) = self.prepare(q, None, true)? else {
             self.warn(format!(
                 "export schema version unknown (no usable META_DATA_EXPORT); {KNOWN_SCHEMAS}"
             ));

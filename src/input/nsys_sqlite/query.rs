@@ -43,6 +43,7 @@ pub const SYNC: Query = query!("sync.sql");
 pub const NVTX: Query = query!("nvtx.sql");
 pub const STRINGS: Query = query!("strings.sql");
 pub const META: Query = query!("meta.sql");
+pub const META_OLD: Query = query!("meta_old.sql");
 pub const GPUS: Query = query!("gpus.sql");
 pub const CUDA_DEVICES: Query = query!("cuda_devices.sql");
 pub const THREADS: Query = query!("threads.sql");

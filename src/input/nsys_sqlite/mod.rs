@@ -17,7 +17,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
-use crate::input::Reader;
+use crate::input::{InputFormat, Reader};
 use crate::model::{
     ApiKind,     Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
 };
@@ -36,12 +36,8 @@ const PROGRESS_STEP: u64 = 1 << 16;
 pub struct NsysSqlite;
 
 impl Reader for NsysSqlite {
-    fn name(&self) -> &'static str {
-        "nsys-sqlite"
-    }
-
-    fn description(&self) -> &'static str {
-        "Nsight Systems SQLite export (nsys export --type sqlite)"
+    fn format(&self) -> InputFormat {
+        InputFormat::NsysSqlite
     }
 
     fn sniff(&self, _path: &Path, head: &[u8]) -> bool {
@@ -314,7 +310,7 @@ struct Loader<'p> {
 fn check_length(path: &Path) -> Result<()> {
     use std::io::Read;
     let mut header = [0u8; 100];
-    let mut file = std::fs::File::open(path).map_err(|e| Error::input(path, crate::input::io_problem(&e)))?;
+    let mut file = std::fs::File::open(path).map_err(|e| Error::input(path, crate::error::io_problem(&e)))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if file.read_exact(&mut header).is_err() {
         return Err(Error::input(

@@ -4,13 +4,15 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::window::WindowChoice;
 use crate::capture::profile::CaptureOptions;
 use crate::error::{Error, Result};
 use crate::findings::Severity;
+use crate::input::{InputFormat, Options as ReadOptions};
+use crate::output::{Format, OutputTarget};
 use crate::pipeline::AnalysisOptions;
 
 #[derive(Debug, Parser)]
@@ -43,191 +45,8 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Compare two builds: BASE and NEW traces or saved report.json files.
     Diff(DiffArgs),
-    /// Analyse many traces, a few at a time: each trace's reports, and with
-    /// --dataset a Parquet dataset of all of them.
-    Batch(BatchArgs),
-    /// Run SQL over a dataset written by `batch --dataset`.
-    Query(QueryArgs),
 }
 
-/// `trace-report batch INPUTS... --dataset OUT`.
-#[derive(Debug, Args)]
-pub struct BatchArgs {
-    /// Traces, or folders searched (recursively) for them.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
-
-    /// Write the Parquet dataset here (tables traces, kernels, iterations,
-    /// findings, partitioned by date and --label).
-    #[arg(long, value_name = "DIR")]
-    pub dataset: Option<PathBuf>,
-
-    /// The batch's label, a hive partition of the dataset (host, CI run,
-    /// build): KEY=VALUE. One key per dataset.
-    #[arg(long, value_name = "KEY=VALUE", default_value = "label=none")]
-    pub label: String,
-
-    /// The batch's date partition (default: today, UTC).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub date: Option<String>,
-
-    /// Root of the per-trace report folders (ROOT/<trace name>).
-    #[arg(short = 'o', long = "output", value_name = "DIR", default_value = "reports")]
-    pub output: PathBuf,
-
-    /// Which reports to write for each trace; 'none' writes only the dataset.
-    #[arg(long, value_delimiter = ',', default_value = "html,md,json")]
-    pub format: Vec<String>,
-
-    /// Traces analysed at once (memory grows with it).
-    #[arg(short = 'j', long, default_value_t = 2, value_name = "N")]
-    pub jobs: usize,
-
-    /// NVTX range name that marks one iteration (default: detected).
-    #[arg(long, value_name = "NAME")]
-    pub iteration: Option<String>,
-
-    /// Analyse each trace's whole capture, ignoring iterations.
-    #[arg(long, conflicts_with = "iteration")]
-    pub whole_capture: bool,
-
-    /// Override a phase pattern (as for the main command; repeatable).
-    #[arg(long = "phase", value_name = "NAME=REGEX")]
-    pub phases: Vec<String>,
-
-    /// Force the input format instead of detecting it.
-    #[arg(long, value_name = "FORMAT")]
-    pub input_format: Option<String>,
-
-    /// Print nothing but errors.
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// The Nsight Systems CLI, for .nsys-rep inputs.
-    #[arg(long, value_name = "PATH")]
-    pub nsys: Option<PathBuf>,
-}
-
-/// A validated batch run.
-#[derive(Debug, Clone)]
-pub struct BatchConfig {
-    pub inputs: Vec<PathBuf>,
-    pub dataset: Option<PathBuf>,
-    /// (key, value).
-    pub label: (String, String),
-    pub date: String,
-    pub reports: PathBuf,
-    /// Empty: no per-trace reports.
-    pub formats: Vec<Format>,
-    pub jobs: usize,
-    pub analysis: AnalysisOptions,
-    pub input_format: Option<String>,
-    pub quiet: bool,
-    pub nsys: Option<PathBuf>,
-}
-
-impl BatchArgs {
-    pub fn into_config(self) -> Result<BatchConfig> {
-        let label = crate::dataset::parse_label(&self.label)?;
-        let date = match &self.date {
-            Some(d) => crate::dataset::parse_date(d)?,
-            None => crate::dataset::today(),
-        };
-        let mut formats = Vec::new();
-        for f in &self.format {
-            match f.as_str() {
-                "none" => {}
-                other => formats.push(Format::from_str(other, true).map_err(|_| {
-                    Error::usage(format!("--format: unknown '{other}' (html, md, json or none)"))
-                })?),
-            }
-        }
-        formats.dedup();
-        if self.jobs == 0 {
-            return Err(Error::usage("--jobs must be at least 1"));
-        }
-        let inputs = batch_inputs(&self.inputs)?;
-        let window = match (self.iteration, self.whole_capture) {
-            (Some(name), _) => WindowChoice::Named(name),
-            (None, true) => WindowChoice::WholeCapture,
-            (None, false) => WindowChoice::Auto,
-        };
-        let nsys = match &self.nsys {
-            Some(p) => crate::capture::nsys::find(Some(p))?.map(|f| f.path),
-            None => None,
-        };
-        Ok(BatchConfig {
-            inputs,
-            dataset: self.dataset,
-            label,
-            date,
-            reports: self.output,
-            formats,
-            jobs: self.jobs,
-            analysis: AnalysisOptions {
-                window,
-                phases: PhaseRules::with_overrides(&self.phases)?,
-                ncu: None,
-            },
-            input_format: self.input_format,
-            quiet: self.quiet,
-            nsys,
-        })
-    }
-}
-
-/// `trace-report query DATASET "SQL"`.
-#[derive(Debug, Args)]
-#[command(after_help = "Tables: traces, kernels, iterations, findings (columns in the README), \
-                  each with the partition columns date and the batch label's key.")]
-pub struct QueryArgs {
-    /// The dataset folder (batch --dataset).
-    #[arg(value_name = "DATASET")]
-    pub dataset: PathBuf,
-
-    /// The SQL query (polars SQL).
-    #[arg(value_name = "SQL")]
-    pub sql: String,
-
-    /// How to print the result.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: crate::dataset::query::QueryFormat,
-}
-
-/// Files of a batch: each file argument, and the trace files below each
-/// folder argument (recursively, sorted; hidden files and reports left out).
-pub fn batch_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-        let entries = std::fs::read_dir(dir).map_err(|e| Error::input(dir, crate::input::io_problem(&e)))?;
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        paths.sort();
-        for p in paths {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if name.starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                walk(&p, out)?;
-            } else if is_trace_name(&name) {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    for a in args {
-        if a.is_dir() {
-            let before = files.len();
-            walk(a, &mut files)?;
-            if files.len() == before {
-                return Err(Error::input(a, "the folder holds no trace files (.sqlite, .nsys-rep, .json, .json.gz)"));
-            }
-        } else {
-            files.push(a.clone());
-        }
-    }
-    Ok(files)
-}
 
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
@@ -405,14 +224,14 @@ pub struct DiffArgs {
 pub struct DiffConfig {
     pub base: PathBuf,
     pub new: PathBuf,
-    pub input_format: Option<String>,
+    /// How both sides are read (format, nsys).
+    pub read: ReadOptions,
     pub output: OutputTarget,
     pub formats: Vec<Format>,
     pub analysis: AnalysisOptions,
     pub options: crate::diff::DiffOptions,
     pub fail_if_slower: Option<f64>,
     pub quiet: bool,
-    pub nsys: Option<PathBuf>,
 }
 
 impl DiffArgs {
@@ -460,7 +279,10 @@ impl DiffArgs {
         Ok(DiffConfig {
             base: self.base,
             new: self.new,
-            input_format: self.input_format,
+            read: ReadOptions {
+                format: self.input_format.as_deref().map(InputFormat::named).transpose()?,
+                nsys: self.nsys,
+            },
             output,
             formats,
             analysis: AnalysisOptions {
@@ -474,57 +296,22 @@ impl DiffArgs {
             },
             fail_if_slower,
             quiet: self.quiet,
-            nsys: self.nsys,
         })
     }
-}
-
-/// An output document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Html,
-    Md,
-    Json,
-}
-
-impl Format {
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Format::Html => "report.html",
-            Format::Md => "report.md",
-            Format::Json => "report.json",
-        }
-    }
-
-    /// The file a diff writes in this format.
-    pub fn diff_file_name(self) -> &'static str {
-        match self {
-            Format::Html => "diff.html",
-            Format::Md => "diff.md",
-            Format::Json => "diff.json",
-        }
-    }
-}
-
-/// Where reports go.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OutputTarget {
-    Dir(PathBuf),
-    Stdout(Format),
 }
 
 /// A validated analysis run.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub input: PathBuf,
-    pub input_format: Option<String>,
+    /// How the input is read (format, nsys; `--nsys PATH` checked to be an
+    /// executable file).
+    pub read: ReadOptions,
     pub output: OutputTarget,
     pub formats: Vec<Format>,
     pub analysis: AnalysisOptions,
     pub fail_on: Option<Severity>,
     pub quiet: bool,
-    /// `--nsys PATH`, checked to be an executable file.
-    pub nsys: Option<PathBuf>,
 }
 
 /// A validated `profile` run: the capture, then the analysis of its report.
@@ -543,12 +330,6 @@ pub enum Action {
     Profile(Box<ProfileConfig>),
     Diff(Box<DiffConfig>),
     Job(Box<JobConfig>),
-    Batch(Box<BatchConfig>),
-    Query {
-        dataset: PathBuf,
-        sql: String,
-        format: crate::dataset::query::QueryFormat,
-    },
 }
 
 /// A validated job run: the ranks of one job, one trace (or more) each.
@@ -556,12 +337,12 @@ pub enum Action {
 pub struct JobConfig {
     /// The trace files, in the order given (folders expanded, sorted).
     pub inputs: Vec<PathBuf>,
-    pub input_format: Option<String>,
+    /// How each input is read (format, nsys).
+    pub read: ReadOptions,
     pub output: OutputTarget,
     pub formats: Vec<Format>,
     pub analysis: AnalysisOptions,
     pub quiet: bool,
-    pub nsys: Option<PathBuf>,
 }
 
 impl Action {
@@ -572,8 +353,6 @@ impl Action {
             Action::Profile(p) => vec![&p.report.input],
             Action::Diff(d) => vec![&d.base, &d.new],
             Action::Job(j) => j.inputs.iter().map(|p| p.as_path()).collect(),
-            Action::Batch(b) => b.inputs.iter().map(|p| p.as_path()).collect(),
-            Action::Query { dataset, .. } => vec![dataset.as_path()],
             Action::Explain(_) | Action::Rules => Vec::new(),
         }
     }
@@ -587,12 +366,6 @@ impl Cli {
             Some(Command::Rules) => Ok(Action::Rules),
             Some(Command::Profile(p)) => Ok(Action::Profile(Box::new(p.into_config()?))),
             Some(Command::Diff(args)) => Ok(Action::Diff(Box::new(args.into_config()?))),
-            Some(Command::Batch(args)) => Ok(Action::Batch(Box::new(args.into_config()?))),
-            Some(Command::Query(q)) => Ok(Action::Query {
-                dataset: q.dataset,
-                sql: q.sql,
-                format: q.format,
-            }),
             None => self.analyze.into_action(),
         }
     }
@@ -645,7 +418,7 @@ impl AnalyzeArgs {
         }
         let inputs = job_inputs(&self.trace)?;
         let name = match self.trace.as_slice() {
-            [one] => format!("job-{}", report_name(one)),
+            [one] => format!("job-{}", crate::text::report_name(one)),
             _ => "job".to_string(),
         };
         let config = AnalyzeArgs {
@@ -656,12 +429,11 @@ impl AnalyzeArgs {
         .into_config()?;
         Ok(Action::Job(Box::new(JobConfig {
             inputs,
-            input_format: config.input_format,
+            read: config.read,
             output: config.output,
             formats: config.formats,
             analysis: config.analysis,
             quiet: config.quiet,
-            nsys: config.nsys,
         })))
     }
 
@@ -684,7 +456,7 @@ impl AnalyzeArgs {
                 ));
             }
             Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(Path::new("reports").join(report_name(&input))),
+            None => OutputTarget::Dir(Path::new("reports").join(crate::text::report_name(&input))),
         };
         let window = match (self.iteration, self.whole_capture) {
             (Some(name), _) => WindowChoice::Named(name),
@@ -693,7 +465,7 @@ impl AnalyzeArgs {
         };
         // A named nsys must work; a bare name is looked up on PATH.
         let nsys = match &self.nsys {
-            Some(p) => crate::capture::nsys::find(Some(p))?.map(|f| f.path),
+            Some(p) => crate::nsys::find(Some(p))?.map(|f| f.path),
             None => None,
         };
         let fail_on = match self.fail_on.as_deref() {
@@ -706,7 +478,10 @@ impl AnalyzeArgs {
         };
         Ok(Config {
             input,
-            input_format: self.input_format,
+            read: ReadOptions {
+                format: self.input_format.as_deref().map(InputFormat::named).transpose()?,
+                nsys,
+            },
             output,
             formats,
             analysis: AnalysisOptions {
@@ -716,7 +491,6 @@ impl AnalyzeArgs {
             },
             fail_on,
             quiet: self.quiet,
-            nsys,
         })
     }
 }
@@ -728,7 +502,7 @@ pub fn job_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for a in args {
         if a.is_dir() {
-            let entries = std::fs::read_dir(a).map_err(|e| Error::input(a, crate::input::io_problem(&e)))?;
+            let entries = std::fs::read_dir(a).map_err(|e| Error::input(a, crate::error::io_problem(&e)))?;
             let mut found: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.path())
@@ -763,62 +537,12 @@ fn is_trace_name(name: &str) -> bool {
         && !n.ends_with("job.json")
 }
 
-/// The report folder name for a trace: its file name without the trace
-/// extensions (`run.nsys-rep`, `x.sqlite`, `t.json.gz` -> `run`, `x`, `t`).
-pub fn report_name(input: &Path) -> String {
-    let name = input
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "trace".into());
-    let mut stem = name.as_str();
-    for ext in [
-        ".gz",
-        ".json",
-        ".sqlite",
-        ".sqlite3",
-        ".db",
-        ".nsys-rep",
-        ".qdrep",
-    ] {
-        if let Some(s) = stem.strip_suffix(ext) {
-            if !s.is_empty() {
-                stem = s;
-            }
-        }
-    }
-    // Keep the folder name portable and inert.
-    let clean: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if clean.trim_matches('.').is_empty() {
-        "trace".into()
-    } else {
-        clean
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("trace-report").chain(args.iter().copied()))
-    }
-
-    #[test]
-    fn report_names() {
-        assert_eq!(report_name(Path::new("a/b/resnet.sqlite")), "resnet");
-        assert_eq!(report_name(Path::new("t.kineto.json.gz")), "t.kineto");
-        assert_eq!(report_name(Path::new("run.nsys-rep")), "run");
-        assert_eq!(report_name(Path::new("we ird<x>.sqlite")), "we_ird_x_");
-        assert_eq!(report_name(Path::new("..")), "trace");
     }
 
     #[test]

@@ -2,12 +2,13 @@
 
 use std::io::Write;
 
-use crate::cli::{Action, Config, DiffConfig, JobConfig, OutputTarget, ProfileConfig};
+use crate::cli::{Action, Config, DiffConfig, JobConfig, ProfileConfig};
 use crate::error::{Error, Result};
 use crate::findings;
+use crate::output::OutputTarget;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{analysis, capture, diff, input, output, pipeline, report, timing};
+use crate::{analysis, capture, diff, input, nsys, output, pipeline, report, timing};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -23,13 +24,6 @@ pub fn run(action: Action) -> Result<i32> {
         Action::Diff(cfg) => compare(&cfg),
         Action::Profile(p) => profile(&p),
         Action::Job(cfg) => job(&cfg),
-        Action::Batch(cfg) => crate::batch::run(&cfg),
-        Action::Query { dataset, sql, format } => {
-            let df = crate::dataset::query::run(&dataset, &sql)?;
-            let bytes = crate::dataset::query::render(&df, format);
-            print(&String::from_utf8_lossy(&bytes));
-            Ok(EXIT_OK)
-        }
         Action::Rules => {
             let mut out = String::new();
             for r in findings::rules() {
@@ -61,11 +55,7 @@ fn explain(rule: &str) -> Result<i32> {
 
 fn analyze(cfg: &Config) -> Result<i32> {
     let progress = Progress::stderr(!cfg.quiet);
-    let trace = timing::time("load", || {
-        capture::with_nsys(cfg.nsys.as_deref(), || {
-            input::load(&cfg.input, cfg.input_format.as_deref(), &progress)
-        })
-    })?;
+    let trace = timing::time("load", || input::load(&cfg.input, &cfg.read, &progress))?;
     progress.finish();
     let report = timing::time("analyze", || pipeline::analyze(&trace, &cfg.analysis))?;
     // A capture of several processes with GPU work is a job of ranks too.
@@ -110,9 +100,7 @@ fn job(cfg: &JobConfig) -> Result<i32> {
     let mut ranks = Vec::new();
     for input in &cfg.inputs {
         let progress = Progress::stderr(!cfg.quiet);
-        let trace = capture::with_nsys(cfg.nsys.as_deref(), || {
-            input::load(input, cfg.input_format.as_deref(), &progress)
-        })?;
+        let trace = input::load(input, &cfg.read, &progress)?;
         progress.finish();
         ranks.extend(pipeline::rank_timelines(&trace, &cfg.analysis)?);
     }
@@ -136,11 +124,11 @@ fn job(cfg: &JobConfig) -> Result<i32> {
 /// Capture the command under nsys, then analyse its report like the main
 /// command does.
 fn profile(p: &ProfileConfig) -> Result<i32> {
-    let found = capture::nsys::find(p.report.nsys.as_deref())?.ok_or_else(|| {
+    let found = nsys::find(p.report.read.nsys.as_deref())?.ok_or_else(|| {
         Error::tool(format!(
             "profile needs Nsight Systems' nsys and none was found (searched {}); \
              install Nsight Systems or pass --nsys PATH",
-            capture::nsys::SEARCHED
+            nsys::SEARCHED
         ))
     })?;
     capture::profile::run(&found, &p.capture, &Progress::stderr(!p.report.quiet))?;
@@ -152,16 +140,14 @@ fn profile(p: &ProfileConfig) -> Result<i32> {
     }
     // Export with the nsys that captured it.
     let mut cfg = p.report.clone();
-    cfg.nsys = Some(found.path);
+    cfg.read.nsys = Some(found.path);
     analyze(&cfg)
 }
 
 fn compare(cfg: &DiffConfig) -> Result<i32> {
     let load = |path| {
         let progress = Progress::stderr(!cfg.quiet);
-        capture::with_nsys(cfg.nsys.as_deref(), || {
-            diff::input::load(path, cfg.input_format.as_deref(), &cfg.analysis, &progress)
-        })
+        diff::input::load(path, &cfg.read, &cfg.analysis, &progress)
     };
     let base = load(&cfg.base)?;
     let new = load(&cfg.new)?;

@@ -228,7 +228,11 @@ fn kineto_rows(path: &Path) -> (Steps, i64) {
     let events = doc["traceEvents"].as_array().unwrap();
     let mut steps: Vec<(i64, i64)> = events
         .iter()
-        .filter(|e| e["ph"] == "X" && e["name"].as_str().is_some_and(|n| n.starts_with("ProfilerStep#")))
+        .filter(|e| {
+            e["ph"] == "X"
+                && e["cat"] == "user_annotation"
+                && e["name"].as_str().is_some_and(|n| n.starts_with("ProfilerStep#"))
+        })
         .map(|e| {
             let s = us_to_ns(&e["ts"]);
             (s, s + us_to_ns(&e["dur"]))

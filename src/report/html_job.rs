@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use super::escape::{html as h, truncate};
-use super::format::ns;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::ns;
 use crate::analysis::job::{JobReport, Lanes};
 use crate::model::Ns;
 
@@ -77,12 +77,7 @@ fn cards(s: &mut String, j: &JobReport) {
                 s,
                 "straggler",
                 &truncate(&st.label, 40),
-                &format!(
-                    "{} late per step · last in {} of {} steps",
-                    ns(st.late_ns),
-                    st.last_in_steps,
-                    j.steps
-                ),
+                &format!("{} per step · {}", ns(st.late_ns), super::job_text::consistency(j, st)),
             );
             card(s, "cause", cause_word(&st.cause), &st.summary);
         }

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use super::escape::{markdown as md, terminal as term};
-use super::format::ns;
+use crate::text::escape::{markdown as md, terminal as term};
+use crate::text::format::ns;
 use crate::analysis::job::JobReport;
 
 /// `job.json`.
@@ -48,11 +48,10 @@ pub fn terminal(j: &JobReport) -> String {
         (Some(st), _) => {
             let _ = writeln!(
                 s,
-                "straggler: {}, {} late per step (last in {} of {} steps); cause: {}",
+                "straggler: {}, {} per step ({}); cause: {}",
                 term(&st.label),
                 ns(st.late_ns),
-                st.last_in_steps,
-                j.steps,
+                consistency(j, st),
                 term(&st.summary)
             );
         }
@@ -65,6 +64,19 @@ pub fn terminal(j: &JobReport) -> String {
         let _ = writeln!(s, "warning: {}", term(w));
     }
     s
+}
+
+/// How consistently the straggler is behind: at the collectives when they
+/// are matched, else in step time.
+pub fn consistency(j: &JobReport, st: &crate::analysis::job::Straggler) -> String {
+    if j.clock.matched > 0 {
+        format!(
+            "late: last at {} of {} collectives, in {} of {} steps",
+            st.last_at_collectives, j.clock.matched, st.last_in_steps, j.steps
+        )
+    } else {
+        format!("slower than the others' median: slowest in {} of {} steps", st.last_in_steps, j.steps)
+    }
 }
 
 /// `job.md`: the summary for a pull request.
@@ -86,11 +98,10 @@ pub fn markdown(j: &JobReport) -> Vec<u8> {
         (Some(st), _) => {
             let _ = writeln!(
                 s,
-                "**Straggler: {}**, {} late per step (last in {} of {} steps). Cause: {}\n",
+                "**Straggler: {}**, {} per step ({}). Cause: {}\n",
                 md(&st.label),
                 ns(st.late_ns),
-                st.last_in_steps,
-                j.steps,
+                consistency(j, st),
                 md(&st.summary)
             );
         }

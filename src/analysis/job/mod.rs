@@ -40,9 +40,9 @@ pub const CLOCK_TOLERANCE_NS: Ns = 200_000;
 pub const MAX_CLOCK_ERROR_NS: Ns = 1_000_000_000;
 
 /// A rank is the straggler when it arrives at the collectives this much
-/// of a step later than the first rank, on average, and last in at least
-/// three steps of four (ranks that take turns being late are jitter, not a
-/// straggler).
+/// of a step later than the first rank, on average, and last at three
+/// collectives of four or more (ranks that take turns being late are
+/// jitter, not a straggler).
 pub const STRAGGLER_SHARE: f64 = 0.05;
 
 /// The job report (`job.json`).
@@ -116,8 +116,11 @@ pub struct Straggler {
     pub label: String,
     /// Its lateness per step (ns).
     pub late_ns: Ns,
-    /// In how many of the steps it arrived last.
+    /// In how many of the steps it arrived last (for matched collectives)
+    /// or was slowest.
     pub last_in_steps: usize,
+    /// At how many of the matched collectives it arrived last.
+    pub last_at_collectives: usize,
     pub cause: Cause,
     /// The cause in words.
     pub summary: String,
@@ -229,7 +232,7 @@ pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
             warnings.push(format!(
                 "by the {} clock the ends of matched collectives disagree by up to {}: the ranks are aligned on those ends instead",
                 method,
-                crate::report::format::ns(worst)
+                crate::text::format::ns(worst)
             ));
             for (s, o) in shift.iter_mut().zip(&offsets) {
                 *s -= o;
@@ -254,6 +257,7 @@ pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
     let mut arrivals: Vec<Vec<Vec<(usize, Ns)>>> = vec![vec![Vec::new(); n]; r];
     let mut spreads = Vec::new();
     let mut matched = 0;
+    let mut last_at = vec![0usize; r];
     if overlapping {
         for set in &sets {
             if set.kind != CommKind::Collective && r > 2 {
@@ -263,6 +267,11 @@ pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
             let ends: Vec<Ns> = (0..r).map(|i| kernel(&ranks, set, i).end + shift[i]).collect();
             let last = *starts.iter().max().unwrap();
             let first = *starts.iter().min().unwrap();
+            if last > first {
+                if let Some(i) = starts.iter().position(|&s| s == last) {
+                    last_at[i] += 1;
+                }
+            }
             spreads.push(ends.iter().max().unwrap() - ends.iter().min().unwrap());
             matched += 1;
             for i in 0..r {
@@ -340,7 +349,11 @@ pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
     let step_durations: Vec<Ns> = step_rows.iter().map(|s| s.step_ns).collect();
     let step_time = iterations::stats(&step_durations);
 
-    let (straggler, no_straggler) = name_straggler(&ranks, &rows, &step_rows, matched, n);
+    let (straggler, no_straggler) = if !overlapping && ranks.len() > 1 && n > 0 {
+        (None, Some("no straggler named: the ranks' steps do not overlap in time, so they are not one run".to_string()))
+    } else {
+        name_straggler(&ranks, &rows, &step_rows, (matched, &last_at), n)
+    };
     let lanes = lanes(&ranks, &step_rows, &shift, &arrivals);
     spreads.sort_unstable();
     JobReport {
@@ -515,7 +528,7 @@ fn name_straggler(
     ranks: &[RankTimeline],
     rows: &[RankRow],
     steps: &[StepRow],
-    matched: usize,
+    (matched, last_at): (usize, &[usize]),
     n: usize,
 ) -> (Option<Straggler>, Option<String>) {
     if rows.len() < 2 {
@@ -525,7 +538,7 @@ fn name_straggler(
         return (None, Some("no steps to compare".into()));
     }
     let mean_step = median(rows.iter().map(|r| r.step_ns).collect()).max(1);
-    let fmt = crate::report::format::ns;
+    let fmt = crate::text::format::ns;
     // By lateness at the collectives when they are matched, else by step time.
     let (who, how_late, last_in) = if matched > 0 {
         let (i, row) = rows.iter().enumerate().max_by_key(|(_, r)| r.late_ns).unwrap();
@@ -542,15 +555,15 @@ fn name_straggler(
                 )),
             );
         }
-        if last_in * 4 < n * 3 {
+        if last_at[i] * 4 < matched * 3 {
             return (
                 None,
                 Some(format!(
-                    "no consistent straggler: the latest rank on average ({}, {} per step) arrives last in only {} of {} steps",
+                    "no consistent straggler: the latest rank on average ({}, {} per step) arrives last at only {} of {} collectives",
                     row.label,
                     fmt(row.late_ns),
-                    last_in,
-                    n
+                    last_at[i],
+                    matched
                 )),
             );
         }
@@ -626,6 +639,7 @@ fn name_straggler(
             label: me.label.clone(),
             late_ns: how_late,
             last_in_steps: last_in,
+            last_at_collectives: last_at.get(who).copied().unwrap_or(0),
             cause,
             summary,
             excess,

@@ -32,10 +32,13 @@ use serde::{Deserialize, Serialize};
 use super::attribution::{self, Layers};
 use super::intervals::Span;
 use super::window::Window;
-use crate::model::{HostSpan, HostSpanKind, NameId, Ns, Trace};
+use crate::model::{Frame, HostSpan, HostSpanKind, NameId, Ns, Trace};
 
 /// Rows kept per list.
 const TOP: usize = 10;
+/// Shortest idle time, in sampling periods, whose samples get a time
+/// estimate.
+const MIN_PERIODS: Ns = 10;
 
 /// The gap causes, in the order of `causes`.
 pub const CAUSES: [&str; 3] = ["sync", "launch", "host"];
@@ -105,12 +108,22 @@ pub struct TimedRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampledWork {
     pub samples: u64,
-    /// `samples x sample_period_ns`: CPU time, an estimate.
-    pub estimated_ns: Ns,
+    /// `samples x sample_period_ns`: CPU time, an estimate (absent when
+    /// the period is unknown, or when the cause's idle time is shorter
+    /// than 10 periods: a few samples then say where, not how long).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_ns: Option<Ns>,
     /// Leaf functions (where the CPU was), most samples first.
     pub functions: Vec<SampledRow>,
     /// Leaf modules (the interpreter, NumPy, libtorch, libc, ...).
     pub modules: Vec<SampledRow>,
+    /// Where native code was entered: in samples with a call stack whose
+    /// leaf is in a native library, the outermost frame of that library
+    /// before its caller (NumPy's `array_sort` under `np.sort`), most
+    /// samples first. nsys unwinds only some samples (one in four in
+    /// 2025.3), so these count fewer samples than `modules`.
+    #[serde(default)]
+    pub library_entries: Vec<SampledRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,7 +137,10 @@ pub struct SampledRow {
     /// `native` (a compiled library or program).
     pub module_kind: String,
     pub samples: u64,
-    pub estimated_ns: Ns,
+    /// `samples x sample_period_ns`; absent for `library_entries` (they
+    /// count only the samples that were unwound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_ns: Option<Ns>,
 }
 
 /// Accumulated time of one name.
@@ -249,10 +265,18 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
         let mut modules: HashMap<NameId, ModuleClass> = HashMap::new();
         for (cw, cov) in causes.iter_mut().zip(&covered) {
             let mut functions: HashMap<(Option<NameId>, NameId), u64> = HashMap::new();
+            let mut entries: HashMap<(Option<NameId>, NameId), u64> = HashMap::new();
             let mut n = 0u64;
             for s in samples.iter().filter(|s| cov.contains(s.time)) {
                 n += 1;
-                let key = match host.stack(s).first() {
+                let stack = host.stack(s);
+                if let Some(e) = library_entry(stack, |m| {
+                    modules.entry(m).or_insert_with(|| classify_module(trace.name(m))).kind == "native"
+                }) {
+                    let resolved = !is_address(trace.name(e.symbol));
+                    *entries.entry((resolved.then_some(e.symbol), e.module)).or_default() += 1;
+                }
+                let key = match stack.first() {
                     Some(f) => {
                         let resolved = !is_address(trace.name(f.symbol));
                         (resolved.then_some(f.symbol), f.module)
@@ -261,7 +285,12 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
                 };
                 *functions.entry(key).or_default() += 1;
             }
-            cw.samples = Some(sampled(trace, n, period.unwrap_or(0), &functions, &mut modules));
+            // Samples of an idle time only a few periods long place where
+            // the CPU was, not how long: no time estimate then.
+            let est_period = period.filter(|&p| cw.gpu_idle_ns >= MIN_PERIODS * p);
+            let mut work = sampled(trace, n, est_period, &functions, &mut modules);
+            work.library_entries = function_rows(trace, None, &entries, &mut modules);
+            cw.samples = Some(work);
         }
     }
     let mut threads: Vec<HostThread> = driving
@@ -404,49 +433,26 @@ fn classify_module(path: &str) -> ModuleClass {
 fn sampled(
     trace: &Trace,
     n: u64,
-    period: Ns,
+    period: Option<Ns>,
     functions: &HashMap<(Option<NameId>, NameId), u64>,
     classes: &mut HashMap<NameId, ModuleClass>,
 ) -> SampledWork {
-    let est = |k: u64| (k as Ns).saturating_mul(period);
-    let mut class = |m: NameId| {
-        classes
-            .entry(m)
-            .or_insert_with(|| classify_module(trace.name(m)))
-            .clone()
-    };
+    let est = |k: u64| period.map(|p| (k as Ns).saturating_mul(p));
     let mut by_module: HashMap<NameId, u64> = HashMap::new();
     for (&(_, m), &k) in functions {
         *by_module.entry(m).or_default() += k;
     }
-    let mut f: Vec<_> = functions.iter().map(|(&key, &k)| (key, k)).collect();
-    f.sort_by_key(|&((s, m), k)| (std::cmp::Reverse(k), s, m));
-    f.truncate(TOP);
-    let functions = f
-        .into_iter()
-        .map(|((s, m), k)| {
-            let c = class(m);
-            let name = match s {
-                Some(s) => trace.name(s).to_string(),
-                None if m == 0 => "(no stack)".to_string(),
-                None => "(unresolved)".to_string(),
-            };
-            SampledRow {
-                name,
-                module: trace.name(m).to_string(),
-                module_kind: c.kind.to_string(),
-                samples: k,
-                estimated_ns: est(k),
-            }
-        })
-        .collect();
+    let functions = function_rows(trace, period, functions, classes);
     let mut m: Vec<_> = by_module.into_iter().collect();
     m.sort_by_key(|&(m, k)| (std::cmp::Reverse(k), m));
     m.truncate(TOP);
     let modules = m
         .into_iter()
         .map(|(m, k)| {
-            let c = class(m);
+            let c = classes
+                .entry(m)
+                .or_insert_with(|| classify_module(trace.name(m)))
+                .clone();
             SampledRow {
                 name: if m == 0 { "(no stack)".into() } else { c.file },
                 module: trace.name(m).to_string(),
@@ -461,7 +467,59 @@ fn sampled(
         estimated_ns: est(n),
         functions,
         modules,
+        library_entries: Vec::new(),
     }
+}
+
+/// The top (function, module) rows of a sample count map.
+fn function_rows(
+    trace: &Trace,
+    period: Option<Ns>,
+    counts: &HashMap<(Option<NameId>, NameId), u64>,
+    classes: &mut HashMap<NameId, ModuleClass>,
+) -> Vec<SampledRow> {
+    let mut f: Vec<_> = counts.iter().map(|(&key, &k)| (key, k)).collect();
+    f.sort_by_key(|&((s, m), k)| (std::cmp::Reverse(k), s, m));
+    f.truncate(TOP);
+    f.into_iter()
+        .map(|((s, m), k)| {
+            let kind = classes
+                .entry(m)
+                .or_insert_with(|| classify_module(trace.name(m)))
+                .kind;
+            let name = match s {
+                Some(s) => trace.name(s).to_string(),
+                None if m == 0 => "(no stack)".to_string(),
+                None => "(unresolved)".to_string(),
+            };
+            SampledRow {
+                name,
+                module: trace.name(m).to_string(),
+                module_kind: kind.to_string(),
+                samples: k,
+                estimated_ns: period.map(|p| (k as Ns).saturating_mul(p)),
+            }
+        })
+        .collect()
+}
+
+/// In a stack (leaf first) whose leaf lies in a native library, the
+/// outermost frame of that library's leading run: the function its caller
+/// (another module) called. None without a caller in the stack.
+///
+/// ```text
+///  depth 0  partition_unrolled  _multiarray_umath.so   <- leaf
+///  ...      qsort_, PyArray_Sort  _multiarray_umath.so
+///  depth 13 array_sort          _multiarray_umath.so   <- entry
+///  depth 14 0x551a56            python3.12             (the caller)
+/// ```
+fn library_entry(stack: &[Frame], mut native: impl FnMut(NameId) -> bool) -> Option<Frame> {
+    let leaf = stack.first()?;
+    if !native(leaf.module) {
+        return None;
+    }
+    let run = stack.iter().take_while(|f| f.module == leaf.module).count();
+    (run < stack.len()).then(|| stack[run - 1])
 }
 
 /// The median time between consecutive samples of one thread: the period

@@ -5,6 +5,7 @@
 pub mod charts;
 pub mod escape;
 pub mod format;
+pub mod host_work;
 pub mod html;
 pub mod html_engine;
 pub mod html_findings;

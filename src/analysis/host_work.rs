@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::attribution::{self, Layers};
-use super::intervals::Span;
+use super::intervals::{self, Span};
 use super::window::Window;
 use crate::model::{Frame, HostSpan, HostSpanKind, NameId, Ns, Trace};
 
@@ -86,6 +86,10 @@ pub struct CauseWork {
     /// Outermost OS runtime calls, largest time first (self = total).
     #[serde(default)]
     pub os_calls: Vec<TimedRow>,
+    /// Time inside any OS runtime call (of any counted thread): mostly
+    /// off-CPU time, sleeping or waiting. Absent without OS runtime data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_call_ns: Option<Ns>,
     /// CPU samples, when the capture has them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples: Option<SampledWork>,
@@ -232,6 +236,7 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
             python: Vec::new(),
             operators: Vec::new(),
             os_calls: Vec::new(),
+            os_call_ns: None,
             samples: None,
         })
         .collect();
@@ -245,6 +250,12 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
             continue;
         }
         sources.push(label.to_string());
+        if kind == HostSpanKind::OsCall {
+            let union = intervals::union(of_kind.iter().map(|s| (s.start, s.end)).collect());
+            for (cw, cov) in causes.iter_mut().zip(&covered) {
+                cw.os_call_ns = Some(union.iter().map(|&(a, b)| cov.overlap(a, b)).sum());
+            }
+        }
         let per_cause = timed(&of_kind, &covered);
         for (cw, acc) in causes.iter_mut().zip(per_cause) {
             let rows = top_timed(trace, acc);

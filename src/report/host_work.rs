@@ -101,6 +101,14 @@ pub fn html(s: &mut String, r: &Report) {
             timed_rows(s, "OS call", &c.os_calls, c.gpu_idle_ns, &per, ROWS);
             s.push_str("</table>\n");
         }
+        if let Some(rest) = unexplained(c) {
+            let _ = writeln!(
+                s,
+                "<p class=\"sub\">{} {} of this idle time was spent outside OS calls, on the CPU, where this capture recorded nothing: {HINT}.</p>",
+                h(&per.t(rest)),
+                per.unit()
+            );
+        }
         if let Some(sw) = c.samples.as_ref().filter(|x| x.samples > 0) {
             s.push_str(
                 "<table><tr><th>sampled</th><th>name</th><th class=\"n\">samples</th><th class=\"n\">CPU time</th><th class=\"n\">share</th></tr>\n",
@@ -178,6 +186,20 @@ fn sampled_rows(s: &mut String, source: &str, rows: &[SampledRow], of: u64, per:
     }
 }
 
+/// How to see what ran on the CPU when only OS calls were recorded.
+const HINT: &str = "capture CPU samples (trace-report profile --host-sampling on) or use the PyTorch profiler with with_stack=True";
+
+/// The idle time outside OS calls, when nothing else says what ran there
+/// (only OS calls recorded): None when there is nothing to add.
+fn unexplained(c: &CauseWork) -> Option<Ns> {
+    if !c.python.is_empty() || !c.operators.is_empty() || c.samples.is_some() {
+        return None;
+    }
+    let rest = c.gpu_idle_ns - c.os_call_ns?;
+    // Under a tenth of the idle time is not worth a line.
+    (rest * 10 >= c.gpu_idle_ns && rest > 0).then_some(rest)
+}
+
 /// A module's file name without its ABI and version suffixes:
 /// `_multiarray_umath.cpython-312-x86_64-linux-gnu.so` -> `_multiarray_umath`,
 /// `libc.so.6` -> `libc`.
@@ -251,6 +273,9 @@ pub fn markdown(s: &mut String, r: &Report) {
                 })
                 .collect();
             parts.push(format!("CPU samples {}", mods.join(", ")));
+        }
+        if let Some(rest) = unexplained(c) {
+            parts.push(format!("{} more on the CPU, unrecorded ({HINT})", per.t(rest)));
         }
         let _ = writeln!(
             s,

@@ -48,9 +48,12 @@ fn cause<'a>(hw: &'a HostWork, name: &str) -> &'a CauseWork {
 /// range, in the GPU-idle time of `cause` (as the attribution defines it:
 /// no kernel, copy or memset on any GPU; then sync, launch, else host).
 fn idle_samples_sql(conn: &rusqlite::Connection, cause: &str) -> String {
-    let busy = ["kernel", "memcpy", "memset"].map(|s| set_sql(conn, s)).join(" UNION ALL ");
+    let busy = ["kernel", "memcpy", "memset"]
+        .map(|s| set_sql(conn, s))
+        .join(" UNION ALL ");
     let (sync, launch) = (set_sql(conn, "sync"), set_sql(conn, "launch"));
-    let inside = |set: &str| format!("EXISTS (SELECT 1 FROM ({set}) x WHERE c.start >= x.s AND c.start < x.e)");
+    let inside =
+        |set: &str| format!("EXISTS (SELECT 1 FROM ({set}) x WHERE c.start >= x.s AND c.start < x.e)");
     let cond = match cause {
         "sync" => inside(&sync),
         "launch" => format!("NOT {} AND {}", inside(&sync), inside(&launch)),
@@ -161,7 +164,10 @@ fn nsys_samples_match_the_planted_work() {
     let entry = &s.library_entries[0];
     assert_eq!(entry.name, "array_sort");
     assert!(entry.module.contains(NUMPY));
-    assert!(entry.estimated_ns.is_none(), "only unwound samples count: no time");
+    assert!(
+        entry.estimated_ns.is_none(),
+        "only unwound samples count: no time"
+    );
     // Oracle: samples in host-idle time whose call stack holds array_sort
     // below a frame of another module.
     let conn = open(Path::new(NSYS));
@@ -181,7 +187,11 @@ fn nsys_samples_match_the_planted_work() {
 fn nsys_sleep_is_an_os_call() {
     let r = report(Path::new(NSYS));
     let host = cause(host_work(&r), "host");
-    let sleep = host.os_calls.iter().find(|c| c.name == "clock_nanosleep").unwrap();
+    let sleep = host
+        .os_calls
+        .iter()
+        .find(|c| c.name == "clock_nanosleep")
+        .unwrap();
     assert_eq!(host.os_calls[0].name, "clock_nanosleep", "the largest OS call");
     assert_eq!(sleep.count, ITERATIONS as u64);
     assert_eq!(sleep.self_ns, sleep.total_ns);
@@ -199,7 +209,10 @@ fn nsys_sleep_is_an_os_call() {
         .unwrap();
     assert_eq!(sleep.total_ns, want);
     // Planted: 3 ms per iteration; a sleep overshoots by scheduling latency.
-    assert!(want >= ITERATIONS * 3 * MS && want <= ITERATIONS * 7 * MS / 2, "{want}");
+    assert!(
+        want >= ITERATIONS * 3 * MS && want <= ITERATIONS * 7 * MS / 2,
+        "{want}"
+    );
     assert!(host.os_call_ns.unwrap() >= want);
 }
 
@@ -226,7 +239,7 @@ fn os_calls_only_without_samples() {
     assert!(host.samples.is_none());
     assert_eq!(host.os_calls[0].name, "clock_nanosleep");
     let md = String::from_utf8(trace_report::report::markdown::render(&r)).unwrap();
-    assert!(md.contains("more on the CPU, unrecorded"), "{md}");
+    assert!(md.contains("outside OS calls, where what ran on the CPU was not recorded"), "{md}");
     assert!(md.contains("--host-sampling"), "{md}");
 }
 
@@ -246,7 +259,10 @@ fn kineto_sum_ns(events: &[Value], name: &str) -> (i64, u64) {
         .filter(|e| e["name"] == name)
         .map(|e| e["dur"].as_f64().unwrap())
         .collect();
-    ((durs.iter().sum::<f64>() * 1000.0).round() as i64, durs.len() as u64)
+    (
+        (durs.iter().sum::<f64>() * 1000.0).round() as i64,
+        durs.len() as u64,
+    )
 }
 
 /// PyTorch profiler with_stack=True: Python functions, exact.
@@ -298,7 +314,11 @@ fn kineto_python_functions_match_the_trace_and_the_planted_work() {
         })
         .map(|e| (e["dur"].as_f64().unwrap() * 1000.0).round() as i64)
         .sum();
-    assert!((sort.total_ns - sort_all).abs() <= sort.count as i64, "{} vs {sort_all}", sort.total_ns);
+    assert!(
+        (sort.total_ns - sort_all).abs() <= sort.count as i64,
+        "{} vs {sort_all}",
+        sort.total_ns
+    );
     let busy = row("host_work.py(15): python_busy");
     let (counter, _) = kineto_sum_ns(&events, "<built-in function perf_counter>");
     assert!(busy.self_ns < busy.total_ns && busy.self_ns >= busy.total_ns - counter);
@@ -318,7 +338,10 @@ fn absent_without_host_data_and_attribution_unchanged() {
     let hw = host_work(&r);
     assert_eq!(hw.sources, ["os-runtime"]);
     let r2 = report(Path::new("tests/fixtures/ddp_2gpu_nccl.sqlite"));
-    assert!(r2.host_work.is_none(), "OSRT rows deleted, no sampling: nothing to say");
+    assert!(
+        r2.host_work.is_none(),
+        "OSRT rows deleted, no sampling: nothing to say"
+    );
     let json = serde_json::to_value(&r2).unwrap();
     assert!(json.get("host_work").is_none());
 }

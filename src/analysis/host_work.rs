@@ -282,10 +282,16 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
                 n += 1;
                 let stack = host.stack(s);
                 if let Some(e) = library_entry(stack, |m| {
-                    modules.entry(m).or_insert_with(|| classify_module(trace.name(m))).kind == "native"
+                    modules
+                        .entry(m)
+                        .or_insert_with(|| classify_module(trace.name(m)))
+                        .kind
+                        == "native"
                 }) {
                     let resolved = !is_address(trace.name(e.symbol));
-                    *entries.entry((resolved.then_some(e.symbol), e.module)).or_default() += 1;
+                    *entries
+                        .entry((resolved.then_some(e.symbol), e.module))
+                        .or_default() += 1;
                 }
                 let key = match stack.first() {
                     Some(f) => {
@@ -574,7 +580,15 @@ mod tests {
         innermost(&refs, |s, e, n| got.push((s, e, n)));
         assert_eq!(
             got,
-            vec![(0, 10, 1), (10, 12, 2), (12, 20, 3), (20, 30, 2), (30, 50, 1), (50, 60, 2), (60, 100, 1)]
+            vec![
+                (0, 10, 1),
+                (10, 12, 2),
+                (12, 20, 3),
+                (20, 30, 2),
+                (30, 50, 1),
+                (50, 60, 2),
+                (60, 100, 1)
+            ]
         );
         let total: Ns = got.iter().map(|g| g.1 - g.0).sum();
         assert_eq!(total, 100);
@@ -605,7 +619,10 @@ mod tests {
     fn modules_and_addresses() {
         assert!(is_address("0x56713c") && !is_address("0x") && !is_address("PyLong_AsLong"));
         assert_eq!(classify_module("/usr/bin/python3.12").kind, "python");
-        assert_eq!(classify_module("/x/numpy/_core/_multiarray_umath.cpython-312-x86_64-linux-gnu.so").kind, "native");
+        assert_eq!(
+            classify_module("/x/numpy/_core/_multiarray_umath.cpython-312-x86_64-linux-gnu.so").kind,
+            "native"
+        );
         assert_eq!(classify_module("/usr/lib/libpython3.11.so.1.0").kind, "python");
     }
 }

@@ -4,11 +4,11 @@
 
 use std::fmt::Write;
 
-use super::Report;
-use super::escape::{html as h, truncate};
-use super::format::{ns, pct};
 use crate::analysis::host_work::{CauseWork, HostWork, SampledRow, TimedRow};
+use crate::document::Report;
 use crate::model::Ns;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::{ns, pct};
 
 /// Rows per source in a cause's HTML table.
 const ROWS: usize = 6;
@@ -45,7 +45,11 @@ impl Per {
         ns(v / self.0)
     }
     fn unit(&self) -> &'static str {
-        if self.0 > 1 { "per iteration" } else { "in the window" }
+        if self.0 > 1 {
+            "per iteration"
+        } else {
+            "in the window"
+        }
     }
 }
 
@@ -134,8 +138,14 @@ pub fn html(s: &mut String, r: &Report) {
 
 fn period_note(hw: &HostWork) -> String {
     match (hw.sample_period_ns, hw.sample_period_source.as_deref()) {
-        (Some(p), Some("profiler")) => format!(" One CPU sample stands for {} of CPU time (the profiler's period).", ns(p)),
-        (Some(p), _) => format!(" One CPU sample stands for about {} of CPU time (the median gap between a thread's samples).", ns(p)),
+        (Some(p), Some("profiler")) => format!(
+            " One CPU sample stands for {} of CPU time (the profiler's period).",
+            ns(p)
+        ),
+        (Some(p), _) => format!(
+            " One CPU sample stands for about {} of CPU time (the median gap between a thread's samples).",
+            ns(p)
+        ),
         _ => String::new(),
     }
 }
@@ -180,8 +190,15 @@ fn sampled_rows(s: &mut String, source: &str, rows: &[SampledRow], of: u64, per:
             h(&truncate(&format!("{} in {}", row.name, row.module), 2000)),
             h(&truncate(&label, 120)),
             row.samples,
-            h(&row.estimated_ns.map(|e| format!("~{}", per.t(e))).unwrap_or_default()),
-            if of > 0 { pct(row.samples as Ns, of as Ns) } else { String::new() }
+            h(&row
+                .estimated_ns
+                .map(|e| format!("~{}", per.t(e)))
+                .unwrap_or_default()),
+            if of > 0 {
+                pct(row.samples as Ns, of as Ns)
+            } else {
+                String::new()
+            }
         );
     }
 }
@@ -217,7 +234,15 @@ fn short_module(file: &str) -> &str {
 fn code(s: &str) -> String {
     let t: String = truncate(s, 60)
         .chars()
-        .map(|c| if c == '`' { '\'' } else if c.is_control() { '?' } else { c })
+        .map(|c| {
+            if c == '`' {
+                '\''
+            } else if c.is_control() {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect();
     format!("`{t}`")
 }
@@ -234,12 +259,13 @@ pub fn markdown(s: &mut String, r: &Report) {
     if causes.is_empty() {
         return;
     }
-    let _ = writeln!(s, "### What the host was doing while the GPU waited ({})\n", per.unit());
+    let mut lines = String::new();
     for c in causes {
         let mut parts: Vec<String> = Vec::new();
         let named = |rows: &[TimedRow], n: usize| -> Vec<String> {
+            // Under 1% of the idle time is not worth words here.
             rows.iter()
-                .filter(|x| x.self_ns > 0)
+                .filter(|x| x.self_ns > 0 && x.self_ns * 100 >= c.gpu_idle_ns)
                 .take(n)
                 .map(|x| format!("{} {}", code(&x.name), per.t(x.self_ns)))
                 .collect()
@@ -264,7 +290,11 @@ pub fn markdown(s: &mut String, r: &Report) {
                 .iter()
                 .take(3)
                 .map(|m| {
-                    let kind = if m.module_kind == "python" { " (Python)" } else { "" };
+                    let kind = if m.module_kind == "python" {
+                        " (Python)"
+                    } else {
+                        ""
+                    };
                     format!(
                         "{}{kind} {}",
                         code(short_module(&m.name)),
@@ -275,17 +305,31 @@ pub fn markdown(s: &mut String, r: &Report) {
             parts.push(format!("CPU samples {}", mods.join(", ")));
         }
         if let Some(rest) = unexplained(c) {
-            parts.push(format!("{} more on the CPU, unrecorded ({HINT})", per.t(rest)));
+            parts.push(format!(
+                "{} outside OS calls, where what ran on the CPU was not recorded ({HINT})",
+                per.t(rest)
+            ));
+        }
+        if parts.is_empty() {
+            continue;
         }
         let _ = writeln!(
-            s,
+            lines,
             "- **{}** {}: {}",
             c.cause,
             per.t(c.gpu_idle_ns),
             parts.join("; ")
         );
     }
-    s.push('\n');
+    if !lines.is_empty() {
+        let _ = writeln!(
+            s,
+            "### What the host was doing while the GPU waited ({})\n",
+            per.unit()
+        );
+        s.push_str(&lines);
+        s.push('\n');
+    }
 }
 
 #[cfg(test)]
@@ -294,7 +338,10 @@ mod tests {
 
     #[test]
     fn module_names() {
-        assert_eq!(short_module("_multiarray_umath.cpython-312-x86_64-linux-gnu.so"), "_multiarray_umath");
+        assert_eq!(
+            short_module("_multiarray_umath.cpython-312-x86_64-linux-gnu.so"),
+            "_multiarray_umath"
+        );
         assert_eq!(short_module("libc.so.6"), "libc");
         assert_eq!(short_module("python3.12"), "python3.12");
         assert_eq!(short_module(".so"), ".so");

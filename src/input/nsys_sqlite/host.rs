@@ -127,22 +127,31 @@ impl Loader<'_> {
         // leaf first, so the sort below is normally skipped.
         let mut rows: Vec<(u32, u32, Frame)> = Vec::new();
         let mut ids: HashMap<i64, crate::model::NameId> = HashMap::new();
-        scan(conn, path, &chain_sql, "SAMPLING_CALLCHAINS", Some(progress), |r| {
-            let Some(&sample) = r.int(0).and_then(|id| by_id.get(&id)) else {
-                return Ok(());
-            };
-            let (Some(depth), Some(symbol), Some(module)) = (r.int(1), r.int(2), r.int(3)) else {
-                return Ok(());
-            };
-            let Ok(depth) = u32::try_from(depth) else { return Ok(()) };
-            let mut name = |id: i64| *ids.entry(id).or_insert_with(|| strings.get(&mut trace.names, id));
-            let frame = Frame {
-                symbol: name(symbol),
-                module: name(module),
-            };
-            rows.push((sample, depth, frame));
-            Ok(())
-        })?;
+        scan(
+            conn,
+            path,
+            &chain_sql,
+            "SAMPLING_CALLCHAINS",
+            Some(progress),
+            |r| {
+                let Some(&sample) = r.int(0).and_then(|id| by_id.get(&id)) else {
+                    return Ok(());
+                };
+                let (Some(depth), Some(symbol), Some(module)) = (r.int(1), r.int(2), r.int(3)) else {
+                    return Ok(());
+                };
+                let Ok(depth) = u32::try_from(depth) else {
+                    return Ok(());
+                };
+                let mut name = |id: i64| *ids.entry(id).or_insert_with(|| strings.get(&mut trace.names, id));
+                let frame = Frame {
+                    symbol: name(symbol),
+                    module: name(module),
+                };
+                rows.push((sample, depth, frame));
+                Ok(())
+            },
+        )?;
         if !rows.is_sorted_by_key(|r| (r.0, r.1)) {
             rows.sort_by_key(|r| (r.0, r.1));
         }
@@ -206,7 +215,10 @@ mod tests {
     fn period_from_diagnostic() {
         let t = "Event 'CPU Clock (sw)', with sampling period 2000000, used to trigger process-tree CPU IP sample collection.";
         assert_eq!(clock_period(t), Some(2_000_000));
-        assert_eq!(clock_period("Event 'Cycles', with sampling period 1000000, used"), None);
+        assert_eq!(
+            clock_period("Event 'Cycles', with sampling period 1000000, used"),
+            None
+        );
         assert_eq!(clock_period("Event 'CPU Clock', with sampling period x"), None);
     }
 }

@@ -23,7 +23,7 @@ use trace_report::analysis::host_work::{CauseWork, HostWork, SampledRow};
 use trace_report::input;
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::report::Report;
+use trace_report::document::Report;
 
 const NSYS: &str = "tests/fixtures/host_work_sampled.sqlite";
 const KINETO: &str = "tests/fixtures/kineto/host_work.pt.trace.json.gz";
@@ -32,7 +32,7 @@ const MS: i64 = 1_000_000;
 const NUMPY: &str = "_multiarray_umath";
 
 fn report(path: &Path) -> Report {
-    let trace = input::load(path, None, &Progress::hidden()).expect("load");
+    let trace = input::load(path, &Default::default(), &Progress::hidden()).expect("load");
     pipeline::analyze(&trace, &AnalysisOptions::default()).expect("analyze")
 }
 

@@ -851,6 +851,29 @@ fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
     };
 }
 
+/// Where a verdict comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictSource {
+    /// Nsight Compute instruction counters.
+    Counters,
+    /// The capture's GPU metrics (Tensor Active).
+    GpuMetrics,
+    /// The kernel-name grammar.
+    #[default]
+    Name,
+}
+
+impl VerdictSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            VerdictSource::Counters => "counters",
+            VerdictSource::GpuMetrics => "gpu_metrics",
+            VerdictSource::Name => "name",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

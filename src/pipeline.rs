@@ -66,6 +66,9 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             kernels: &kernels,
         })
     });
+    let overview = time("overview", || {
+        findings::overview::build(trace, &window, &attribution, &findings)
+    });
     let mut warnings = trace.warnings.clone();
     warnings.extend(time("lag warning", || window::lag_warning(trace, &window)));
     if window.spans.is_empty() {
@@ -109,6 +112,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         memcpy: time("memcpy table", || memcpy::summarize(trace, &window)),
         memset: memcpy::memsets(trace, &window),
         findings,
+        overview,
         warnings,
         engine,
     })

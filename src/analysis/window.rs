@@ -115,6 +115,19 @@ impl Window {
             .find(|&i| its[i].end > t)
     }
 
+    /// The iteration of median duration (ties: the earlier): the one the
+    /// report draws, and the one every finding's chart prefers.
+    pub fn representative(&self) -> Option<usize> {
+        let mut its: Vec<(Ns, usize)> = self
+            .iterations
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.end - it.start, i))
+            .collect();
+        its.sort_unstable();
+        its.get(its.len().saturating_sub(1) / 2).map(|&(_, i)| i)
+    }
+
     /// Whether `t` lies in the window.
     pub fn contains(&self, t: Ns) -> bool {
         let i = self.spans.partition_point(|s| s.1 <= t);

@@ -20,7 +20,13 @@ use crate::pipeline::AnalysisOptions;
     about = "Turn a GPU profiling capture of a model-inference run into answers: where the time goes, per iteration, and what to fix.",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Exit status: 0 success, 1 findings at or above --fail-on (or a diff gate), 2 error."
+    after_help = "Inputs (recognised by content; --input-format NAME forces one):\n  \
+        nsys-sqlite  Nsight Systems SQLite export (nsys export --type sqlite)\n  \
+        nsys-rep     Nsight Systems report (.nsys-rep; needs nsys to export it)\n  \
+        nsys-json    Nsight Systems JSON export (nsys export --type json, .json or .json.gz)\n  \
+        kineto       PyTorch profiler / Kineto Chrome-trace JSON (.json, .json.gz)\n  \
+        trtexec      TensorRT trtexec --exportLayerInfo / --exportProfile JSON\n\n\
+        Exit status: 0 success, 1 findings at or above --fail-on (or a diff gate), 2 error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -101,13 +107,16 @@ pub struct ProfileArgs {
 
 #[derive(Debug, Default, Args)]
 pub struct AnalyzeArgs {
-    /// The trace: an Nsight Systems SQLite export (nsys export --type sqlite).
+    /// The trace, recognised by content: an Nsight Systems report
+    /// (.nsys-rep) or its SQLite or JSON export, a PyTorch profiler
+    /// (Kineto) trace (.json, .json.gz), or a TensorRT trtexec layer
+    /// profile (--exportProfile / --exportLayerInfo JSON).
     #[arg(required = true, value_name = "TRACE")]
     pub trace: Option<PathBuf>,
 
-    /// Output folder (default: reports/<trace name>), or '-' to write one
-    /// format to stdout.
-    #[arg(short = 'o', long = "output", value_name = "DIR|-")]
+    /// Output folder (default: reports/<trace name>), '-' to write one
+    /// format to stdout, or FILE.html|.md|.json with one --format.
+    #[arg(short = 'o', long = "output", value_name = "DIR|FILE|-")]
     pub output: Option<String>,
 
     /// Which outputs to write.
@@ -133,7 +142,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub ncu: Option<PathBuf>,
 
-    /// Force the input format instead of detecting it.
+    /// Force the input format instead of detecting it: nsys-rep,
+    /// nsys-sqlite, nsys-json, kineto or trtexec.
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
 
@@ -236,20 +246,13 @@ impl DiffArgs {
         if formats.is_empty() {
             return Err(Error::usage("--format needs at least one of html, md, json"));
         }
-        let output = match self.output.as_deref() {
-            Some("-") if formats.len() == 1 => OutputTarget::Stdout(formats[0]),
-            Some("-") => {
-                return Err(Error::usage(
-                    "-o - writes one format to stdout: choose it with --format html, md or json",
-                ));
-            }
-            Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(Path::new("reports").join(format!(
+        let output = OutputTarget::parse(self.output.as_deref(), &formats, || {
+            Path::new("reports").join(format!(
                 "diff-{}-vs-{}",
                 crate::diff::input::side_name(&self.base),
                 crate::diff::input::side_name(&self.new)
-            ))),
-        };
+            ))
+        })?;
         let percent = |flag: &str, v: f64| {
             if v.is_finite() && v >= 0.0 {
                 Ok(v)
@@ -302,6 +305,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name `--format` takes.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Md => "md",
+            Format::Json => "json",
+        }
+    }
+
     pub fn file_name(self) -> &'static str {
         match self {
             Format::Html => "report.html",
@@ -325,6 +337,48 @@ impl Format {
 pub enum OutputTarget {
     Dir(PathBuf),
     Stdout(Format),
+    /// `-o FILE.html` (`.md`, `.json`) with one `--format`: that one file.
+    File(PathBuf, Format),
+}
+
+impl OutputTarget {
+    /// `-o` as given: `-` (stdout, one format), a file named for one
+    /// format, or a folder; `default` when absent.
+    pub fn parse(output: Option<&str>, formats: &[Format], default: impl FnOnce() -> PathBuf) -> Result<OutputTarget> {
+        let one = (formats.len() == 1).then(|| formats[0]);
+        let Some(o) = output else {
+            return Ok(OutputTarget::Dir(default()));
+        };
+        if o == "-" {
+            return one.map(OutputTarget::Stdout).ok_or_else(|| {
+                Error::usage("-o - writes one format to stdout: choose it with --format html, md or json")
+            });
+        }
+        let path = PathBuf::from(o);
+        let named = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(|e| match e.to_ascii_lowercase().as_str() {
+                "html" | "htm" => Some(Format::Html),
+                "md" | "markdown" => Some(Format::Md),
+                "json" => Some(Format::Json),
+                _ => None,
+            });
+        match (named, one) {
+            (None, _) => Ok(OutputTarget::Dir(path)),
+            (Some(n), Some(f)) if n == f => Ok(OutputTarget::File(path, f)),
+            (Some(n), Some(f)) => Err(Error::usage(format!(
+                "-o {o} names a {} file but --format is {}: make them agree, or give -o a folder",
+                n.label(),
+                f.label()
+            ))),
+            (Some(n), None) => Err(Error::usage(format!(
+                "-o {o} is one file but {} formats were asked for: add --format {} to write just that file, or give -o a folder",
+                formats.len(),
+                n.label()
+            ))),
+        }
+    }
 }
 
 /// A validated analysis run.
@@ -423,16 +477,9 @@ impl AnalyzeArgs {
         if formats.is_empty() {
             return Err(Error::usage("--format needs at least one of html, md, json"));
         }
-        let output = match self.output.as_deref() {
-            Some("-") if formats.len() == 1 => OutputTarget::Stdout(formats[0]),
-            Some("-") => {
-                return Err(Error::usage(
-                    "-o - writes one format to stdout: choose it with --format html, md or json",
-                ));
-            }
-            Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(Path::new("reports").join(report_name(&input))),
-        };
+        let output = OutputTarget::parse(self.output.as_deref(), &formats, || {
+            Path::new("reports").join(report_name(&input))
+        })?;
         let window = match (self.iteration, self.whole_capture) {
             (Some(name), _) => WindowChoice::Named(name),
             (None, true) => WindowChoice::WholeCapture,

@@ -71,6 +71,12 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     });
     let mut warnings = trace.warnings.clone();
     warnings.extend(time("lag warning", || window::lag_warning(trace, &window)));
+    let mut names: Vec<&str> = trace.ranges.iter().map(|r| trace.name(r.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    for o in opts.phases.unmatched(&names) {
+        warnings.push(format!("--phase {o} matches no NVTX range in the trace"));
+    }
     if window.spans.is_empty() {
         warnings.push("the analysis window is empty: no GPU activity and no iterations".into());
     }

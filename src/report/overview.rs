@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn tick_steps() {
-        assert_eq!(ticks(51_100_000), (5.0, 1e6, "ms"));
+        assert_eq!(ticks(51_100_000), (10.0, 1e6, "ms"));
         assert_eq!(ticks(1_028_000_000), (200.0, 1e6, "ms"));
         assert_eq!(ticks(800_000), (100.0, 1e3, "us"));
         assert_eq!(ticks(3_000_000_000), (0.5, 1e9, "s"));

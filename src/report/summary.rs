@@ -335,7 +335,16 @@ pub fn kernel_labels(names: &[(&str, &str)], max: usize) -> Vec<String> {
         .iter()
         .map(|(full, short)| {
             if names.iter().filter(|(_, s)| s == short).count() > 1 {
-                super::escape::truncate(&compact_kernel_name(full), max)
+                // Keep both the name and the arguments that tell it apart.
+                let compact = compact_kernel_name(full);
+                match compact.strip_prefix(short) {
+                    Some(rest) if compact.chars().count() > max => {
+                        let head = super::escape::truncate(short, max * 2 / 5);
+                        let n = head.chars().count();
+                        format!("{head}{}", super::escape::truncate(rest, max.saturating_sub(n)))
+                    }
+                    _ => super::escape::truncate(&compact, max),
+                }
             } else {
                 super::escape::truncate(short, max)
             }

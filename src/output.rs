@@ -6,10 +6,101 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Format, OutputTarget};
-use crate::error::{Error, Result};
+use clap::ValueEnum;
+
 use crate::diff::Diff;
-use crate::report::{self, Report};
+use crate::document::Report;
+use crate::error::{Error, Result};
+use crate::report;
+
+/// An output document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Html,
+    Md,
+    Json,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Md => "md",
+            Format::Json => "json",
+        }
+    }
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Html => "report.html",
+            Format::Md => "report.md",
+            Format::Json => "report.json",
+        }
+    }
+
+    /// The file a diff writes in this format.
+    pub fn diff_file_name(self) -> &'static str {
+        match self {
+            Format::Html => "diff.html",
+            Format::Md => "diff.md",
+            Format::Json => "diff.json",
+        }
+    }
+}
+
+/// Where reports go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputTarget {
+    Dir(PathBuf),
+    Stdout(Format),
+    /// `-o FILE.html` (`.md`, `.json`) with one `--format`: that one file.
+    File(PathBuf, Format),
+}
+
+impl OutputTarget {
+    /// `-o` as given: `-` (stdout, one format), a file named for one
+    /// format, or a folder; `default` when absent.
+    pub fn parse(
+        output: Option<&str>,
+        formats: &[Format],
+        default: impl FnOnce() -> PathBuf,
+    ) -> Result<OutputTarget> {
+        let one = (formats.len() == 1).then(|| formats[0]);
+        let Some(o) = output else {
+            return Ok(OutputTarget::Dir(default()));
+        };
+        if o == "-" {
+            return one.map(OutputTarget::Stdout).ok_or_else(|| {
+                Error::usage("-o - writes one format to stdout: choose it with --format html, md or json")
+            });
+        }
+        let path = PathBuf::from(o);
+        let named = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(|e| match e.to_ascii_lowercase().as_str() {
+                "html" | "htm" => Some(Format::Html),
+                "md" | "markdown" => Some(Format::Md),
+                "json" => Some(Format::Json),
+                _ => None,
+            });
+        match (named, one) {
+            (None, _) => Ok(OutputTarget::Dir(path)),
+            (Some(n), Some(f)) if n == f => Ok(OutputTarget::File(path, f)),
+            (Some(n), Some(f)) => Err(Error::usage(format!(
+                "-o {o} names a {} file but --format is {}: make them agree, or give -o a folder",
+                n.label(),
+                f.label()
+            ))),
+            (Some(n), None) => Err(Error::usage(format!(
+                "-o {o} is one file but {} formats were asked for: add --format {} to write just that file, or give -o a folder",
+                formats.len(),
+                n.label()
+            ))),
+        }
+    }
+}
 
 /// A renderer of one document kind in one format. Exporters only return
 /// bytes (as hyperfine's do); [`write`] and [`write_diff`] are the one
@@ -131,13 +222,13 @@ where
         }
         OutputTarget::File(path, f) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::input::io_problem(&e)))?;
+                fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
             }
             to_file(path, *f)?;
             Ok(vec![path.clone()])
         }
         OutputTarget::Dir(dir) => {
-            fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::input::io_problem(&e)))?;
+            fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
             let mut written = Vec::new();
             for &f in formats {
                 let path = dir.join(file_name(f));
@@ -163,7 +254,7 @@ pub fn write_file(path: &Path, bytes: &[u8], input: &Path) -> Result<()> {
     let result = fs::write(&tmp, bytes).and_then(|_| fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::output(path, crate::input::io_problem(&e)));
+        return Err(Error::output(path, crate::error::io_problem(&e)));
     }
     Ok(())
 }

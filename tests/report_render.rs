@@ -12,7 +12,8 @@ use trace_report::findings::overview::ItemKind;
 use trace_report::input;
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::report::{self, Report};
+use trace_report::document::Report;
+use trace_report::report;
 
 const SAMPLES: [&str; 7] = [
     "resnet50_fp16_nchw_cpupre.sqlite",
@@ -25,7 +26,7 @@ const SAMPLES: [&str; 7] = [
 ];
 
 fn report(name: &str) -> Report {
-    let trace = input::load(&sample(name), None, &Progress::hidden()).expect("load sample");
+    let trace = input::load(&sample(name), &Default::default(), &Progress::hidden()).expect("load sample");
     pipeline::analyze(&trace, &AnalysisOptions::default()).expect("analyze")
 }
 
@@ -110,11 +111,11 @@ fn the_first_screen_comes_first_and_reads_per_iteration() {
     assert!(html.find("NVIDIA H100 80GB HBM3").unwrap() < at("timeline"));
     // Per iteration: the top finding's window stake divided by 12.
     let f = &r.findings[0];
-    let per = report::format::ns(f.time_at_stake_ns / 12);
+    let per = trace_report::text::format::ns(f.time_at_stake_ns / 12);
     assert!(html.contains(&format!("<td class=\"n\">{per}</td>")), "{per}");
     // The best case: mean iteration time less the stake per iteration.
     let mean = r.iteration_time.as_ref().unwrap().mean_ns;
-    let best = report::format::ns(mean - f.time_at_stake_ns / 12);
+    let best = trace_report::text::format::ns(mean - f.time_at_stake_ns / 12);
     assert!(html.contains(&format!("no less than ~{best}")), "{best}");
     // Charts scale with the page; no fixed-width SVG.
     assert!(!html.contains("<svg width=\"860\""));

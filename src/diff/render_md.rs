@@ -7,7 +7,7 @@ use super::Diff;
 use super::findings::Status;
 use super::matching::{KernelDelta, Match};
 use super::text::{count, delta, measure, ns, pct, sample_sizes};
-use crate::report::escape::{markdown as md, truncate};
+use crate::text::escape::{markdown as md, truncate};
 
 /// Rows of the kernel-change table.
 const TOP_KERNELS: usize = 15;

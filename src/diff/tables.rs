@@ -4,7 +4,7 @@
 use super::Diff;
 use super::findings::{FindingSide, Status};
 use super::text::{bytes, count, delta, ns, pct};
-use crate::report::format;
+use crate::text::format;
 use crate::report::summary::clip_words;
 use crate::report::table::{Cell, Table};
 use crate::model::Ns;

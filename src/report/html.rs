@@ -4,11 +4,12 @@
 
 use std::fmt::Write;
 
-use super::escape::{html as h, truncate};
-use super::format::{bytes, ns, pct};
 use super::table::{self, Cell, Table};
-use super::{Report, charts, phase_table, summary};
+use super::{charts, phase_table, summary};
+use crate::document::Report;
 use crate::model::Ns;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::{bytes, ns, pct};
 
 /// The shared stylesheet, inlined in every page.
 pub const CSS: &str = include_str!("style.css");

@@ -4,11 +4,12 @@
 
 use std::fmt::Write;
 
-use super::escape::{html as h, truncate};
-use super::format::{ns, pct};
 use super::table::{self, Cell, Table};
-use super::{Report, charts, summary};
+use super::{charts, summary};
+use crate::document::Report;
 use crate::findings::{Finding, Severity};
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::{ns, pct};
 
 /// Rows of an operations table shown before cutting.
 const MAX_ROWS: usize = 100;

@@ -3,10 +3,11 @@
 
 use std::fmt::Write;
 
-use super::escape::{markdown as md, truncate};
-use super::format::{bytes, ns, pct};
 use super::table::{Cell, Table};
-use super::{Report, phase_table, summary};
+use super::{phase_table, summary};
+use crate::document::Report;
+use crate::text::escape::{markdown as md, truncate};
+use crate::text::format::{bytes, ns, pct};
 
 /// Rows of the kernel table.
 const TOP_KERNELS: usize = 10;

@@ -5,10 +5,10 @@
 
 use std::fmt::Write;
 
-use super::Report;
+use crate::document::Report;
 use super::charts::{self, BUCKETS, FLAGGED};
-use super::escape::{html as h, truncate};
-use super::format::ns;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::ns;
 use crate::findings::overview::{ItemKind, Overview};
 use crate::model::Ns;
 

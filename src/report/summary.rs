@@ -6,8 +6,8 @@
 //! iteration (the unit they optimise), with the window total as secondary
 //! text.
 
-use super::Report;
-use super::format::{ns, pct};
+use crate::document::Report;
+use crate::text::format::{ns, pct};
 use crate::findings::Finding;
 use crate::model::Ns;
 
@@ -283,7 +283,7 @@ pub fn fact_value(key: &str, v: &serde_json::Value) -> String {
         serde_json::Value::Number(n) if n.is_f64() && !key.contains("share") => {
             number(n.as_f64().unwrap_or(0.0))
         }
-        _ => super::format::fact(key, v),
+        _ => crate::text::format::fact(key, v),
     }
 }
 
@@ -339,14 +339,14 @@ pub fn kernel_labels(names: &[(&str, &str)], max: usize) -> Vec<String> {
                 let compact = compact_kernel_name(full);
                 match compact.strip_prefix(short) {
                     Some(rest) if compact.chars().count() > max => {
-                        let head = super::escape::truncate(short, max * 2 / 5);
+                        let head = crate::text::escape::truncate(short, max * 2 / 5);
                         let n = head.chars().count();
-                        format!("{head}{}", super::escape::truncate(rest, max.saturating_sub(n)))
+                        format!("{head}{}", crate::text::escape::truncate(rest, max.saturating_sub(n)))
                     }
-                    _ => super::escape::truncate(&compact, max),
+                    _ => crate::text::escape::truncate(&compact, max),
                 }
             } else {
-                super::escape::truncate(short, max)
+                crate::text::escape::truncate(short, max)
             }
         })
         .collect();

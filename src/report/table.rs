@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use super::charts;
-use super::escape::{html as h, markdown as md};
+use crate::text::escape::{html as h, markdown as md};
 
 /// How a cell reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

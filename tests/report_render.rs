@@ -59,7 +59,7 @@ fn the_timeline_draws_every_operation_of_the_iteration() {
     for name in SAMPLES {
         let r = report(name);
         let o = r.overview.as_ref().expect("an overview");
-        // Oracle: GPU operations whose start lies in the iteration drawn.
+        // Oracle: GPU operations that overlap the iteration drawn.
         let conn = open(&sample(name));
         let mut count = 0i64;
         for table in [
@@ -70,7 +70,7 @@ fn the_timeline_draws_every_operation_of_the_iteration() {
             if common::has_table(&conn, table) {
                 count += conn
                     .query_row(
-                        &format!("SELECT count(*) FROM {table} WHERE start >= ?1 AND start < ?2"),
+                        &format!("SELECT count(*) FROM {table} WHERE start < ?2 AND end > ?1"),
                         [o.start_ns, o.end_ns],
                         |row| row.get::<_, i64>(0),
                     )

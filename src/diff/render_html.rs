@@ -10,6 +10,7 @@ use super::matching::{KernelDelta, KernelRef, Match};
 use super::text::{count, delta, measure, ns, pct, sample_sizes};
 use crate::model::Ns;
 use crate::report::charts;
+use crate::report::table::{Cell, Table};
 use crate::text::escape::{html as h, truncate};
 use crate::text::format;
 
@@ -340,20 +341,20 @@ fn findings(s: &mut String, d: &Diff) {
 }
 
 fn sources(s: &mut String, d: &Diff) {
-    s.push_str("<h2 id=\"sources\">Inputs</h2>\n<table><tr><th></th><th>BASE</th><th>NEW</th></tr>\n");
-    let mut row = |k: &str, b: &str, n: &str| {
-        let _ = writeln!(s, "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", h(k), h(b), h(n));
-    };
+    s.push_str("<h2 id=\"sources\">Inputs</h2>\n");
+    let mut t = Table::new(&[("", false), ("BASE", false), ("NEW", false)]);
     let (b, n) = (&d.base, &d.new);
-    row("file", &b.path, &n.path);
+    let mut row = |k: &str, b: Cell, n: Cell| t.row(vec![Cell::bold(k), b, n]);
+    // Paths break anywhere so a long one cannot push the table off the page.
+    row("file", Cell::name(&b.path), Cell::name(&n.path));
     let kind = |x: super::input::InputKind| match x {
         super::input::InputKind::Trace => "trace",
         super::input::InputKind::Report => "saved report",
     };
-    row("input", kind(b.input), kind(n.input));
-    row("trace", &b.source_path, &n.source_path);
-    row("format", &b.format, &n.format);
-    row("GPUs", &b.gpus.join(", "), &n.gpus.join(", "));
+    row("input", Cell::text(kind(b.input)), Cell::text(kind(n.input)));
+    row("trace", Cell::name(&b.source_path), Cell::name(&n.source_path));
+    row("format", Cell::text(&b.format), Cell::text(&n.format));
+    row("GPUs", Cell::text(b.gpus.join(", ")), Cell::text(n.gpus.join(", ")));
     let structure = |x: &super::Side| match &x.iteration_range {
         Some(r) => format!(
             "{} '{r}' iterations, window {}",
@@ -362,9 +363,9 @@ fn sources(s: &mut String, d: &Diff) {
         ),
         None => format!("no iterations, window {}", format::ns(x.window_ns)),
     };
-    row("window", &structure(b), &structure(n));
-    row("generator", &b.generator, &n.generator);
-    s.push_str("</table>\n");
+    row("window", Cell::text(structure(b)), Cell::text(structure(n)));
+    row("generator", Cell::text(&b.generator), Cell::text(&n.generator));
+    s.push_str(&t.html());
     let warnings: Vec<String> = b
         .warnings
         .iter()

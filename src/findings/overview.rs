@@ -90,7 +90,7 @@ pub struct Overview {
     /// Lane names, top to bottom.
     pub lanes: Vec<String>,
     pub items: Vec<OverviewItem>,
-    /// GPU operations (kernels, copies, memsets) starting in the span.
+    /// GPU operations (kernels, copies, memsets) overlapping the span.
     pub operations: u64,
     /// Streams beyond the lane limit, drawn together in the last GPU lane.
     pub folded_streams: usize,
@@ -161,28 +161,25 @@ pub fn build(
         }
     }
 
-    // GPU work by (device, stream), busiest first.
+    // GPU work by (device, stream), busiest first: every operation that
+    // overlaps the span, including one that started before it (a long
+    // kernel queued by an earlier iteration still runs in this one).
     let mut ops: Vec<((u32, u32), Span, ItemKind)> = Vec::new();
-    let range = |starts: &dyn Fn(usize) -> Ns, n: usize| {
-        let lo = partition(n, |i| starts(i) < s);
-        let hi = partition(n, |i| starts(i) < e);
-        lo..hi
-    };
-    for i in range(&|i| trace.kernels[i].start, trace.kernels.len()) {
-        let k = &trace.kernels[i];
+    let hi = trace.kernels.partition_point(|k| k.start < e);
+    for k in trace.kernels[..hi].iter().filter(|k| k.end > s) {
         ops.push(((k.device, k.stream), (k.start, k.end), ItemKind::Kernel));
     }
-    for i in range(&|i| trace.memcpys[i].start, trace.memcpys.len()) {
-        let m = &trace.memcpys[i];
+    let hi = trace.memcpys.partition_point(|m| m.start < e);
+    for m in trace.memcpys[..hi].iter().filter(|m| m.end > s) {
         ops.push(((m.device, m.stream), (m.start, m.end), ItemKind::Memcpy));
     }
-    for i in range(&|i| trace.memsets[i].start, trace.memsets.len()) {
-        let m = &trace.memsets[i];
+    let hi = trace.memsets.partition_point(|m| m.start < e);
+    for m in trace.memsets[..hi].iter().filter(|m| m.end > s) {
         ops.push(((m.device, m.stream), (m.start, m.end), ItemKind::Memset));
     }
     let mut busy: std::collections::BTreeMap<(u32, u32), Ns> = Default::default();
     for (key, (a, b), _) in &ops {
-        *busy.entry(*key).or_default() += b.min(&e) - a;
+        *busy.entry(*key).or_default() += b.min(&e) - a.max(&s);
     }
     let mut streams: Vec<((u32, u32), Ns)> = busy.into_iter().collect();
     streams.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -290,20 +287,6 @@ pub fn build(
     })
 }
 
-/// First index in `0..n` where `pred` turns false (`pred` true then false).
-fn partition(n: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
 /// Merge items of one lane and kind closer than `res`, summing counts.
 fn merge(mut items: Vec<OverviewItem>, res: Ns) -> Vec<OverviewItem> {
     items.sort_unstable_by_key(|i| (i.lane, i.kind, i.start_ns));
@@ -350,13 +333,5 @@ mod tests {
         assert_eq!((m[1].start_ns, m[1].count), (100, 1));
         assert_eq!(m[2].kind, ItemKind::Memcpy);
         assert_eq!(m.iter().map(|i| i.count).sum::<u64>(), 5);
-    }
-
-    #[test]
-    fn partition_point() {
-        let v = [1, 3, 5, 7];
-        assert_eq!(partition(v.len(), |i| v[i] < 5), 2);
-        assert_eq!(partition(v.len(), |i| v[i] < 0), 0);
-        assert_eq!(partition(v.len(), |i| v[i] < 9), 4);
     }
 }

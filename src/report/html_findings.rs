@@ -58,8 +58,8 @@ pub fn fix_first(s: &mut String, r: &Report) {
         ("#", true),
         ("finding", false),
         (&format!("at stake {unit}"), true),
-        ("if fixed (best case)", true),
-        ("window total", true),
+        ("if fixed (best case)", false),
+        ("window total", false),
     ]);
     for f in &fixes {
         let fi = f.finding;
@@ -74,12 +74,8 @@ pub fn fix_first(s: &mut String, r: &Report) {
             ))
             .titled(&fi.title),
             Cell::num(ns(f.stake_ns)),
-            Cell::num(if r.window.iterations > 0 {
-                f.projection(r)
-            } else {
-                format!("{} → no less than ~{}", ns(r.window.duration_ns), ns(f.best_case_ns))
-            }),
-            Cell::num(f.window_note(r)),
+            Cell::text(f.projection(r)),
+            Cell::text(f.window_note(r)),
         ]);
     }
     s.push_str(&t.html());
@@ -118,10 +114,11 @@ fn finding(s: &mut String, r: &Report, index: usize, f: &Finding) {
     let window = r.window.duration_ns;
     let _ = writeln!(
         s,
-        "<div class=\"finding {sev}\" id=\"finding-{index}\"><h3><span class=\"badge {sev}\">{sev}</span>{} <code>{}</code> — {}</h3>",
+        "<div class=\"finding {sev}\" id=\"finding-{index}\"><h3><span class=\"badge {sev}\">{sev}</span>#{} {} <code>{}</code> — {}</h3>",
+        index + 1,
         h(&f.code),
         h(&f.rule),
-        h(&f.title)
+        h(summary::title(f))
     );
     let _ = writeln!(
         s,

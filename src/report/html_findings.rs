@@ -61,6 +61,7 @@ pub fn fix_first(s: &mut String, r: &Report) {
         ("if fixed (best case)", false),
         ("window total", false),
     ]);
+    t.class = Some("fix");
     for f in &fixes {
         let fi = f.finding;
         t.row(vec![

@@ -182,7 +182,8 @@ pub fn busy_note(r: &Report) -> String {
     let a = &r.attribution.window;
     let total = a.total_ns;
     let copies = a.activity.memcpy_ns + a.activity.memset_ns;
-    if copies > a.activity.kernel_ns && copies > 0 {
+    // "Busy" only means copying when the GPU is busy at all.
+    if copies > a.activity.kernel_ns && share(total - a.activity.gpu_idle_ns, total) >= 0.2 {
         format!(
             "busy copying, not computing: copies {} · kernels {}",
             pct(copies, total),

@@ -74,6 +74,8 @@ pub struct Table {
     pub columns: Vec<Cell>,
     pub rows: Vec<Vec<Cell>>,
     pub footer: Vec<Vec<Cell>>,
+    /// A CSS class for the HTML table (layout hints such as `fix`).
+    pub class: Option<&'static str>,
 }
 
 impl Table {
@@ -94,7 +96,10 @@ impl Table {
 
     /// The table as HTML.
     pub fn html(&self) -> String {
-        let mut s = String::from("<table>");
+        let mut s = match self.class {
+            Some(c) => format!("<table class=\"{c}\">"),
+            None => String::from("<table>"),
+        };
         let line = |s: &mut String, cells: &[Cell], tag: &str| {
             s.push_str("<tr>");
             for c in cells {

@@ -53,7 +53,7 @@ pub fn render(r: &Report) -> Vec<u8> {
                 "**Iteration {}** (p50 of {} `{}` iterations; mean {}, p90 {}){on} · **GPU busy {}** ({})\n",
                 ns(t.p50_ns),
                 t.count,
-                name.replace('`', "'"),
+                md(name).replace('`', "'"),
                 ns(t.mean_ns),
                 ns(t.p90_ns),
                 pct(total - a.activity.gpu_idle_ns, total),

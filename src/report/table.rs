@@ -147,7 +147,8 @@ impl Table {
         let cell = |c: &Cell| {
             let t = md(&c.text).replace('\n', " ");
             match c.style {
-                Style::Code if !c.text.is_empty() => format!("`{}`", c.text.replace('`', "'")),
+                // Escaped even in code: a name from the trace stays inert.
+                Style::Code if !c.text.is_empty() => format!("`{}`", t.replace('`', "'")),
                 Style::Bold if !c.text.is_empty() => format!("**{t}**"),
                 _ => t,
             }

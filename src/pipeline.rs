@@ -4,7 +4,7 @@
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core::{self, ncu};
 use crate::analysis::window::{self, WindowChoice};
-use crate::analysis::{attribution, engine, iterations, kernels, memcpy};
+use crate::analysis::{attribution, engine, iterations, kernels, memcpy, roofline};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
 use crate::model::Trace;
@@ -19,6 +19,8 @@ pub struct AnalysisOptions {
     /// An Nsight Compute CSV (`ncu --csv --page raw`) with Tensor Core
     /// instruction counters for the trace's kernels.
     pub ncu: Option<std::path::PathBuf>,
+    /// A GPU peaks table (`--gpu-peaks`) replacing the built-in one.
+    pub gpu_peaks: Option<std::path::PathBuf>,
 }
 
 /// The generator string written into reports.
@@ -48,6 +50,18 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             },
         )
     });
+    let table = opts.gpu_peaks.as_deref().map(roofline::peaks::Table::read).transpose()?;
+    let roofline = time("roofline", || {
+        roofline::annotate(
+            trace,
+            &window,
+            &mut kernels,
+            roofline::Inputs {
+                ncu: counters.as_ref(),
+                table: table.as_ref(),
+            },
+        )
+    });
     let engine = trace.engine.as_ref().map(|e| {
         let mut report = engine::report(e);
         let verdicts: std::collections::HashMap<&str, _> =
@@ -55,6 +69,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         for l in &mut report.layers {
             l.tensor_core = verdicts.get(l.kernel.as_str()).copied();
         }
+        roofline::place_layers(&mut report.layers, e, roofline.peaks.as_ref());
         report
     });
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
@@ -111,6 +126,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         findings,
         warnings,
         engine,
+        roofline,
     })
 }
 

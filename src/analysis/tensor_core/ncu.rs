@@ -31,6 +31,9 @@ pub struct NcuKernel {
     pub launches: u64,
     /// MMA instructions executed (HMMA + IMMA + GMMA + DMMA - HFMA2.MMA).
     pub tensor_inst: f64,
+    /// Sums of the work counters (`NcuCounters::work_metrics`, same order)
+    /// over the launches; a value ncu left empty (`n/a`) adds nothing.
+    pub work: Vec<f64>,
 }
 
 /// A parsed Nsight Compute CSV.
@@ -43,6 +46,24 @@ pub struct NcuCounters {
     pub kernels: Vec<NcuKernel>,
     /// The metric columns used.
     pub metrics: Vec<String>,
+    /// Whether the CSV has the MMA instruction counters (Tensor Core verdicts).
+    pub tensor_metrics: bool,
+    /// Work counters found (FLOP and DRAM byte counters of ncu's roofline
+    /// sections, see [`is_work_metric`]), in column order.
+    pub work_metrics: Vec<String>,
+    /// The GPU ncu profiled (`device__attribute_display_name`), if recorded.
+    pub gpu: Option<String>,
+}
+
+/// The counters Nsight Compute's roofline sections derive FLOPs and DRAM
+/// traffic from: predicated-on thread instructions of the FP64/FP32/FP16
+/// add, multiply and FMA ops, the tensor pipe's operation counts, and DRAM
+/// bytes read and written.
+pub fn is_work_metric(h: &str) -> bool {
+    (h.starts_with("sm__sass_thread_inst_executed_op_") && h.ends_with("_pred_on.sum"))
+        || (h.starts_with("sm__ops_path_tensor_") && h.ends_with(".sum"))
+        || h == "dram__bytes_read.sum"
+        || h == "dram__bytes_write.sum"
 }
 
 /// How the CSV's kernels matched the trace's, for the report.
@@ -104,13 +125,17 @@ pub fn parse(text: &str, path: &Path) -> Result<NcuCounters> {
             }
         }
     }
-    if add.is_empty() {
+    let work_cols: Vec<usize> = (0..header.len()).filter(|&i| is_work_metric(&header[i])).collect();
+    if add.is_empty() && work_cols.is_empty() {
         return Err(Error::input(
             path,
             "Nsight Compute CSV without sm__inst_executed_pipe_tensor_op_*.sum metrics \
-             (profile with --metrics sm__inst_executed_pipe_tensor_op_hmma.sum,sm__inst_executed_pipe_tensor_op_imma.sum,sm__inst_executed_pipe_tensor_op_gmma.sum,sm__inst_executed_pipe_tensor_op_hmma_type_hfma2.sum)",
+             (profile with --metrics sm__inst_executed_pipe_tensor_op_hmma.sum,sm__inst_executed_pipe_tensor_op_imma.sum,sm__inst_executed_pipe_tensor_op_gmma.sum,sm__inst_executed_pipe_tensor_op_hmma_type_hfma2.sum) \
+             and without roofline counters (--section SpeedOfLight_RooflineChart, dram__bytes_read.sum, dram__bytes_write.sum)",
         ));
     }
+    let gpu_col = col("device__attribute_display_name");
+    let mut gpu = None;
     let sub = col(HFMA2);
     if sub.is_some() {
         metrics.push(HFMA2.to_string());
@@ -127,16 +152,26 @@ pub fn parse(text: &str, path: &Path) -> Result<NcuCounters> {
         let value = |c: usize| r.get(c).and_then(|v| number(v)).unwrap_or(0.0);
         let tensor: f64 = add.iter().map(|&c| value(c)).sum::<f64>() - sub.map_or(0.0, value);
         launches += 1;
+        if gpu.is_none() {
+            gpu = gpu_col
+                .and_then(|c| r.get(c))
+                .map(|g| g.trim().to_string())
+                .filter(|g| !g.is_empty());
+        }
         let k = *index.entry(name.to_string()).or_insert_with(|| {
             kernels.push(NcuKernel {
                 name: name.to_string(),
                 launches: 0,
                 tensor_inst: 0.0,
+                work: vec![0.0; work_cols.len()],
             });
             kernels.len() - 1
         });
         kernels[k].launches += 1;
         kernels[k].tensor_inst += tensor.max(0.0);
+        for (w, &c) in kernels[k].work.iter_mut().zip(&work_cols) {
+            *w += value(c).max(0.0);
+        }
     }
     if launches == 0 {
         return Err(Error::input(path, "Nsight Compute CSV without kernel rows"));
@@ -146,6 +181,9 @@ pub fn parse(text: &str, path: &Path) -> Result<NcuCounters> {
         launches,
         kernels,
         metrics,
+        tensor_metrics: !add.is_empty(),
+        work_metrics: work_cols.iter().map(|&c| header[c].clone()).collect(),
+        gpu,
     })
 }
 
@@ -214,6 +252,23 @@ pub fn normalize(name: &str) -> String {
 /// For each trace kernel (demangled name, short name), the CSV counters
 /// that belong to it: (MMA instructions, launches).
 pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option<(f64, u64)>>, NcuMatch) {
+    let (matched, m) = match_rows(counters, rows);
+    let out = matched
+        .iter()
+        .map(|ks| {
+            (!ks.is_empty()).then(|| {
+                ks.iter().fold((0.0, 0), |(i, n), &k| {
+                    (i + counters.kernels[k].tensor_inst, n + counters.kernels[k].launches)
+                })
+            })
+        })
+        .collect();
+    (out, m)
+}
+
+/// For each trace kernel (demangled name, short name), the indexes of the
+/// CSV kernels that belong to it, by the tiers above.
+pub fn match_rows(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Vec<usize>>, NcuMatch) {
     let mut exact: HashMap<&str, usize> = HashMap::new();
     let mut normalized: HashMap<String, Vec<usize>> = HashMap::new();
     let mut short: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -222,27 +277,23 @@ pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option
         normalized.entry(normalize(name)).or_default().push(i);
         short.entry(short_name).or_default().push(i);
     }
-    let mut out: Vec<Option<(f64, u64)>> = vec![None; rows.len()];
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
     let mut m = NcuMatch {
         file: counters.path.clone(),
         launches: counters.launches,
         kernel_names: counters.kernels.len(),
         ..NcuMatch::default()
     };
-    let mut add = |i: usize, k: &NcuKernel| {
-        let e = out[i].get_or_insert((0.0, 0));
-        e.0 += k.tensor_inst;
-        e.1 += k.launches;
-    };
-    for k in &counters.kernels {
+    let mut add = |i: usize, k: usize| out[i].push(k);
+    for (ki, k) in counters.kernels.iter().enumerate() {
         if let Some(&i) = exact.get(k.name.as_str()) {
-            add(i, k);
+            add(i, ki);
             m.matched_exact += 1;
             continue;
         }
         match normalized.get(&normalize(&k.name)).map(Vec::as_slice) {
             Some([i]) => {
-                add(*i, k);
+                add(*i, ki);
                 m.matched_normalized += 1;
                 continue;
             }
@@ -255,7 +306,7 @@ pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option
         let bare = !k.name.contains('(') && !k.name.contains('<');
         if let Some(list) = short.get(k.name.as_str()).filter(|_| bare) {
             for &i in list {
-                add(i, k);
+                add(i, ki);
             }
             m.matched_function_name += 1;
             continue;
@@ -265,7 +316,11 @@ pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option
         }
     }
     m.matched = m.matched_exact + m.matched_normalized + m.matched_function_name;
-    m.kernels_decided = out.iter().filter(|o| o.is_some()).count();
+    m.kernels_decided = if counters.tensor_metrics {
+        out.iter().filter(|o| !o.is_empty()).count()
+    } else {
+        0
+    };
     (out, m)
 }
 

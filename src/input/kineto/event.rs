@@ -130,6 +130,9 @@ pub struct Args<'a> {
     /// `record_shapes`: one element type per input.
     #[serde(default, borrow, rename = "Input type")]
     pub input_type: Option<&'a RawValue>,
+    /// `record_shapes`: the values of scalar and list inputs.
+    #[serde(default, borrow, rename = "Concrete Inputs")]
+    pub concrete_inputs: Option<&'a RawValue>,
     /// Metadata events: the process or thread name.
     #[serde(default, borrow)]
     pub name: Text<'a>,

@@ -8,9 +8,11 @@ pub mod format;
 pub mod html;
 pub mod html_engine;
 pub mod html_findings;
+pub mod html_roofline;
 pub mod html_tensor;
 pub mod json;
 pub mod markdown;
+pub mod md_roofline;
 pub mod phase_table;
 pub mod terminal;
 

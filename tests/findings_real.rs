@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
+use trace_report::document::Report;
 use trace_report::findings::{self, Finding, Severity};
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::report::Report;
 
 const SAMPLES: [&str; 7] = [
     "bert_fp16_aligned.sqlite",
@@ -29,7 +29,8 @@ fn path(name: &str) -> PathBuf {
 }
 
 fn report(name: &str) -> Report {
-    let trace = trace_report::input::load(&path(name), None, &Progress::hidden()).expect("load");
+    let trace =
+        trace_report::input::load(&path(name), &Default::default(), &Progress::hidden()).expect("load");
     pipeline::analyze(&trace, &AnalysisOptions::default()).expect("analyze")
 }
 

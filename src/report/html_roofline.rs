@@ -2,13 +2,13 @@
 //! come from, a log-log roofline chart of the top kernels (points sized by
 //! time, coloured by group), the "share of FLOPs vs share of time" table,
 //! and per-kernel (and per-layer) work. Every name from the trace and the
-//! peaks file goes through [`escape::html`](super::escape::html).
+//! peaks file goes through [`escape::html`](crate::text::escape::html).
 
 use std::fmt::Write;
 
-use super::Report;
-use super::escape::{html as h, truncate};
-use super::format::ns;
+use crate::document::Report;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::ns;
 use crate::analysis::roofline::{self, Placement, Roof, Summary};
 
 /// Kernels drawn in the chart and listed in the table.
@@ -322,7 +322,7 @@ fn chart(s: &mut String, r: &Report) {
             color(g),
             h(&truncate(&k.short_name, 120)),
             h(g),
-            super::format::pct(k.total_ns, x.kernel_ns),
+            crate::text::format::pct(k.total_ns, x.kernel_ns),
             intensity(p),
             si(p.achieved_flops_per_s, ""),
             si(p.achieved_bytes_per_s, ""),

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use super::Report;
-use super::escape::{markdown as md, truncate};
-use super::format::ns;
+use crate::document::Report;
+use crate::text::escape::{markdown as md, truncate};
+use crate::text::format::ns;
 use super::html_roofline::{intensity, roof_text, si};
 
 /// Kernels listed.

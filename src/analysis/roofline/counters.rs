@@ -29,7 +29,8 @@ use std::collections::HashMap;
 use super::peaks::Precision;
 use super::{Work, WorkSource};
 use crate::analysis::kernels::KernelRow;
-use crate::analysis::tensor_core::ncu::{self, NcuCounters};
+use crate::analysis::tensor_core::ncu;
+use crate::input::ncu::NcuCounters;
 
 /// How one work column counts.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -283,7 +283,7 @@ pub struct Summary {
 /// Extra inputs of the roofline.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Inputs<'a> {
-    pub ncu: Option<&'a crate::analysis::tensor_core::ncu::NcuCounters>,
+    pub ncu: Option<&'a crate::input::ncu::NcuCounters>,
     /// The peaks table (`--gpu-peaks` or the built-in one).
     pub table: Option<&'a Table>,
 }

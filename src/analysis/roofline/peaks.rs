@@ -164,7 +164,7 @@ impl Table {
 
     /// Read a `--gpu-peaks` file.
     pub fn read(path: &Path) -> Result<Table> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, crate::input::io_problem(&e)))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, crate::error::io_problem(&e)))?;
         Table::parse(&text, &path.display().to_string()).map_err(|m| Error::input(path, m))
     }
 

@@ -33,7 +33,7 @@ impl Drop for Scratch {
 }
 
 fn load(path: &Path) -> Result<Trace, String> {
-    input::load(path, None, &Progress::hidden()).map_err(|e| e.to_string())
+    input::load(path, &Default::default(), &Progress::hidden()).map_err(|e| e.to_string())
 }
 
 /// Run the binary; (exit code, stderr).

@@ -154,12 +154,12 @@ fn peaks_line(s: &mut String, x: &Summary) {
     }
     let _ = writeln!(
         s,
-        "<p>Roofs of the <b>{}</b> ({}): {} (dense; FP16/BF16/TF32/FP8/INT8 on Tensor Cores). Source: <a href=\"{}\">{}</a>{}.</p>",
+        "<p>Roofs of the <b>{}</b> ({}): {} (dense; FP16/BF16/TF32/FP8/INT8 on Tensor Cores). Source: {} (<code>{}</code>){}.</p>",
         h(&p.name),
         h(x.gpu.as_deref().unwrap_or("")),
         roofs.join(", "),
-        h(&p.source.url),
         h(&p.source.title),
+        h(&p.source.url),
         if p.dense_from_sparse {
             "; the datasheet gives Tensor Core rates with sparsity only, dense = sparse / 2"
         } else {

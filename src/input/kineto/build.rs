@@ -345,6 +345,13 @@ impl Builder {
             }
             None => self.trace.names.intern("[]"),
         };
+        let input_strides = match args.input_strides {
+            Some(t) => {
+                compact_into(t.get().as_bytes(), &mut self.scratch);
+                self.trace.names.intern(&self.scratch)
+            }
+            None => self.trace.names.intern("[]"),
+        };
         let concrete_inputs = match args.concrete_inputs {
             Some(t) => {
                 compact_into(t.get().as_bytes(), &mut self.scratch);
@@ -363,6 +370,7 @@ impl Builder {
                 thread,
                 input_dims,
                 input_types,
+                input_strides,
                 concrete_inputs,
             },
         );

@@ -137,6 +137,9 @@ pub struct Args<'a> {
     /// `record_shapes`: one element type per input.
     #[serde(default, borrow, rename = "Input type")]
     pub input_type: Option<&'a RawValue>,
+    /// `record_shapes` (PyTorch 2.x): one stride list per input.
+    #[serde(default, borrow, rename = "Input Strides")]
+    pub input_strides: Option<&'a RawValue>,
     /// `record_shapes`: the values of scalar and list inputs.
     #[serde(default, borrow, rename = "Concrete Inputs")]
     pub concrete_inputs: Option<&'a RawValue>,

@@ -4,7 +4,11 @@
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
+<<<<<<< HEAD
 use crate::analysis::{attribution, engine, iterations, kernels, memcpy, roofline};
+=======
+use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy};
+>>>>>>> main
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
@@ -73,6 +77,9 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         roofline::place_layers(&mut report.layers, e, roofline.peaks.as_ref());
         report
     });
+    let host_work = time("host work", || {
+        host_work::analyze(trace, &window, &attribution.layers)
+    });
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
     let findings = time("findings", || {
         findings::run(&Context {
@@ -127,7 +134,11 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         findings,
         warnings,
         engine,
+<<<<<<< HEAD
         roofline,
+=======
+        host_work,
+>>>>>>> main
     })
 }
 

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::window::WindowChoice;
@@ -64,6 +64,12 @@ pub struct ProfileArgs {
     #[arg(long)]
     pub gpu_metrics: bool,
 
+    /// Sample the host's CPUs with call stacks (nsys --sample=process-tree
+    /// --cpuctxsw=process-tree), to show what the host ran while the GPU
+    /// waited. auto: when the kernel allows it (perf_event_paranoid <= 2).
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub host_sampling: HostSampling,
+
     /// Overwrite NAME.nsys-rep if it exists.
     #[arg(long)]
     pub force: bool,
@@ -107,6 +113,14 @@ pub struct ProfileArgs {
     pub command: Vec<OsString>,
 }
 
+/// When `profile` samples the host's CPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostSampling {
+    Auto,
+    On,
+    Off,
+}
+
 #[derive(Debug, Default, Args)]
 pub struct AnalyzeArgs {
     /// The trace, recognised by content: an Nsight Systems report
@@ -143,6 +157,11 @@ pub struct AnalyzeArgs {
     /// verdicts for the kernels it profiled.
     #[arg(long, value_name = "FILE.csv")]
     pub ncu: Option<PathBuf>,
+
+    /// GPU peaks table (JSON of the form of data/gpu_peaks.json) replacing
+    /// the built-in one for the roofline.
+    #[arg(long, value_name = "FILE.json")]
+    pub gpu_peaks: Option<PathBuf>,
 
     /// Force the input format instead of detecting it: nsys-rep,
     /// nsys-sqlite, nsys-json, kineto or trtexec.
@@ -289,6 +308,7 @@ impl DiffArgs {
                 window,
                 phases: PhaseRules::with_overrides(&self.phases)?,
                 ncu: None,
+                gpu_peaks: None,
             },
             options: crate::diff::DiffOptions {
                 threshold_pct,
@@ -379,6 +399,11 @@ impl ProfileArgs {
             capture: CaptureOptions {
                 report,
                 gpu_metrics: self.gpu_metrics,
+                host_sampling: match self.host_sampling {
+                    HostSampling::On => true,
+                    HostSampling::Off => false,
+                    HostSampling::Auto => crate::capture::profile::sampling_allowed(),
+                },
                 force: self.force,
                 command: self.command,
                 stdout_to_stderr: matches!(config.output, OutputTarget::Stdout(_)),
@@ -429,6 +454,7 @@ impl AnalyzeArgs {
                 window,
                 phases: PhaseRules::with_overrides(&self.phases)?,
                 ncu: self.ncu,
+                gpu_peaks: self.gpu_peaks,
             },
             fail_on,
             quiet: self.quiet,

@@ -31,13 +31,15 @@ pub fn render(r: &Report) -> Vec<u8> {
     super::overview::section(&mut s, r);
     super::html_findings::fix_first(&mut s, r);
     attribution(&mut s, r);
-    // What the host ran while the GPU waited (its own section file) goes
-    // here, right after the attribution it explains.
+    // What the host ran while the GPU waited, right after the attribution
+    // it explains.
+    super::host_work::html(&mut s, r);
     super::html_findings::section(&mut s, r);
     super::html_engine::render(&mut s, r);
     iterations(&mut s, r);
     kernels(&mut s, r);
     super::html_tensor::section(&mut s, r);
+    super::html_roofline::section(&mut s, r);
     memcpy(&mut s, r);
     environment(&mut s, r);
     s.push_str("</main>\n</body>\n</html>\n");

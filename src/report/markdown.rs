@@ -274,6 +274,8 @@ fn details(s: &mut String, r: &Report) {
     t.footer.push(row(&phase_table::total(r), true));
     s.push_str(&t.markdown());
     s.push('\n');
+    super::host_work::markdown(s, r);
+    super::md_roofline::section(s, r);
 
     if !r.kernels.is_empty() {
         let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();

@@ -7,6 +7,7 @@
 //! Nothing here knows which file format the trace came from.
 
 pub mod engine;
+pub mod kernel_name;
 pub mod kinds;
 mod names;
 pub mod operators;

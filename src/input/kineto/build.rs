@@ -345,6 +345,13 @@ impl Builder {
             }
             None => self.trace.names.intern("[]"),
         };
+        let input_strides = match args.input_strides {
+            Some(t) => {
+                compact_into(t.get().as_bytes(), &mut self.scratch);
+                self.trace.names.intern(&self.scratch)
+            }
+            None => self.trace.names.intern("[]"),
+        };
         let name = self.trace.names.intern(e.name.as_str().unwrap_or(""));
         let thread = self.thread(pid, tid);
         self.ops.insert(
@@ -356,6 +363,7 @@ impl Builder {
                 thread,
                 input_dims,
                 input_types,
+                input_strides,
             },
         );
     }

@@ -137,6 +137,9 @@ pub struct Args<'a> {
     /// `record_shapes`: one element type per input.
     #[serde(default, borrow, rename = "Input type")]
     pub input_type: Option<&'a RawValue>,
+    /// `record_shapes` (PyTorch 2.x): one stride list per input.
+    #[serde(default, borrow, rename = "Input Strides")]
+    pub input_strides: Option<&'a RawValue>,
     /// Metadata events: the process or thread name.
     #[serde(default, borrow)]
     pub name: Text<'a>,

@@ -427,6 +427,7 @@ mod tests {
             tensor_core_evidence: Default::default(),
             tensor_core_reason: None,
             tensor_core_reason_kind: None,
+            roofline: None,
         }
     }
 

@@ -41,6 +41,9 @@ pub struct Inputs<'a> {
     /// plug for PyTorch `record_shapes` or trtexec layer dimensions):
     /// reasons then name the offending dimension.
     pub shapes: Option<&'a KernelShapes>,
+    /// Kernel names that are TensorRT layer names (layers without a
+    /// tactic), with their layer's category: no name grammar for them.
+    pub layers: Option<&'a std::collections::HashMap<String, Category>>,
 }
 
 /// Time of one category's matrix work by verdict.
@@ -114,7 +117,14 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
     });
     let (samples, mut metrics_use) = gpu_metrics::samples_per_name(trace, window);
     for (i, row) in rows.iter_mut().enumerate() {
-        let info = names::classify(&row.name);
+        let layer = inputs.layers.and_then(|m| m.get(&row.name)).copied();
+        if let Some(category) = layer {
+            row.category = category;
+        }
+        let info = match layer {
+            Some(category) => names::layer_without_kernel(category),
+            None => names::classify(&row.name),
+        };
         let measured_ncu = counters
             .as_ref()
             .and_then(|(m, _)| m[i])

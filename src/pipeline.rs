@@ -4,7 +4,7 @@
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
-use crate::analysis::{attribution, engine, iterations, kernels, memcpy};
+use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy};
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
@@ -60,6 +60,9 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         }
         report
     });
+    let host_work = time("host work", || {
+        host_work::analyze(trace, &window, &attribution.layers)
+    });
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
     let findings = time("findings", || {
         findings::run(&Context {
@@ -114,6 +117,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         findings,
         warnings,
         engine,
+        host_work,
     })
 }
 

@@ -144,6 +144,7 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
         }
         let measured_ncu = counters
             .as_ref()
+            .filter(|_| inputs.ncu.is_some_and(|c| c.tensor_metrics))
             .and_then(|(m, _)| m[i])
             .map(|(inst, _)| if inst > 0.0 { Verdict::Yes } else { Verdict::No });
         let name_samples = trace

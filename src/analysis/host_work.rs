@@ -25,7 +25,7 @@
 //! Only threads that made CUDA API calls are counted: their work is what
 //! can hold the GPU idle.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -175,17 +175,35 @@ impl<'a> Covered<'a> {
 
     /// How much of `[s, e)` the spans cover.
     fn overlap(&self, s: Ns, e: Ns) -> Ns {
-        if e <= s {
+        self.overlap_after(&mut 0, s, e)
+    }
+
+    /// [`Self::overlap`] for queries whose start never decreases: `at`
+    /// (the first span that may still matter) only moves forward, and the
+    /// end is found by galloping from it, so a sorted sweep of short
+    /// queries costs O(1) each instead of two binary searches.
+    fn overlap_after(&self, at: &mut usize, s: Ns, e: Ns) -> Ns {
+        let spans = self.spans;
+        let n = spans.len();
+        while *at < n && spans[*at].1 <= s {
+            *at += 1;
+        }
+        let i = *at;
+        if e <= s || i == n || spans[i].0 >= e {
             return 0;
         }
-        let i = self.spans.partition_point(|x| x.1 <= s);
-        let j = self.spans.partition_point(|x| x.0 < e);
-        if i >= j {
-            return 0;
+        // j: the first span starting at or after e (> i, as spans[i] starts before e).
+        let (mut lo, mut hi, mut step) = (i, i + 1, 1);
+        while hi < n && spans[hi].0 < e {
+            lo = hi;
+            step *= 2;
+            hi = i + step;
         }
+        let hi = hi.min(n);
+        let j = lo + spans[lo..hi].partition_point(|x| x.0 < e);
         let mut len = self.prefix[j] - self.prefix[i];
-        len -= (s - self.spans[i].0).max(0);
-        len -= (self.spans[j - 1].1 - e).max(0);
+        len -= (s - spans[i].0).max(0);
+        len -= (spans[j - 1].1 - e).max(0);
         len
     }
 
@@ -335,10 +353,11 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
 /// of one kind (sorted by start, parents first).
 fn timed(spans: &[&HostSpan], covered: &[Covered]) -> Vec<HashMap<NameId, Acc>> {
     let mut out: Vec<HashMap<NameId, Acc>> = vec![HashMap::new(); covered.len()];
-    // Total: each span's own overlap.
+    // Total: each span's own overlap (spans come sorted by start).
+    let mut at = vec![0usize; covered.len()];
     for s in spans {
-        for (acc, cov) in out.iter_mut().zip(covered) {
-            let ns = cov.overlap(s.start, s.end);
+        for ((acc, cov), at) in out.iter_mut().zip(covered).zip(&mut at) {
+            let ns = cov.overlap_after(at, s.start, s.end);
             if ns > 0 {
                 let a = acc.entry(s.name).or_default();
                 a.count += 1;
@@ -346,15 +365,17 @@ fn timed(spans: &[&HostSpan], covered: &[Covered]) -> Vec<HashMap<NameId, Acc>> 
             }
         }
     }
-    // Self: the innermost span at each instant, one thread at a time.
+    // Self: the innermost span at each instant, one thread at a time
+    // (its stretches come in time order).
     let mut by_thread: HashMap<u32, Vec<&HostSpan>> = HashMap::new();
     for s in spans {
         by_thread.entry(s.thread).or_default().push(s);
     }
     for list in by_thread.values() {
+        let mut at = vec![0usize; covered.len()];
         innermost(list, |s, e, name| {
-            for (acc, cov) in out.iter_mut().zip(covered) {
-                let ns = cov.overlap(s, e);
+            for ((acc, cov), at) in out.iter_mut().zip(covered).zip(&mut at) {
+                let ns = cov.overlap_after(at, s, e);
                 if ns > 0 {
                     acc.entry(name).or_default().self_ns += ns;
                 }
@@ -613,6 +634,11 @@ mod tests {
         assert_eq!(c.overlap(20, 30), 0);
         assert_eq!(c.overlap(55, 55), 0);
         assert!(c.contains(10) && !c.contains(20) && c.contains(59));
+        // The forward-only form agrees with the stateless one on a sweep.
+        let mut at = 0;
+        for (a, b) in [(0, 5), (5, 15), (12, 100), (35, 36), (40, 55), (61, 70)] {
+            assert_eq!(c.overlap_after(&mut at, a, b), c.overlap(a, b), "{a}..{b}");
+        }
     }
 
     #[test]

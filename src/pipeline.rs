@@ -40,6 +40,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     crate::memory::release_free();
     let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
     let shapes = tensor_core::shapes::from_operators(trace);
+    let layers = trace.engine.as_ref().map(engine::layer_kernels);
     let tensor_cores = time("tensor cores", || {
         tensor_core::annotate(
             trace,
@@ -48,6 +49,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             tensor_core::Inputs {
                 ncu: counters.as_ref(),
                 shapes: (!shapes.is_empty()).then_some(&shapes),
+                layers: layers.as_ref(),
             },
         )
     });

@@ -4,7 +4,7 @@
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
-use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy};
+use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy, roofline};
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
@@ -20,6 +20,8 @@ pub struct AnalysisOptions {
     /// An Nsight Compute CSV (`ncu --csv --page raw`) with Tensor Core
     /// instruction counters for the trace's kernels.
     pub ncu: Option<std::path::PathBuf>,
+    /// A GPU peaks table (`--gpu-peaks`) replacing the built-in one.
+    pub gpu_peaks: Option<std::path::PathBuf>,
 }
 
 /// The generator string written into reports.
@@ -38,6 +40,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     crate::memory::release_free();
     let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
     let shapes = tensor_core::shapes::from_operators(trace);
+    let layers = trace.engine.as_ref().map(engine::layer_kernels);
     let tensor_cores = time("tensor cores", || {
         tensor_core::annotate(
             trace,
@@ -46,6 +49,19 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             tensor_core::Inputs {
                 ncu: counters.as_ref(),
                 shapes: (!shapes.is_empty()).then_some(&shapes),
+                layers: layers.as_ref(),
+            },
+        )
+    });
+    let table = opts.gpu_peaks.as_deref().map(roofline::peaks::Table::read).transpose()?;
+    let roofline = time("roofline", || {
+        roofline::annotate(
+            trace,
+            &window,
+            &mut kernels,
+            roofline::Inputs {
+                ncu: counters.as_ref(),
+                table: table.as_ref(),
             },
         )
     });
@@ -56,6 +72,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         for l in &mut report.layers {
             l.tensor_core = verdicts.get(l.kernel.as_str()).copied();
         }
+        roofline::place_layers(&mut report.layers, e, roofline.peaks.as_ref());
         report
     });
     let host_work = time("host work", || {
@@ -70,8 +87,17 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             kernels: &kernels,
         })
     });
+    let overview = time("overview", || {
+        findings::overview::build(trace, &window, &attribution, &findings)
+    });
     let mut warnings = trace.warnings.clone();
     warnings.extend(time("lag warning", || window::lag_warning(trace, &window)));
+    let mut names: Vec<&str> = trace.ranges.iter().map(|r| trace.name(r.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    for o in opts.phases.unmatched(&names) {
+        warnings.push(format!("--phase {o} matches no NVTX range in the trace"));
+    }
     if window.spans.is_empty() {
         warnings.push("the analysis window is empty: no GPU activity and no iterations".into());
     }
@@ -113,8 +139,10 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         memcpy: time("memcpy table", || memcpy::summarize(trace, &window)),
         memset: memcpy::memsets(trace, &window),
         findings,
+        overview,
         warnings,
         engine,
+        roofline,
         host_work,
     })
 }

@@ -85,7 +85,7 @@ fn analyze(cfg: &Config) -> Result<i32> {
         }
         match cfg.output {
             OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) => print(&summary),
+            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
         }
     }
     let gate = cfg
@@ -169,7 +169,7 @@ fn compare(cfg: &DiffConfig) -> Result<i32> {
         }
         match cfg.output {
             OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) => print(&summary),
+            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
         }
     }
     Ok(if gate.is_some() { EXIT_FINDINGS } else { EXIT_OK })

@@ -263,6 +263,13 @@ pub fn write_job(
                 Err(e) => Err(Error::output("stdout", e.to_string())),
             }
         }
+        OutputTarget::File(path, f) => {
+            if inputs.iter().any(|i| same_file(path, i)) {
+                return Err(Error::output(path, "refusing to overwrite an input"));
+            }
+            write_file(path, &render(*f), inputs.first().copied().unwrap_or(Path::new("")))?;
+            Ok(vec![path.clone()])
+        }
         OutputTarget::Dir(dir) => {
             fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
             let mut written = Vec::new();

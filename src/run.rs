@@ -115,7 +115,7 @@ fn job(cfg: &JobConfig) -> Result<i32> {
         }
         match cfg.output {
             OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) => print(&summary),
+            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
         }
     }
     Ok(EXIT_OK)

@@ -538,7 +538,7 @@ pub fn job_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
             if found.is_empty() {
                 return Err(Error::input(
                     a,
-                    "the folder holds no trace files (.sqlite, .nsys-rep, .json, .json.gz)",
+                    "is a directory with no trace files (.sqlite, .nsys-rep, .json, .json.gz): give a trace, or a folder of the ranks of one job",
                 ));
             }
             files.extend(found);

@@ -103,6 +103,8 @@ pub const TABLES: &[&str] = &[
     "ENUM_CUDA_MEM_KIND",
     "ENUM_NSYS_EVENT_TYPE",
     "ENUM_CUPTI_SYNC_TYPE",
+    "PROCESSES",
+    "TARGET_INFO_SESSION_START_TIME",
 ];
 
 /// A copy of a sample (via `VACUUM INTO`, never touching the sample).
@@ -163,6 +165,11 @@ pub fn drop_column(conn: &Connection, table: &str, column: &str) {
         .filter(|c| c != column)
         .map(|c| quote(&c))
         .collect();
+    // A base without the table (or with only that column) has nothing to
+    // rebuild.
+    if keep.is_empty() {
+        return;
+    }
     let t = quote(table);
     let tmp = quote(&format!("{table}__rebuilt"));
     conn.execute_batch(&format!(

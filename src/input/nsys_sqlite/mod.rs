@@ -872,8 +872,11 @@ impl<'p> Loader<'p> {
                 })?;
                 self.trace.source.clock_origin_ns = origin;
             }
+        } else {
+            self.warn("no TARGET_INFO_SESSION_START_TIME table: the capture's start in UTC is unknown (per-rank captures are then assumed to share a clock)");
         }
         if !self.tables.contains("PROCESSES") {
+            self.warn("no PROCESSES table: processes are shown by id");
             return Ok(());
         }
         let Some(sql) = self.prepare(&query::PROCESSES, None, true)? else {

@@ -10,5 +10,6 @@ pub mod kernels;
 pub mod links;
 pub mod memcpy;
 pub mod phase;
+pub mod projection;
 pub mod tensor_core;
 pub mod window;

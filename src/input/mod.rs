@@ -10,6 +10,7 @@ pub mod kineto;
 pub mod nsys_json;
 pub mod nsys_rep;
 pub mod nsys_sqlite;
+pub mod nvtx_domain;
 pub mod trtexec;
 
 use std::fs::File;

@@ -40,9 +40,9 @@ fn main() {
         .max(1);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_traces/resnet50_fp16_nchw_cpupre.sqlite");
     bench("load nsys sqlite (resnet sample)", runs, || {
-        input::load(&path, None, &Progress::hidden()).unwrap()
+        input::load(&path, &Default::default(), &Progress::hidden()).unwrap()
     });
-    let trace = input::load(&path, None, &Progress::hidden()).unwrap();
+    let trace = input::load(&path, &Default::default(), &Progress::hidden()).unwrap();
     bench("analyze (resnet sample)", runs, || {
         pipeline::analyze(&trace, &AnalysisOptions::default()).unwrap()
     });

@@ -22,7 +22,7 @@ fn main() {
     let cpu0 = cpu_seconds("/proc/self/stat");
     let main0 = cpu_seconds("/proc/thread-self/stat");
     let t = Instant::now();
-    let trace = input::load(path, None, &Progress::hidden()).expect("load");
+    let trace = input::load(path, &Default::default(), &Progress::hidden()).expect("load");
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds("/proc/self/stat") - cpu0;
     let main = cpu_seconds("/proc/thread-self/stat") - main0;

@@ -4,13 +4,15 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::window::WindowChoice;
 use crate::capture::profile::CaptureOptions;
 use crate::error::{Error, Result};
 use crate::findings::Severity;
+use crate::input::{InputFormat, Options as ReadOptions};
+use crate::output::{Format, OutputTarget};
 use crate::pipeline::AnalysisOptions;
 
 #[derive(Debug, Parser)]
@@ -219,14 +221,14 @@ pub struct DiffArgs {
 pub struct DiffConfig {
     pub base: PathBuf,
     pub new: PathBuf,
-    pub input_format: Option<String>,
+    /// How both sides are read (format, nsys).
+    pub read: ReadOptions,
     pub output: OutputTarget,
     pub formats: Vec<Format>,
     pub analysis: AnalysisOptions,
     pub options: crate::diff::DiffOptions,
     pub fail_if_slower: Option<f64>,
     pub quiet: bool,
-    pub nsys: Option<PathBuf>,
 }
 
 impl DiffArgs {
@@ -274,7 +276,10 @@ impl DiffArgs {
         Ok(DiffConfig {
             base: self.base,
             new: self.new,
-            input_format: self.input_format,
+            read: ReadOptions {
+                format: self.input_format.as_deref().map(InputFormat::named).transpose()?,
+                nsys: self.nsys,
+            },
             output,
             formats,
             analysis: AnalysisOptions {
@@ -288,57 +293,22 @@ impl DiffArgs {
             },
             fail_if_slower,
             quiet: self.quiet,
-            nsys: self.nsys,
         })
     }
-}
-
-/// An output document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Html,
-    Md,
-    Json,
-}
-
-impl Format {
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Format::Html => "report.html",
-            Format::Md => "report.md",
-            Format::Json => "report.json",
-        }
-    }
-
-    /// The file a diff writes in this format.
-    pub fn diff_file_name(self) -> &'static str {
-        match self {
-            Format::Html => "diff.html",
-            Format::Md => "diff.md",
-            Format::Json => "diff.json",
-        }
-    }
-}
-
-/// Where reports go.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OutputTarget {
-    Dir(PathBuf),
-    Stdout(Format),
 }
 
 /// A validated analysis run.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub input: PathBuf,
-    pub input_format: Option<String>,
+    /// How the input is read (format, nsys; `--nsys PATH` checked to be an
+    /// executable file).
+    pub read: ReadOptions,
     pub output: OutputTarget,
     pub formats: Vec<Format>,
     pub analysis: AnalysisOptions,
     pub fail_on: Option<Severity>,
     pub quiet: bool,
-    /// `--nsys PATH`, checked to be an executable file.
-    pub nsys: Option<PathBuf>,
 }
 
 /// A validated `profile` run: the capture, then the analysis of its report.
@@ -431,7 +401,7 @@ impl AnalyzeArgs {
                 ));
             }
             Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(Path::new("reports").join(report_name(&input))),
+            None => OutputTarget::Dir(Path::new("reports").join(crate::text::report_name(&input))),
         };
         let window = match (self.iteration, self.whole_capture) {
             (Some(name), _) => WindowChoice::Named(name),
@@ -440,7 +410,7 @@ impl AnalyzeArgs {
         };
         // A named nsys must work; a bare name is looked up on PATH.
         let nsys = match &self.nsys {
-            Some(p) => crate::capture::nsys::find(Some(p))?.map(|f| f.path),
+            Some(p) => crate::nsys::find(Some(p))?.map(|f| f.path),
             None => None,
         };
         let fail_on = match self.fail_on.as_deref() {
@@ -453,7 +423,10 @@ impl AnalyzeArgs {
         };
         Ok(Config {
             input,
-            input_format: self.input_format,
+            read: ReadOptions {
+                format: self.input_format.as_deref().map(InputFormat::named).transpose()?,
+                nsys,
+            },
             output,
             formats,
             analysis: AnalysisOptions {
@@ -463,49 +436,7 @@ impl AnalyzeArgs {
             },
             fail_on,
             quiet: self.quiet,
-            nsys,
         })
-    }
-}
-
-/// The report folder name for a trace: its file name without the trace
-/// extensions (`run.nsys-rep`, `x.sqlite`, `t.json.gz` -> `run`, `x`, `t`).
-pub fn report_name(input: &Path) -> String {
-    let name = input
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "trace".into());
-    let mut stem = name.as_str();
-    for ext in [
-        ".gz",
-        ".json",
-        ".sqlite",
-        ".sqlite3",
-        ".db",
-        ".nsys-rep",
-        ".qdrep",
-    ] {
-        if let Some(s) = stem.strip_suffix(ext) {
-            if !s.is_empty() {
-                stem = s;
-            }
-        }
-    }
-    // Keep the folder name portable and inert.
-    let clean: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if clean.trim_matches('.').is_empty() {
-        "trace".into()
-    } else {
-        clean
     }
 }
 
@@ -515,15 +446,6 @@ mod tests {
 
     fn parse(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("trace-report").chain(args.iter().copied()))
-    }
-
-    #[test]
-    fn report_names() {
-        assert_eq!(report_name(Path::new("a/b/resnet.sqlite")), "resnet");
-        assert_eq!(report_name(Path::new("t.kineto.json.gz")), "t.kineto");
-        assert_eq!(report_name(Path::new("run.nsys-rep")), "run");
-        assert_eq!(report_name(Path::new("we ird<x>.sqlite")), "we_ird_x_");
-        assert_eq!(report_name(Path::new("..")), "trace");
     }
 
     #[test]

@@ -54,6 +54,22 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A short description of an I/O error without the OS error number.
+pub fn io_problem(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file".into(),
+        PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
 /// A path as it can safely appear in a one-line message.
 pub fn shown(path: &Path) -> String {
     one_line(path.display().to_string())

@@ -199,7 +199,7 @@ static OOM_CONTEXT: OnceLock<String> = OnceLock::new();
 fn oom_head(inputs: &[&std::path::Path], cap: Option<u64>) -> String {
     let names: Vec<String> = inputs.iter().map(|p| crate::error::shown(p)).collect();
     let cap = match cap {
-        Some(c) => format!("the memory cap of {} ({ENV})", crate::report::format::bytes(c)),
+        Some(c) => format!("the memory cap of {} ({ENV})", crate::text::format::bytes(c)),
         None => "the memory available".into(),
     };
     let head = if names.is_empty() {
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(parse_size("off"), None);
         assert_eq!(parse_size("-1G"), None);
         assert_eq!(parse_size(""), None);
-        assert_eq!(crate::report::format::bytes(3 << 29), "1.5 GiB");
+        assert_eq!(crate::text::format::bytes(3 << 29), "1.5 GiB");
     }
 
     #[test]

@@ -6,9 +6,45 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Format, OutputTarget};
+use clap::ValueEnum;
+
+use crate::document::Report;
 use crate::error::{Error, Result};
-use crate::report::{self, Report};
+use crate::report;
+
+/// An output document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Html,
+    Md,
+    Json,
+}
+
+impl Format {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Html => "report.html",
+            Format::Md => "report.md",
+            Format::Json => "report.json",
+        }
+    }
+
+    /// The file a diff writes in this format.
+    pub fn diff_file_name(self) -> &'static str {
+        match self {
+            Format::Html => "diff.html",
+            Format::Md => "diff.md",
+            Format::Json => "diff.json",
+        }
+    }
+}
+
+/// Where reports go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputTarget {
+    Dir(PathBuf),
+    Stdout(Format),
+}
 
 /// Render one format.
 pub fn render(report: &Report, format: Format) -> Vec<u8> {
@@ -38,7 +74,7 @@ pub fn write(
             }
         }
         OutputTarget::Dir(dir) => {
-            fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::input::io_problem(&e)))?;
+            fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
             let mut written = Vec::new();
             for &f in formats {
                 let path = dir.join(f.file_name());
@@ -75,7 +111,7 @@ pub fn write_diff(
             }
         }
         OutputTarget::Dir(dir) => {
-            fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::input::io_problem(&e)))?;
+            fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
             let mut written = Vec::new();
             for &f in formats {
                 let path = dir.join(f.diff_file_name());
@@ -108,7 +144,7 @@ pub fn write_file(path: &Path, bytes: &[u8], input: &Path) -> Result<()> {
     let result = fs::write(&tmp, bytes).and_then(|_| fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::output(path, crate::input::io_problem(&e)));
+        return Err(Error::output(path, crate::error::io_problem(&e)));
     }
     Ok(())
 }

@@ -2,14 +2,15 @@
 //! tables, findings.
 
 use crate::analysis::phase::PhaseRules;
-use crate::analysis::tensor_core::{self, ncu};
+use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
 use crate::analysis::links::Links;
 use crate::analysis::{attribution, engine, iterations, kernels, memcpy};
+use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
+use crate::input::ncu;
 use crate::model::Trace;
-use crate::report::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::timing::time;
 
 /// Choices that shape the analysis.

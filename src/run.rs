@@ -2,12 +2,13 @@
 
 use std::io::Write;
 
-use crate::cli::{Action, Config, DiffConfig, OutputTarget, ProfileConfig};
+use crate::cli::{Action, Config, DiffConfig, ProfileConfig};
 use crate::error::{Error, Result};
 use crate::findings;
+use crate::output::OutputTarget;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{capture, diff, input, output, pipeline, timing};
+use crate::{capture, diff, input, nsys, output, pipeline, timing};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -53,11 +54,7 @@ fn explain(rule: &str) -> Result<i32> {
 
 fn analyze(cfg: &Config) -> Result<i32> {
     let progress = Progress::stderr(!cfg.quiet);
-    let trace = timing::time("load", || {
-        capture::with_nsys(cfg.nsys.as_deref(), || {
-            input::load(&cfg.input, cfg.input_format.as_deref(), &progress)
-        })
-    })?;
+    let trace = timing::time("load", || input::load(&cfg.input, &cfg.read, &progress))?;
     progress.finish();
     let report = timing::time("analyze", || pipeline::analyze(&trace, &cfg.analysis))?;
     timing::time("free trace", || drop(trace));
@@ -85,11 +82,11 @@ fn analyze(cfg: &Config) -> Result<i32> {
 /// Capture the command under nsys, then analyse its report like the main
 /// command does.
 fn profile(p: &ProfileConfig) -> Result<i32> {
-    let found = capture::nsys::find(p.report.nsys.as_deref())?.ok_or_else(|| {
+    let found = nsys::find(p.report.read.nsys.as_deref())?.ok_or_else(|| {
         Error::tool(format!(
             "profile needs Nsight Systems' nsys and none was found (searched {}); \
              install Nsight Systems or pass --nsys PATH",
-            capture::nsys::SEARCHED
+            nsys::SEARCHED
         ))
     })?;
     capture::profile::run(&found, &p.capture, &Progress::stderr(!p.report.quiet))?;
@@ -101,16 +98,14 @@ fn profile(p: &ProfileConfig) -> Result<i32> {
     }
     // Export with the nsys that captured it.
     let mut cfg = p.report.clone();
-    cfg.nsys = Some(found.path);
+    cfg.read.nsys = Some(found.path);
     analyze(&cfg)
 }
 
 fn compare(cfg: &DiffConfig) -> Result<i32> {
     let load = |path| {
         let progress = Progress::stderr(!cfg.quiet);
-        capture::with_nsys(cfg.nsys.as_deref(), || {
-            diff::input::load(path, cfg.input_format.as_deref(), &cfg.analysis, &progress)
-        })
+        diff::input::load(path, &cfg.read, &cfg.analysis, &progress)
     };
     let base = load(&cfg.base)?;
     let new = load(&cfg.new)?;

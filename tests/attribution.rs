@@ -6,10 +6,10 @@
 mod common;
 
 use common::{open, sample, union_len, window_sql};
+use trace_report::document::Report;
 use trace_report::input;
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::report::Report;
 
 const SAMPLES: [&str; 7] = [
     "resnet50_fp16_nchw_cpupre.sqlite",
@@ -22,7 +22,7 @@ const SAMPLES: [&str; 7] = [
 ];
 
 fn report(name: &str) -> Report {
-    let trace = input::load(&sample(name), None, &Progress::hidden()).expect("load sample");
+    let trace = input::load(&sample(name), &Default::default(), &Progress::hidden()).expect("load sample");
     pipeline::analyze(&trace, &AnalysisOptions::default()).expect("analyze")
 }
 

@@ -340,7 +340,7 @@ fn nsys_is_found_in_order() {
 /// Whether this machine has a real nsys in an install folder (then the
 /// no-nsys cases cannot be arranged here).
 fn installed_nsys() -> bool {
-    trace_report::capture::nsys::find_in(None, None, None, Path::new("/"))
+    trace_report::nsys::find_in(None, None, None, Path::new("/"))
         .ok()
         .flatten()
         .is_some()

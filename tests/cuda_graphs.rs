@@ -10,10 +10,10 @@ mod common;
 use std::path::PathBuf;
 
 use common::{open, union_len, window_sql};
+use trace_report::document::Report;
 use trace_report::input;
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::report::Report;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -22,7 +22,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn report(name: &str) -> Report {
-    let trace = input::load(&fixture(name), None, &Progress::hidden()).expect("load");
+    let trace = input::load(&fixture(name), &Default::default(), &Progress::hidden()).expect("load");
     pipeline::analyze(&trace, &AnalysisOptions::default()).expect("analyze")
 }
 

@@ -22,7 +22,13 @@ const ALIGNED: &str = "bert_fp16_aligned.sqlite";
 const MISALIGNED: &str = "bert_fp16_misaligned.sqlite";
 
 fn load(path: &Path) -> Loaded {
-    diff::input::load(path, None, &AnalysisOptions::default(), &Progress::hidden()).expect("load")
+    diff::input::load(
+        path,
+        &Default::default(),
+        &AnalysisOptions::default(),
+        &Progress::hidden(),
+    )
+    .expect("load")
 }
 
 fn diff_of(base: &str, new: &str) -> Diff {
@@ -402,7 +408,7 @@ fn whole_capture_windows_compare_per_unit_of_work() {
         window: trace_report::analysis::window::WindowChoice::WholeCapture,
         ..Default::default()
     };
-    let l = |f: &str| diff::input::load(&sample(f), None, &opts, &Progress::hidden()).unwrap();
+    let l = |f: &str| diff::input::load(&sample(f), &Default::default(), &opts, &Progress::hidden()).unwrap();
     let d = diff::compare(&l(ALIGNED), &l(MISALIGNED), &DiffOptions::default());
     assert_eq!(d.verdict.basis, Basis::WindowTotals);
     assert_eq!(d.verdict.verdict, VerdictKind::Inconclusive);

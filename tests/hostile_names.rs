@@ -201,7 +201,7 @@ fn check_markdown(path: &Path, expect_legible: &[&str]) {
     }
     assert!(tables > 0, "{}: no tables", path.display());
     for want in expect_legible {
-        let shown = trace_report::report::escape::markdown(want);
+        let shown = trace_report::text::escape::markdown(want);
         assert!(md.contains(&shown), "{}: '{want}' not shown", path.display());
     }
 }

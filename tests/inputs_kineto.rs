@@ -25,7 +25,7 @@ fn fixture(w: &str) -> String {
 }
 
 fn load(path: &str) -> Trace {
-    input::load(Path::new(path), None, &Progress::hidden()).unwrap()
+    input::load(Path::new(path), &Default::default(), &Progress::hidden()).unwrap()
 }
 
 fn gunzip(path: &str) -> Vec<u8> {
@@ -394,7 +394,7 @@ fn profiler_steps_are_the_iterations() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("steps.json");
     std::fs::write(&path, stepped_trace()).unwrap();
-    let t = input::load(&path, None, &Progress::hidden()).unwrap();
+    let t = input::load(&path, &Default::default(), &Progress::hidden()).unwrap();
     assert_eq!(t.iteration_range.as_deref(), Some("ProfilerStep#*"));
     // Steps, preprocess and the other thread's annotations are ranges; operators are not.
     assert_eq!(t.ranges.len(), 16);
@@ -518,7 +518,7 @@ fn recorded_shapes_name_the_offending_dimension() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("shapes.json");
     std::fs::write(&path, trace).unwrap();
-    let t = input::load(&path, None, &Progress::hidden()).unwrap();
+    let t = input::load(&path, &Default::default(), &Progress::hidden()).unwrap();
     let r = pipeline::analyze(&t, &AnalysisOptions::default()).unwrap();
     let row = r.kernels.iter().find(|k| k.name == kernel).expect("kernel row");
     let reason = row.tensor_core_reason.as_deref().expect("a low-alignment reason");

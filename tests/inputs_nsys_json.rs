@@ -18,7 +18,7 @@ const JSON: &str = "tests/fixtures/nsys_json/redundant_copies.nsys.json.gz";
 const SQLITE: &str = "sample_traces/redundant_copies.sqlite";
 
 fn load(path: &str) -> Trace {
-    input::load(Path::new(path), None, &Progress::hidden()).unwrap()
+    input::load(Path::new(path), &Default::default(), &Progress::hidden()).unwrap()
 }
 
 fn db() -> Connection {

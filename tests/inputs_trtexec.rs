@@ -9,16 +9,21 @@
 
 use std::path::Path;
 
+use trace_report::document::Report;
 use trace_report::input;
 use trace_report::model::Trace;
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::report::Report;
 
 const DIR: &str = "tests/fixtures/trtexec";
 
 fn load(name: &str) -> Trace {
-    input::load(&Path::new(DIR).join(name), None, &Progress::hidden()).unwrap()
+    input::load(
+        &Path::new(DIR).join(name),
+        &Default::default(),
+        &Progress::hidden(),
+    )
+    .unwrap()
 }
 
 fn report(name: &str) -> Report {
@@ -148,7 +153,7 @@ fn report_json_and_html_have_the_engine() {
     let plain = pipeline::analyze(
         &input::load(
             Path::new("sample_traces/redundant_copies.sqlite"),
-            None,
+            &Default::default(),
             &Progress::hidden(),
         )
         .unwrap(),
@@ -177,7 +182,7 @@ fn layer_names_only_and_profile_alone() {
 fn graph_without_profile_is_an_error() {
     let e = input::load(
         &Path::new(DIR).join("orphan.graph.json"),
-        None,
+        &Default::default(),
         &Progress::hidden(),
     )
     .unwrap_err();

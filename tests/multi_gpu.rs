@@ -45,7 +45,7 @@ fn overlap(mut a: Vec<(i64, i64)>, mut b: Vec<(i64, i64)>) -> i64 {
 
 #[test]
 fn two_ranks_two_gpus() {
-    let trace = input::load(&fixture(), None, &Progress::hidden()).unwrap();
+    let trace = input::load(&fixture(), &Default::default(), &Progress::hidden()).unwrap();
     let r = pipeline::analyze(&trace, &AnalysisOptions::default()).unwrap();
     let conn = open(&fixture());
     let rows = |sql: &str| -> Vec<(i64, i64)> {

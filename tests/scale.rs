@@ -11,10 +11,10 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::sample;
+use trace_report::document::Report;
 use trace_report::input;
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::report::Report;
 
 const K: i64 = 6;
 const TABLES: [&str; 6] = [
@@ -94,7 +94,7 @@ fn replicate(src: &Path) -> Scratch {
 }
 
 fn report(path: &Path) -> Report {
-    let trace = input::load(path, None, &Progress::hidden()).expect("load");
+    let trace = input::load(path, &Default::default(), &Progress::hidden()).expect("load");
     pipeline::analyze(&trace, &AnalysisOptions::default()).expect("analyze")
 }
 

@@ -15,11 +15,11 @@ use trace_report::analysis::tensor_core::reason::{KernelShapes, OpShape};
 use trace_report::analysis::tensor_core::{self, Inputs};
 use trace_report::analysis::window::{self, WindowChoice};
 use trace_report::analysis::{attribution, kernels};
+use trace_report::document::Report;
 use trace_report::findings::{self, Context, Finding, Severity};
 use trace_report::model::{ApiCall, ApiKind, Device, Kernel, Range, RangeKind, Thread, Trace};
 use trace_report::pipeline::{AnalysisOptions, analyze};
 use trace_report::progress::Progress;
-use trace_report::report::Report;
 
 fn path(scenario: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,7 +28,7 @@ fn path(scenario: &str) -> PathBuf {
 }
 
 fn report(scenario: &str) -> Report {
-    let trace = trace_report::input::load(&path(scenario), None, &Progress::hidden()).unwrap();
+    let trace = trace_report::input::load(&path(scenario), &Default::default(), &Progress::hidden()).unwrap();
     analyze(&trace, &AnalysisOptions::default()).unwrap()
 }
 
@@ -340,7 +340,7 @@ fn html_and_markdown_show_the_section_with_names_escaped() {
     let r = report("gemm_int8_fp16_fp32");
     let html = String::from_utf8(trace_report::report::html::render(&r)).unwrap();
     assert!(html.contains("<h2 id=\"tensor-cores\">Tensor Cores</h2>"));
-    let share = trace_report::report::format::pct(r.tensor_cores.tensor_core_ns, r.tensor_cores.eligible_ns);
+    let share = trace_report::text::format::pct(r.tensor_cores.tensor_core_ns, r.tensor_cores.eligible_ns);
     assert!(html.contains(&format!("<b>{share}</b> of the window's matrix time")));
     assert!(html.contains("yes (slow variant)"));
     let md = String::from_utf8(trace_report::report::markdown::render(&r)).unwrap();

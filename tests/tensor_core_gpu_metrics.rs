@@ -21,7 +21,7 @@ fn fixture() -> PathBuf {
 }
 
 fn trace() -> Trace {
-    trace_report::input::load(&fixture(), None, &Progress::hidden()).unwrap()
+    trace_report::input::load(&fixture(), &Default::default(), &Progress::hidden()).unwrap()
 }
 
 fn sql() -> Connection {
@@ -140,7 +140,7 @@ fn gpu_metrics_verdicts_agree_with_the_labels() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensor_core_labels.csv"),
     )
     .unwrap();
-    let records = trace_report::analysis::tensor_core::ncu::records(&labels);
+    let records = trace_report::input::ncu::records(&labels);
     let mut checked = 0;
     for k in &r.kernels {
         let label = records
@@ -179,7 +179,7 @@ fn gpu_metrics_verdicts_agree_with_the_labels() {
     // A capture without GPU metrics reports none.
     let plain = trace_report::input::load(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_traces/gemm_int8_fp16_fp32.sqlite"),
-        None,
+        &Default::default(),
         &Progress::hidden(),
     )
     .unwrap();

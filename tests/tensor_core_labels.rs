@@ -11,9 +11,9 @@ use trace_report::analysis::tensor_core::VerdictSource;
 use trace_report::analysis::tensor_core::names::{Verdict, classify};
 use trace_report::analysis::tensor_core::ncu;
 use trace_report::analysis::window::WindowChoice;
+use trace_report::document::Report;
 use trace_report::pipeline::{AnalysisOptions, analyze};
 use trace_report::progress::Progress;
-use trace_report::report::Report;
 
 struct Label {
     scenario: String,
@@ -29,7 +29,7 @@ fn root() -> PathBuf {
 
 fn labels() -> Vec<Label> {
     let text = std::fs::read_to_string(root().join("tests/fixtures/tensor_core_labels.csv")).unwrap();
-    let records = ncu::records(&text);
+    let records = trace_report::input::ncu::records(&text);
     let h = &records[0];
     let col = |n: &str| h.iter().position(|c| c == n).unwrap();
     let (s, k, t, l, i) = (
@@ -65,7 +65,7 @@ fn scenarios(labels: &[Label]) -> Vec<String> {
 
 fn report(scenario: &str, window: WindowChoice, ncu: Option<PathBuf>) -> Report {
     let path = root().join("sample_traces").join(format!("{scenario}.sqlite"));
-    let trace = trace_report::input::load(&path, None, &Progress::hidden()).unwrap();
+    let trace = trace_report::input::load(&path, &Default::default(), &Progress::hidden()).unwrap();
     let opts = AnalysisOptions {
         window,
         ncu,
@@ -116,7 +116,7 @@ fn ncu_counters_match_the_labels_instruction_counts() {
     // must reproduce them per (scenario, nsys kernel name).
     let labels = labels();
     for scenario in scenarios(&labels) {
-        let counters = ncu::read(&ncu_csv(&scenario)).unwrap();
+        let counters = trace_report::input::ncu::read(&ncu_csv(&scenario)).unwrap();
         let mine: Vec<&Label> = labels.iter().filter(|l| l.scenario == scenario).collect();
         let rows: Vec<(&str, &str)> = mine.iter().map(|l| (l.kernel.as_str(), "")).collect();
         let (matched, summary) = ncu::match_names(&counters, &rows);
@@ -201,7 +201,7 @@ fn reports_with_ncu_take_verdicts_from_counters() {
 #[test]
 fn a_bad_ncu_file_is_a_one_line_error() {
     let trace_path = root().join("sample_traces/gemm_int8_fp16_fp32.sqlite");
-    let trace = trace_report::input::load(&trace_path, None, &Progress::hidden()).unwrap();
+    let trace = trace_report::input::load(&trace_path, &Default::default(), &Progress::hidden()).unwrap();
     let not_csv = root().join("tests/fixtures/tensor_core_labels.csv");
     let opts = AnalysisOptions {
         ncu: Some(not_csv.clone()),

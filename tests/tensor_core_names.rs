@@ -5,6 +5,7 @@
 //! follow the instruction each family is built on (HMMA/IMMA/GMMA vs FFMA,
 //! HFMA2, DP4A), not the code under test.
 
+use trace_report::analysis::category::{Category, categorize};
 use trace_report::analysis::tensor_core::names::{Miss, Precision, Verdict, classify};
 
 fn check(family: &str, cases: &[(&str, Verdict)]) {
@@ -326,13 +327,163 @@ fn generated_and_unrecognised_code_is_unknown() {
     check(
         "unknown",
         &[
-            ("triton_poi_fused_add_0", Unknown),
+            // Inductor templates are matrix work; only counters can tell.
             ("triton_tem_fused_addmm_0", Unknown),
-            ("triton_red_fused__softmax_0", Unknown),
+            ("triton_tem_fused_mm_1", Unknown),
+            ("triton_tem_fused_bmm_2", Unknown),
             ("__myl_bb0_1_ResTraMulAdd", Unknown),
             ("matmul_kernel", Unknown),
+            // XLA's Triton GEMM fusion: matrix work of unnamed type.
+            ("gemm_fusion_dot_1", Unknown),
+            // Triton kernels that name no kind.
+            ("_matmul_ogs_NNT_bf16xbf16xmxfp4_128x128x128x1_swiglu", Unknown),
+            ("attn_fwd", Unknown),
         ],
     );
+    for name in ["triton_tem_fused_mm_1", "gemm_fusion_dot_1", "attn_fwd"] {
+        assert!(categorize(name).is_matrix(), "{name}");
+    }
+}
+
+/// TorchInductor's pointwise/reduction kinds and XLA's loop/input fusions
+/// have no matrix instructions, whatever ops they fused.
+#[test]
+fn compiler_kinds_without_matrix_instructions_are_no() {
+    check(
+        "compilers",
+        &[
+            ("triton_poi_fused_add_0", No),
+            ("triton_poi_fused__unsafe_view_mul_silu_2", No),
+            ("triton_red_fused__softmax_0", No),
+            ("triton_red_fused_add_mean_mul_pow_rsqrt_0", No),
+            ("triton_per_fused_native_layer_norm_0", No),
+            ("triton_for_fused_1", No),
+            // A tiny mm lowered to multiply-and-sum is still no MMA.
+            ("triton_red_fused_mm_0", No),
+            ("loop_multiply_fusion_2", No),
+            ("input_reduce_fusion_2", No),
+            ("input_concatenate_fusion", No),
+            ("loop_dynamic_slice_fusion", No),
+            ("wrapped_transpose", No),
+            ("triton_softmax_2", No),
+        ],
+    );
+    assert_eq!(categorize("triton_red_fused_mm_0"), Category::Reduction);
+    assert_eq!(categorize("triton_poi_fused_add_0"), Category::Elementwise);
+    assert_eq!(categorize("loop_multiply_fusion_2"), Category::Elementwise);
+    assert_eq!(categorize("input_reduce_fusion_2"), Category::Reduction);
+}
+
+/// AMD: Tensile's `MI` (matrix instruction), Composable Kernel's xdlops and
+/// MIOpen's MISA wave tiles are matrix cores; their VALU variants are not.
+#[test]
+fn amd_matrix_cores_by_naming_scheme() {
+    check(
+        "amd",
+        &[
+            // hipBLASLt on MI300X (gfx942), BF16.
+            (
+                "Cijk_Alik_Bljk_BBS_BH_Bias_HA_S_SAV_UserArgs_MT256x192x64_MI16x16x1_SN_LDSB1_AFC1_AFEM1_AFEM1_ASEM1_CLR1_CADS0_DTVA0_DTVB0_EPS0_FDSI0_GRPM1_GRVWA8_GRVWB8_GSUAMB_GLS0_ISA942_IU1_K1",
+                Yes,
+            ),
+            // rocBLAS on MI250 (gfx90a), FP32 on MFMA.
+            (
+                "Cijk_Ailk_Bjlk_SB_Bias_AS_SAV_UserArgs_MT64x16x16_MI16x16x1_SN_LDSB0_AFC1_AFEM1_AFEM1_ASEM1_CLR1_CADS0_EPS0_GRVWA1_GRVWB1_GSUAMB_ISA90a_IU1_K1",
+                Yes,
+            ),
+            // Older Tensile long names: MI with four numbers.
+            (
+                "Cijk_Ailk_Bljk_HHS_BH_MT128x128x32_MI32x32x8x1_SE_1LDSB0_APM1_AF0EM8_AF1EM1_AMAS3_ASE_ASGT_ASLT_ASAE01_ASCE01_ASEM8_BL1_DTL0_ETSP_EPS1_FL0_GRVW8_GSU1_ISA908_IU1_K1_TT4_64_WG32_4_1",
+                Yes,
+            ),
+            // A Tensile thread-tile (VALU) kernel for a GPU without MFMA.
+            (
+                "Cijk_Ailk_Bljk_SB_MT64x64x16_SE_APM1_AF0EM8_AF1EM1_AMAS3_ASEM8_BL1_GRVW4_GSU1_ISA1030_IU1_K1_TT4_4_WG16_16_1",
+                No,
+            ),
+            ("void ck::kernel_gemm_xdl_cshuffle_v3<ck::GridwiseGemm_xdl_cshuffle_v3<ck::tensor_layout::gemm::RowMajor, ck::half_t, float>, true, 2>(ck::GridwiseGemm_xdl_cshuffle_v3::Argument)", Yes),
+            ("void ck::kernel_gemm_xdlops_v2r3<ck::GridwiseGemm_k0mk1_k0nk1_mn_xdlops_v2r3<256, ck::half_t, float>>(ck::half_t const*, ck::half_t const*, ck::half_t*)", Yes),
+            ("void ck::kernel_gemm_wmma<ck::GridwiseGemmMultipleD_k0mk1_k0nk1_mn_wmma<ck::half_t>>(ck::half_t const*)", Yes),
+            ("void ck::kernel_gemm_dl_v1r3<ck::GridwiseGemmDl_km_kn_mn_v1r3<256, ck::half_t, float>>(ck::half_t const*)", No),
+            (
+                "void ck_tile::kentry<256, 2, ck_tile::GemmKernel<ck_tile::GemmPipelineAgBgCrCompV3<ck_tile::WarpGemmMfmaF16F16F32M32N32K8>, ck_tile::CShuffleEpilogue<float>>>(ck_tile::GemmKernelArgs)",
+                Yes,
+            ),
+            (
+                "void ck_tile::kentry<2, ck_tile::FmhaBatchPrefillWithPagedKVCacheKernel<ck_tile::BlockFmhaBatchPrefillPipelineQRKSVSAsync<ck_tile::BlockFmhaBatchPrefillPipelineProblem<std::bfloat16_t, std::bfloat16_t, float>>>>(ck_tile::FmhaFwdKargs)",
+                Yes,
+            ),
+            ("igemm_fwd_gtcx3_nhwc_fp16_bx0_ex0_bt128x128x32_wt32x32x8_ws1x1_wr2x2_ta1x8x2x1_1x4x1x64_tb1x8x2x1_1x4x1x64", Yes),
+            ("igemm_bwd_gtcx35_nhwc_fp32_bx0_ex1_bt256x128x16_wt32x32x2_ws2x1_wr2x2", Yes),
+            ("igemm_fwd_gtc_nchw_fp32_bx0_ex1_bt128x128x16_tt8x8_gm2x4x4_gn2x4x4_ta1x1x4x1_1x16x1x16", No),
+            ("gridwise_convolution_implicit_gemm_v4r4_xdlops_nchw_kcyx_nkhw", Yes),
+            ("gridwise_convolution_implicit_gemm_v4r4_nchw_kcyx_nkhw", No),
+        ],
+    );
+    let i = classify("Cijk_Alik_Bljk_BBS_BH_Bias_HA_S_SAV_UserArgs_MT256x192x64_MI16x16x1_SN_LDSB1");
+    assert_eq!(i.precision, Some(Precision::Bf16));
+    let i = classify("Cijk_Ailk_Bjlk_SB_Bias_AS_SAV_UserArgs_MT64x16x16_MI16x16x1_SN_LDSB0");
+    assert_eq!(i.precision, Some(Precision::Fp32));
+    // A GEMM library kernel is a GEMM, whatever its template arguments say.
+    assert_eq!(
+        categorize("void ck::kernel_gemm_xdl_cshuffle_v3<ck::GridwiseGemm_xdl_cshuffle_v3<ck::half_t>, true, 2>(int)"),
+        Category::Gemm
+    );
+    assert_eq!(
+        categorize("Cijk_Alik_Bljk_BBS_BH_Bias_HA_S_SAV_UserArgs_MT256x192x64_MI16x16x1_SN_LDSB1"),
+        Category::Gemm
+    );
+    assert_eq!(categorize("igemm_fwd_gtcx3_nhwc_fp16_bx0_ex0_bt128x128x32_wt32x32x8"), Category::Conv);
+}
+
+/// Elementwise kernels whose names merely contain `TensorOp` or `flash`.
+#[test]
+fn tensorop_and_flash_inside_other_words_are_not_matrix_work() {
+    check(
+        "false friends",
+        &[
+            ("SubTensorOpWithScalar1d", No),
+            ("SubTensorOpWithScalar4d", No),
+            ("Op2dTensorGeneric", No),
+            (
+                "void vllm::reshape_and_cache_flash_kernel<__hip_bfloat16, __hip_bfloat16, (vllm::Fp8KVCacheDataType)0>(__hip_bfloat16 const*, __hip_bfloat16 const*, __hip_bfloat16*, __hip_bfloat16*, long const*, int, int, int, int, int, int, float const*, float const*)",
+                No,
+            ),
+            ("create_flashinfer_kv_indices_triton", No),
+            // The real ones still are.
+            ("void cutlass::Kernel2<cutlass_80_tensorop_f16_s16816gemm_f16_256x128_64x3_tn_align8>(T1::Params)", Yes),
+            ("void cutlass::gemm::kernel::Gemm<cutlass::gemm::threadblock::MmaMultistage<cutlass::gemm::warp::MmaTensorOp<float>>>(int)", Yes),
+        ],
+    );
+    for name in [
+        "SubTensorOpWithScalar1d",
+        "void vllm::reshape_and_cache_flash_kernel<__hip_bfloat16>(long const*)",
+        "void (anonymous namespace)::store_kvcache<2048l, 4, false, long>((anonymous namespace)::StoreKVCacheParams)",
+    ] {
+        assert!(!categorize(name).is_matrix(), "{name}");
+    }
+    assert_eq!(categorize("void vllm::reshape_and_cache_flash_kernel<__hip_bfloat16>(long const*)"), Category::Copy);
+}
+
+/// A convolution library kernel never falls into `layout` because of a
+/// word in its template arguments, nor a BLAS helper because of its
+/// parameter types.
+#[test]
+fn categories_come_from_the_family_not_a_substring() {
+    assert_eq!(
+        categorize("void cutlass_cudnn_train::Kernel<cutlass_cudnn_train::conv::kernel::ImplicitGemmConvolution<cutlass_cudnn_train::conv::threadblock::ImplicitGemmMultistage<cutlass::layout::TensorNHWC, cutlass::transform::threadblock::PredicatedTileAccessIterator<cutlass::layout::TensorCxRSKx<32>>, cutlass::epilogue::threadblock::Epilogue<cutlass::transform::TransposePitchLinearThreadMap>>>>(int)"),
+        Category::Conv
+    );
+    assert_eq!(
+        categorize("void scal_kernel<float, float, 1, false, 6, 5, 5, 3>(cublasTransposeParams<float>, float const*, float*, float const*)"),
+        Category::Other
+    );
+    // Real layout conversions stay layout.
+    assert_eq!(
+        categorize("void cudnn::ops::nchwToNhwcKernel<float, float, float, false, true, (cudnnKernelDataType_t)2>(cudnn::ops::nchw2nhwc_params_t<float>, float const*, float*)"),
+        Category::Layout
+    );
+    assert_eq!(categorize("batched_transpose_32x16_dword"), Category::Layout);
 }
 
 #[test]

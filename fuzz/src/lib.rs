@@ -8,10 +8,10 @@ use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use trace_report::diff::{self, DiffOptions, input::InputKind, input::Loaded};
-use trace_report::input::{self, Reader};
+use trace_report::input::{self, InputFormat};
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::report;
+use trace_report::{document, report};
 
 /// A scratch folder of this process, on tmpfs when there is one.
 pub fn scratch() -> &'static Path {
@@ -36,9 +36,13 @@ pub fn file(name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 /// Read `path` with `reader` (or detect), then analyse and render.
-pub fn read_and_exercise(path: &Path, forced: Option<&str>) {
+pub fn read_and_exercise(path: &Path, forced: Option<InputFormat>) {
     let progress = Progress::hidden();
-    if let Ok(trace) = input::load(path, forced, &progress) {
+    let opts = input::Options {
+        format: forced,
+        ..Default::default()
+    };
+    if let Ok(trace) = input::load(path, &opts, &progress) {
         exercise(&trace);
     }
 }
@@ -51,8 +55,8 @@ pub fn exercise(trace: &trace_report::model::Trace) {
     };
     render_all(&report);
     let json = report::json::render(&report);
-    let back: report::Report = serde_json::from_slice(&json).expect("a report reads back");
-    let side = |r: report::Report| Loaded {
+    let back: document::Report = serde_json::from_slice(&json).expect("a report reads back");
+    let side = |r: document::Report| Loaded {
         path: "x".into(),
         kind: InputKind::Report,
         report: r,
@@ -61,7 +65,7 @@ pub fn exercise(trace: &trace_report::model::Trace) {
     render_diff(&d);
 }
 
-pub fn render_all(r: &report::Report) {
+pub fn render_all(r: &document::Report) {
     let _ = report::html::render(r);
     let _ = report::markdown::render(r);
     let _ = report::json::render(r);
@@ -79,8 +83,8 @@ pub fn render_diff(d: &diff::Diff) {
 /// the same bytes as a file (gzip heads included).
 pub fn detect(bytes: &[u8]) {
     for name in ["t.sqlite", "t.json", "t.json.gz", "t.nsys-rep", "t.qdrep", "t"] {
-        for r in input::readers() {
-            let _ = r.sniff(Path::new(name), bytes);
+        for f in InputFormat::ALL {
+            let _ = f.sniff(Path::new(name), bytes);
         }
     }
     let p = file("detect.bin", bytes);
@@ -105,10 +109,10 @@ pub fn trtexec(bytes: &[u8]) {
     if let Some(g) = graph {
         std::fs::write(dir.join("e.graph.json"), g).expect("write");
     }
-    read_and_exercise(&p, Some("trtexec"));
+    read_and_exercise(&p, Some(InputFormat::Trtexec));
     let g = dir.join("e.graph.json");
     if g.exists() {
-        read_and_exercise(&g, Some("trtexec"));
+        read_and_exercise(&g, Some(InputFormat::Trtexec));
     }
 }
 
@@ -117,7 +121,7 @@ pub fn trtexec(bytes: &[u8]) {
 pub fn report_json(bytes: &[u8]) {
     let p = file("report.json", bytes);
     let progress = Progress::hidden();
-    let Ok(side) = diff::input::load(&p, None, &AnalysisOptions::default(), &progress) else {
+    let Ok(side) = diff::input::load(&p, &Default::default(), &AnalysisOptions::default(), &progress) else {
         return;
     };
     render_all(&side.report);
@@ -134,7 +138,7 @@ fn real_side() -> &'static Loaded {
     static SIDE: OnceLock<Loaded> = OnceLock::new();
     SIDE.get_or_init(|| {
         let path = repo().join("sample_traces/redundant_copies.sqlite");
-        diff::input::load(&path, None, &AnalysisOptions::default(), &Progress::hidden())
+        diff::input::load(&path, &Default::default(), &AnalysisOptions::default(), &Progress::hidden())
             .expect("the sample loads")
     })
 }

@@ -63,36 +63,49 @@ impl Category {
 /// Patterns in priority order: the first match wins. Helpers of GEMMs and
 /// convolutions come first: cuBLAS's split-K reduction is a reduction, and
 /// cuDNN's workspace/index setup kernels carry `implicit_gemm` in their
-/// template arguments without being matrix work. Conv comes before GEMM
-/// because cuDNN convolutions are implicit GEMMs (`xmma_fprop_implicit_gemm`);
-/// layout and copy come before elementwise because PyTorch runs copies as
-/// elementwise kernels.
+/// template arguments without being matrix work. Then the matrix families
+/// (attention, convolution, GEMM: a library's own naming), before any word
+/// that might sit in their template arguments: Composable Kernel's GEMMs
+/// carry `CShuffle`, CUTLASS's `TensorNHWC`, and neither is a layout
+/// conversion. Conv comes before GEMM because cuDNN convolutions are
+/// implicit GEMMs (`xmma_fprop_implicit_gemm`); layout and copy come before
+/// elementwise because PyTorch runs copies as elementwise kernels.
 static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
-    let rules: [(Category, &str); 14] = [
+    let rules: [(Category, &str); 15] = [
         (Category::Reduction, r"splitkreduce|reducesplitk|splitk_reduce"),
         (Category::Other, r"init_device_workspace|precompute_indices"),
         // cuBLASLt's separate bias/activation epilogue.
         (Category::Elementwise, r"epilogue::impl::"),
         (
             Category::Communication,
-            r"nccl|all_?reduce|all_?gather|reduce_?scatter",
+            r"nccl|rccl|all_?reduce|all_?gather|reduce_?scatter",
         ),
+        // KV-cache writes of serving engines (vLLM `reshape_and_cache_flash`,
+        // SGLang `store_kvcache`): copies, whatever attention backend they feed.
+        (
+            Category::Copy,
+            r"reshape_and_cache|concat_and_cache|store_kvcache|copy_blocks_kernel",
+        ),
+        // FlashAttention by its own names (`flash_fwd_kernel`, `flash::`,
+        // `FlashAttnFwdSm90`), FlashInfer's namespace, fused MHA (`fmha`,
+        // CK's `FmhaFwdKernel`), SDPA, Triton's `attn_fwd`.
         (
             Category::Attention,
-            r"flash|fmha|sdpa|attention|_mha_|mha_fwd|mha_bwd|mmha",
+            r"flash_?(?:fwd|bwd|attn|attention|fprop|bprop|mla|decoding)|flash::|flashinfer::|fmha|sdpa|attention|_mha_|mha_fwd|mha_bwd|mmha|(?:^|[^a-z])attn_(?:fwd|bwd)",
+        ),
+        (
+            Category::Conv,
+            r"fprop|dgrad|wgrad|convolve|conv_?[123]d|depthwise|convolution|conv2d|_conv_|conv_kernel|winograd|implicit_?gemm|(?:^|_)(?:[a-z]{1,2}\d{0,5}|\d{3,5})cudnn_|^(?:void )?igemm_(?:fwd|bwd|wrw)",
+        ),
+        (
+            Category::Gemm,
+            // `gemm` but not FBGEMM's embedding kernels (`fbgemm_gpu::`);
+            // Tensile/hipBLASLt `Cijk_*` (C[i,j,k] = sum_l A B).
+            r"(?:^|[^b])gemm|nvjet|matmul|cublas|cutlass|gemv|_mm_|bmm|dot_kernel|(?:^|[^a-z])cijk_",
         ),
         (
             Category::Layout,
             r"nchwtonhwc|nhwctonchw|nhwcaddpadding|transpose|permute|reformat|tensortransform|converttensor|copypacked|shuffle",
-        ),
-        (
-            Category::Conv,
-            r"fprop|dgrad|wgrad|convolve|conv_?[123]d|depthwise|convolution|conv2d|_conv_|conv_kernel|winograd|implicit_?gemm|(?:^|_)(?:[a-z]{1,2}\d{0,5}|\d{3,5})cudnn_",
-        ),
-        (
-            Category::Gemm,
-            // `gemm` but not FBGEMM's embedding kernels (`fbgemm_gpu::`).
-            r"(?:^|[^b])gemm|nvjet|matmul|cublas|cutlass|gemv|_mm_|bmm|dot_kernel",
         ),
         (
             Category::Copy,
@@ -107,7 +120,8 @@ static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
         (Category::Pooling, r"pool"),
         (
             Category::Elementwise,
-            r"elementwise|activation|relu|gelu|silu|sigmoid|tanh|fill|index|gather|scatter|where",
+            // MIOpen's tensor ops (`SubTensorOpWithScalar4d`, `Op2dTensorGeneric`).
+            r"elementwise|activation|relu|gelu|silu|sigmoid|tanh|fill|index|indices|gather|scatter|where|rotary|subtensorop|op[1-5]dtensor|optensor",
         ),
     ];
     rules
@@ -122,6 +136,73 @@ static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The kernel without its parameter list: `void k<T>(cublasTransposeParams)`
+/// gives `void k<T>`. Parameter types say what a kernel takes, not what it
+/// does (cuBLAS's `scal_kernel` takes `cublasTransposeParams`); template
+/// arguments stay, since PyTorch names its functors there.
+fn without_params(name: &str) -> &str {
+    let s = name.trim_end();
+    if !s.ends_with(')') {
+        return s;
+    }
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    // `operator()`: the list is the call operator's, keep it.
+                    return if i > 0 { &s[..i] } else { s };
+                }
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// Compiler-generated kernels whose naming states their kind:
+/// TorchInductor names a kernel `triton_<kind>_<fused ops>_<n>` with kind
+/// `poi` (pointwise), `red` (reduction), `per` (persistent reduction), `for`
+/// (foreach), `spl`/`sca` (scans) or `tem` (a template: mm, bmm, conv,
+/// flex attention); XLA names a fusion `<kind>_<root op>_fusion` with kind
+/// `loop` (elementwise) or `input` (reduction-rooted), and wraps single ops
+/// as `wrapped_<op>`. Pointwise and reduction kinds are never matrix work,
+/// whatever op they fused: a word like `mm` in them (Inductor lowers tiny
+/// matmuls to multiply-and-sum) takes no matrix category.
+fn generated(head: &str) -> Option<Category> {
+    let lower = head.strip_prefix("void ").unwrap_or(head);
+    let non_matrix = |fallback: Category| {
+        RULES
+            .iter()
+            .find(|(c, re)| !c.is_matrix() && re.is_match(lower))
+            .map_or(fallback, |(c, _)| *c)
+    };
+    if let Some(rest) = lower.strip_prefix("triton_") {
+        let kind = rest.get(..4)?;
+        return match kind {
+            "poi_" | "for_" => Some(non_matrix(Category::Elementwise)),
+            "red_" | "per_" | "spl_" | "sca_" => Some(non_matrix(Category::Reduction)),
+            "tem_" => Some(
+                RULES
+                    .iter()
+                    .find(|(c, re)| c.is_matrix() && re.is_match(lower))
+                    .map_or(Category::Gemm, |(c, _)| *c),
+            ),
+            _ => None,
+        };
+    }
+    let xla = |kind: &str| lower.starts_with(kind) && lower.contains("fusion");
+    if xla("loop_") || lower.starts_with("wrapped_") {
+        return Some(non_matrix(Category::Elementwise));
+    }
+    if xla("input_") {
+        return Some(non_matrix(Category::Reduction));
+    }
+    None
+}
+
 /// The category of a kernel by its demangled name.
 ///
 /// ```
@@ -131,11 +212,18 @@ static RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
 /// assert_eq!(categorize("nvjet_sm90_hsh_128x256_64x4_2x1_v_bz_coopA_TNN"), Category::Gemm);
 /// assert_eq!(categorize("void cutlass::Kernel2<cutlass_80_tensorop_f16_s16816gemm_f16_256x128_64x3_tn_align2>(T1::Params)"), Category::Gemm);
 /// assert_eq!(categorize("void at::native::<unnamed>::CatArrayBatchedCopy_vectorized<...>"), Category::Copy);
+/// assert_eq!(categorize("Cijk_Alik_Bljk_BBS_BH_Bias_HA_S_SAV_UserArgs_MT256x192x64_MI16x16x1_SN_LDSB1"), Category::Gemm);
+/// assert_eq!(categorize("triton_poi_fused__unsafe_view_mul_silu_2"), Category::Elementwise);
+/// assert_eq!(categorize("loop_multiply_fusion_2"), Category::Elementwise);
 /// ```
 pub fn categorize(name: &str) -> Category {
+    let head = without_params(name);
+    if let Some(c) = generated(&head.to_ascii_lowercase()) {
+        return c;
+    }
     RULES
         .iter()
-        .find(|(_, re)| re.is_match(name))
+        .find(|(_, re)| re.is_match(head))
         .map_or(Category::Other, |(c, _)| *c)
 }
 
@@ -203,7 +291,8 @@ mod tests {
                 "void cudnn::cnn::conv2d_grouped_direct_kernel<false, true, false, false, 0, 0, int, float, float, float, float, float>(...)",
                 Category::Conv,
             ),
-            ("triton_poi_fused_add_0", Category::Other),
+            // TorchInductor's pointwise kind.
+            ("triton_poi_fused_add_0", Category::Elementwise),
             // cuBLAS/cuDNN/TensorRT op names (TensorRT Engine Explorer tactics).
             (
                 "ampere_h16816cudnn_128x128_ldg8_relu_exp_stages_64x3_large_nhwc_tn_v1",

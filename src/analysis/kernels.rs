@@ -6,8 +6,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::category::{Category, categorize};
-use super::tensor_core::VerdictSource;
-use super::tensor_core::names::Verdict;
+use super::tensor_core::names::{Verdict, VerdictSource};
 use super::tensor_core::reason::ReasonKind;
 use super::window::Window;
 use crate::model::{Kernel, Ns, Trace};

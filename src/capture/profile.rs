@@ -5,11 +5,11 @@
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
-use crate::capture::nsys::Found;
 use crate::error::{Error, Result, shown};
+use crate::nsys::Found;
+use crate::nsys::child::{describe_status, wait_status};
 use crate::progress::Progress;
 
 /// What `nsys profile` records: CUDA, NVTX and OS runtime calls, without CPU
@@ -123,7 +123,7 @@ pub fn default_name(command: &[OsString]) -> String {
         .and_then(|p| p.file_stem())
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = crate::cli::report_name(Path::new(&name));
+    let name = crate::text::report_name(Path::new(&name));
     if name == "trace" { "profile".into() } else { name }
 }
 
@@ -158,7 +158,7 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
             "cannot run {} ({}): {}",
             shown(&nsys.path),
             nsys.how,
-            crate::input::io_problem(&e)
+            crate::error::io_problem(&e)
         ))
     })?;
     let interrupt = IgnoreInterrupt::new();
@@ -251,21 +251,6 @@ pub fn command_line(command: &[OsString]) -> String {
         })
         .collect();
     parts.join(" ")
-}
-
-/// "exit status 3" or "killed by signal 9".
-pub fn describe_status(status: &ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        return format!("exit status {code}");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(sig) = status.signal() {
-            return format!("killed by signal {sig}");
-        }
-    }
-    status.to_string()
 }
 
 /// Copy a child's output to ours while the spinner is drawn: whole lines are
@@ -395,32 +380,6 @@ fn printable(bytes: &[u8]) -> String {
     out.trim().to_string()
 }
 
-const TICK: Duration = Duration::from_millis(100);
-
-/// Wait for `child`, keeping the spinner turning.
-fn wait_status(child: &mut Child, progress: &Progress) -> std::io::Result<ExitStatus> {
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        progress.tick();
-        std::thread::sleep(TICK);
-    }
-}
-
-/// Wait for `child` and collect its piped output, keeping the spinner turning.
-pub fn wait_ticking(child: Child, progress: &Progress) -> std::io::Result<Output> {
-    std::thread::scope(|s| {
-        let h = s.spawn(|| child.wait_with_output());
-        while !h.is_finished() {
-            progress.tick();
-            std::thread::sleep(TICK);
-        }
-        h.join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("output reader panicked")))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,14 +427,6 @@ mod tests {
         assert!(report_path(Some(Path::new("a%p")), false, &cmd).is_err());
         assert!(report_path(None, false, &[]).is_err());
         assert!(report_path(None, false, &args(&["--x"])).is_err());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn statuses_are_named() {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(describe_status(&ExitStatus::from_raw(3 << 8)), "exit status 3");
-        assert_eq!(describe_status(&ExitStatus::from_raw(9)), "killed by signal 9");
     }
 
     /// The pieces of `chunks` fed one after another, as strings.

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::stats::pct;
 use crate::analysis::attribution::{Activity, GpuIdle, Phases};
 use crate::analysis::category::Category;
+use crate::document::Report;
 use crate::model::Ns;
-use crate::report::Report;
 
 /// How every delta is scaled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -373,7 +373,8 @@ mod tests {
     fn report_with(rows: &[(&str, Ns)]) -> Report {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_traces/bert_fp16_aligned.sqlite");
-        let trace = crate::input::load(&path, None, &crate::progress::Progress::hidden()).unwrap();
+        let trace =
+            crate::input::load(&path, &Default::default(), &crate::progress::Progress::hidden()).unwrap();
         let mut r = crate::pipeline::analyze(&trace, &Default::default()).unwrap();
         let template = r.kernels[0].clone();
         r.kernels = rows

@@ -9,11 +9,11 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::document::{Report, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::pipeline::{self, AnalysisOptions};
 use crate::progress::Progress;
-use crate::report::{Report, SCHEMA_VERSION};
 
 /// What a side was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,10 +63,10 @@ fn is_report(path: &Path, head: &[u8]) -> Result<bool> {
     if REPORT_HEAD.is_match(head) {
         return Ok(true);
     }
-    if input::readers().iter().any(|r| r.sniff(path, head)) {
+    if input::InputFormat::ALL.iter().any(|f| f.sniff(path, head)) {
         return Ok(false);
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::input(path, input::io_problem(&e)))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::input(path, crate::error::io_problem(&e)))?;
     let probe: Option<Probe> = serde_json::from_reader(std::io::BufReader::new(file)).ok();
     Ok(probe.is_some_and(|p| {
         p.schema_version.is_some() && p.generator.is_some_and(|g| g.starts_with("trace-report"))
@@ -75,7 +75,7 @@ fn is_report(path: &Path, head: &[u8]) -> Result<bool> {
 
 /// Read a saved report, refusing other schema versions and diff documents.
 fn read_report(path: &Path) -> Result<Report> {
-    let bytes = std::fs::read(path).map_err(|e| Error::input(path, input::io_problem(&e)))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::input(path, crate::error::io_problem(&e)))?;
     let probe: Probe =
         serde_json::from_slice(&bytes).map_err(|e| Error::input(path, format!("not valid JSON: {e}")))?;
     if probe.kind.as_deref() == Some(DIFF_KIND) {
@@ -105,12 +105,12 @@ fn read_report(path: &Path) -> Result<Report> {
 /// Load one side: a saved report as it is, or a trace analysed with `opts`.
 pub fn load(
     path: &Path,
-    forced_format: Option<&str>,
+    read: &input::Options,
     opts: &AnalysisOptions,
     progress: &Progress,
 ) -> Result<Loaded> {
     let shown = path.display().to_string();
-    if forced_format.is_none() {
+    if read.format.is_none() {
         let head = input::read_head(path)?;
         if is_report(path, &head)? {
             return Ok(Loaded {
@@ -120,7 +120,7 @@ pub fn load(
             });
         }
     }
-    let trace = input::load(path, forced_format, progress)?;
+    let trace = input::load(path, read, progress)?;
     progress.finish();
     let report = pipeline::analyze(&trace, opts)?;
     Ok(Loaded {
@@ -134,14 +134,14 @@ pub fn load(
 /// `report.json` the folder it lies in (`reports/resnet/report.json` ->
 /// `resnet`).
 pub fn side_name(path: &Path) -> String {
-    let name = crate::cli::report_name(path);
+    let name = crate::text::report_name(path);
     let generic = path
         .file_name()
         .is_some_and(|f| f.to_string_lossy().eq_ignore_ascii_case("report.json"));
     if generic {
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         if let Some(dir) = abs.parent().and_then(Path::file_name) {
-            return crate::cli::report_name(Path::new(dir));
+            return crate::text::report_name(Path::new(dir));
         }
     }
     name

@@ -406,7 +406,7 @@ mod tests {
         }
         assert_eq!(
             fam("triton_poi_fused_add_0", "triton_poi_fused_add_0"),
-            "other:triton_poi_fused_add"
+            "elementwise:triton_poi_fused_add"
         );
     }
 

@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::iterations::IterationStats;
 use crate::analysis::window::Scope;
+use crate::document::Report;
 use crate::model::Ns;
-use crate::report::Report;
 use deltas::{AttributionDelta, CategoryDelta, MemcpyDelta, Normalization, TensorCoreDelta};
 use findings::FindingDelta;
 use input::{DIFF_KIND, InputKind, Loaded};
@@ -264,7 +264,7 @@ pub fn comparability(b: &Report, n: &Report) -> Vec<String> {
             if g.is_empty() {
                 "unknown GPUs".to_string()
             } else {
-                crate::report::format::counted(g.iter().copied()).join(" + ")
+                crate::text::format::counted(g.iter().copied()).join(" + ")
             }
         };
         out.push(format!(

@@ -1,6 +1,6 @@
 //! `diff.html`: one self-contained page (inline CSS and SVG, no scripts, no
 //! network) with both sides side by side. Every string from a trace goes
-//! through [`escape::html`](crate::report::escape::html).
+//! through [`escape::html`](crate::text::escape::html).
 
 use std::fmt::Write;
 
@@ -10,8 +10,8 @@ use super::matching::{KernelDelta, KernelRef, Match};
 use super::text::{bytes, count, delta, measure, ns, pct, sample_sizes};
 use crate::model::Ns;
 use crate::report::charts;
-use crate::report::escape::{html as h, truncate};
-use crate::report::format;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format;
 
 /// Rows of the kernel table and bars of its chart.
 const TOP_KERNELS: usize = 50;

@@ -7,8 +7,8 @@ use super::Diff;
 use super::findings::Status;
 use super::matching::{KernelDelta, Match};
 use super::text::{bytes, count, delta, measure, ns, pct, sample_sizes};
-use crate::report::escape::{markdown as md, truncate};
-use crate::report::format;
+use crate::text::escape::{markdown as md, truncate};
+use crate::text::format;
 
 /// Rows of the kernel-change table.
 const TOP_KERNELS: usize = 15;

@@ -3,7 +3,7 @@
 use super::Diff;
 use super::matching::Match;
 use super::text::{delta, headline, pct, sample_sizes};
-use crate::report::escape::{terminal as clean, truncate};
+use crate::text::escape::{terminal as clean, truncate};
 
 /// Kernel rows listed.
 const TOP: usize = 5;

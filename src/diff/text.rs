@@ -2,7 +2,7 @@
 
 use super::Diff;
 use super::stats::Basis;
-use crate::report::format;
+use crate::text::format;
 
 /// A normalised duration (fractional ns), e.g. `4.56 ms`.
 pub fn ns(v: f64) -> String {

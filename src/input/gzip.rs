@@ -13,8 +13,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use flate2::read::MultiGzDecoder;
 
-use crate::error::{Error, Result};
-use crate::input::io_problem;
+use crate::error::{Error, Result, io_problem};
 
 /// The two bytes every gzip member starts with.
 pub const MAGIC: [u8; 2] = [0x1f, 0x8b];

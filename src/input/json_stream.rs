@@ -34,7 +34,7 @@ pub enum StreamError {
 impl std::fmt::Display for StreamError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StreamError::Io(e) => write!(f, "read error: {}", crate::input::io_problem(e)),
+            StreamError::Io(e) => write!(f, "read error: {}", crate::error::io_problem(e)),
             StreamError::Truncated { offset } => {
                 write!(
                     f,

@@ -7,29 +7,111 @@ pub mod decimal;
 pub mod gzip;
 pub mod json_stream;
 pub mod kineto;
+pub mod ncu;
 pub mod nsys_json;
 pub mod nsys_rep;
 pub mod nsys_sqlite;
 pub mod nvtx_domain;
 pub mod trtexec;
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, io_problem};
 use crate::model::Trace;
 use crate::progress::Progress;
 
 /// How many leading bytes readers get to recognise their format.
 pub const HEAD_LEN: usize = 64 * 1024;
 
-/// One input format.
-pub trait Reader: Sync {
+/// A trace format, as `--input-format` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    NsysSqlite,
+    NsysRep,
+    NsysJson,
+    Kineto,
+    Trtexec,
+}
+
+impl InputFormat {
+    /// Every format, in detection order.
+    pub const ALL: &[InputFormat] = &[
+        InputFormat::NsysSqlite,
+        InputFormat::NsysRep,
+        InputFormat::NsysJson,
+        InputFormat::Kineto,
+        InputFormat::Trtexec,
+    ];
+
     /// Stable name, as accepted by `--input-format`.
-    fn name(&self) -> &'static str;
+    pub fn name(self) -> &'static str {
+        match self {
+            InputFormat::NsysSqlite => "nsys-sqlite",
+            InputFormat::NsysRep => "nsys-rep",
+            InputFormat::NsysJson => "nsys-json",
+            InputFormat::Kineto => "kineto",
+            InputFormat::Trtexec => "trtexec",
+        }
+    }
+
     /// One line for `--help` and error messages.
-    fn description(&self) -> &'static str;
+    pub fn description(self) -> &'static str {
+        match self {
+            InputFormat::NsysSqlite => "Nsight Systems SQLite export (nsys export --type sqlite)",
+            InputFormat::NsysRep => "Nsight Systems report (.nsys-rep; needs nsys to export it)",
+            InputFormat::NsysJson => {
+                "Nsight Systems JSON export (nsys export --type json, .json or .json.gz)"
+            }
+            InputFormat::Kineto => "PyTorch profiler / Kineto Chrome-trace JSON (.json, .json.gz)",
+            InputFormat::Trtexec => {
+                "TensorRT trtexec --exportLayerInfo / --exportProfile JSON (either file; the other is found by name)"
+            }
+        }
+    }
+
+    /// The format called `name`, with a usage error listing the known ones.
+    pub fn named(name: &str) -> Result<InputFormat> {
+        InputFormat::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<_> = InputFormat::ALL.iter().map(|f| f.name()).collect();
+                Error::usage(format!(
+                    "unknown input format '{name}' (known: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// Whether `path`, whose first bytes are `head`, is in this format.
+    pub fn sniff(self, path: &Path, head: &[u8]) -> bool {
+        match self.reader() {
+            Some(r) => r.sniff(path, head),
+            None => nsys_rep::sniff(path, head),
+        }
+    }
+
+    /// The reader of this format; none for `.nsys-rep`, which is exported
+    /// to SQLite before it is read.
+    fn reader(self) -> Option<&'static dyn Reader> {
+        match self {
+            InputFormat::NsysSqlite => Some(&nsys_sqlite::NsysSqlite),
+            InputFormat::NsysRep => None,
+            InputFormat::NsysJson => Some(&nsys_json::NsysJson),
+            InputFormat::Kineto => Some(&kineto::Kineto),
+            InputFormat::Trtexec => Some(&trtexec::Trtexec),
+        }
+    }
+}
+
+/// One input format's reader: one module that can tell whether an input
+/// is its own and turns it into the model.
+pub trait Reader: Sync {
+    fn format(&self) -> InputFormat;
     /// Whether this input is this reader's, judged by content: `head` is
     /// the file's first bytes.
     fn sniff(&self, path: &Path, head: &[u8]) -> bool;
@@ -38,19 +120,17 @@ pub trait Reader: Sync {
 }
 
 /// Every reader, in detection order.
-pub fn readers() -> &'static [&'static dyn Reader] {
-    &[
-        &nsys_sqlite::NsysSqlite,
-        &nsys_rep::NsysRep,
-        &nsys_json::NsysJson,
-        &kineto::Kineto,
-        &trtexec::Trtexec,
-    ]
+pub fn readers() -> impl Iterator<Item = &'static dyn Reader> {
+    InputFormat::ALL.iter().filter_map(|f| f.reader())
 }
 
-/// The reader named `name`.
-pub fn reader_named(name: &str) -> Option<&'static dyn Reader> {
-    readers().iter().copied().find(|r| r.name() == name)
+/// How to read an input: what the command line says about it.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--input-format`: skip detection.
+    pub format: Option<InputFormat>,
+    /// `--nsys PATH`: the nsys that exports `.nsys-rep` inputs.
+    pub nsys: Option<PathBuf>,
 }
 
 /// The first bytes of `path` (decompressed when the file is gzip), with a
@@ -75,25 +155,19 @@ pub fn read_head(path: &Path) -> Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Pick the reader for `path`: the one named by `forced`, or the first
-/// whose `sniff` accepts the content.
-pub fn detect(path: &Path, forced: Option<&str>) -> Result<&'static dyn Reader> {
-    if let Some(name) = forced {
-        return reader_named(name).ok_or_else(|| {
-            let known: Vec<_> = readers().iter().map(|r| r.name()).collect();
-            Error::usage(format!(
-                "unknown input format '{name}' (known: {})",
-                known.join(", ")
-            ))
-        });
+/// The format of `path`: `forced`, or the first whose `sniff` accepts the
+/// content.
+pub fn detect(path: &Path, forced: Option<InputFormat>) -> Result<InputFormat> {
+    if let Some(f) = forced {
+        return Ok(f);
     }
     let head = read_head(path)?;
-    readers()
+    InputFormat::ALL
         .iter()
         .copied()
-        .find(|r| r.sniff(path, &head))
+        .find(|f| f.sniff(path, &head))
         .ok_or_else(|| {
-            let known: Vec<_> = readers().iter().map(|r| r.description()).collect();
+            let known: Vec<_> = InputFormat::ALL.iter().map(|f| f.description()).collect();
             Error::input(
                 path,
                 format!(
@@ -104,34 +178,31 @@ pub fn detect(path: &Path, forced: Option<&str>) -> Result<&'static dyn Reader> 
         })
 }
 
-/// Detect the format and read `path` into a sorted [`Trace`].
-pub fn load(path: &Path, forced: Option<&str>, progress: &Progress) -> Result<Trace> {
-    let reader = detect(path, forced)?;
-    if forced.is_some() {
+/// Detect the format and read `path` into a sorted [`Trace`]. A `.nsys-rep`
+/// is first exported to SQLite (nsys's own format is private), and the
+/// export is read.
+pub fn load(path: &Path, opts: &Options, progress: &Progress) -> Result<Trace> {
+    let format = detect(path, opts.format)?;
+    if opts.format.is_some() {
         read_head(path)?;
     }
-    let mut trace = reader.read(path, progress)?;
-    trace.source.format = reader.name().to_string();
-    if trace.source.path.is_empty() {
+    let (readable, reader) = match format.reader() {
+        Some(reader) => (Cow::Borrowed(path), reader),
+        None => (
+            Cow::Owned(crate::nsys::export::sqlite_for(
+                path,
+                opts.nsys.as_deref(),
+                progress,
+            )?),
+            &nsys_sqlite::NsysSqlite as &dyn Reader,
+        ),
+    };
+    let mut trace = reader.read(&readable, progress)?;
+    trace.source.format = format.name().to_string();
+    if trace.source.path.is_empty() || format == InputFormat::NsysRep {
         trace.source.path = path.display().to_string();
     }
     crate::timing::time("sort", || trace.sort());
     crate::memory::release_free();
     Ok(trace)
-}
-
-/// A short description of an I/O error without the OS error number.
-pub fn io_problem(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        NotFound => "no such file".into(),
-        PermissionDenied => "permission denied".into(),
-        _ => {
-            let s = e.to_string();
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_string(),
-                None => s,
-            }
-        }
-    }
 }

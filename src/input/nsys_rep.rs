@@ -1,6 +1,7 @@
 //! Nsight Systems reports (`.nsys-rep`, formerly `.qdrep`). Their format is
-//! private to nsys, so they are exported with `nsys export --type sqlite`
-//! into a cache (see `capture::export`) and read by the SQLite reader.
+//! private to nsys, so before any format is detected a report is exported
+//! with `nsys export --type sqlite` into a cache (`crate::nsys::export`), and
+//! the export is what the SQLite reader reads.
 //!
 //! Recognised by content: a report nsys 2025.3 wrote begins with the line
 //! `NVIDIA Tegra Profiler Report <number>.` followed by protobuf records.
@@ -9,43 +10,18 @@
 
 use std::path::Path;
 
-use crate::capture;
-use crate::error::Result;
-use crate::input::Reader;
-use crate::input::nsys_sqlite::NsysSqlite;
-use crate::model::Trace;
-use crate::progress::Progress;
-
-pub struct NsysRep;
-
 /// The start of a report's first line.
 const MAGIC: &[u8] = b"NVIDIA Tegra Profiler Report ";
 /// Report file extensions nsys writes.
 const EXTENSIONS: &[&str] = &["nsys-rep", "qdrep"];
 
-impl Reader for NsysRep {
-    fn name(&self) -> &'static str {
-        "nsys-rep"
-    }
-
-    fn description(&self) -> &'static str {
-        "Nsight Systems report (.nsys-rep; needs nsys to export it)"
-    }
-
-    fn sniff(&self, path: &Path, head: &[u8]) -> bool {
-        let by_extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)));
-        head.starts_with(MAGIC) || (by_extension && !head.starts_with(b"SQLite format 3\0"))
-    }
-
-    fn read(&self, path: &Path, progress: &Progress) -> Result<Trace> {
-        let sqlite = capture::export::sqlite_for(path, capture::nsys_flag().as_deref(), progress)?;
-        let mut trace = NsysSqlite.read(&sqlite, progress)?;
-        trace.source.path = path.display().to_string();
-        Ok(trace)
-    }
+/// Whether `path`, whose first bytes are `head`, is an nsys report.
+pub fn sniff(path: &Path, head: &[u8]) -> bool {
+    let by_extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)));
+    head.starts_with(MAGIC) || (by_extension && !head.starts_with(b"SQLite format 3\0"))
 }
 
 #[cfg(test)]
@@ -58,14 +34,13 @@ mod tests {
 
     #[test]
     fn sniffs_by_content_with_the_extension_as_a_hint() {
-        let r = NsysRep;
-        assert!(r.sniff(Path::new("capture.bin"), REAL_HEAD));
-        assert!(r.sniff(Path::new("run.nsys-rep"), REAL_HEAD));
+        assert!(sniff(Path::new("capture.bin"), REAL_HEAD));
+        assert!(sniff(Path::new("run.nsys-rep"), REAL_HEAD));
         // Another nsys version's header: the extension decides.
-        assert!(r.sniff(Path::new("old.qdrep"), b"\x00\x01something else"));
-        assert!(r.sniff(Path::new("RUN.NSYS-REP"), b"\x00\x01something else"));
-        assert!(!r.sniff(Path::new("capture.bin"), b"\x00\x01something else"));
+        assert!(sniff(Path::new("old.qdrep"), b"\x00\x01something else"));
+        assert!(sniff(Path::new("RUN.NSYS-REP"), b"\x00\x01something else"));
+        assert!(!sniff(Path::new("capture.bin"), b"\x00\x01something else"));
         // An SQLite export misnamed .nsys-rep is the SQLite reader's.
-        assert!(!r.sniff(Path::new("run.nsys-rep"), b"SQLite format 3\0rest"));
+        assert!(!sniff(Path::new("run.nsys-rep"), b"SQLite format 3\0rest"));
     }
 }

@@ -6,9 +6,9 @@ use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 
-use super::Report;
-use super::escape;
+use crate::document::Report;
 use crate::model::Ns;
+use crate::text::escape;
 
 /// The six attribution buckets with their colours, in stacking order.
 pub const BUCKETS: [(&str, RGBColor); 6] = [

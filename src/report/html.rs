@@ -4,9 +4,10 @@
 
 use std::fmt::Write;
 
-use super::escape::{html as h, truncate};
-use super::format::{bytes, ns, pct};
-use super::{Report, charts, phase_table};
+use super::{charts, phase_table};
+use crate::document::Report;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::{bytes, ns, pct};
 
 /// The shared stylesheet, inlined in every page.
 pub const CSS: &str = include_str!("style.css");

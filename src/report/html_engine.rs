@@ -5,10 +5,10 @@
 
 use std::fmt::Write;
 
-use super::Report;
-use super::escape::{html as h, truncate};
-use super::format::{ns, pct};
 use crate::analysis::engine::{EngineReport, GroupRow, LayerRow};
+use crate::document::Report;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::{ns, pct};
 
 /// Append the section to `s` when the report has an engine.
 pub fn render(s: &mut String, r: &Report) {

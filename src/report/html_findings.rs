@@ -4,10 +4,11 @@
 
 use std::fmt::Write;
 
-use super::escape::{html as h, truncate};
-use super::format::{fact, ns, pct};
-use super::{Report, charts};
+use super::charts;
+use crate::document::Report;
 use crate::findings::{Finding, Severity};
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::{fact, ns, pct};
 
 /// Rows of an operations table shown before cutting.
 const MAX_ROWS: usize = 100;

@@ -1,15 +1,15 @@
 //! The Tensor Core section of `report.html`: the share of matrix time on
 //! Tensor Cores, a bar per category, and the matrix kernels that missed
 //! them (or used a slow variant) with the reason. Strings from the trace go
-//! through [`escape::html`](super::escape::html).
+//! through [`escape::html`](crate::text::escape::html).
 
 use std::fmt::Write;
 
-use super::Report;
-use super::escape::{html as h, truncate};
-use super::format::{ns, pct};
 use crate::analysis::tensor_core::{self, names::Verdict};
+use crate::document::Report;
 use crate::model::Ns;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::{ns, pct};
 
 const TENSOR: &str = "#2e7d32";
 const CUDA: &str = "#c62828";

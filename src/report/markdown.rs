@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use super::escape::{markdown as md, truncate};
-use super::format::{bytes, fact, ns, pct};
-use super::{Report, phase_table};
+use super::phase_table;
+use crate::document::Report;
+use crate::text::escape::{markdown as md, truncate};
+use crate::text::format::{bytes, fact, ns, pct};
 
 /// Rows of the kernel table.
 const TOP_KERNELS: usize = 10;
@@ -215,7 +216,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     }
 
     let names: Vec<String> = r.source.gpus.iter().map(|g| md(&g.name)).collect();
-    let gpus = super::format::counted(names.iter().map(String::as_str));
+    let gpus = crate::text::format::counted(names.iter().map(String::as_str));
     let _ = writeln!(
         s,
         "<sub>{} · {} · {} · window: {}{}</sub>",

@@ -1,9 +1,9 @@
 //! The "where the time goes" table shared by the HTML and Markdown reports
 //! and the attribution chart: one row per phase that has time, then a total.
 
-use super::Report;
 use crate::analysis::attribution::PhaseActivity;
 use crate::analysis::phase::Phase;
+use crate::document::Report;
 use crate::model::Ns;
 
 /// Column labels of [`Row::buckets`], in stacking order (as `charts::BUCKETS`).

@@ -1,9 +1,9 @@
 //! The few lines printed after an analysis.
 
-use super::Report;
-use super::escape::{terminal as clean, truncate};
-use super::format::{ns, pct};
+use crate::document::Report;
 use crate::findings::Severity;
+use crate::text::escape::{terminal as clean, truncate};
+use crate::text::format::{ns, pct};
 
 /// The biggest attribution bucket: (label, ns).
 pub fn biggest_bucket(r: &Report) -> (&'static str, i64) {
@@ -24,7 +24,7 @@ pub fn biggest_bucket(r: &Report) -> (&'static str, i64) {
 /// GPU names with repeats counted: `8x NVIDIA A100`, in first-seen order.
 pub fn gpu_list(r: &Report) -> Vec<String> {
     let names: Vec<String> = r.source.gpus.iter().map(|g| clean(&g.name)).collect();
-    super::format::counted(names.iter().map(String::as_str))
+    crate::text::format::counted(names.iter().map(String::as_str))
 }
 
 /// The headline numbers as text lines.
@@ -60,9 +60,9 @@ pub fn render(r: &Report) -> String {
             ns(t.max_ns)
         )),
         _ => out.push_str(&format!(
-            "window: {} ({:?})\n",
+            "window: {} ({})\n",
             ns(r.window.duration_ns),
-            r.window.scope
+            r.window.scope.describe()
         )),
     }
     let busy = total - a.activity.gpu_idle_ns;

@@ -187,6 +187,11 @@ pub fn query_columns() -> Vec<(String, String, bool)> {
                 .collect()
         };
         let table = header("table").into_iter().next().unwrap();
+        // The older exports' metadata table: no capture here has it to drop
+        // columns from (tests/wild_inputs.rs builds one).
+        if table == "EXPORT_META_DATA" {
+            continue;
+        }
         let tables: Vec<String> = if table == "{{table}}" {
             TABLES
                 .iter()

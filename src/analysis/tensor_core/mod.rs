@@ -25,34 +25,13 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::category::Category;
 use crate::analysis::kernels::KernelRow;
 use crate::analysis::window::Window;
+use crate::input::ncu::NcuCounters;
 use crate::model::{Ns, Trace};
 use gpu_metrics::GpuMetricsUse;
 use names::Verdict;
-use ncu::{NcuCounters, NcuMatch};
+pub use names::VerdictSource;
+use ncu::NcuMatch;
 use reason::KernelShapes;
-
-/// Where a verdict comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerdictSource {
-    /// Nsight Compute instruction counters.
-    Counters,
-    /// The capture's GPU metrics (Tensor Active).
-    GpuMetrics,
-    /// The kernel-name grammar.
-    #[default]
-    Name,
-}
-
-impl VerdictSource {
-    pub fn label(self) -> &'static str {
-        match self {
-            VerdictSource::Counters => "counters",
-            VerdictSource::GpuMetrics => "gpu_metrics",
-            VerdictSource::Name => "name",
-        }
-    }
-}
 
 /// Extra inputs beyond the trace.
 #[derive(Debug, Clone, Copy, Default)]

@@ -6,30 +6,74 @@
 //! gives `void cutlass kernel2 cutlass 80 tensorop f16 s16816gemm f16 256x128 64x3 tn align2`).
 //! Rules are tried in this order; the first that decides wins:
 //!
-//! 1. **Generated code** says nothing about its math: Triton (`triton_poi_fused_add_0`,
-//!    `triton_tem_fused_mm_1`), TensorRT Myelin (`__myl_bb0_1_...`), TVM (`tvmgen_...`)
-//!    are `unknown`, never guessed.
+//! 1. **Generated code** is judged by the kind its compiler names, never by
+//!    the ops it fused:
+//!    - TorchInductor names kernels `triton_<kind>_<fused ops>_<n>`
+//!      (`torch/_inductor/codegen/triton.py`, kinds from
+//!      `get_kernel_category_by_source_code`): `poi` pointwise, `red`
+//!      reduction, `per` persistent reduction, `for` foreach, `spl` split
+//!      scan are loads, arithmetic and reductions without `tl.dot`: `no`
+//!      (`triton_poi_fused__unsafe_view_mul_silu_2`,
+//!      `triton_red_fused_add_mean_mul_pow_rsqrt_0`, even
+//!      `triton_red_fused_mm_0`, a tiny matmul lowered to multiply-and-sum).
+//!      `tem` is a template (`triton_tem_fused_mm_1`, `..._addmm_..`, `..._bmm_..`):
+//!      matrix work whose `tl.dot` runs on MMA only for some types and
+//!      shapes: `unknown`, for counters or GPU metrics to decide.
+//!    - XLA names a fusion `<kind>_<root>_fusion` (`loop_multiply_fusion_2`,
+//!      `input_reduce_fusion`) and single ops `wrapped_<op>`: elementwise and
+//!      reduction emitters without dots: `no`. Its GEMMs are cuBLAS/cuDNN
+//!      custom calls (named by those libraries, below) or Triton GEMM
+//!      fusions (`gemm_fusion_dot_1`): matrix work, `unknown`.
+//!    - Other Triton kernels, TensorRT Myelin (`__myl_bb0_1_...`) and TVM
+//!      (`tvmgen_...`) say nothing about their math: `unknown` unless their
+//!      name says a non-matrix category (XLA's `triton_softmax_2`).
+//! 2. **AMD libraries** (the names rocprof and PyTorch on ROCm record):
+//!    - Tensile (rocBLAS, hipBLASLt) names a solution `Cijk_<A>_<B>_<types>_..._MT<m>x<n>x<k>_MI<m>x<n>x<b>_...`
+//!      (Tensile docs, "Kernel parameters": `MatrixInstruction` is the matrix
+//!      instruction and its wave tiling; `MT` the macro tile): an `MI` with an
+//!      MFMA/WMMA shape (`MI16x16x1`, `MI32x32x8x1`) is matrix cores: `yes`
+//!      (`Cijk_Alik_Bljk_BBS_BH_Bias_HA_S_SAV_UserArgs_MT256x192x64_MI16x16x1_SN_...`).
+//!      Without `MI`, a thread tile (`TT4_4`, `WG16_16_1`) is VALU FMA: `no`.
+//!      The first type letter is the data type (`S` FP32, `H` FP16, `B`
+//!      BF16, `D` FP64, `I8` INT8, `F8`/`B8` FP8; `SB` = FP32 with beta).
+//!    - Composable Kernel: `xdl`/`xdlops` (XDLOPs = MFMA:
+//!      `ck::kernel_gemm_xdl_cshuffle_v3`, `GridwiseGemm_..._xdlops_v2r3`),
+//!      `wmma`, `mfma` in ck_tile's warp GEMMs (`WarpGemmMfmaF16F16F32M32N32K8`):
+//!      `yes`; `dl` kernels (`ck::kernel_gemm_dl_v1r3`: dot instructions): `no`.
+//!      ck_tile's fused attention (`ck_tile::FmhaFwdKernel`,
+//!      `FmhaBatchPrefillWithPagedKVCacheKernel`) follows the `fmha` rule.
+//!    - MIOpen's MISA implicit GEMMs (`igemm_fwd_gtcx2_nhwc_fp16_..._wt32x32x8_...`,
+//!      built from `src/kernels/dynamic_igemm/igemm_gtc_xdlops_*`): `gtcx*`
+//!      is the xdlops generator and `wt` the wave tile, an MFMA shape: `yes`;
+//!      `gtc` without `x` with a thread tile `tt8x8`: `no`. MIOpen's HIP
+//!      `gridwise_convolution_implicit_gemm_*` is `yes` with `xdlops`, `no` without.
+//!    - Marks on any AMD kernel: `mfma`, `smfmac`, `xdlops`, `wmma`: `yes`.
+//! 3. **Explicit math markers.** CUDA cores: `ffma`, `hfma2`, `simt`
 //! 2. **Explicit math markers.** CUDA cores: `ffma`, `hfma2`, `simt`
 //!    (`cutlass_80_simt_sgemm_256x128_8x4_nn_align1`,
 //!    `sm80_xmma_gemm_f32f32_f32f32_f32_..._ffma_aligna4_alignc4_...` — "xmma" in
 //!    the name, FFMA math), CUTLASS `MmaSimt`/`OpClassSimt`, CuTe `UniversalFMA`, and
 //!    DP4A INT8 (`ampere_fp32_icudnn_int8x4_128x64_relu_medium_nn_v1`). Tensor Cores:
-//!    `hmma`, `imma`, `gmma`/`wgmma`, `dmma`, `wmma`, `tensorop` (CUTLASS
-//!    `cutlass_80_tensorop_...`, `OpClassTensorOp`, `MmaTensorOp`), xmma's
+//!    `hmma`, `imma`, `gmma`/`wgmma`, `dmma`, `wmma`, `tensorop` as a word of
+//!    its own (CUTLASS `cutlass_80_tensorop_...`, `OpClassTensorOp`,
+//!    `MmaTensorOp`; not MIOpen's elementwise `SubTensorOpWithScalar4d`), xmma's
 //!    `tensor16x8x16` / `tensor1688` / `warpgroupsize1x1x1` (Hopper warp-group MMA),
 //!    PTX MMA shapes `m16n8k16`, CuTe atoms `SM80_16x8x16_F32F16F16F32_TN`, and the
 //!    MMA instruction tiles of cuBLAS/cuDNN/CUTLASS op names: `h884gemm` (Volta),
 //!    `s1688gemm`/`h1688gemm` (Turing; TF32 on Ampere), `s16816gemm`/`h16816cudnn`
 //!    (Ampere), `i8816cudnn`/`i16832gemm` (INT8), `d884gemm` (FP64 DMMA). A name
 //!    with markers of both kinds is `unknown`.
-//! 3. **Helpers** of GEMMs and convolutions that are not matrix products:
+//! 4. **Helpers** of GEMMs and convolutions that are not matrix products:
 //!    `splitKreduce_kernel`, cuBLASLt's separate epilogue (`epilogue::impl::globalKernel`),
 //!    workspace initialisation, index precomputation: `no`.
-//! 4. **Families** whose math follows from the family:
+//! 5. **Families** whose math follows from the family:
 //!    - `nvjet_*` (cuBLAS on Hopper and Blackwell: `nvjet_sm90_hsh_...`,
 //!      `nvjet_tst_...`): `yes`; the three letters after it are the types
 //!      (`h` FP16, `t` BF16, `s` FP32 via TF32).
-//!    - FlashAttention (`flash_fwd_kernel`, `flash::...`, FlashInfer prefill): `yes`.
+//!    - FlashAttention by its own names (`flash_fwd_kernel`, `flash::...`,
+//!      `FlashAttnFwdSm90`), FlashInfer prefill: `yes`. A kernel that only
+//!      mentions `flash` (vLLM's KV-cache write `reshape_and_cache_flash_kernel`,
+//!      SGLang's `create_flashinfer_kv_indices_triton`) is what its category says.
 //!    - PyTorch memory-efficient attention `fmha_cutlassF_<type>_..._sm<NN>`: `yes`
 //!      for FP16/BF16 on sm70+ and FP32 on sm80+ (TF32 MMA), `no` otherwise;
 //!      other `fmha` kernels with a 16/8-bit type (`fmha_v2_..._fp16_...`): `yes`.
@@ -48,12 +92,12 @@
 //!      and grouped (`conv2d_grouped_direct_kernel`) direct kernels.
 //!    - Matrix-vector kernels (`gemv2T_kernel_val`, `gemvx`, `gemmk1_kernel`,
 //!      `dot_kernel`): CUDA cores.
-//! 5. **Old architectures**: a name built for sm < 70 (`sm50_`, `maxwell_`, `pascal_`)
+//! 6. **Old architectures**: a name built for sm < 70 (`sm50_`, `maxwell_`, `pascal_`)
 //!    cannot use Tensor Cores: `no`.
-//! 6. **Recognised non-matrix work** (layout, copy, normalization, softmax,
+//! 7. **Recognised non-matrix work** (layout, copy, normalization, softmax,
 //!    reduction, pooling, elementwise, communication by
 //!    [`category`](crate::analysis::category)) does not run MMA instructions: `no`.
-//! 7. Anything else is `unknown`.
+//! 8. Anything else is `unknown`.
 //!
 //! Besides the verdict the grammar reads the precision, the architecture and
 //! the operand alignment (`align2`, `aligna2_alignc8`, `notaligned`): a
@@ -430,7 +474,12 @@ fn tensor_marker(n: &Name) -> bool {
             || t.contains("gmma")
             || t.starts_with("dmma")
             || t.starts_with("wmma")
-            || t.contains("tensorop")
+            || t.starts_with("tensorop")
+            || t.contains("opclasstensorop")
+            || t.contains("mmatensorop")
+            || t.contains("mfma")
+            || t.contains("xdlops")
+            || t == "xdl"
             || TENSOR_TILE.is_match(t)
             || PTX_MMA.is_match(t)
             || (MMA_OP.is_match(t) && !t.chars().all(|c| c.is_ascii_digit()))
@@ -443,7 +492,9 @@ fn tensor_marker(n: &Name) -> bool {
 /// use trace_report::analysis::tensor_core::names::{classify, Verdict};
 /// assert_eq!(classify("nvjet_sm90_hsh_256x128_64x4_1x2_h_bz_coopA_NNT").verdict, Verdict::Yes);
 /// assert_eq!(classify("sm80_xmma_gemm_f32f32_f32f32_f32_nn_n_tilesize256x128x8_stage3_warpsize4x2x1_ffma_aligna4_alignc4_execute_kernel__5x_cublas").verdict, Verdict::No);
-/// assert_eq!(classify("triton_poi_fused_add_0").verdict, Verdict::Unknown);
+/// assert_eq!(classify("triton_poi_fused_add_0").verdict, Verdict::No);
+/// assert_eq!(classify("triton_tem_fused_mm_0").verdict, Verdict::Unknown);
+/// assert_eq!(classify("Cijk_Ailk_Bljk_HHS_BH_MT128x128x32_MI32x32x8x1_SE_K1").verdict, Verdict::Yes);
 /// ```
 pub fn classify(name: &str) -> NameInfo {
     let lower = name.to_ascii_lowercase();
@@ -497,14 +548,150 @@ fn miss_by_precision(p: Option<Precision>) -> Miss {
     }
 }
 
-fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
+/// TorchInductor's kernel kind: `triton_poi_...` gives `poi`.
+fn inductor_kind<'a>(n: &Name<'a>) -> Option<&'a str> {
+    let rest = n.lower.trim_start().strip_prefix("void ").unwrap_or(n.lower).strip_prefix("triton_")?;
+    rest.split('_').next()
+}
+
+/// XLA's fusion kinds: `loop_multiply_fusion_2`, `input_reduce_fusion`, `wrapped_add`.
+fn xla_non_matrix(n: &Name) -> bool {
     let first = n.first();
-    // 1. Generated code.
+    ((first == "loop" || first == "input") && n.has("fusion")) || first == "wrapped"
+}
+
+/// 1. Generated code; true when decided.
+fn generated(n: &Name, info: &mut NameInfo) -> bool {
+    match inductor_kind(n) {
+        Some("poi" | "red" | "per" | "for" | "spl") => {
+            info.verdict = Verdict::No;
+            info.rule = "TorchInductor pointwise/reduction kernel (no tl.dot)";
+            return true;
+        }
+        Some("tem") => {
+            info.rule = "TorchInductor template (mm/bmm/conv): matrix work, needs counters or GPU metrics";
+            return true;
+        }
+        _ => {}
+    }
+    if xla_non_matrix(n) {
+        info.verdict = Verdict::No;
+        info.rule = "XLA loop/input fusion (elementwise or reduction emitter)";
+        return true;
+    }
+    let first = n.first();
     if first.starts_with("triton") || first == "myl" || first.starts_with("tvmgen") {
-        info.rule = "generated code (Triton, Myelin, TVM): the name does not say";
+        let cat = categorize(n.lower);
+        if !cat.is_matrix() && cat != Category::Other {
+            info.verdict = Verdict::No;
+            info.rule = "generated code of a non-matrix category";
+        } else {
+            info.rule = "generated code (Triton, Myelin, TVM): the name does not say";
+        }
+        return true;
+    }
+    false
+}
+
+/// An MFMA/WMMA instruction shape M x N: 4, 16, 32 (and 64x4 blocks).
+fn mfma_shape(m: u32, nn: u32) -> bool {
+    let ok = |v: u32| matches!(v, 4 | 16 | 32 | 64);
+    ok(m) && ok(nn)
+}
+
+static TENSILE_MI: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^mi(\d+)x(\d+)x(\d+)(?:x\d+)?$").expect("valid regex"));
+static MISA_WAVE_TILE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^wt(\d+)x(\d+)x(\d+)$").expect("valid regex"));
+
+/// Tensile's data type letters (`SB`, `HHS`, `BBS`, `I8II`, `4xi8`, `F8B8`).
+fn tensile_precision(code: &str) -> Option<Precision> {
+    let code = code.strip_prefix("4x").unwrap_or(code);
+    Some(if code.starts_with("i8") {
+        Precision::Int8
+    } else if code.starts_with("f8") || code.starts_with("b8") {
+        Precision::Fp8
+    } else {
+        match code.as_bytes().first()? {
+            b's' | b'c' => Precision::Fp32,
+            b'x' => Precision::Tf32,
+            b'h' => Precision::Fp16,
+            b'b' => Precision::Bf16,
+            b'd' | b'z' => Precision::Fp64,
+            _ => return None,
+        }
+    })
+}
+
+/// 2. AMD libraries; true when decided.
+fn amd(n: &Name, info: &mut NameInfo) -> bool {
+    let first = n.first();
+    // Tensile (rocBLAS, hipBLASLt): `Cijk_Alik_Bljk_BBS_..._MT256x192x64_MI16x16x1_...`.
+    if first == "cijk" {
+        info.precision = n.tokens.iter().skip_while(|t| **t != "cijk").nth(3).and_then(|t| tensile_precision(t));
+        let mi = n.tokens.iter().find_map(|t| TENSILE_MI.captures(t));
+        match mi {
+            Some(c) => {
+                let (m, nn) = (c[1].parse().unwrap_or(0), c[2].parse().unwrap_or(0));
+                if mfma_shape(m, nn) {
+                    yes(info, "Tensile solution with a matrix instruction (MI: MFMA/WMMA)");
+                } else {
+                    info.rule = "Tensile solution with an unrecognised matrix instruction";
+                }
+            }
+            None if n.any(|t| t.len() > 2 && t.starts_with("tt") && t[2..].bytes().all(|b| b.is_ascii_digit())) => {
+                no(info, "Tensile solution with a thread tile and no matrix instruction (VALU FMA)", miss_by_precision(info.precision));
+            }
+            None => info.rule = "Tensile solution without a matrix instruction mark",
+        }
+        return true;
+    }
+    // MIOpen's MISA implicit GEMMs: `igemm_fwd_gtcx2_nhwc_fp16_..._wt32x32x8_...`.
+    if first == "igemm" {
+        let xdlops = n.any(|t| t.starts_with("gtcx"));
+        let wave_tile = n.tokens.iter().find_map(|t| MISA_WAVE_TILE.captures(t));
+        let mfma_tile = wave_tile.is_some_and(|c| mfma_shape(c[1].parse().unwrap_or(0), c[2].parse().unwrap_or(0)));
+        if xdlops || mfma_tile {
+            yes(info, "MIOpen MISA xdlops implicit GEMM (gtcx, MFMA wave tile)");
+            return true;
+        }
+        if n.has("gtc") && n.any(|t| t.starts_with("tt")) {
+            no(info, "MIOpen MISA implicit GEMM on VALU (gtc, thread tile)", miss_by_precision(info.precision));
+            return true;
+        }
+        return false;
+    }
+    // MIOpen's HIP implicit GEMMs: `gridwise_convolution_implicit_gemm_v4r4_[xdlops_]...`.
+    if n.lower.contains("gridwise_convolution_implicit_gemm") && !tensor_marker(n) {
+        no(info, "MIOpen HIP implicit GEMM without xdlops (VALU)", Miss::GenericConv);
+        return true;
+    }
+    // Composable Kernel's DL kernels: dot instructions, no matrix cores.
+    if n.has("ck") && n.any(|t| t == "dl" || t == "dlops") && !tensor_marker(n) {
+        no(info, "Composable Kernel DL kernel (dot instructions)", miss_by_precision(info.precision));
+        return true;
+    }
+    false
+}
+
+/// FlashAttention by its own names, not every name with the word `flash`.
+fn flash_attention(n: &Name) -> bool {
+    static FLASH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"flash_?(?:fwd|bwd|attn|attention|fprop|bprop|mla|decoding)|flash::").expect("valid regex")
+    });
+    FLASH.is_match(n.lower)
+}
+
+fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
+    // 1. Generated code.
+    if generated(n, info) {
         return;
     }
-    // 2. Explicit math markers.
+    // 2. AMD libraries.
+    if amd(n, info) {
+        return;
+    }
+    // 3. Explicit math markers.
     match (cuda_core_marker(n), tensor_marker(n)) {
         (true, true) => {
             info.rule = "both CUDA-core and Tensor Core markers";
@@ -529,7 +716,7 @@ fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
         }
         (false, false) => {}
     }
-    // 3. Helpers of GEMMs and convolutions.
+    // 4. Helpers of GEMMs and convolutions.
     if n.any(|t| t == "splitkreduce" || t == "reducesplitk")
         || n.lower.contains("init_device_workspace")
         || n.lower.contains("epilogue::impl::")
@@ -540,19 +727,19 @@ fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
         info.helper = true;
         return;
     }
-    // 4. Families.
+    // 5. Families.
     if n.has("nvjet") {
         info.precision = info.precision.or_else(|| nvjet_precision(n));
         return yes(info, "nvjet (cuBLAS Hopper/Blackwell MMA kernels)");
     }
-    if n.any(|t| t.starts_with("flashinfer")) {
+    if n.lower.contains("flashinfer::") || n.first().starts_with("flashinfer") {
         if n.any(|t| t.contains("prefill")) {
             return yes(info, "FlashInfer prefill attention (MMA)");
         }
         info.rule = "FlashInfer kernel other than prefill: Tensor Core use is configurable";
         return;
     }
-    if n.any(|t| t.starts_with("flash")) {
+    if flash_attention(n) {
         return yes(info, "FlashAttention (MMA)");
     }
     if n.lower.contains("paged_attention")
@@ -638,7 +825,7 @@ fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
             miss,
         );
     }
-    // 5. Old architectures.
+    // 6. Old architectures.
     if info.arch.is_some_and(|a| a < 70) {
         return no(
             info,
@@ -646,7 +833,7 @@ fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
             Miss::OldArch,
         );
     }
-    // 6. Recognised non-matrix work.
+    // 7. Recognised non-matrix work.
     if n.lower.starts_with("cudnn_generated") {
         info.rule = "cuDNN runtime-generated kernel without markers";
         return;
@@ -662,6 +849,29 @@ fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
     } else {
         "not recognised"
     };
+}
+
+/// Where a verdict comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictSource {
+    /// Nsight Compute instruction counters.
+    Counters,
+    /// The capture's GPU metrics (Tensor Active).
+    GpuMetrics,
+    /// The kernel-name grammar.
+    #[default]
+    Name,
+}
+
+impl VerdictSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            VerdictSource::Counters => "counters",
+            VerdictSource::GpuMetrics => "gpu_metrics",
+            VerdictSource::Name => "name",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::analysis::tensor_core::names::Verdict;
 use crate::analysis::tensor_core::reason::ReasonKind;
 use crate::declare_rule;
 use crate::findings::{Context, Evidence, Finding, Rule};
-use crate::report::format::ns;
+use crate::text::format::ns;
 
 declare_rule! {
     /// Convolutions that cannot use Tensor Cores because of their shape:

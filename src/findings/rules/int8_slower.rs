@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::analysis::tensor_core::compare::{self, Pair};
 use crate::declare_rule;
 use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule};
-use crate::report::format::ns;
+use crate::text::format::ns;
 
 declare_rule! {
     /// INT8 work that takes longer than the same work in FP16/BF16. INT8

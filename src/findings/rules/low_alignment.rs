@@ -7,7 +7,7 @@ use crate::analysis::tensor_core::names::{self, Verdict};
 use crate::analysis::tensor_core::reason::ReasonKind;
 use crate::declare_rule;
 use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule};
-use crate::report::format::ns;
+use crate::text::format::ns;
 
 declare_rule! {
     /// Tensor Core kernels in their low-alignment variants: CUTLASS

@@ -110,7 +110,8 @@ mod tests {
                     us(launch_bound::DEFAULT_LAUNCH_NS),
                     format!("at least {} kernels", launch_bound::MIN_KERNELS_PER_ITERATION),
                     pct(launch_bound::MIN_SHARE),
-                    "always info".into(),
+                    "never error".into(),
+                    "static shapes".into(),
                 ],
             ),
         ];

@@ -8,7 +8,7 @@ use crate::analysis::tensor_core::names::Verdict;
 use crate::analysis::tensor_core::reason::{Reason, ReasonKind};
 use crate::declare_rule;
 use crate::findings::{Context, Evidence, Finding, Rule};
-use crate::report::format::ns;
+use crate::text::format::ns;
 
 declare_rule! {
     /// Matrix work (GEMM, convolution, attention) that ran on CUDA cores

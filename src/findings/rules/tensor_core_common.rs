@@ -93,6 +93,6 @@ pub fn table(rows: &[(&KernelRow, Reason)]) -> EvidenceTable {
 pub fn top_name(rows: &[(&KernelRow, Reason)]) -> String {
     rows.iter()
         .max_by_key(|(r, _)| r.total_ns)
-        .map(|(r, _)| crate::report::escape::truncate(&r.name, 70))
+        .map(|(r, _)| crate::text::escape::truncate(&r.name, 70))
         .unwrap_or_default()
 }

@@ -29,9 +29,9 @@ pub mod short_name;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::input::Reader;
 use crate::input::gzip;
 use crate::input::json_stream::{JsonStream, StreamError, ValueError};
+use crate::input::{InputFormat, Reader};
 use crate::model::Trace;
 use crate::progress::Progress;
 use build::Builder;
@@ -39,12 +39,8 @@ use build::Builder;
 pub struct Kineto;
 
 impl Reader for Kineto {
-    fn name(&self) -> &'static str {
-        "kineto"
-    }
-
-    fn description(&self) -> &'static str {
-        "PyTorch profiler / Kineto Chrome-trace JSON (.json, .json.gz)"
+    fn format(&self) -> InputFormat {
+        InputFormat::Kineto
     }
 
     fn sniff(&self, _path: &Path, head: &[u8]) -> bool {

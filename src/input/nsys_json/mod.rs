@@ -31,11 +31,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
-use crate::input::Reader;
 use crate::input::gzip;
 use crate::input::json_stream::JsonStream;
 use crate::input::kineto::event::{Int, Text};
 use crate::input::kineto::{contains, trim_start};
+use crate::input::{InputFormat, Reader};
 use crate::model::{
     ApiCall, ApiKind, DEFAULT_DOMAIN, Device, Kernel, Memcpy, Memset, NameId, Range, RangeKind, Thread, Trace,
 };
@@ -44,12 +44,8 @@ use crate::progress::Progress;
 pub struct NsysJson;
 
 impl Reader for NsysJson {
-    fn name(&self) -> &'static str {
-        "nsys-json"
-    }
-
-    fn description(&self) -> &'static str {
-        "Nsight Systems JSON export (nsys export --type json, .json or .json.gz)"
+    fn format(&self) -> InputFormat {
+        InputFormat::NsysJson
     }
 
     fn sniff(&self, _path: &Path, head: &[u8]) -> bool {

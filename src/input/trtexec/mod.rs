@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::error::io_problem;
 use crate::error::{Error, Result};
-use crate::input::{Reader, gzip, io_problem, read_head};
+use crate::input::{InputFormat, Reader, gzip, read_head};
 use crate::model::{Device, Engine, Kernel, Trace};
 use crate::progress::Progress;
 use files::Kind;
@@ -31,12 +32,8 @@ pub use files::kind_of;
 pub struct Trtexec;
 
 impl Reader for Trtexec {
-    fn name(&self) -> &'static str {
-        "trtexec"
-    }
-
-    fn description(&self) -> &'static str {
-        "TensorRT trtexec --exportLayerInfo / --exportProfile JSON (either file; the other is found by name)"
+    fn format(&self) -> InputFormat {
+        InputFormat::Trtexec
     }
 
     fn sniff(&self, _path: &Path, head: &[u8]) -> bool {

@@ -1,6 +1,7 @@
 //! Human-readable numbers, shared by every renderer.
 
-use crate::model::Ns;
+/// Nanoseconds, as `model::Ns` (this leaf sits below the model).
+type Ns = i64;
 
 /// A duration: `850 ns`, `12.3 us`, `4.56 ms`, `1.234 s`.
 pub fn ns(v: Ns) -> String {

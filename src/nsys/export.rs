@@ -14,8 +14,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::capture::nsys::{self, Found};
 use crate::error::{Error, Result, shown};
+use crate::nsys::child::{describe_status, wait_ticking};
+use crate::nsys::{self, Found};
 use crate::progress::Progress;
 
 /// The first bytes of an SQLite database.
@@ -44,8 +45,8 @@ pub fn cache_dir() -> Result<PathBuf> {
 
 /// Where the export of `rep` lives in the cache while `rep` is unchanged.
 pub fn cached_path(rep: &Path) -> Result<PathBuf> {
-    let meta = fs::metadata(rep).map_err(|e| Error::input(rep, crate::input::io_problem(&e)))?;
-    let abs = fs::canonicalize(rep).map_err(|e| Error::input(rep, crate::input::io_problem(&e)))?;
+    let meta = fs::metadata(rep).map_err(|e| Error::input(rep, crate::error::io_problem(&e)))?;
+    let abs = fs::canonicalize(rep).map_err(|e| Error::input(rep, crate::error::io_problem(&e)))?;
     let path_key = fnv1a(abs.as_os_str().as_encoded_bytes());
     let state_key = fnv1a(&state_bytes(&meta));
     Ok(cache_dir()?
@@ -83,7 +84,7 @@ pub fn sqlite_for(rep: &Path, flag: Option<&Path>, progress: &Progress) -> Resul
 /// Run `nsys export --type sqlite` into a temporary name, then rename to `target`.
 fn export(nsys: &Found, rep: &Path, target: &Path, progress: &Progress) -> Result<()> {
     let dir = target.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::input::io_problem(&e)))?;
+    fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
     let name = target.file_name().unwrap_or_default().to_string_lossy();
     // Ends in .sqlite so nsys keeps the name as given.
     let tmp = dir.join(format!(
@@ -106,11 +107,11 @@ fn export(nsys: &Found, rep: &Path, target: &Path, progress: &Progress) -> Resul
             "cannot run {} ({}): {}",
             shown(&nsys.path),
             nsys.how,
-            crate::input::io_problem(&e)
+            crate::error::io_problem(&e)
         ))
     })?;
-    let out = super::profile::wait_ticking(child, progress)
-        .map_err(|e| Error::tool(format!("waiting for nsys export: {e}")))?;
+    let out =
+        wait_ticking(child, progress).map_err(|e| Error::tool(format!("waiting for nsys export: {e}")))?;
     if !out.status.success() {
         let _ = fs::remove_file(&tmp);
         let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -120,7 +121,7 @@ fn export(nsys: &Found, rep: &Path, target: &Path, progress: &Progress) -> Resul
             rep,
             format!(
                 "nsys export --type sqlite failed ({}, {}): {}",
-                super::profile::describe_status(&out.status),
+                describe_status(&out.status),
                 shown(&nsys.path),
                 last_message(&text)
             ),
@@ -136,7 +137,7 @@ fn export(nsys: &Found, rep: &Path, target: &Path, progress: &Progress) -> Resul
     }
     fs::rename(&tmp, target).map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        Error::output(target, crate::input::io_problem(&e))
+        Error::output(target, crate::error::io_problem(&e))
     })
 }
 
@@ -232,7 +233,7 @@ fn file_name(p: &Path) -> String {
 
 /// The report's name without `.nsys-rep`, made safe for a file name.
 fn stem(rep: &Path) -> String {
-    crate::cli::report_name(rep)
+    crate::text::report_name(rep)
 }
 
 #[cfg(test)]

@@ -1,8 +1,16 @@
+//! Nsight Systems as a tool: finding the `nsys` CLI (here), running it as
+//! a child process ([`child`]) and exporting a `.nsys-rep` to SQLite through
+//! a cache ([`export`]). Below the readers, so that `input` can turn a
+//! report into an export before it detects the format.
+//!
 //! Finding the Nsight Systems CLI. Order: `--nsys PATH`, the `NSYS`
 //! environment variable, `PATH`, then the usual install folders, newest
 //! version first within each:
 //! `/opt/nvidia/nsight-systems*/bin/nsys`, `/usr/local/cuda*/bin/nsys`, and
 //! the copy Nsight Compute ships, `/opt/nvidia/nsight-compute/*/host/target-linux-x64/nsys`.
+
+pub mod child;
+pub mod export;
 
 use std::cmp::Ordering;
 use std::ffi::{OsStr, OsString};

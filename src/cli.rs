@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::window::WindowChoice;
@@ -58,6 +58,12 @@ pub struct ProfileArgs {
     #[arg(long)]
     pub gpu_metrics: bool,
 
+    /// Sample the host's CPUs with call stacks (nsys --sample=process-tree
+    /// --cpuctxsw=process-tree), to show what the host ran while the GPU
+    /// waited. auto: when the kernel allows it (perf_event_paranoid <= 2).
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub host_sampling: HostSampling,
+
     /// Overwrite NAME.nsys-rep if it exists.
     #[arg(long)]
     pub force: bool,
@@ -99,6 +105,14 @@ pub struct ProfileArgs {
     /// The command to profile and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+}
+
+/// When `profile` samples the host's CPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostSampling {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Debug, Default, Args)]
@@ -376,6 +390,11 @@ impl ProfileArgs {
             capture: CaptureOptions {
                 report,
                 gpu_metrics: self.gpu_metrics,
+                host_sampling: match self.host_sampling {
+                    HostSampling::On => true,
+                    HostSampling::Off => false,
+                    HostSampling::Auto => crate::capture::profile::sampling_allowed(),
+                },
                 force: self.force,
                 command: self.command,
                 stdout_to_stderr: matches!(config.output, OutputTarget::Stdout(_)),

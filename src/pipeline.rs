@@ -5,7 +5,7 @@ use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
 use crate::analysis::links::Links;
-use crate::analysis::{attribution, engine, iterations, kernels, memcpy};
+use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy};
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
@@ -59,6 +59,9 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             l.tensor_core = verdicts.get(l.kernel.as_str()).copied();
         }
         report
+    });
+    let host_work = time("host work", || {
+        host_work::analyze(trace, &window, &attribution.layers)
     });
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
     let findings = time("findings", || {
@@ -115,6 +118,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         findings,
         warnings,
         engine,
+        host_work,
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod attribution;
 pub mod category;
 pub mod engine;
+pub mod host_work;
 pub mod intervals;
 pub mod iterations;
 pub mod kernels;

@@ -28,6 +28,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     super::html_findings::section(&mut s, r);
     super::html_engine::render(&mut s, r);
     attribution(&mut s, r);
+    super::host_work::html(&mut s, r);
     iterations(&mut s, r);
     kernels(&mut s, r);
     super::html_tensor::section(&mut s, r);

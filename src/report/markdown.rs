@@ -140,6 +140,7 @@ pub fn render(r: &Report) -> Vec<u8> {
         let _ = write!(s, " {} |", ns(v));
     }
     s.push_str("\n\n");
+    super::host_work::markdown(&mut s, r);
 
     if !r.kernels.is_empty() {
         let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();

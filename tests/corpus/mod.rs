@@ -535,6 +535,17 @@ fn sqlite_schema(c: &mut Corpus) {
             let base = corpus_gpumetrics(&c.dir);
             let expect = Expect::Any;
             c.sqlite_from(&base, &name, |conn| drop_column(conn, &table, &column), expect);
+        } else if [
+            "COMPOSITE_EVENTS",
+            "SAMPLING_CALLCHAINS",
+            "DIAGNOSTIC_EVENT",
+            "OSRT_API",
+        ]
+        .contains(&table.as_str())
+        {
+            // CPU samples and OS calls: the real capture that has them.
+            let base = repo().join("tests/fixtures/host_work_sampled.sqlite");
+            c.sqlite_from(&base, &name, |conn| drop_column(conn, &table, &column), expect);
         } else if table == "CUPTI_ACTIVITY_KIND_GRAPH_TRACE" {
             // Whole-graph launches: the real capture that has them.
             let base = repo().join("tests/fixtures/cuda_graph_whole.sqlite");

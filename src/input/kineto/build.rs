@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::input::json_stream::compact_into;
 use crate::model::{
     ApiCall, ApiKind, CopyKind, Device, Kernel, KernelOperator, MemKind, Memcpy, Memset, NameId, Ns,
-    DEFAULT_DOMAIN, Operator, Range, RangeKind, Thread, Trace,
+    DEFAULT_DOMAIN, HostSpan, HostSpanKind, Operator, Range, RangeKind, Thread, Trace,
 };
 
 /// The name PyTorch gives its step markers (`ProfilerStep#12`).
@@ -208,7 +208,11 @@ impl Builder {
             Category::Memset => self.memset(e),
             Category::Runtime => self.api(e),
             Category::Annotation => self.range(e),
-            Category::Operator => self.cpu_op(e),
+            Category::Operator => {
+                self.host_span(e, HostSpanKind::Operator);
+                self.cpu_op(e)
+            }
+            Category::Python => self.host_span(e, HostSpanKind::Python),
             Category::GpuAnnotation => self.counts.gpu_annotations += 1,
             Category::OtherDevice => self.counts.other_device += 1,
             Category::ProfilerRange => self.counts.profiler_ranges += 1,
@@ -351,6 +355,32 @@ impl Builder {
             thread,
             kind: RangeKind::PushPop,
             domain,
+        });
+    }
+
+    /// A Python function or operator as a host span. Object addresses in
+    /// names (`<built-in method sort of numpy.ndarray object at 0x7f...>`)
+    /// are dropped, so one function is one name.
+    fn host_span(&mut self, e: &Event, kind: HostSpanKind) {
+        let (Int(Some(pid)), Int(Some(tid))) = (e.pid, e.tid) else {
+            return;
+        };
+        let Some(name) = e.name.as_str() else { return };
+        if name.starts_with(STEP_PREFIX) {
+            return;
+        }
+        let Some((start, end)) = self.span(e) else { return };
+        let name = match without_addresses(name, &mut self.scratch) {
+            Some(clean) => self.trace.names.intern(clean),
+            None => self.trace.names.intern(name),
+        };
+        let thread = self.thread(pid, tid);
+        self.trace.host.spans.push(HostSpan {
+            start,
+            end,
+            name,
+            thread,
+            kind,
         });
     }
 
@@ -645,7 +675,9 @@ enum Category {
     OtherDevice,
     /// `cuda_profiler_range`: the CUPTI range profiler's ranges.
     ProfilerRange,
-    /// Python functions, instant events, syncs, overhead, trace spans.
+    /// Python functions (`with_stack=True`).
+    Python,
+    /// Instant events, syncs, overhead, trace spans.
     Other,
 }
 
@@ -673,6 +705,7 @@ impl Category {
             ("privateuse1_runtime", Category::OtherDevice),
             ("privateuse1_driver", Category::OtherDevice),
             ("cuda_profiler_range", Category::ProfilerRange),
+            ("python_function", Category::Python),
         ];
         TABLE
             .iter()
@@ -709,5 +742,41 @@ mod tests {
             (MemKind::Device, MemKind::Pinned)
         );
         assert_eq!(mem_kinds("Memcpy DtoD"), (MemKind::Unknown, MemKind::Unknown));
+    }
+}
+
+/// `name` without ` at 0x<hex>` object addresses, written into `scratch`;
+/// None when it has none (the common case: no copy).
+fn without_addresses<'s>(name: &str, scratch: &'s mut String) -> Option<&'s str> {
+    const MARK: &str = " at 0x";
+    name.find(MARK)?;
+    scratch.clear();
+    let mut rest = name;
+    while let Some(i) = rest.find(MARK) {
+        scratch.push_str(&rest[..i]);
+        let after = &rest[i + MARK.len()..];
+        let hex = after.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex == 0 {
+            scratch.push_str(MARK);
+        }
+        rest = &after[hex..];
+    }
+    scratch.push_str(rest);
+    Some(scratch.as_str())
+}
+
+#[cfg(test)]
+mod host_name_tests {
+    use super::without_addresses;
+
+    #[test]
+    fn addresses_dropped() {
+        let mut s = String::new();
+        assert_eq!(
+            without_addresses("<built-in method sort of numpy.ndarray object at 0x7fcd5fd77750>", &mut s),
+            Some("<built-in method sort of numpy.ndarray object>")
+        );
+        assert_eq!(without_addresses("host_work.py(15): python_busy", &mut s), None);
+        assert_eq!(without_addresses("x at 0xzz", &mut s), Some("x at 0xzz"));
     }
 }

@@ -8,6 +8,7 @@
 //! warnings in the report; a file with no kernel table is an error.
 
 mod activity;
+mod host;
 mod query;
 mod rows;
 
@@ -444,6 +445,7 @@ impl<'p> Loader<'p> {
             self.read_activity((&memcpy_kinds, &mem_kinds), &sync_types, progress)
         })?;
         time("graphs", || self.read_graph_trace())?;
+        time("host activity", || self.read_host(progress))?;
         time("nvtx", || self.read_nvtx(&event_types, progress))?;
         self.read_thread_names()?;
         self.read_devices()?;

@@ -50,6 +50,10 @@ pub const THREADS: Query = query!("threads.sql");
 pub const ENUM: Query = query!("enum.sql");
 pub const GPU_METRICS_NAMES: Query = query!("gpu_metrics_names.sql");
 pub const GPU_METRICS: Query = query!("gpu_metrics.sql");
+pub const CPU_SAMPLES: Query = query!("cpu_samples.sql");
+pub const CPU_CALLCHAINS: Query = query!("cpu_callchains.sql");
+pub const OSRT: Query = query!("osrt.sql");
+pub const DIAGNOSTICS: Query = query!("diagnostics.sql");
 
 /// What a query needs to run against one database.
 #[derive(Debug)]

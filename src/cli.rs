@@ -149,6 +149,11 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub ncu: Option<PathBuf>,
 
+    /// GPU peaks table (JSON of the form of data/gpu_peaks.json) replacing
+    /// the built-in one for the roofline.
+    #[arg(long, value_name = "FILE.json")]
+    pub gpu_peaks: Option<PathBuf>,
+
     /// Force the input format instead of detecting it.
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
@@ -300,6 +305,7 @@ impl DiffArgs {
                 window,
                 phases: PhaseRules::with_overrides(&self.phases)?,
                 ncu: None,
+                gpu_peaks: None,
             },
             options: crate::diff::DiffOptions {
                 threshold_pct,
@@ -452,6 +458,7 @@ impl AnalyzeArgs {
                 window,
                 phases: PhaseRules::with_overrides(&self.phases)?,
                 ncu: self.ncu,
+                gpu_peaks: self.gpu_peaks,
             },
             fail_on,
             quiet: self.quiet,

@@ -12,5 +12,6 @@ pub mod links;
 pub mod memcpy;
 pub mod phase;
 pub mod projection;
+pub mod roofline;
 pub mod tensor_core;
 pub mod window;

@@ -32,6 +32,10 @@ pub struct Operator {
     /// One stride list per input, compact JSON (`[[512,1],[1,512],[]]`);
     /// `[]` when the profiler recorded none (PyTorch before 2.0).
     pub input_strides: NameId,
+    /// The values of scalar and list inputs as the profiler wrote them (PyTorch's
+    /// `Concrete Inputs`: `["","","[1, 1]","[1, 1]","1"]`), compact JSON; `[]`
+    /// when not recorded.
+    pub concrete_inputs: NameId,
 }
 
 impl Operator {
@@ -49,6 +53,19 @@ impl Operator {
     /// The input element types (`c10::Half`, `float`, `Scalar`, ``).
     pub fn types(&self, names: &Names) -> Vec<String> {
         serde_json::from_str(names.get(self.input_types)).unwrap_or_default()
+    }
+
+    /// The concrete values of scalar and list inputs (`""` for tensors);
+    /// empty when not recorded.
+    pub fn concrete(&self, names: &Names) -> Vec<String> {
+        let raw: Vec<serde_json::Value> =
+            serde_json::from_str(names.get(self.concrete_inputs)).unwrap_or_default();
+        raw.iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
     }
 }
 

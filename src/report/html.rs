@@ -32,6 +32,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     iterations(&mut s, r);
     kernels(&mut s, r);
     super::html_tensor::section(&mut s, r);
+    super::html_roofline::section(&mut s, r);
     memcpy(&mut s, r);
     environment(&mut s, r);
     s.push_str("</main>\n</body>\n</html>\n");

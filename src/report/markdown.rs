@@ -114,6 +114,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     }
 
     tensor_cores(&mut s, r);
+    super::md_roofline::section(&mut s, r);
 
     s.push_str("### Where the time goes\n\n");
     s.push_str("| phase | time |");

@@ -416,6 +416,13 @@ impl Builder {
             }
             None => self.trace.names.intern("[]"),
         };
+        let concrete_inputs = match args.concrete_inputs {
+            Some(t) => {
+                compact_into(t.get().as_bytes(), &mut self.scratch);
+                self.trace.names.intern(&self.scratch)
+            }
+            None => self.trace.names.intern("[]"),
+        };
         let name = self.trace.names.intern(e.name.as_str().unwrap_or(""));
         let thread = self.thread(pid, tid);
         self.ops.insert(
@@ -428,6 +435,7 @@ impl Builder {
                 input_dims,
                 input_types,
                 input_strides,
+                concrete_inputs,
             },
         );
     }

@@ -140,6 +140,9 @@ pub struct Args<'a> {
     /// `record_shapes` (PyTorch 2.x): one stride list per input.
     #[serde(default, borrow, rename = "Input Strides")]
     pub input_strides: Option<&'a RawValue>,
+    /// `record_shapes`: the values of scalar and list inputs.
+    #[serde(default, borrow, rename = "Concrete Inputs")]
+    pub concrete_inputs: Option<&'a RawValue>,
     /// Metadata events: the process or thread name.
     #[serde(default, borrow)]
     pub name: Text<'a>,

@@ -42,6 +42,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     crate::memory::release_free();
     let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
     let shapes = tensor_core::shapes::from_operators(trace);
+    let layers = trace.engine.as_ref().map(engine::layer_kernels);
     let tensor_cores = time("tensor cores", || {
         tensor_core::annotate(
             trace,
@@ -50,6 +51,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             tensor_core::Inputs {
                 ncu: counters.as_ref(),
                 shapes: (!shapes.is_empty()).then_some(&shapes),
+                layers: layers.as_ref(),
             },
         )
     });
@@ -87,8 +89,17 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             kernels: &kernels,
         })
     });
+    let overview = time("overview", || {
+        findings::overview::build(trace, &window, &attribution, &findings)
+    });
     let mut warnings = trace.warnings.clone();
     warnings.extend(window.warning.clone());
+    let mut names: Vec<&str> = trace.ranges.iter().map(|r| trace.name(r.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    for o in opts.phases.unmatched(&names) {
+        warnings.push(format!("--phase {o} matches no NVTX range in the trace"));
+    }
     if window.spans.is_empty() {
         warnings.push("the analysis window is empty: no GPU activity and no iterations".into());
     }
@@ -131,6 +142,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         memcpy: time("memcpy table", || memcpy::summarize(trace, &window)),
         memset: memcpy::memsets(trace, &window),
         findings,
+        overview,
         warnings,
         engine,
         roofline,

@@ -166,6 +166,19 @@ impl Window {
             .find(|&i| its[i].end > t)
     }
 
+    /// The iteration of median duration (ties: the earlier): the one the
+    /// report draws, and the one every finding's chart prefers.
+    pub fn representative(&self) -> Option<usize> {
+        let mut its: Vec<(Ns, usize)> = self
+            .iterations
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.end - it.start, i))
+            .collect();
+        its.sort_unstable();
+        its.get(its.len().saturating_sub(1) / 2).map(|&(_, i)| i)
+    }
+
     /// Whether `t` lies in the window.
     pub fn contains(&self, t: Ns) -> bool {
         let i = self.spans.partition_point(|s| s.1 <= t);
@@ -330,6 +343,31 @@ pub fn choose_with(trace: &Trace, choice: &WindowChoice, links: &Links) -> Resul
     }
 }
 
+/// The range names the trace has, most frequent first: `ranges are: iter
+/// (15), preprocess (15), ...` (at most 12), or that it has none.
+pub fn range_names(trace: &Trace) -> String {
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    for r in &trace.ranges {
+        *counts.entry(r.name).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return "the trace has no NVTX ranges (use --whole-capture)".into();
+    }
+    let mut v: Vec<(&str, usize)> = counts.into_iter().map(|(id, n)| (trace.name(id), n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<String> = v
+        .iter()
+        .take(12)
+        .map(|(n, c)| {
+            // Printed on a terminal: control characters made visible, long names cut.
+            let n: String = n.chars().take(60).map(|ch| if ch.is_control() { '?' } else { ch }).collect();
+            format!("'{n}' ({c})")
+        })
+        .collect();
+    let more = if v.len() > 12 { format!(" and {} more", v.len() - 12) } else { String::new() };
+    format!("range names in the trace: {}{more}", shown.join(", "))
+}
+
 /// The GPU span as the window.
 fn span_window(trace: &Trace, scope: Scope, reason: String) -> Window {
     let spans: Vec<Span> = gpu_span(trace).into_iter().filter(|s| s.1 > s.0).collect();
@@ -364,7 +402,7 @@ fn named(trace: &Trace, links: &Links, name: &str, profiler: bool) -> Result<Win
     if host.is_empty() {
         return Err(Error::input(
             &trace.source.path,
-            format!("no NVTX range named '{name}' (--iteration)"),
+            format!("no NVTX range named '{name}' (--iteration); {}", range_names(trace)),
         ));
     }
     let (launched, total) = projection::launched(trace, links, &[&host_ranges(trace, &host)]);

@@ -4,11 +4,7 @@
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
-<<<<<<< HEAD
-use crate::analysis::{attribution, engine, iterations, kernels, memcpy, roofline};
-=======
-use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy};
->>>>>>> main
+use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy, roofline};
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
@@ -136,11 +132,8 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         findings,
         warnings,
         engine,
-<<<<<<< HEAD
         roofline,
-=======
         host_work,
->>>>>>> main
     })
 }
 

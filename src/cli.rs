@@ -22,7 +22,13 @@ use crate::pipeline::AnalysisOptions;
     about = "Turn a GPU profiling capture of a model-inference run into answers: where the time goes, per iteration, and what to fix.",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Exit status: 0 success, 1 findings at or above --fail-on (or a diff gate), 2 error."
+    after_help = "Inputs (recognised by content; --input-format NAME forces one):\n  \
+        nsys-sqlite  Nsight Systems SQLite export (nsys export --type sqlite)\n  \
+        nsys-rep     Nsight Systems report (.nsys-rep; needs nsys to export it)\n  \
+        nsys-json    Nsight Systems JSON export (nsys export --type json, .json or .json.gz)\n  \
+        kineto       PyTorch profiler / Kineto Chrome-trace JSON (.json, .json.gz)\n  \
+        trtexec      TensorRT trtexec --exportLayerInfo / --exportProfile JSON\n\n\
+        Exit status: 0 success, 1 findings at or above --fail-on (or a diff gate), 2 error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -117,13 +123,16 @@ pub enum HostSampling {
 
 #[derive(Debug, Default, Args)]
 pub struct AnalyzeArgs {
-    /// The trace: an Nsight Systems SQLite export (nsys export --type sqlite).
+    /// The trace, recognised by content: an Nsight Systems report
+    /// (.nsys-rep) or its SQLite or JSON export, a PyTorch profiler
+    /// (Kineto) trace (.json, .json.gz), or a TensorRT trtexec layer
+    /// profile (--exportProfile / --exportLayerInfo JSON).
     #[arg(required = true, value_name = "TRACE")]
     pub trace: Option<PathBuf>,
 
-    /// Output folder (default: reports/<trace name>), or '-' to write one
-    /// format to stdout.
-    #[arg(short = 'o', long = "output", value_name = "DIR|-")]
+    /// Output folder (default: reports/<trace name>), '-' to write one
+    /// format to stdout, or FILE.html|.md|.json with one --format.
+    #[arg(short = 'o', long = "output", value_name = "DIR|FILE|-")]
     pub output: Option<String>,
 
     /// Which outputs to write.
@@ -154,7 +163,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE.json")]
     pub gpu_peaks: Option<PathBuf>,
 
-    /// Force the input format instead of detecting it.
+    /// Force the input format instead of detecting it: nsys-rep,
+    /// nsys-sqlite, nsys-json, kineto or trtexec.
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
 
@@ -257,20 +267,13 @@ impl DiffArgs {
         if formats.is_empty() {
             return Err(Error::usage("--format needs at least one of html, md, json"));
         }
-        let output = match self.output.as_deref() {
-            Some("-") if formats.len() == 1 => OutputTarget::Stdout(formats[0]),
-            Some("-") => {
-                return Err(Error::usage(
-                    "-o - writes one format to stdout: choose it with --format html, md or json",
-                ));
-            }
-            Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(Path::new("reports").join(format!(
+        let output = OutputTarget::parse(self.output.as_deref(), &formats, || {
+            Path::new("reports").join(format!(
                 "diff-{}-vs-{}",
                 crate::diff::input::side_name(&self.base),
                 crate::diff::input::side_name(&self.new)
-            ))),
-        };
+            ))
+        })?;
         let percent = |flag: &str, v: f64| {
             if v.is_finite() && v >= 0.0 {
                 Ok(v)
@@ -418,16 +421,9 @@ impl AnalyzeArgs {
         if formats.is_empty() {
             return Err(Error::usage("--format needs at least one of html, md, json"));
         }
-        let output = match self.output.as_deref() {
-            Some("-") if formats.len() == 1 => OutputTarget::Stdout(formats[0]),
-            Some("-") => {
-                return Err(Error::usage(
-                    "-o - writes one format to stdout: choose it with --format html, md or json",
-                ));
-            }
-            Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(Path::new("reports").join(crate::text::report_name(&input))),
-        };
+        let output = OutputTarget::parse(self.output.as_deref(), &formats, || {
+            Path::new("reports").join(crate::text::report_name(&input))
+        })?;
         let window = match (self.iteration, self.whole_capture) {
             (Some(name), _) => WindowChoice::Named(name),
             (None, true) => WindowChoice::WholeCapture,

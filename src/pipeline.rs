@@ -87,8 +87,17 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             kernels: &kernels,
         })
     });
+    let overview = time("overview", || {
+        findings::overview::build(trace, &window, &attribution, &findings)
+    });
     let mut warnings = trace.warnings.clone();
     warnings.extend(time("lag warning", || window::lag_warning(trace, &window)));
+    let mut names: Vec<&str> = trace.ranges.iter().map(|r| trace.name(r.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    for o in opts.phases.unmatched(&names) {
+        warnings.push(format!("--phase {o} matches no NVTX range in the trace"));
+    }
     if window.spans.is_empty() {
         warnings.push("the analysis window is empty: no GPU activity and no iterations".into());
     }
@@ -130,6 +139,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         memcpy: time("memcpy table", || memcpy::summarize(trace, &window)),
         memset: memcpy::memsets(trace, &window),
         findings,
+        overview,
         warnings,
         engine,
         roofline,

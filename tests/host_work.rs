@@ -20,10 +20,10 @@ use std::path::Path;
 use common::{iter_sql, open, set_sql};
 use serde_json::Value;
 use trace_report::analysis::host_work::{CauseWork, HostWork, SampledRow};
+use trace_report::document::Report;
 use trace_report::input;
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::document::Report;
 
 const NSYS: &str = "tests/fixtures/host_work_sampled.sqlite";
 const KINETO: &str = "tests/fixtures/kineto/host_work.pt.trace.json.gz";
@@ -238,8 +238,16 @@ fn os_calls_only_without_samples() {
     let host = cause(hw, "host");
     assert!(host.samples.is_none());
     assert_eq!(host.os_calls[0].name, "clock_nanosleep");
+    // Only OS calls recorded: the rest of the idle time is untraced CPU time.
+    assert_eq!(
+        host.untraced_ns,
+        Some(host.gpu_idle_ns - host.os_call_ns.unwrap())
+    );
     let md = String::from_utf8(trace_report::report::markdown::render(&r)).unwrap();
-    assert!(md.contains("outside OS calls, where what ran on the CPU was not recorded"), "{md}");
+    assert!(
+        md.contains("outside any recorded call, where what ran on the CPU was not recorded"),
+        "{md}"
+    );
     assert!(md.contains("--host-sampling"), "{md}");
 }
 

@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod host;
+pub mod kernel_name;
 pub mod kinds;
 mod names;
 pub mod operators;

@@ -4,8 +4,7 @@
 -- optional: end, globalTid, text, textId, domainId
 -- nsys: every export schema; eventType references ENUM_NSYS_EVENT_TYPE(id)
 -- (NvtxPushPopRange, NvtxStartEndRange, ...); the name is `text` or, for
--- registered strings, StringIds(textId). `domainId` (0: the default
--- domain) names the NVTX domain, created by a NvtxDomainCreate row whose
--- text is the domain's name.
+-- registered strings, StringIds(textId). domainId: 0 for the default
+-- domain; NvtxDomainCreate events name the others (text, same domainId).
 SELECT {{start}}, {{end}}, {{eventType}}, {{globalTid}}, {{text}}, {{textId}}, {{domainId}}
 FROM NVTX_EVENTS

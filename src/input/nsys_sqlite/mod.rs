@@ -18,10 +18,10 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+use crate::input::nvtx_domain;
 use crate::input::{InputFormat, Reader};
 use crate::model::{
-    ApiKind, Device, Kernel, MetricKind, MetricSeries, NameId, Names, Process, Range, RangeKind,
-    Thread, Trace,
+    ApiKind, DEFAULT_DOMAIN, Device, Kernel, MetricKind, MetricSeries, NameId, Names, Process, Range, RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
 use crate::timing::time;
@@ -747,6 +747,10 @@ impl<'p> Loader<'p> {
         if event_types.is_empty() {
             self.warn("NVTX event types unknown: every NVTX event with an end is read as a push/pop range");
         }
+        let domain_create = event_types
+            .iter()
+            .find(|(_, n)| n.as_str() == nvtx_domain::DOMAIN_CREATE)
+            .map(|(&id, _)| id);
         let kinds: HashMap<i64, Option<RangeKind>> = event_types
             .iter()
             .map(|(&id, n)| {
@@ -761,15 +765,6 @@ impl<'p> Loader<'p> {
             })
             .collect();
         let no_enum = kinds.is_empty();
-        let domain_create = event_types
-            .iter()
-            .find(|(_, n)| n.contains("DomainCreate"))
-            .map(|(&id, _)| id);
-        // Domains created by the libraries themselves (by name) and the
-        // ones whose ranges carry NCCL's API names: their ranges are the
-        // library's calls, not the program's iterations or phases.
-        let mut library_domains: HashSet<i64> = HashSet::new();
-        let mut skipped_library = 0u64;
         let mut bad = BadRows::new("NVTX_EVENTS");
         let (names, strings, threads, thread_list) = (
             &mut self.trace.names,
@@ -778,11 +773,19 @@ impl<'p> Loader<'p> {
             &mut self.trace.threads,
         );
         let ranges = &mut self.trace.ranges;
+        let mut domains = nvtx_domain::Domains::default();
         scan(&self.conn, self.path, &sql, "NVTX_EVENTS", Some(progress), |r| {
-            let domain = r.int(6).unwrap_or(0);
-            if domain != 0 && r.int(2).is_some() && r.int(2) == domain_create {
-                if r.text_ref(4).is_some_and(|t| is_library_domain(&t)) {
-                    library_domains.insert(domain);
+            if domain_create.is_some() && r.int(2) == domain_create {
+                let text = match (r.text_ref(4), r.int(5)) {
+                    (Some(t), _) => Some(t.into_owned()),
+                    (None, Some(id)) => {
+                        let n = strings.get(names, id);
+                        Some(names.get(n).to_string())
+                    }
+                    (None, None) => None,
+                };
+                if let (Some(id), Some(text)) = (r.int(6), text) {
+                    domains.create(r.int(3).map_or(0, global_pid), id, &text);
                 }
                 return Ok(());
             }
@@ -811,27 +814,20 @@ impl<'p> Loader<'p> {
                 (None, Some(id)) => strings.get(names, id),
                 (None, None) => names.intern("<unnamed range>"),
             };
-            if domain != 0 && (library_domains.contains(&domain) || is_nccl_call(names.get(name))) {
-                library_domains.insert(domain);
-                skipped_library += 1;
-                return Ok(());
-            }
             let thread = threads.get(thread_list, r.int(3));
+            domains.range(ranges.len(), r.int(3).map_or(0, global_pid), r.int(6));
             ranges.push(Range {
                 start,
                 end,
                 name,
                 thread,
                 kind,
+                domain: DEFAULT_DOMAIN,
             });
             Ok(())
         })?;
+        domains.resolve(&mut self.trace.names, &mut self.trace.ranges);
         bad.report(&mut self.trace.warnings);
-        if skipped_library > 0 {
-            self.warn(format!(
-                "{skipped_library} NVTX range(s) of communication/math library domains (NCCL, cuBLAS, cuDNN, ...) left out: they mark the library's calls, not iterations or phases"
-            ));
-        }
         Ok(())
     }
 
@@ -1118,21 +1114,6 @@ impl<'p> Loader<'p> {
         }
         Ok(map)
     }
-}
-
-
-/// NVTX domains that NVIDIA's libraries create for their own calls.
-fn is_library_domain(name: &str) -> bool {
-    const LIBRARIES: [&str; 10] = [
-        "NCCL", "RCCL", "cuBLAS", "cuBLASLt", "cuDNN", "cuFFT", "cuSOLVER", "cuSPARSE", "cuRAND", "NVSHMEM",
-    ];
-    LIBRARIES.iter().any(|l| l.eq_ignore_ascii_case(name.trim()))
-}
-
-/// An NCCL API call as NCCL names its NVTX ranges (`ncclAllReduce`,
-/// `ncclGroupStart`, `ncclCommInitRankConfig`): `nccl` then a capital.
-fn is_nccl_call(name: &str) -> bool {
-    name.strip_prefix("nccl").is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 #[cfg(test)]

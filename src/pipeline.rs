@@ -164,6 +164,7 @@ fn choose_window(trace: &Trace, choice: &WindowChoice, links: &Links) -> Result<
 /// The ranks of a loaded trace for a job report: its window chosen as for
 /// the single-trace report, then one timeline per process with GPU work.
 pub fn rank_timelines(trace: &Trace, opts: &AnalysisOptions) -> Result<Vec<crate::analysis::job::RankTimeline>> {
-    let window = choose_window(trace, &opts.window)?;
+    let links = Links::build(trace);
+    let window = choose_window(trace, &opts.window, &links)?;
     Ok(crate::analysis::job::ranks::timelines(trace, &window))
 }

@@ -1,10 +1,16 @@
-//! Command-line arguments, turned into a validated [`Config`] in one step
-//! ([`Cli::into_config`]); nothing past this module sees raw arguments.
+//! Command-line arguments, turned into a validated [`Action`] in one step
+//! ([`Cli::into_action`]); nothing past this module sees raw arguments.
+//!
+//! The flags the analysing commands share (the main command, `profile` and
+//! `diff`) are declared once ([`ReportArgs`], flattened into each) and
+//! validated by the same code, so `--nsys`, `--format`, `--phase` and the
+//! window flags mean and check the same everywhere.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::window::WindowChoice;
@@ -47,6 +53,38 @@ pub enum Command {
     Diff(DiffArgs),
 }
 
+/// The flags of every command that analyses traces and writes reports.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportArgs {
+    /// Which outputs to write.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
+    pub format: Vec<Format>,
+
+    /// NVTX range name that marks one iteration (default: detected; saved
+    /// reports keep their own window).
+    #[arg(long, value_name = "NAME")]
+    pub iteration: Option<String>,
+
+    /// Analyse the whole capture (span of all GPU activity), ignoring iterations.
+    #[arg(long, conflicts_with = "iteration")]
+    pub whole_capture: bool,
+
+    /// Override a phase pattern: preprocess=REGEX, postprocess=REGEX or
+    /// inference=REGEX (case-insensitive; repeatable).
+    #[arg(long = "phase", value_name = "NAME=REGEX")]
+    pub phases: Vec<String>,
+
+    /// Print nothing of our own but errors (a profiled command's output
+    /// still shows).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// The Nsight Systems CLI, for .nsys-rep inputs and `profile` (default:
+    /// $NSYS, PATH, then the usual install folders).
+    #[arg(long, value_name = "PATH")]
+    pub nsys: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
     /// Capture name: writes NAME.nsys-rep (default: named after the
@@ -67,34 +105,12 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "DIR|-")]
     pub report_dir: Option<String>,
 
-    /// Which outputs to write.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
-    pub format: Vec<Format>,
-
-    /// NVTX range name that marks one iteration (default: detected).
-    #[arg(long, value_name = "NAME")]
-    pub iteration: Option<String>,
-
-    /// Analyse the whole capture (span of all GPU activity), ignoring iterations.
-    #[arg(long, conflicts_with = "iteration")]
-    pub whole_capture: bool,
-
-    /// Override a phase pattern (as for the main command; repeatable).
-    #[arg(long = "phase", value_name = "NAME=REGEX")]
-    pub phases: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Exit with status 1 when a finding of this severity or worse is reported.
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<String>,
-
-    /// Print nothing of our own but errors (the command's output still shows).
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// The Nsight Systems CLI (default: $NSYS, PATH, then the usual install
-    /// folders).
-    #[arg(long, value_name = "PATH")]
-    pub nsys: Option<PathBuf>,
+    #[arg(long, value_name = "SEVERITY", value_enum, ignore_case = true)]
+    pub fail_on: Option<Severity>,
 
     /// The command to profile and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -103,7 +119,8 @@ pub struct ProfileArgs {
 
 #[derive(Debug, Default, Args)]
 pub struct AnalyzeArgs {
-    /// The trace: an Nsight Systems SQLite export (nsys export --type sqlite).
+    /// The trace: an Nsight Systems SQLite export or report, an nsys JSON
+    /// export, a PyTorch profiler trace or a trtexec profile.
     #[arg(required = true, value_name = "TRACE")]
     pub trace: Option<PathBuf>,
 
@@ -112,22 +129,8 @@ pub struct AnalyzeArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR|-")]
     pub output: Option<String>,
 
-    /// Which outputs to write.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
-    pub format: Vec<Format>,
-
-    /// NVTX range name that marks one iteration (default: detected).
-    #[arg(long, value_name = "NAME")]
-    pub iteration: Option<String>,
-
-    /// Analyse the whole capture (span of all GPU activity), ignoring iterations.
-    #[arg(long, conflicts_with = "iteration")]
-    pub whole_capture: bool,
-
-    /// Override a phase pattern: preprocess=REGEX, postprocess=REGEX or
-    /// inference=REGEX (case-insensitive; repeatable).
-    #[arg(long = "phase", value_name = "NAME=REGEX")]
-    pub phases: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Nsight Compute CSV (ncu --csv --page raw) with
     /// sm__inst_executed_pipe_tensor_op_* counters: measured Tensor Core
@@ -136,22 +139,13 @@ pub struct AnalyzeArgs {
     pub ncu: Option<PathBuf>,
 
     /// Force the input format instead of detecting it.
-    #[arg(long, value_name = "FORMAT")]
-    pub input_format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_parser = InputFormatParser)]
+    pub input_format: Option<InputFormat>,
 
     /// Exit with status 1 when a finding of this severity or worse is
-    /// reported (info, warning, error).
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<String>,
-
-    /// Print nothing but errors.
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// The Nsight Systems CLI, for .nsys-rep inputs (default: $NSYS, PATH,
-    /// then the usual install folders).
-    #[arg(long, value_name = "PATH")]
-    pub nsys: Option<PathBuf>,
+    /// reported.
+    #[arg(long, value_name = "SEVERITY", value_enum, ignore_case = true)]
+    pub fail_on: Option<Severity>,
 }
 
 /// `trace-report diff BASE NEW`.
@@ -176,26 +170,12 @@ pub struct DiffArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR|-")]
     pub output: Option<String>,
 
-    /// Which outputs to write.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
-    pub format: Vec<Format>,
-
-    /// NVTX range name that marks one iteration, in traces (default: detected).
-    #[arg(long, value_name = "NAME")]
-    pub iteration: Option<String>,
-
-    /// Analyse each trace's whole capture, ignoring iterations.
-    #[arg(long, conflicts_with = "iteration")]
-    pub whole_capture: bool,
-
-    /// Override a phase pattern: preprocess=REGEX, postprocess=REGEX or
-    /// inference=REGEX (repeatable).
-    #[arg(long = "phase", value_name = "NAME=REGEX")]
-    pub phases: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Force the trace format instead of detecting it (both inputs).
-    #[arg(long, value_name = "FORMAT")]
-    pub input_format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_parser = InputFormatParser)]
+    pub input_format: Option<InputFormat>,
 
     /// Exit with status 1 when NEW is slower by more than PCT percent (mean
     /// iteration time) and the verdict is `slower`.
@@ -205,40 +185,73 @@ pub struct DiffArgs {
     /// Changes smaller than PCT percent count as no change.
     #[arg(long, value_name = "PCT", default_value_t = crate::diff::stats::DEFAULT_THRESHOLD_PCT)]
     pub threshold: f64,
-
-    /// Print nothing but errors.
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// The Nsight Systems CLI, for .nsys-rep inputs (default: $NSYS, PATH,
-    /// then the usual install folders).
-    #[arg(long, value_name = "PATH")]
-    pub nsys: Option<PathBuf>,
 }
 
-/// A validated diff run.
-#[derive(Debug, Clone)]
-pub struct DiffConfig {
-    pub base: PathBuf,
-    pub new: PathBuf,
-    /// How both sides are read (format, nsys).
-    pub read: ReadOptions,
-    pub output: OutputTarget,
-    pub formats: Vec<Format>,
-    pub analysis: AnalysisOptions,
-    pub options: crate::diff::DiffOptions,
-    pub fail_if_slower: Option<f64>,
-    pub quiet: bool,
+impl ValueEnum for Severity {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Severity::Info, Severity::Warning, Severity::Error]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let v = PossibleValue::new(self.label());
+        Some(match self {
+            Severity::Warning => v.alias("warn"),
+            _ => v,
+        })
+    }
 }
 
-impl DiffArgs {
-    pub fn into_config(self) -> Result<DiffConfig> {
-        let mut formats = self.format;
+impl ValueEnum for InputFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        InputFormat::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.description()))
+    }
+}
+
+/// `--input-format`: the formats as a value enum, with the error naming
+/// the unknown one and the known ones.
+#[derive(Clone)]
+struct InputFormatParser;
+
+impl TypedValueParser for InputFormatParser {
+    type Value = InputFormat;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> std::result::Result<InputFormat, clap::Error> {
+        InputFormat::named(&value.to_string_lossy())
+            .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            InputFormat::ALL.iter().filter_map(ValueEnum::to_possible_value),
+        ))
+    }
+}
+
+impl ReportArgs {
+    /// The chosen formats, each once.
+    fn formats(&self) -> Result<Vec<Format>> {
+        let mut formats = self.format.clone();
         formats.dedup();
         if formats.is_empty() {
             return Err(Error::usage("--format needs at least one of html, md, json"));
         }
-        let output = match self.output.as_deref() {
+        Ok(formats)
+    }
+
+    /// Where the reports go: `output` (a folder, or `-` for one format on
+    /// stdout), else `default`.
+    fn target(&self, output: Option<&str>, default: impl FnOnce() -> PathBuf) -> Result<OutputTarget> {
+        let formats = self.formats()?;
+        Ok(match output {
             Some("-") if formats.len() == 1 => OutputTarget::Stdout(formats[0]),
             Some("-") => {
                 return Err(Error::usage(
@@ -246,54 +259,37 @@ impl DiffArgs {
                 ));
             }
             Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(Path::new("reports").join(format!(
-                "diff-{}-vs-{}",
-                crate::diff::input::side_name(&self.base),
-                crate::diff::input::side_name(&self.new)
-            ))),
-        };
-        let percent = |flag: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(v)
-            } else {
-                Err(Error::usage(format!(
-                    "{flag}: expected a percentage of 0 or more, got {v}"
-                )))
-            }
-        };
-        let fail_if_slower = self
-            .fail_if_slower
-            .map(|v| percent("--fail-if-slower", v))
-            .transpose()?;
-        let threshold_pct = percent("--threshold", self.threshold)?;
-        let analysis_options_given =
-            self.iteration.is_some() || self.whole_capture || !self.phases.is_empty();
-        let window = match (self.iteration, self.whole_capture) {
-            (Some(name), _) => WindowChoice::Named(name),
+            None => OutputTarget::Dir(default()),
+        })
+    }
+
+    /// The window and phase choices, with `ncu` counters.
+    fn analysis(&self, ncu: Option<PathBuf>) -> Result<AnalysisOptions> {
+        let window = match (&self.iteration, self.whole_capture) {
+            (Some(name), _) => WindowChoice::Named(name.clone()),
             (None, true) => WindowChoice::WholeCapture,
             (None, false) => WindowChoice::Auto,
         };
-        Ok(DiffConfig {
-            base: self.base,
-            new: self.new,
-            read: ReadOptions {
-                format: self.input_format.as_deref().map(InputFormat::named).transpose()?,
-                nsys: self.nsys,
-            },
-            output,
-            formats,
-            analysis: AnalysisOptions {
-                window,
-                phases: PhaseRules::with_overrides(&self.phases)?,
-                ncu: None,
-            },
-            options: crate::diff::DiffOptions {
-                threshold_pct,
-                analysis_options_given,
-            },
-            fail_if_slower,
-            quiet: self.quiet,
+        Ok(AnalysisOptions {
+            window,
+            phases: PhaseRules::with_overrides(&self.phases)?,
+            ncu,
         })
+    }
+
+    /// Whether a window or phase flag was given.
+    fn shapes_analysis(&self) -> bool {
+        self.iteration.is_some() || self.whole_capture || !self.phases.is_empty()
+    }
+
+    /// How inputs are read; a named nsys must work (a bare name is looked
+    /// up on PATH).
+    fn read(&self, format: Option<InputFormat>) -> Result<ReadOptions> {
+        let nsys = match &self.nsys {
+            Some(p) => crate::nsys::find(Some(p))?.map(|f| f.path),
+            None => None,
+        };
+        Ok(ReadOptions { format, nsys })
     }
 }
 
@@ -316,6 +312,21 @@ pub struct Config {
 pub struct ProfileConfig {
     pub capture: CaptureOptions,
     pub report: Config,
+}
+
+/// A validated diff run.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    pub base: PathBuf,
+    pub new: PathBuf,
+    /// How both sides are read (format, nsys).
+    pub read: ReadOptions,
+    pub output: OutputTarget,
+    pub formats: Vec<Format>,
+    pub analysis: AnalysisOptions,
+    pub options: crate::diff::DiffOptions,
+    pub fail_if_slower: Option<f64>,
+    pub quiet: bool,
 }
 
 /// What the command line asks for.
@@ -353,23 +364,35 @@ impl Cli {
     }
 }
 
+impl AnalyzeArgs {
+    pub fn into_config(self) -> Result<Config> {
+        let input = self.trace.ok_or_else(|| Error::usage("no trace file given"))?;
+        let r = &self.report;
+        Ok(Config {
+            output: r.target(self.output.as_deref(), || {
+                Path::new("reports").join(crate::text::report_name(&input))
+            })?,
+            formats: r.formats()?,
+            analysis: r.analysis(self.ncu)?,
+            read: r.read(self.input_format)?,
+            fail_on: self.fail_on,
+            quiet: r.quiet,
+            input,
+        })
+    }
+}
+
 impl ProfileArgs {
     pub fn into_config(self) -> Result<ProfileConfig> {
         let report = crate::capture::profile::report_path(self.name.as_deref(), self.force, &self.command)?;
         // The analysis half is the main command's, on the report to be written.
-        #[allow(clippy::needless_update)]
         let config = AnalyzeArgs {
             trace: Some(report.clone()),
             output: self.report_dir,
-            format: self.format,
-            iteration: self.iteration,
-            whole_capture: self.whole_capture,
-            phases: self.phases,
-            input_format: Some("nsys-rep".into()),
+            report: self.report,
+            ncu: None,
+            input_format: Some(InputFormat::NsysRep),
             fail_on: self.fail_on,
-            quiet: self.quiet,
-            nsys: self.nsys,
-            ..Default::default()
         }
         .into_config()?;
         Ok(ProfileConfig {
@@ -385,57 +408,42 @@ impl ProfileArgs {
     }
 }
 
-impl AnalyzeArgs {
-    pub fn into_config(self) -> Result<Config> {
-        let input = self.trace.ok_or_else(|| Error::usage("no trace file given"))?;
-        let mut formats = self.format;
-        formats.dedup();
-        if formats.is_empty() {
-            return Err(Error::usage("--format needs at least one of html, md, json"));
-        }
-        let output = match self.output.as_deref() {
-            Some("-") if formats.len() == 1 => OutputTarget::Stdout(formats[0]),
-            Some("-") => {
-                return Err(Error::usage(
-                    "-o - writes one format to stdout: choose it with --format html, md or json",
-                ));
+impl DiffArgs {
+    pub fn into_config(self) -> Result<DiffConfig> {
+        let r = &self.report;
+        let percent = |flag: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                Err(Error::usage(format!(
+                    "{flag}: expected a percentage of 0 or more, got {v}"
+                )))
             }
-            Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(Path::new("reports").join(crate::text::report_name(&input))),
         };
-        let window = match (self.iteration, self.whole_capture) {
-            (Some(name), _) => WindowChoice::Named(name),
-            (None, true) => WindowChoice::WholeCapture,
-            (None, false) => WindowChoice::Auto,
-        };
-        // A named nsys must work; a bare name is looked up on PATH.
-        let nsys = match &self.nsys {
-            Some(p) => crate::nsys::find(Some(p))?.map(|f| f.path),
-            None => None,
-        };
-        let fail_on = match self.fail_on.as_deref() {
-            None => None,
-            Some(s) => Some(Severity::parse(s).ok_or_else(|| {
-                Error::usage(format!(
-                    "--fail-on: unknown severity '{s}' (info, warning, error)"
+        let fail_if_slower = self
+            .fail_if_slower
+            .map(|v| percent("--fail-if-slower", v))
+            .transpose()?;
+        let threshold_pct = percent("--threshold", self.threshold)?;
+        Ok(DiffConfig {
+            output: r.target(self.output.as_deref(), || {
+                Path::new("reports").join(format!(
+                    "diff-{}-vs-{}",
+                    crate::diff::input::side_name(&self.base),
+                    crate::diff::input::side_name(&self.new)
                 ))
-            })?),
-        };
-        Ok(Config {
-            input,
-            read: ReadOptions {
-                format: self.input_format.as_deref().map(InputFormat::named).transpose()?,
-                nsys,
+            })?,
+            formats: r.formats()?,
+            analysis: r.analysis(None)?,
+            read: r.read(self.input_format)?,
+            options: crate::diff::DiffOptions {
+                threshold_pct,
+                analysis_options_given: r.shapes_analysis(),
             },
-            output,
-            formats,
-            analysis: AnalysisOptions {
-                window,
-                phases: PhaseRules::with_overrides(&self.phases)?,
-                ncu: self.ncu,
-            },
-            fail_on,
-            quiet: self.quiet,
+            fail_if_slower,
+            quiet: r.quiet,
+            base: self.base,
+            new: self.new,
         })
     }
 }
@@ -468,12 +476,8 @@ mod tests {
         };
         assert_eq!(cfg.output, OutputTarget::Stdout(Format::Json));
         assert!(parse(&["x.sqlite", "-o", "-"]).unwrap().into_action().is_err());
-        assert!(
-            parse(&["x.sqlite", "--fail-on", "loud"])
-                .unwrap()
-                .into_action()
-                .is_err()
-        );
+        // An unknown severity is refused while parsing (a value enum).
+        assert!(parse(&["x.sqlite", "--fail-on", "loud"]).is_err());
         assert!(
             parse(&["x.sqlite", "--phase", "nope"])
                 .unwrap()
@@ -553,6 +557,14 @@ mod tests {
                 .is_err()
         );
         assert!(parse(&["diff", "a"]).is_err());
+        // Shared flags are checked alike: a --nsys that is not there.
+        assert!(
+            parse(&["diff", "a", "b", "--nsys", "/no/such/nsys"])
+                .unwrap()
+                .into_action()
+                .is_err()
+        );
+        assert!(parse(&["diff", "a", "b", "--input-format", "perfetto"]).is_err());
         // A saved report.json is named after its folder.
         let cfg = match parse(&["diff", "reports/resnet/report.json", "b.sqlite"])
             .unwrap()

@@ -11,6 +11,7 @@ use super::event::{Event, Int, raw_us_to_ns};
 use super::short_name::short_name;
 use crate::error::{Error, Result};
 use crate::input::json_stream::compact_into;
+use crate::model::build::RowCheck;
 use crate::model::{
     ApiCall, ApiKind, CopyKind, Device, Kernel, KernelOperator, MemKind, Memcpy, Memset, NameId, Ns,
     Operator, Range, RangeKind, Thread, Trace,
@@ -27,8 +28,6 @@ const PID_UNKNOWN: u32 = u32::MAX;
 #[derive(Default)]
 struct Counts {
     unreadable: u64,
-    no_time: u64,
-    reversed: u64,
     begin_end: u64,
     gpu_annotations: u64,
 }
@@ -47,6 +46,8 @@ pub struct Builder {
     thread_names: HashMap<(i64, i64), String>,
     scratch: String,
     counts: Counts,
+    /// Complete events' spans and ids.
+    rows: RowCheck,
     schema_version: Option<String>,
     cupti_version: Option<String>,
     devices: Vec<Device>,
@@ -67,6 +68,7 @@ impl Builder {
             thread_names: HashMap::new(),
             scratch: String::new(),
             counts: Counts::default(),
+            rows: RowCheck::new("complete ('X') events"),
             schema_version: None,
             cupti_version: None,
             devices: Vec::new(),
@@ -153,15 +155,7 @@ impl Builder {
 
     /// (start, end) of a complete event, counting the unusable ones.
     fn span(&mut self, e: &Event) -> Option<(Ns, Ns)> {
-        let (Some(start), Some(dur)) = (raw_us_to_ns(e.ts), raw_us_to_ns(e.dur)) else {
-            self.counts.no_time += 1;
-            return None;
-        };
-        if dur < 0 {
-            self.counts.reversed += 1;
-            return None;
-        }
-        Some((start, start + dur))
+        self.rows.span_from(raw_us_to_ns(e.ts), raw_us_to_ns(e.dur))
     }
 
     fn complete(&mut self, e: &Event) {
@@ -180,15 +174,15 @@ impl Builder {
 
     /// Device and stream of GPU work: `args.device`/`args.stream`, else the
     /// `pid`/`tid` Kineto files GPU rows under.
-    fn gpu_place(e: &Event) -> (u32, u32, u32) {
+    fn gpu_place(&mut self, e: &Event) -> (u32, u32, u32) {
         let a = e.args.as_ref();
-        let device = a.and_then(|a| a.device.0).or(e.pid.0).unwrap_or(0);
-        let stream = a.and_then(|a| a.stream.0).or(e.tid.0).unwrap_or(0);
-        let correlation = a.and_then(|a| a.correlation.0).unwrap_or(0);
+        let device = a.and_then(|a| a.device.0).or(e.pid.0);
+        let stream = a.and_then(|a| a.stream.0).or(e.tid.0);
+        let correlation = a.and_then(|a| a.correlation.0);
         (
-            u32::try_from(device).unwrap_or(0),
-            u32::try_from(stream).unwrap_or(0),
-            u32::try_from(correlation).unwrap_or(0),
+            self.rows.u32(device),
+            self.rows.u32(stream),
+            self.rows.u32(correlation),
         )
     }
 
@@ -207,7 +201,7 @@ impl Builder {
                 s
             }
         };
-        let (device, stream, correlation) = Self::gpu_place(e);
+        let (device, stream, correlation) = self.gpu_place(e);
         if let Some(ext) = e.args.as_ref().and_then(|a| a.external_id.0) {
             self.kernel_ext.push((self.trace.kernels.len() as u32, ext));
         }
@@ -227,12 +221,12 @@ impl Builder {
         let Some((start, end)) = self.span(e) else { return };
         let name = e.name.as_str().unwrap_or("");
         let (src, dst) = mem_kinds(name);
-        let (device, stream, correlation) = Self::gpu_place(e);
-        let bytes = e.args.as_ref().and_then(|a| a.bytes.0).unwrap_or(0);
+        let (device, stream, correlation) = self.gpu_place(e);
+        let bytes = self.rows.u64(e.args.as_ref().and_then(|a| a.bytes.0));
         self.trace.memcpys.push(Memcpy {
             start,
             end,
-            bytes: u64::try_from(bytes).unwrap_or(0),
+            bytes,
             device,
             stream,
             pid: PID_UNKNOWN,
@@ -245,12 +239,12 @@ impl Builder {
 
     fn memset(&mut self, e: &Event) {
         let Some((start, end)) = self.span(e) else { return };
-        let (device, stream, correlation) = Self::gpu_place(e);
-        let bytes = e.args.as_ref().and_then(|a| a.bytes.0).unwrap_or(0);
+        let (device, stream, correlation) = self.gpu_place(e);
+        let bytes = self.rows.u64(e.args.as_ref().and_then(|a| a.bytes.0));
         self.trace.memsets.push(Memset {
             start,
             end,
-            bytes: u64::try_from(bytes).unwrap_or(0),
+            bytes,
             device,
             stream,
             pid: PID_UNKNOWN,
@@ -444,29 +438,16 @@ impl Builder {
     }
 
     fn devices(&mut self) {
-        let mut devices = std::mem::take(&mut self.devices);
-        let used: BTreeSet<u32> = (self.trace.kernels.iter().map(|k| k.device))
-            .chain(self.trace.memcpys.iter().map(|m| m.device))
-            .chain(self.trace.memsets.iter().map(|m| m.device))
-            .collect();
-        if devices.is_empty() && !used.is_empty() {
+        let described = std::mem::take(&mut self.devices);
+        let used = !(self.trace.kernels.is_empty()
+            && self.trace.memcpys.is_empty()
+            && self.trace.memsets.is_empty());
+        if described.is_empty() && used {
             self.trace
                 .warnings
                 .push("no deviceProperties: GPU names and compute capability unknown".into());
         }
-        for id in used {
-            if !devices.iter().any(|d| d.id == id) {
-                devices.push(Device {
-                    id,
-                    name: "unknown GPU".into(),
-                    compute_capability: None,
-                    sm_count: None,
-                });
-            }
-        }
-        devices.sort_by_key(|d| d.id);
-        devices.dedup_by_key(|d| d.id);
-        self.trace.devices = devices;
+        crate::model::build::fill_devices(&mut self.trace, described);
     }
 
     fn warnings(&mut self) {
@@ -478,18 +459,7 @@ impl Builder {
                 c.unreadable
             ));
         }
-        if c.no_time > 0 {
-            w.push(format!(
-                "{} complete event(s) without a usable ts/dur skipped",
-                c.no_time
-            ));
-        }
-        if c.reversed > 0 {
-            w.push(format!(
-                "{} event(s) with a negative duration skipped",
-                c.reversed
-            ));
-        }
+        self.rows.report(w);
         if c.begin_end > 0 {
             w.push(format!(
                 "{} begin/end ('B'/'E') event(s) not read: only complete ('X') events are",

@@ -142,6 +142,12 @@ pub fn profile(bytes: &[u8]) -> Result<(Option<u64>, Vec<ProfileRow>), String> {
                 r.name.unwrap_or_default()
             ));
         }
+        if average_ns > crate::model::build::MAX_SPAN_NS {
+            return Err(format!(
+                "layer '{}' has a time of more than 30 days: not a measured time",
+                r.name.unwrap_or_default()
+            ));
+        }
         out.push(ProfileRow {
             name: r.name.unwrap_or_default(),
             average_ns,

@@ -96,6 +96,12 @@ pub struct ProfileArgs {
     #[arg(long)]
     pub gpu_metrics: bool,
 
+    /// Sample the host's CPUs with call stacks (nsys --sample=process-tree
+    /// --cpuctxsw=process-tree), to show what the host ran while the GPU
+    /// waited. auto: when the kernel allows it (perf_event_paranoid <= 2).
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub host_sampling: HostSampling,
+
     /// Overwrite NAME.nsys-rep if it exists.
     #[arg(long)]
     pub force: bool,
@@ -115,6 +121,14 @@ pub struct ProfileArgs {
     /// The command to profile and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+}
+
+/// When `profile` samples the host's CPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostSampling {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Debug, Default, Args)]
@@ -137,6 +151,11 @@ pub struct AnalyzeArgs {
     /// verdicts for the kernels it profiled.
     #[arg(long, value_name = "FILE.csv")]
     pub ncu: Option<PathBuf>,
+
+    /// GPU peaks table (JSON of the form of data/gpu_peaks.json) replacing
+    /// the built-in one for the roofline.
+    #[arg(long, value_name = "FILE.json")]
+    pub gpu_peaks: Option<PathBuf>,
 
     /// Force the input format instead of detecting it.
     #[arg(long, value_name = "FORMAT", value_parser = InputFormatParser)]
@@ -263,8 +282,8 @@ impl ReportArgs {
         })
     }
 
-    /// The window and phase choices, with `ncu` counters.
-    fn analysis(&self, ncu: Option<PathBuf>) -> Result<AnalysisOptions> {
+    /// The window and phase choices, with `ncu` counters and `gpu_peaks`.
+    fn analysis(&self, ncu: Option<PathBuf>, gpu_peaks: Option<PathBuf>) -> Result<AnalysisOptions> {
         let window = match (&self.iteration, self.whole_capture) {
             (Some(name), _) => WindowChoice::Named(name.clone()),
             (None, true) => WindowChoice::WholeCapture,
@@ -274,6 +293,7 @@ impl ReportArgs {
             window,
             phases: PhaseRules::with_overrides(&self.phases)?,
             ncu,
+            gpu_peaks,
         })
     }
 
@@ -373,7 +393,7 @@ impl AnalyzeArgs {
                 Path::new("reports").join(crate::text::report_name(&input))
             })?,
             formats: r.formats()?,
-            analysis: r.analysis(self.ncu)?,
+            analysis: r.analysis(self.ncu, self.gpu_peaks)?,
             read: r.read(self.input_format)?,
             fail_on: self.fail_on,
             quiet: r.quiet,
@@ -391,6 +411,7 @@ impl ProfileArgs {
             output: self.report_dir,
             report: self.report,
             ncu: None,
+            gpu_peaks: None,
             input_format: Some(InputFormat::NsysRep),
             fail_on: self.fail_on,
         }
@@ -399,6 +420,11 @@ impl ProfileArgs {
             capture: CaptureOptions {
                 report,
                 gpu_metrics: self.gpu_metrics,
+                host_sampling: match self.host_sampling {
+                    HostSampling::On => true,
+                    HostSampling::Off => false,
+                    HostSampling::Auto => crate::capture::profile::sampling_allowed(),
+                },
                 force: self.force,
                 command: self.command,
                 stdout_to_stderr: matches!(config.output, OutputTarget::Stdout(_)),
@@ -434,7 +460,7 @@ impl DiffArgs {
                 ))
             })?,
             formats: r.formats()?,
-            analysis: r.analysis(None)?,
+            analysis: r.analysis(None, None)?,
             read: r.read(self.input_format)?,
             options: crate::diff::DiffOptions {
                 threshold_pct,

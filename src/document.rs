@@ -40,6 +40,13 @@ pub struct Report {
     /// Inference-engine layers (TensorRT profiles); absent for other inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineReport>,
+    /// FLOPs, bytes and the GPU's roofs (see `analysis::roofline`).
+    #[serde(default)]
+    pub roofline: crate::analysis::roofline::Summary,
+    /// What the host threads ran while the GPU waited, when the capture
+    /// records it (Python functions, operators, OS calls, CPU samples).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_work: Option<crate::analysis::host_work::HostWork>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
-use crate::analysis::{attribution, engine, iterations, kernels, memcpy};
+use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy, roofline};
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
 use crate::findings::{self, Context};
@@ -20,6 +20,8 @@ pub struct AnalysisOptions {
     /// An Nsight Compute CSV (`ncu --csv --page raw`) with Tensor Core
     /// instruction counters for the trace's kernels.
     pub ncu: Option<std::path::PathBuf>,
+    /// A GPU peaks table (`--gpu-peaks`) replacing the built-in one.
+    pub gpu_peaks: Option<std::path::PathBuf>,
 }
 
 /// The generator string written into reports.
@@ -49,6 +51,22 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             },
         )
     });
+    let table = opts
+        .gpu_peaks
+        .as_deref()
+        .map(roofline::peaks::Table::read)
+        .transpose()?;
+    let roofline = time("roofline", || {
+        roofline::annotate(
+            trace,
+            &window,
+            &mut kernels,
+            roofline::Inputs {
+                ncu: counters.as_ref(),
+                table: table.as_ref(),
+            },
+        )
+    });
     let engine = trace.engine.as_ref().map(|e| {
         let mut report = engine::report(e);
         let verdicts: std::collections::HashMap<&str, _> =
@@ -56,7 +74,11 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         for l in &mut report.layers {
             l.tensor_core = verdicts.get(l.kernel.as_str()).copied();
         }
+        roofline::place_layers(&mut report.layers, e, roofline.peaks.as_ref());
         report
+    });
+    let host_work = time("host work", || {
+        host_work::analyze(trace, &window, &attribution.layers)
     });
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
     let findings = time("findings", || {
@@ -112,6 +134,8 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         findings,
         warnings,
         engine,
+        roofline,
+        host_work,
     })
 }
 

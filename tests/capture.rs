@@ -406,7 +406,7 @@ fn profile_captures_exports_and_reports() {
     fs::write(env.work().join("job.sh"), "echo to-stdout; echo to-stderr >&2\n").unwrap();
     let out = run(env
         .cmd()
-        .args(["profile", "--whole-capture", "--nsys"])
+        .args(["profile", "--whole-capture", "--host-sampling", "off", "--nsys"])
         .arg(&nsys)
         .args(["--", "sh", "job.sh", "--flag"])
         .env("FAKE_NSYS_SAMPLE", &s));
@@ -430,7 +430,14 @@ fn profile_captures_exports_and_reports() {
     let before = fingerprint(&env.work().join("job.nsys-rep"));
     let out = run(env
         .cmd()
-        .args(["profile", "-q", "--gpu-metrics", "--nsys"])
+        .args([
+            "profile",
+            "-q",
+            "--gpu-metrics",
+            "--host-sampling",
+            "on",
+            "--nsys",
+        ])
         .arg(&nsys)
         .args(["--", "sh", "job.sh"]));
     assert!(out.status.success(), "{}", stderr(&out));
@@ -439,7 +446,7 @@ fn profile_captures_exports_and_reports() {
     assert!(env.work().join("reports/job-2/report.json").is_file());
     assert_eq!(
         env.calls()[2],
-        "nsys profile -t cuda,nvtx,osrt --sample=none --cpuctxsw=none --cuda-graph-trace=node --gpu-metrics-devices=all -o job-2.nsys-rep sh job.sh"
+        "nsys profile -t cuda,nvtx,osrt --sample=process-tree --cpuctxsw=process-tree --cuda-graph-trace=node --gpu-metrics-devices=all -o job-2.nsys-rep sh job.sh"
     );
     assert!(our_lines(&out).is_empty(), "-q: {}", stderr(&out));
 }

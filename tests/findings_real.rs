@@ -368,11 +368,19 @@ fn pageable_input_upload_of_cpu_preprocessing() {
     assert_eq!(fact(f, "copy_ns"), o[2]);
 }
 
+/// The healthy baseline's only warning is launch-bound: 290 short kernels
+/// per iteration with the GPU idle between them is launch overhead
+/// (severity by its stake, capped at warning); everything else is info.
 #[test]
-fn baseline_has_no_warning_and_launch_bound_is_measured() {
+fn baseline_warns_only_of_launch_overhead_and_launch_bound_is_measured() {
     let r = report("resnet50_fp16_cl_gpupre.sqlite");
     for f in &r.findings {
-        assert_eq!(f.severity, Severity::Info, "{} {}: {}", f.code, f.rule, f.title);
+        let want = if f.rule == "launch-bound" {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        assert_eq!(f.severity, want, "{} {}: {}", f.code, f.rule, f.title);
     }
     for rule in [
         "reupload",
@@ -451,7 +459,11 @@ fn every_finding_on_every_sample_is_well_formed() {
             assert!(f.time_at_stake_ns <= last, "{name}: not sorted by time at stake");
             last = f.time_at_stake_ns;
             if f.rule == "launch-bound" {
-                assert_eq!(f.severity, Severity::Info);
+                assert_eq!(
+                    f.severity,
+                    Severity::for_share(f.time_at_stake_ns, window).min(Severity::Warning),
+                    "{name}"
+                );
             } else {
                 assert_eq!(
                     f.severity,

@@ -375,6 +375,26 @@ fn sweep_into(spans: &[Span], layers: &Layers, t: &mut Table) {
     intervals::sweep(spans, &layers.as_slices(), |s, e, mask| t.add(mask, e - s));
 }
 
+/// The window's GPU-idle time by cause, `[sync, launch, host]`, as
+/// sorted disjoint spans: the same sweep and priorities as the table, so
+/// each list's length is that cause's `gpu_idle` total.
+pub fn idle_spans(window: &[Span], layers: &Layers) -> [Vec<Span>; 3] {
+    let mut out: [Vec<Span>; 3] = Default::default();
+    intervals::sweep(window, &layers.as_slices(), |s, e, mask| {
+        let list = match bucket_of(mask) {
+            IDLE_SYNC => &mut out[0],
+            IDLE_LAUNCH => &mut out[1],
+            IDLE_HOST => &mut out[2],
+            _ => return,
+        };
+        match list.last_mut() {
+            Some(last) if last.1 == s => last.1 = e,
+            _ => list.push((s, e)),
+        }
+    });
+    out
+}
+
 /// Everything the attribution reports.
 #[derive(Debug)]
 pub struct Result {

@@ -112,6 +112,10 @@ pub struct LayerRow {
     /// filled once the kernel table is annotated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tensor_core: Option<crate::analysis::tensor_core::names::Verdict>,
+    /// FLOPs and tensor bytes from the layer's dimensions, and the layer's
+    /// place under the roofs (keys flattened into the row).
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub roofline: Option<crate::analysis::roofline::Placement>,
 }
 
 /// Element type named in a format string (`Row major linear FP32`,
@@ -187,7 +191,7 @@ fn first_type(ts: &[EngineTensor]) -> Option<&'static str> {
 
 /// The precision a compute layer runs in: its weights' type when recorded,
 /// else its first input's.
-fn compute_type(l: &EngineLayer) -> Option<&'static str> {
+pub fn compute_type(l: &EngineLayer) -> Option<&'static str> {
     l.weights_type
         .as_deref()
         .and_then(datatype)
@@ -354,6 +358,7 @@ pub fn report(engine: &Engine) -> EngineReport {
             misaligned: misaligned(l),
             profiled: l.profiled,
             tensor_core: None,
+            roofline: None,
         })
         .collect();
     EngineReport {
@@ -394,6 +399,8 @@ mod tests {
             weights_type: Some(weights.into()),
             out_channels: Some(k),
             groups: Some(1),
+            kernel_size: vec![3, 3],
+            weights_count: None,
             average_ns: 100,
             median_ns: None,
             total_ns: None,
@@ -444,6 +451,8 @@ mod tests {
             weights_type: None,
             out_channels: None,
             groups: None,
+            kernel_size: Vec::new(),
+            weights_count: None,
             ..conv(1, 1, "", "")
         };
         e.layers.push(reformat);

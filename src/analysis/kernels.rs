@@ -35,6 +35,10 @@ pub struct KernelRow {
     /// The kind of that reason, for tools (`fp32-no-tf32`, `low-alignment`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tensor_core_reason_kind: Option<ReasonKind>,
+    /// FLOPs, bytes and the kernel's place under the roofs, when a source
+    /// has its work (`roofline::annotate` fills it; keys flattened into the row).
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub roofline: Option<super::roofline::Placement>,
 }
 
 /// The short name shown for a kernel: the profiler's base function name,
@@ -131,6 +135,7 @@ pub fn summarize(trace: &Trace, window: &Window) -> Result<Vec<KernelRow>, Polar
                 tensor_core_evidence: VerdictSource::Name,
                 tensor_core_reason: None,
                 tensor_core_reason_kind: None,
+                roofline: None,
             }
         })
         .collect();

@@ -4,11 +4,13 @@
 pub mod attribution;
 pub mod category;
 pub mod engine;
+pub mod host_work;
 pub mod intervals;
 pub mod iterations;
 pub mod kernels;
 pub mod links;
 pub mod memcpy;
 pub mod phase;
+pub mod roofline;
 pub mod tensor_core;
 pub mod window;

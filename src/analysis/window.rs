@@ -73,6 +73,17 @@ pub enum Scope {
     WholeCapture,
 }
 
+impl Scope {
+    /// The scope in words, for people (never the Rust variant's name).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::Iterations => "iterations",
+            Scope::GpuSpan => "span of all GPU activity: no iterations found",
+            Scope::WholeCapture => "whole capture, as asked",
+        }
+    }
+}
+
 impl Window {
     pub fn start(&self) -> Ns {
         self.spans.first().map_or(0, |s| s.0)

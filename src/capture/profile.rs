@@ -12,10 +12,10 @@ use crate::nsys::Found;
 use crate::nsys::child::{describe_status, wait_status};
 use crate::progress::Progress;
 
-/// What `nsys profile` records: CUDA, NVTX and OS runtime calls, without CPU
-/// sampling or context switches (the analysis uses neither; both cost
-/// overhead and file size), and the kernels inside CUDA graphs (nsys's
-/// default records a graph launch as one span, hiding its kernels).
+/// What `nsys profile` records: CUDA, NVTX and OS runtime calls, and the
+/// kernels inside CUDA graphs (nsys's default records a graph launch as one
+/// span, hiding its kernels); without CPU sampling or context switches
+/// unless [`SAMPLING_ARGS`] replace them.
 pub const PROFILE_ARGS: &[&str] = &[
     "-t",
     "cuda,nvtx,osrt",
@@ -24,6 +24,40 @@ pub const PROFILE_ARGS: &[&str] = &[
     "--cuda-graph-trace=node",
 ];
 
+/// With host sampling: CPU samples with native call stacks of the profiled
+/// process tree (what the host ran while the GPU waited), and its context
+/// switches (checked with nsys 2025.3.1 on an H200 machine). nsys's Python
+/// sampling is left off: its SQLite export does not link the Python frames
+/// to the samples.
+pub const SAMPLING_ARGS: &[&str] = &["--sample=process-tree", "--cpuctxsw=process-tree"];
+
+/// The arguments of `nsys profile` before the output and the command.
+pub fn profile_args(host_sampling: bool) -> Vec<&'static str> {
+    PROFILE_ARGS
+        .iter()
+        .copied()
+        .filter(|a| !(host_sampling && (a.starts_with("--sample=") || a.starts_with("--cpuctxsw="))))
+        .flat_map(|a| {
+            let extra: &[&str] = if host_sampling && a.starts_with("--cuda-graph-trace") {
+                SAMPLING_ARGS
+            } else {
+                &[]
+            };
+            extra.iter().copied().chain(std::iter::once(a))
+        })
+        .collect()
+}
+
+/// Whether this machine lets an unprivileged process sample CPUs: Linux
+/// `perf_event_paranoid` at most 2 (nsys's own requirement for CPU
+/// sampling). Unreadable: no.
+pub fn sampling_allowed() -> bool {
+    std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .is_some_and(|level| level <= 2)
+}
+
 /// A validated capture request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptureOptions {
@@ -31,6 +65,8 @@ pub struct CaptureOptions {
     pub report: PathBuf,
     /// Add `--gpu-metrics-devices=all`.
     pub gpu_metrics: bool,
+    /// Sample the host's CPUs ([`SAMPLING_ARGS`]).
+    pub host_sampling: bool,
     /// Overwrite an existing report (only when the user named it and asked).
     pub force: bool,
     /// The command and its arguments.
@@ -132,7 +168,7 @@ pub fn default_name(command: &[OsString]) -> String {
 /// names its exit status and keeps the report.
 pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<()> {
     let mut cmd = Command::new(&nsys.path);
-    cmd.arg("profile").args(PROFILE_ARGS);
+    cmd.arg("profile").args(profile_args(opts.host_sampling));
     if opts.gpu_metrics {
         cmd.arg("--gpu-metrics-devices=all");
     }
@@ -378,6 +414,23 @@ fn printable(bytes: &[u8]) -> String {
         }
     }
     out.trim().to_string()
+}
+
+#[cfg(test)]
+mod sampling_tests {
+    use super::profile_args;
+
+    #[test]
+    fn sampling_replaces_the_none_options() {
+        assert_eq!(
+            profile_args(false).join(" "),
+            "-t cuda,nvtx,osrt --sample=none --cpuctxsw=none --cuda-graph-trace=node"
+        );
+        assert_eq!(
+            profile_args(true).join(" "),
+            "-t cuda,nvtx,osrt --sample=process-tree --cpuctxsw=process-tree --cuda-graph-trace=node"
+        );
+    }
 }
 
 #[cfg(test)]

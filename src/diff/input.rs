@@ -133,12 +133,12 @@ fn durations_add_up(r: &Report) -> std::result::Result<(), &'static str> {
         r.findings.iter().map(|f| f.time_at_stake_ns),
         "the findings' times at stake",
     )?;
-    let counts = |v: &mut dyn Iterator<Item = u64>, what| {
+    fn counts(mut v: impl Iterator<Item = u64>, what: &'static str) -> std::result::Result<(), &'static str> {
         v.try_fold(0u64, |a, c| a.checked_add(c)).map(|_| ()).ok_or(what)
-    };
-    counts(&mut r.kernels.iter().map(|k| k.count), "the kernel counts")?;
-    counts(&mut r.memcpy.iter().map(|m| m.count), "the copy counts")?;
-    counts(&mut r.memcpy.iter().map(|m| m.bytes), "the copy sizes")?;
+    }
+    counts(r.kernels.iter().map(|k| k.count), "the kernel counts")?;
+    counts(r.memcpy.iter().map(|m| m.count), "the copy counts")?;
+    counts(r.memcpy.iter().map(|m| m.bytes), "the copy sizes")?;
     Ok(())
 }
 

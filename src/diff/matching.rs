@@ -425,6 +425,7 @@ mod tests {
             tensor_core_evidence: Default::default(),
             tensor_core_reason: None,
             tensor_core_reason_kind: None,
+            roofline: None,
         }
     }
 

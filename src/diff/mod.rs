@@ -17,6 +17,7 @@ pub mod render_md;
 pub mod stats;
 pub mod terminal;
 pub mod text;
+pub mod work;
 
 use serde::{Deserialize, Serialize};
 
@@ -133,6 +134,9 @@ pub struct Diff {
     /// INT8 against FP16/BF16, when the two sides differ so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<deltas::PrecisionComparison>,
+    /// FLOPs and bytes on both sides, when at least one has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<work::WorkDelta>,
     /// How the comparison was made (normalisation, options that did not apply).
     pub notes: Vec<String>,
 }
@@ -192,6 +196,7 @@ pub fn compare(base: &Loaded, new: &Loaded, opts: &DiffOptions) -> Diff {
         categories: deltas::categories(b, n, &norm),
         findings: findings::compare(&b.findings, &n.findings, bdiv, ndiv),
         tensor_cores: deltas::tensor_cores(b, n, &norm),
+        work: work::compare(b, n, &norm),
         precision: deltas::precision(
             b,
             n,
@@ -395,6 +400,7 @@ mod tests {
             findings: vec![],
             tensor_cores: None,
             precision: None,
+            work: None,
             notes: vec![],
         };
         assert!(d(v.clone()).gate(49.0));

@@ -37,6 +37,7 @@ pub fn render(d: &Diff) -> Vec<u8> {
     kernels(&mut s, d);
     memcpy(&mut s, d);
     tensor_cores(&mut s, d);
+    super::work::html(&mut s, d);
     findings(&mut s, d);
     sources(&mut s, d);
     s.push_str("</main>\n</body>\n</html>\n");

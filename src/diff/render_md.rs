@@ -193,6 +193,8 @@ pub fn render(d: &Diff) -> Vec<u8> {
         s.push('\n');
     }
 
+    super::work::markdown(&mut s, d);
+
     if let Some(t) = &d.tensor_cores {
         let share = |x: Option<f64>| x.map_or("-".into(), |v| format!("{:.1}%", v * 100.0));
         let _ = writeln!(

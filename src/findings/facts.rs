@@ -281,6 +281,29 @@ pub fn exposed_in(window: &mut Cursor, cover: &mut Cursor, s: Ns, e: Ns) -> Ns {
         .sum()
 }
 
+/// How much of `[s, e)` lies in the window, outside `cover` and inside
+/// `within` (disjoint sorted spans): time of some activity that counts.
+pub fn exposed_covered(cx: &Context, cover: &[Span], within: &[Span], s: Ns, e: Ns) -> Ns {
+    intervals::overlapping(within, s, e)
+        .iter()
+        .map(|&(a, b)| exposed(cx, cover, a.max(s), b.min(e)))
+        .sum()
+}
+
+/// A rule's summed time at stake, capped by the time its operations occupy
+/// together (`spans`: each operation's host call and GPU execution, in any
+/// order, overlapping or not) within the window and outside kernels, and by
+/// the window: operations of several threads overlap, and no fix saves more
+/// than the time they take.
+pub fn cap_stake(cx: &Context, stake: Ns, spans: Vec<Span>) -> Ns {
+    let kernels = &cx.attribution.layers.kernel;
+    let occupied: Ns = intervals::union(spans)
+        .into_iter()
+        .map(|(s, e)| exposed(cx, kernels, s, e))
+        .sum();
+    stake.min(occupied).min(cx.window.duration()).max(0)
+}
+
 /// How much of `[s, e)` the disjoint sorted `spans` leave uncovered.
 pub fn uncovered(spans: &[Span], s: Ns, e: Ns) -> Ns {
     (e - s).max(0) - covered(spans, s, e)

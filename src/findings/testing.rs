@@ -115,6 +115,35 @@ impl Builder {
         self
     }
 
+    /// A copy like [`Builder::copy`] issued from host thread `t` (created
+    /// on first use; thread 0 is the ranges' thread) on stream `8 + t`.
+    pub fn copy_on_thread(
+        &mut self,
+        t: u32,
+        kind: CopyKind,
+        host: MemKind,
+        bytes: u64,
+        call: (Ns, Ns),
+        run: (Ns, Ns),
+    ) -> &mut Self {
+        while self.trace.threads.len() <= t as usize {
+            let tid = 70 + self.trace.threads.len() as u64;
+            self.trace.threads.push(Thread {
+                pid: 7,
+                tid,
+                name: None,
+            });
+        }
+        self.copy(kind, host, bytes, call, run);
+        if let Some(a) = self.trace.api_calls.last_mut() {
+            a.thread = t;
+        }
+        if let Some(m) = self.trace.memcpys.last_mut() {
+            m.stream = 8 + t;
+        }
+        self
+    }
+
     pub fn build(mut self) -> Analysis {
         self.trace.sort();
         let window = window::choose(&self.trace, &WindowChoice::Auto).expect("window");

@@ -22,6 +22,9 @@ pub struct NcuKernel {
     pub launches: u64,
     /// MMA instructions executed (HMMA + IMMA + GMMA + DMMA - HFMA2.MMA).
     pub tensor_inst: f64,
+    /// Sums of the work counters (`NcuCounters::work_metrics`, same order)
+    /// over the launches; a value ncu left empty (`n/a`) adds nothing.
+    pub work: Vec<f64>,
 }
 
 /// A parsed Nsight Compute CSV.
@@ -34,6 +37,24 @@ pub struct NcuCounters {
     pub kernels: Vec<NcuKernel>,
     /// The metric columns used.
     pub metrics: Vec<String>,
+    /// Whether the CSV has the MMA instruction counters (Tensor Core verdicts).
+    pub tensor_metrics: bool,
+    /// Work counters found (FLOP and DRAM byte counters of ncu's roofline
+    /// sections, see [`is_work_metric`]), in column order.
+    pub work_metrics: Vec<String>,
+    /// The GPU ncu profiled (`device__attribute_display_name`), if recorded.
+    pub gpu: Option<String>,
+}
+
+/// The counters Nsight Compute's roofline sections derive FLOPs and DRAM
+/// traffic from: predicated-on thread instructions of the FP64/FP32/FP16
+/// add, multiply and FMA ops, the tensor pipe's operation counts, and DRAM
+/// bytes read and written (`analysis::roofline::counters` sums them).
+pub fn is_work_metric(h: &str) -> bool {
+    (h.starts_with("sm__sass_thread_inst_executed_op_") && h.ends_with("_pred_on.sum"))
+        || (h.starts_with("sm__ops_path_tensor_") && h.ends_with(".sum"))
+        || h == "dram__bytes_read.sum"
+        || h == "dram__bytes_write.sum"
 }
 
 const TENSOR_PREFIX: &str = "sm__inst_executed_pipe_tensor_op_";
@@ -74,13 +95,19 @@ pub fn parse(text: &str, path: &Path) -> Result<NcuCounters> {
             }
         }
     }
-    if add.is_empty() {
+    let work_cols: Vec<usize> = (0..header.len())
+        .filter(|&i| is_work_metric(&header[i]))
+        .collect();
+    if add.is_empty() && work_cols.is_empty() {
         return Err(Error::input(
             path,
             "Nsight Compute CSV without sm__inst_executed_pipe_tensor_op_*.sum metrics \
-             (profile with --metrics sm__inst_executed_pipe_tensor_op_hmma.sum,sm__inst_executed_pipe_tensor_op_imma.sum,sm__inst_executed_pipe_tensor_op_gmma.sum,sm__inst_executed_pipe_tensor_op_hmma_type_hfma2.sum)",
+             (profile with --metrics sm__inst_executed_pipe_tensor_op_hmma.sum,sm__inst_executed_pipe_tensor_op_imma.sum,sm__inst_executed_pipe_tensor_op_gmma.sum,sm__inst_executed_pipe_tensor_op_hmma_type_hfma2.sum) \
+             and without roofline counters (--section SpeedOfLight_RooflineChart, dram__bytes_read.sum, dram__bytes_write.sum)",
         ));
     }
+    let gpu_col = col("device__attribute_display_name");
+    let mut gpu = None;
     let sub = col(HFMA2);
     if sub.is_some() {
         metrics.push(HFMA2.to_string());
@@ -97,16 +124,26 @@ pub fn parse(text: &str, path: &Path) -> Result<NcuCounters> {
         let value = |c: usize| r.get(c).and_then(|v| number(v)).unwrap_or(0.0);
         let tensor: f64 = add.iter().map(|&c| value(c)).sum::<f64>() - sub.map_or(0.0, value);
         launches += 1;
+        if gpu.is_none() {
+            gpu = gpu_col
+                .and_then(|c| r.get(c))
+                .map(|g| g.trim().to_string())
+                .filter(|g| !g.is_empty());
+        }
         let k = *index.entry(name.to_string()).or_insert_with(|| {
             kernels.push(NcuKernel {
                 name: name.to_string(),
                 launches: 0,
                 tensor_inst: 0.0,
+                work: vec![0.0; work_cols.len()],
             });
             kernels.len() - 1
         });
         kernels[k].launches += 1;
         kernels[k].tensor_inst += tensor.max(0.0);
+        for (w, &c) in kernels[k].work.iter_mut().zip(&work_cols) {
+            *w += value(c).max(0.0);
+        }
     }
     if launches == 0 {
         return Err(Error::input(path, "Nsight Compute CSV without kernel rows"));
@@ -116,6 +153,9 @@ pub fn parse(text: &str, path: &Path) -> Result<NcuCounters> {
         launches,
         kernels,
         metrics,
+        tensor_metrics: !add.is_empty(),
+        work_metrics: work_cols.iter().map(|&c| header[c].clone()).collect(),
+        gpu,
     })
 }
 

@@ -153,9 +153,11 @@ impl RowCheck {
     }
 }
 
-/// The GPUs of the trace: those `described` (the first description of an
-/// id wins), then every other device the kernels, copies and memsets name,
-/// as an unknown GPU; sorted by id.
+/// The GPUs of the trace, sorted by id: every device the kernels, copies
+/// and memsets name, as `described` (the first description of an id wins)
+/// or else as an unknown GPU. A described GPU the capture ran nothing on is
+/// not an idle GPU of this workload and is left out, unless nothing ran at
+/// all (then the described ones say what the machine had).
 pub fn fill_devices(trace: &mut Trace, described: Vec<Device>) {
     let mut devices: Vec<Device> = Vec::with_capacity(described.len());
     for d in described {
@@ -167,7 +169,7 @@ pub fn fill_devices(trace: &mut Trace, described: Vec<Device>) {
         .chain(trace.memcpys.iter().map(|m| m.device))
         .chain(trace.memsets.iter().map(|m| m.device))
         .collect();
-    for id in used {
+    for &id in &used {
         if !devices.iter().any(|d| d.id == id) {
             devices.push(Device {
                 id,
@@ -176,6 +178,9 @@ pub fn fill_devices(trace: &mut Trace, described: Vec<Device>) {
                 sm_count: None,
             });
         }
+    }
+    if !used.is_empty() {
+        devices.retain(|d| used.contains(&d.id));
     }
     devices.sort_by_key(|d| d.id);
     trace.devices = devices;
@@ -245,7 +250,13 @@ mod tests {
             compute_capability: None,
             sm_count: None,
         };
-        fill_devices(&mut t, vec![gpu(1, "A"), gpu(1, "B")]);
-        assert_eq!(t.devices, [gpu(1, "A"), gpu(3, "unknown GPU")]);
+        fill_devices(&mut t, vec![gpu(3, "A"), gpu(3, "B"), gpu(1, "idle")]);
+        assert_eq!(t.devices, [gpu(3, "A")]);
+        fill_devices(&mut t, vec![gpu(1, "idle")]);
+        assert_eq!(t.devices, [gpu(3, "unknown GPU")]);
+        // Nothing ran: the described GPUs stay.
+        t.kernels.clear();
+        fill_devices(&mut t, vec![gpu(1, "idle")]);
+        assert_eq!(t.devices, [gpu(1, "idle")]);
     }
 }

@@ -39,6 +39,10 @@ pub struct EngineLayer {
     pub out_channels: Option<i64>,
     /// Convolution groups, when recorded (equal to the channels: depthwise).
     pub groups: Option<i64>,
+    /// Convolution kernel size (`Kernel`, e.g. `[3, 3]`), when recorded.
+    pub kernel_size: Vec<i64>,
+    /// Number of weights (`Weights.Count`), when recorded.
+    pub weights_count: Option<i64>,
     /// Average time per inference.
     pub average_ns: Ns,
     pub median_ns: Option<Ns>,

@@ -8,11 +8,13 @@
 
 pub mod build;
 pub mod engine;
+pub mod host;
 pub mod kinds;
 mod names;
 pub mod operators;
 
 pub use engine::{Engine, EngineLayer, EngineTensor};
+pub use host::{CpuSample, Frame, HostActivity, HostSpan, HostSpanKind};
 pub use kinds::{ApiKind, CopyKind, MemKind, RangeKind};
 pub use names::{NameId, Names};
 pub use operators::{KernelOperator, Operator};
@@ -186,6 +188,9 @@ pub struct Trace {
     pub iteration_range: Option<String>,
     /// Engine layers, for engine profiles (TensorRT); None otherwise.
     pub engine: Option<Engine>,
+    /// What the host threads ran (OS calls, Python functions, CPU
+    /// samples), when the capture records it.
+    pub host: HostActivity,
 }
 
 impl Trace {
@@ -203,6 +208,7 @@ impl Trace {
         sort(&mut self.memsets, |m| (m.start, m.end));
         sort(&mut self.api_calls, |a| (a.start, a.end));
         sort(&mut self.ranges, |r| (r.start, std::cmp::Reverse(r.end)));
+        self.host.sort();
         for m in &mut self.gpu_metrics {
             if !m.times.is_sorted() {
                 let mut pairs: Vec<(Ns, f32)> =

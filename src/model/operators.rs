@@ -29,27 +29,57 @@ pub struct Operator {
     pub input_dims: NameId,
     /// One element type per input, compact JSON: `["c10::Half","c10::Half","Scalar"]`.
     pub input_types: NameId,
+    /// One stride list per input, compact JSON (`[[512,1],[1,512],[]]`);
+    /// `[]` when the profiler recorded none (PyTorch before 2.0).
+    pub input_strides: NameId,
+    /// The values of scalar and list inputs as the profiler wrote them (PyTorch's
+    /// `Concrete Inputs`: `["","","[1, 1]","[1, 1]","1"]`), compact JSON; `[]`
+    /// when not recorded.
+    pub concrete_inputs: NameId,
 }
 
 impl Operator {
     /// The input dimensions; inputs whose entry is not a list of integers
     /// (nested lists of tensors) read as empty.
     pub fn dims(&self, names: &Names) -> Vec<Vec<i64>> {
-        let raw: Vec<serde_json::Value> =
-            serde_json::from_str(names.get(self.input_dims)).unwrap_or_default();
-        raw.iter()
-            .map(|v| {
-                v.as_array()
-                    .map(|a| a.iter().filter_map(|d| d.as_i64()).collect())
-                    .unwrap_or_default()
-            })
-            .collect()
+        parse_lists(names.get(self.input_dims))
+    }
+
+    /// The input strides, like [`Operator::dims`]; empty when not recorded.
+    pub fn strides(&self, names: &Names) -> Vec<Vec<i64>> {
+        parse_lists(names.get(self.input_strides))
     }
 
     /// The input element types (`c10::Half`, `float`, `Scalar`, ``).
     pub fn types(&self, names: &Names) -> Vec<String> {
         serde_json::from_str(names.get(self.input_types)).unwrap_or_default()
     }
+
+    /// The concrete values of scalar and list inputs (`""` for tensors);
+    /// empty when not recorded.
+    pub fn concrete(&self, names: &Names) -> Vec<String> {
+        let raw: Vec<serde_json::Value> =
+            serde_json::from_str(names.get(self.concrete_inputs)).unwrap_or_default();
+        raw.iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+    }
+}
+
+/// One integer list per input; entries that are not lists of integers read
+/// as empty.
+fn parse_lists(json: &str) -> Vec<Vec<i64>> {
+    let raw: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
+    raw.iter()
+        .map(|v| {
+            v.as_array()
+                .map(|a| a.iter().filter_map(|d| d.as_i64()).collect())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// Links a kernel, by its (pid, correlation), to the operator that

@@ -28,9 +28,11 @@ pub fn render(r: &Report) -> Vec<u8> {
     super::html_findings::section(&mut s, r);
     super::html_engine::render(&mut s, r);
     attribution(&mut s, r);
+    super::host_work::html(&mut s, r);
     iterations(&mut s, r);
     kernels(&mut s, r);
     super::html_tensor::section(&mut s, r);
+    super::html_roofline::section(&mut s, r);
     memcpy(&mut s, r);
     environment(&mut s, r);
     s.push_str("</main>\n</body>\n</html>\n");

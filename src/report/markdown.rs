@@ -114,6 +114,7 @@ pub fn render(r: &Report) -> Vec<u8> {
     }
 
     tensor_cores(&mut s, r);
+    super::md_roofline::section(&mut s, r);
 
     s.push_str("### Where the time goes\n\n");
     s.push_str("| phase | time |");
@@ -140,6 +141,7 @@ pub fn render(r: &Report) -> Vec<u8> {
         let _ = write!(s, " {} |", ns(v));
     }
     s.push_str("\n\n");
+    super::host_work::markdown(&mut s, r);
 
     if !r.kernels.is_empty() {
         let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();

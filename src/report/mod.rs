@@ -3,11 +3,14 @@
 //! `crate::output` is the one place that writes files.
 
 pub mod charts;
+pub mod host_work;
 pub mod html;
 pub mod html_engine;
 pub mod html_findings;
+pub mod html_roofline;
 pub mod html_tensor;
 pub mod json;
 pub mod markdown;
+pub mod md_roofline;
 pub mod phase_table;
 pub mod terminal;

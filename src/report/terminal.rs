@@ -60,9 +60,9 @@ pub fn render(r: &Report) -> String {
             ns(t.max_ns)
         )),
         _ => out.push_str(&format!(
-            "window: {} ({:?})\n",
+            "window: {} ({})\n",
             ns(r.window.duration_ns),
-            r.window.scope
+            r.window.scope.describe()
         )),
     }
     let busy = total - a.activity.gpu_idle_ns;

@@ -117,6 +117,7 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
         let info = names::classify(&row.name);
         let measured_ncu = counters
             .as_ref()
+            .filter(|_| inputs.ncu.is_some_and(|c| c.tensor_metrics))
             .and_then(|(m, _)| m[i])
             .map(|(inst, _)| if inst > 0.0 { Verdict::Yes } else { Verdict::No });
         let name_samples = trace

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::input::ncu::{NcuCounters, NcuKernel};
+use crate::input::ncu::NcuCounters;
 
 /// How the CSV's kernels matched the trace's, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -54,6 +54,26 @@ pub fn normalize(name: &str) -> String {
 /// For each trace kernel (demangled name, short name), the CSV counters
 /// that belong to it: (MMA instructions, launches).
 pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option<(f64, u64)>>, NcuMatch) {
+    let (matched, m) = match_rows(counters, rows);
+    let out = matched
+        .iter()
+        .map(|ks| {
+            (!ks.is_empty()).then(|| {
+                ks.iter().fold((0.0, 0), |(i, n), &k| {
+                    (
+                        i + counters.kernels[k].tensor_inst,
+                        n + counters.kernels[k].launches,
+                    )
+                })
+            })
+        })
+        .collect();
+    (out, m)
+}
+
+/// For each trace kernel (demangled name, short name), the indexes of the
+/// CSV kernels that belong to it, by the tiers above.
+pub fn match_rows(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Vec<usize>>, NcuMatch) {
     let mut exact: HashMap<&str, usize> = HashMap::new();
     let mut normalized: HashMap<String, Vec<usize>> = HashMap::new();
     let mut short: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -62,27 +82,23 @@ pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option
         normalized.entry(normalize(name)).or_default().push(i);
         short.entry(short_name).or_default().push(i);
     }
-    let mut out: Vec<Option<(f64, u64)>> = vec![None; rows.len()];
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
     let mut m = NcuMatch {
         file: counters.path.clone(),
         launches: counters.launches,
         kernel_names: counters.kernels.len(),
         ..NcuMatch::default()
     };
-    let mut add = |i: usize, k: &NcuKernel| {
-        let e = out[i].get_or_insert((0.0, 0));
-        e.0 += k.tensor_inst;
-        e.1 += k.launches;
-    };
-    for k in &counters.kernels {
+    let mut add = |i: usize, k: usize| out[i].push(k);
+    for (ki, k) in counters.kernels.iter().enumerate() {
         if let Some(&i) = exact.get(k.name.as_str()) {
-            add(i, k);
+            add(i, ki);
             m.matched_exact += 1;
             continue;
         }
         match normalized.get(&normalize(&k.name)).map(Vec::as_slice) {
             Some([i]) => {
-                add(*i, k);
+                add(*i, ki);
                 m.matched_normalized += 1;
                 continue;
             }
@@ -95,7 +111,7 @@ pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option
         let bare = !k.name.contains('(') && !k.name.contains('<');
         if let Some(list) = short.get(k.name.as_str()).filter(|_| bare) {
             for &i in list {
-                add(i, k);
+                add(i, ki);
             }
             m.matched_function_name += 1;
             continue;
@@ -105,7 +121,11 @@ pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option
         }
     }
     m.matched = m.matched_exact + m.matched_normalized + m.matched_function_name;
-    m.kernels_decided = out.iter().filter(|o| o.is_some()).count();
+    m.kernels_decided = if counters.tensor_metrics {
+        out.iter().filter(|o| !o.is_empty()).count()
+    } else {
+        0
+    };
     (out, m)
 }
 

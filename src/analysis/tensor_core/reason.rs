@@ -16,8 +16,14 @@ use crate::analysis::category::Category;
 /// The shape of the operation a kernel computed, when an input records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpShape {
-    /// C[m x n] = A[m x k] B[k x n].
-    Gemm { m: i64, n: i64, k: i64 },
+    /// C[m x n] = A[m x k] B[k x n]; `ld`: the leading dimensions of A and
+    /// B when the input recorded strides.
+    Gemm {
+        m: i64,
+        n: i64,
+        k: i64,
+        ld: Option<[i64; 2]>,
+    },
     /// A convolution with `c` input channels, `k` output channels, `groups`.
     Conv { c: i64, k: i64, groups: i64 },
 }
@@ -72,7 +78,7 @@ fn reason(kind: ReasonKind, text: impl Into<String>) -> Option<Reason> {
 pub fn misaligned_dims(shape: &OpShape, align: u32) -> Vec<String> {
     let a = i64::from(align.max(1));
     let dims: Vec<(&str, i64)> = match *shape {
-        OpShape::Gemm { m, n, k } => vec![("M", m), ("N", n), ("K", k)],
+        OpShape::Gemm { m, n, k, .. } => vec![("M", m), ("N", n), ("K", k)],
         OpShape::Conv { c, k, groups } => {
             let g = groups.max(1);
             vec![("C", c / g), ("K", k / g)]
@@ -82,6 +88,32 @@ pub fn misaligned_dims(shape: &OpShape, align: u32) -> Vec<String> {
         .filter(|&(_, v)| v > 0 && v % a != 0)
         .map(|(d, v)| format!("{d} = {v}"))
         .collect()
+}
+
+/// The dimensions that set a GEMM's operand alignment and are not
+/// multiples of `align`: the leading dimensions of A and B (from strides,
+/// else K and N as for contiguous row-major operands) and C's (N). The row
+/// count M sets no alignment. Convolutions: channels per group, as in
+/// [`misaligned_dims`].
+pub fn misaligned_leading(shape: &OpShape, align: u32) -> Vec<String> {
+    let a = i64::from(align.max(1));
+    let dims: Vec<(&str, i64)> = match *shape {
+        OpShape::Gemm {
+            n,
+            ld: Some([la, lb]),
+            ..
+        } => vec![("lda", la), ("ldb", lb), ("N", n)],
+        OpShape::Gemm { n, k, ld: None, .. } => vec![("N", n), ("K", k)],
+        OpShape::Conv { .. } => return misaligned_dims(shape, align),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (d, v) in dims {
+        let s = format!("{d} = {v}");
+        if v > 0 && v % a != 0 && !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
 }
 
 fn not_multiple(dims: &[String], align: u32) -> String {
@@ -118,11 +150,19 @@ pub fn explain(
     }
 }
 
+/// A Tensor Core kernel in a slow low-alignment variant. The kernel's own
+/// alignment marks decide when it has them (cuBLAS picks `align8` for an
+/// `addmm [141,512]x[512,512]`: aligned, whatever M); without marks, the
+/// recorded shape's leading dimensions do.
 fn low_alignment(info: &NameInfo, shape: Option<&OpShape>) -> Option<Reason> {
     let p = info.precision?;
     let full = p.full_alignment();
-    let from_shape = shape.map(|s| misaligned_dims(s, full)).unwrap_or_default();
-    if !info.low_alignment() && from_shape.is_empty() {
+    let from_shape = shape.map(|s| misaligned_leading(s, full)).unwrap_or_default();
+    let low = match info.narrowest() {
+        Some(_) => info.low_alignment(),
+        None => !from_shape.is_empty(),
+    };
+    if !low {
         return None;
     }
     let variant = match info.narrowest() {
@@ -267,6 +307,7 @@ mod tests {
             m: 4096,
             n: 4096,
             k: 4093,
+            ld: None,
         };
         let r = explain(&info, Category::Gemm, Verdict::Yes, Some(&shape)).unwrap();
         assert_eq!(r.kind, ReasonKind::LowAlignment);
@@ -316,6 +357,64 @@ mod tests {
             explain(&info, Category::Conv, Verdict::No, None).unwrap().kind,
             ReasonKind::GenericConv
         );
+    }
+
+    /// An `addmm [141,512]x[512,512]` that cuBLAS ran in an `align8`
+    /// kernel is aligned: M = 141 sets no operand's alignment.
+    #[test]
+    fn the_row_count_is_no_alignment() {
+        let shape = OpShape::Gemm {
+            m: 141,
+            n: 512,
+            k: 512,
+            ld: Some([512, 512]),
+        };
+        let aligned = classify(
+            "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_32x6_tn_align8>(T1::Params)",
+        );
+        assert_eq!(
+            explain(&aligned, Category::Gemm, Verdict::Yes, Some(&shape)),
+            None
+        );
+        // Without marks (nvjet), the leading dimensions decide, both ways.
+        let unmarked = classify("nvjet_sm90_tst_128x64_64x8_1x2_h_bz_TNN");
+        assert_eq!(
+            explain(&unmarked, Category::Gemm, Verdict::Yes, Some(&shape)),
+            None
+        );
+        let odd = OpShape::Gemm {
+            m: 141,
+            n: 512,
+            k: 510,
+            ld: Some([510, 512]),
+        };
+        let r = explain(&unmarked, Category::Gemm, Verdict::Yes, Some(&odd)).unwrap();
+        assert_eq!(r.kind, ReasonKind::LowAlignment);
+        assert!(r.text.contains("lda = 510"), "{}", r.text);
+        // Transposed A: its leading dimension is M, which then matters.
+        let transposed = OpShape::Gemm {
+            m: 141,
+            n: 512,
+            k: 512,
+            ld: Some([141, 512]),
+        };
+        assert!(explain(&unmarked, Category::Gemm, Verdict::Yes, Some(&transposed)).is_some());
+        // Without strides: K and N, not M.
+        let no_strides = OpShape::Gemm {
+            m: 141,
+            n: 512,
+            k: 512,
+            ld: None,
+        };
+        assert_eq!(
+            explain(&unmarked, Category::Gemm, Verdict::Yes, Some(&no_strides)),
+            None
+        );
+        // A low mark stays low whatever the shape.
+        let align2 = classify(
+            "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_32x6_tn_align2>(T1::Params)",
+        );
+        assert!(explain(&align2, Category::Gemm, Verdict::Yes, Some(&shape)).is_some());
     }
 
     #[test]

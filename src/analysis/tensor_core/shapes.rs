@@ -13,21 +13,49 @@
 //! ```
 //!
 //! Other operators give no shape; a kernel keeps the first shape found.
+//! Where the profiler also recorded strides (PyTorch 2.x `Input Strides`),
+//! the GEMM carries its operands' leading dimensions: the row stride of a
+//! row-major operand, the column stride of a transposed one
+//! (`addmm(bias, x[141,512] strides [512,1], w.t()[512,512] strides [1,512])`
+//! has leading dimensions 512 and 512, whatever M = 141).
 
 use super::reason::{KernelShapes, OpShape};
 use crate::model::Trace;
 
-/// The shape of one operator call from its name and input dimensions.
-pub fn shape_of(op: &str, dims: &[Vec<i64>]) -> Option<OpShape> {
+/// The leading dimension of a matrix operand from its strides (the last
+/// two): the row stride when rows are contiguous, the column stride when
+/// columns are; `None` when neither is (or strides are missing).
+fn leading(strides: Option<&Vec<i64>>) -> Option<i64> {
+    let s = strides?;
+    let (row, col) = (*s.get(s.len().checked_sub(2)?)?, *s.last()?);
+    match (row, col) {
+        (r, 1) => Some(r),
+        (1, c) => Some(c),
+        _ => None,
+    }
+}
+
+/// The shape of one operator call from its name, input dimensions and
+/// input strides (empty when not recorded).
+pub fn shape_of(op: &str, dims: &[Vec<i64>], strides: &[Vec<i64>]) -> Option<OpShape> {
     let name = op.rsplit("::").next().unwrap_or(op);
-    let two = |a: &Vec<i64>, b: &Vec<i64>| -> Option<OpShape> {
+    let lds = |a: usize, b: usize| -> Option<[i64; 2]> {
+        Some([leading(strides.get(a))?, leading(strides.get(b))?])
+    };
+    let two = |ia: usize, ib: usize| -> Option<OpShape> {
+        let (a, b) = (dims.get(ia)?, dims.get(ib)?);
         let (m, k) = (*a.get(a.len().checked_sub(2)?)?, *a.last()?);
         let n = *b.last()?;
-        (b.len() >= 2 && b[b.len() - 2] == k).then_some(OpShape::Gemm { m, n, k })
+        (b.len() >= 2 && b[b.len() - 2] == k).then(|| OpShape::Gemm {
+            m,
+            n,
+            k,
+            ld: lds(ia, ib),
+        })
     };
     match name {
-        "mm" | "_int_mm" | "bmm" | "matmul" => two(dims.first()?, dims.get(1)?),
-        "addmm" | "baddbmm" | "addbmm" => two(dims.get(1)?, dims.get(2)?),
+        "mm" | "_int_mm" | "bmm" | "matmul" => two(0, 1),
+        "addmm" | "baddbmm" | "addbmm" => two(1, 2),
         "linear" => {
             let (x, w) = (dims.first()?, dims.get(1)?);
             let k = *x.last()?;
@@ -35,7 +63,12 @@ pub fn shape_of(op: &str, dims: &[Vec<i64>]) -> Option<OpShape> {
                 return None;
             }
             let m: i64 = x[..x.len() - 1].iter().product();
-            Some(OpShape::Gemm { m, n: w[0], k })
+            Some(OpShape::Gemm {
+                m,
+                n: w[0],
+                k,
+                ld: lds(0, 1),
+            })
         }
         "cudnn_convolution"
         | "convolution"
@@ -70,7 +103,8 @@ pub fn from_operators(trace: &Trace) -> KernelShapes {
             continue;
         }
         if let Some(op) = trace.operator_of(k) {
-            if let Some(shape) = shape_of(trace.name(op.name), &op.dims(&trace.names)) {
+            let (dims, strides) = (op.dims(&trace.names), op.strides(&trace.names));
+            if let Some(shape) = shape_of(trace.name(op.name), &dims, &strides) {
                 out.insert(name.to_string(), shape);
             }
         }
@@ -86,41 +120,50 @@ mod tests {
     fn aten_signatures() {
         let d = |v: &[&[i64]]| v.iter().map(|x| x.to_vec()).collect::<Vec<_>>();
         assert_eq!(
-            shape_of("aten::addmm", &d(&[&[1000], &[16, 2048], &[2048, 1000]])),
+            shape_of("aten::addmm", &d(&[&[1000], &[16, 2048], &[2048, 1000]]), &[]),
             Some(OpShape::Gemm {
                 m: 16,
                 n: 1000,
-                k: 2048
+                k: 2048,
+                ld: None,
             })
         );
         assert_eq!(
-            shape_of("aten::mm", &d(&[&[4096, 4093], &[4093, 4096]])),
+            shape_of("aten::mm", &d(&[&[4096, 4093], &[4093, 4096]]), &[]),
             Some(OpShape::Gemm {
                 m: 4096,
                 n: 4096,
-                k: 4093
+                k: 4093,
+                ld: None,
             })
         );
         assert_eq!(
-            shape_of("aten::bmm", &d(&[&[64, 128, 64], &[64, 64, 128]])),
+            shape_of("aten::bmm", &d(&[&[64, 128, 64], &[64, 64, 128]]), &[]),
             Some(OpShape::Gemm {
                 m: 128,
                 n: 128,
-                k: 64
+                k: 64,
+                ld: None,
             })
         );
         assert_eq!(
-            shape_of("aten::linear", &d(&[&[16, 128, 1020], &[4090, 1020], &[4090]])),
+            shape_of(
+                "aten::linear",
+                &d(&[&[16, 128, 1020], &[4090, 1020], &[4090]]),
+                &[]
+            ),
             Some(OpShape::Gemm {
                 m: 2048,
                 n: 4090,
-                k: 1020
+                k: 1020,
+                ld: None,
             })
         );
         assert_eq!(
             shape_of(
                 "aten::cudnn_convolution",
-                &d(&[&[16, 32, 56, 56], &[32, 1, 3, 3]])
+                &d(&[&[16, 32, 56, 56], &[32, 1, 3, 3]]),
+                &[]
             ),
             Some(OpShape::Conv {
                 c: 32,
@@ -131,7 +174,8 @@ mod tests {
         assert_eq!(
             shape_of(
                 "aten::convolution",
-                &d(&[&[16, 3, 224, 224], &[64, 3, 7, 7], &[]])
+                &d(&[&[16, 3, 224, 224], &[64, 3, 7, 7], &[]]),
+                &[]
             ),
             Some(OpShape::Conv {
                 c: 3,
@@ -140,8 +184,37 @@ mod tests {
             })
         );
         // Mismatched inner dimensions or unknown operators give nothing.
-        assert_eq!(shape_of("aten::mm", &d(&[&[4, 5], &[6, 7]])), None);
-        assert_eq!(shape_of("aten::add", &d(&[&[4, 5], &[4, 5]])), None);
-        assert_eq!(shape_of("aten::mm", &[]), None);
+        assert_eq!(shape_of("aten::mm", &d(&[&[4, 5], &[6, 7]]), &[]), None);
+        assert_eq!(shape_of("aten::add", &d(&[&[4, 5], &[4, 5]]), &[]), None);
+        assert_eq!(shape_of("aten::mm", &[], &[]), None);
+    }
+
+    #[test]
+    fn strides_give_leading_dimensions() {
+        let d = |v: &[&[i64]]| v.iter().map(|x| x.to_vec()).collect::<Vec<_>>();
+        // addmm(bias, x, w.t()): w.t() has strides [1, 512].
+        assert_eq!(
+            shape_of(
+                "aten::addmm",
+                &d(&[&[512], &[141, 512], &[512, 512], &[], &[]]),
+                &d(&[&[1], &[512, 1], &[1, 512], &[], &[]])
+            ),
+            Some(OpShape::Gemm {
+                m: 141,
+                n: 512,
+                k: 512,
+                ld: Some([512, 512])
+            })
+        );
+        // A strided view that is contiguous in neither direction has none.
+        assert_eq!(
+            shape_of("aten::mm", &d(&[&[8, 8], &[8, 8]]), &d(&[&[16, 2], &[8, 1]])),
+            Some(OpShape::Gemm {
+                m: 8,
+                n: 8,
+                k: 8,
+                ld: None
+            })
+        );
     }
 }

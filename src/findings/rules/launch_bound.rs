@@ -49,15 +49,14 @@ declare_rule! {
     /// as a graph could save. An upper bound: it assumes the whole forward
     /// can be captured.
     ///
-    /// Severity: always info, however large the time at stake. Severity is
-    /// kept for waste the trace proves removable by a local change (a copy,
-    /// a wait, host work in a phase). Launch overhead is the execution
-    /// model's cost, not a defect: eager frameworks pay it on every small
-    /// batch, and removing it means capturing or compiling the model,
-    /// which the trace cannot show to be possible (static shapes, no host
-    /// synchronisation or data-dependent control flow inside the forward).
-    /// The measure itself is inflated by tracing, which lengthens every
-    /// launch call. The finding still ranks by its time at stake.
+    /// Severity: by its time at stake like every rule (warning from 5% of
+    /// the window; it fires from there), but never error: removing launch overhead means
+    /// capturing or compiling the model, which the trace cannot show to be
+    /// possible (CUDA graphs and `torch.compile(mode="reduce-overhead")`
+    /// need static shapes and no host synchronisation or data-dependent
+    /// control flow inside the captured part), and tracing itself lengthens
+    /// every launch call. An LLM `generate()` loop with most of its window
+    /// in launch gaps is a warning, ranked first by its time at stake.
     pub struct LaunchBound;
 }
 
@@ -244,7 +243,7 @@ fn check(cx: &Context) -> Option<Finding> {
     Some(Finding {
         rule: "launch-bound".into(),
         code: "TR304".into(),
-        severity: Severity::Info,
+        severity: Severity::for_share(stake, window_ns).min(Severity::Warning),
         title: format!(
             "launch-bound: {per_iteration:.0} kernels per iteration, {:.0}% shorter than the host takes to issue one ({}); GPU idle {} ({} of the window) in short gaps between them",
             short_share * 100.0,
@@ -256,7 +255,9 @@ fn check(cx: &Context) -> Option<Finding> {
         evidence,
         recommendation: "Capture the steady-state forward as a CUDA graph (torch.compile(mode=\"reduce-overhead\"), \
                          torch.cuda.CUDAGraph, TensorRT) so one launch replays every kernel, and fuse small \
-                         elementwise kernels (torch.compile); a larger batch also spreads the per-kernel cost."
+                         elementwise kernels (torch.compile); a larger batch also spreads the per-kernel cost. \
+                         Graphs need static shapes (pad or bucket variable lengths, one graph per bucket) and \
+                         no host synchronisation or data-dependent control flow inside the captured part."
             .into(),
     })
 }
@@ -285,15 +286,22 @@ mod tests {
     }
 
     #[test]
-    fn short_kernels_with_gaps_fire_as_info() {
-        // 20 kernels of 500 ns, 20 us apart: 19 gaps per iteration.
+    fn short_kernels_with_gaps_fire_by_their_stake() {
+        // 20 kernels of 500 ns, 20 us apart: 19 gaps per iteration, 34%
+        // of the window at stake: error by share, capped at warning.
         let a = trace(20, 500, 20_000);
         let f = a.check(&LaunchBound);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].evidence.facts["gaps"], json!(4 * 19));
         assert_eq!(f[0].time_at_stake_ns, 4 * 19 * (20_000 - GRAPH_GAP_NS));
         assert!(f[0].time_at_stake_ns <= a.window_ns());
-        assert_eq!(f[0].severity, Severity::Info);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].recommendation.contains("static shapes"));
+        // 19 x 4 us gaps less 2 us: 38 us of 1 ms, 3.8%: silent; 19 x 5 us
+        // less 2 us: 57 us, 5.7%: a warning from the floor up.
+        assert!(trace(20, 500, 4_000).check(&LaunchBound).is_empty());
+        let f = trace(20, 500, 5_000).check(&LaunchBound);
+        assert_eq!(f[0].severity, Severity::Warning);
     }
 
     #[test]

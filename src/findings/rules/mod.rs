@@ -3,6 +3,7 @@
 
 use super::Rule;
 
+pub mod below_roofline;
 pub mod concat_copy;
 pub mod depthwise_conv;
 pub mod host_postprocessing;
@@ -35,6 +36,7 @@ pub static ALL: &[&dyn Rule] = &[
     &depthwise_conv::DepthwiseConv,
     &low_alignment::LowAlignment,
     &int8_slower::Int8Slower,
+    &below_roofline::BelowRoofline,
 ];
 
 #[cfg(test)]
@@ -110,7 +112,8 @@ mod tests {
                     us(launch_bound::DEFAULT_LAUNCH_NS),
                     format!("at least {} kernels", launch_bound::MIN_KERNELS_PER_ITERATION),
                     pct(launch_bound::MIN_SHARE),
-                    "always info".into(),
+                    "never error".into(),
+                    "static shapes".into(),
                 ],
             ),
         ];

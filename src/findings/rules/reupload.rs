@@ -19,6 +19,9 @@ pub const MIN_BYTES: u64 = 64 * 1024;
 pub const MIN_ITERATION_SHARE: f64 = 0.8;
 /// Smallest time at stake, as a share of the window, that fires the rule.
 pub const MIN_SHARE: f64 = 0.005;
+/// Most recurring uploads per iteration presumed to be its input (a batch
+/// and its labels or masks); more is a set of tensors: weights.
+pub const MAX_INPUT_TENSORS: usize = 3;
 
 declare_rule! {
     /// Host-to-device copies of the same size issued again in (nearly)
@@ -31,11 +34,18 @@ declare_rule! {
     /// iteration is that of the host call that issued the copy). A key
     /// recurs when it occurs in at least 80% of the iterations and in at
     /// least 3. The trace does not record the bytes themselves, so two
-    /// presumptions keep each iteration's new *input* out: an upload issued
-    /// while the host is in a preprocess range is taken to be the input;
-    /// in a trace without preprocess ranges, the recurring key issued first
-    /// in most iterations is taken to be the input. The upload half of a
-    /// round trip is left to `round-trip`.
+    /// presumptions keep each iteration's new *input* out: recurring
+    /// uploads issued while the host is in a preprocess range (`load`,
+    /// `preprocess`, ...) are taken to be the input when there are at most 3
+    /// of them per iteration (a batch, its labels or masks); more is a set
+    /// of tensors, such as a model's weights moved to the GPU every request,
+    /// and only the one issued first in most iterations is taken to be the
+    /// input, as in a trace without preprocess ranges. An upload is never
+    /// taken to be input when a download of the same size ended the
+    /// previous iteration in most of its iterations: data sent back and
+    /// forth (weights moved off the GPU after a request and back for the
+    /// next). The upload half of a round trip within one iteration is left
+    /// to `round-trip`.
     ///
     /// Fires when: a key recurs and the time at stake is at least 0.5% of
     /// the window and 10 us. Needs at least 3 iterations (NVTX ranges).
@@ -75,7 +85,9 @@ fn check(cx: &Context) -> Option<Finding> {
         return None;
     }
     let ops = facts::copies(cx);
-    let returns: HashSet<usize> = round_trip::pairs(cx, &ops).into_iter().map(|(_, u)| u).collect();
+    let pairs = round_trip::pairs(cx, &ops);
+    let returns: HashSet<usize> = pairs.iter().map(|&(_, u)| u).collect();
+    let round_trip_downloads: HashSet<usize> = pairs.iter().map(|&(d, _)| d).collect();
     let mut keys: HashMap<Key, Vec<usize>> = HashMap::new();
     let mut seen: HashMap<(usize, u64), u32> = HashMap::new();
     for (i, op) in ops.iter().enumerate() {
@@ -91,8 +103,50 @@ fn check(cx: &Context) -> Option<Finding> {
     let need = ((n as f64 * MIN_ITERATION_SHARE).ceil() as usize).max(MIN_ITERATIONS);
     let mut recurring: BTreeMap<Key, Vec<usize>> =
         keys.into_iter().filter(|(_, v)| v.len() >= need).collect();
+    // Downloads per iteration, by size: constant data sent back and forth
+    // (a round trip's download came back within its iteration already).
+    let mut downloads: HashSet<(usize, u64)> = HashSet::new();
+    for (i, op) in ops.iter().enumerate() {
+        let m = op.copy(trace);
+        if let (Some(it), true) = (op.place.iteration, facts::is_download(m.kind)) {
+            if !round_trip_downloads.contains(&i) {
+                downloads.insert((it, m.bytes));
+            }
+        }
+    }
+    let bounced: HashSet<Key> = recurring
+        .iter()
+        .filter(|((b, _), v)| {
+            let back = v
+                .iter()
+                .filter(|&&i| {
+                    ops[i]
+                        .place
+                        .iteration
+                        .is_some_and(|it| it > 0 && downloads.contains(&(it - 1, *b)))
+                })
+                .count();
+            back * 2 > v.len()
+        })
+        .map(|(k, _)| *k)
+        .collect();
     // Presume the iteration's input.
-    if cx.attribution.layers.preprocess.is_empty() {
+    let in_preprocess: Vec<Key> = if cx.attribution.layers.preprocess.is_empty() {
+        Vec::new()
+    } else {
+        recurring
+            .iter()
+            .filter(|(_, v)| {
+                let pre = v
+                    .iter()
+                    .filter(|&&i| ops[i].place.phase == Phase::Preprocess)
+                    .count();
+                pre * 2 > v.len()
+            })
+            .map(|(k, _)| *k)
+            .collect()
+    };
+    if in_preprocess.is_empty() || in_preprocess.len() > MAX_INPUT_TENSORS {
         let mut first: HashMap<usize, (Ns, Key)> = HashMap::new();
         for (key, v) in &recurring {
             for &i in v {
@@ -108,16 +162,14 @@ fn check(cx: &Context) -> Option<Finding> {
             *votes.entry(*key).or_default() += 1;
         }
         if let Some((&input, _)) = votes.iter().max_by_key(|&(k, v)| (*v, std::cmp::Reverse(*k))) {
-            recurring.remove(&input);
+            if !bounced.contains(&input) {
+                recurring.remove(&input);
+            }
         }
     } else {
-        recurring.retain(|_, v| {
-            let pre = v
-                .iter()
-                .filter(|&&i| ops[i].place.phase == Phase::Preprocess)
-                .count();
-            pre * 2 <= v.len()
-        });
+        for key in in_preprocess.iter().filter(|k| !bounced.contains(k)) {
+            recurring.remove(key);
+        }
     }
     if recurring.is_empty() {
         return None;
@@ -300,6 +352,68 @@ mod tests {
     fn small_uploads_and_few_iterations_do_not_fire() {
         assert!(trace(10, 64 * 1024 - 1, 10, true).check(&Reupload).is_empty());
         assert!(trace(2, 8 << 20, 2, true).check(&Reupload).is_empty());
+    }
+
+    /// A model's weights moved to the GPU inside a `load` range every
+    /// request: many same-size tensors per iteration, and (optionally) the
+    /// matching downloads at the end of the previous iteration.
+    fn weights_in_load(n: i64, tensors: u64, downloads: bool) -> Analysis {
+        let mut b = Builder::default();
+        for i in 0..n {
+            let s = i * IT;
+            b.range("request", s, s + IT - 10);
+            b.range("load_model", s + 1, s + 300_000);
+            b.copy(
+                CopyKind::HtoD,
+                MemKind::Pinned,
+                1 << 20,
+                (s + 1_000, s + 2_000),
+                (s + 2_000, s + 10_000),
+            );
+            for t in 0..tensors as i64 {
+                let at = s + 20_000 + t * 20_000;
+                b.copy(
+                    CopyKind::HtoD,
+                    MemKind::Pinned,
+                    (4 << 20) + (t as u64) * 4096,
+                    (at, at + 2_000),
+                    (at + 2_000, at + 12_000),
+                );
+            }
+            b.kernel("k", s + 400_000, s + 800_000);
+            if downloads {
+                for t in 0..tensors as i64 {
+                    let at = s + 850_000 + t * 10_000;
+                    b.copy(
+                        CopyKind::DtoH,
+                        MemKind::Pinned,
+                        (4 << 20) + (t as u64) * 4096,
+                        (at, at + 1_000),
+                        (at + 1_000, at + 9_000),
+                    );
+                }
+            }
+        }
+        b.build()
+    }
+
+    #[test]
+    fn weights_uploaded_in_a_load_range_fire() {
+        // Eight tensors: a set of weights, not an input batch; the input
+        // (first, 1 MiB) is left out.
+        let f = weights_in_load(6, 8, false).check(&Reupload);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].evidence.facts["uploads"], json!(6 * 8));
+        assert_eq!(f[0].time_at_stake_ns, 6 * 8 * 10_000);
+        // Three uploads (the batch and two more) look like an input...
+        assert!(weights_in_load(6, 2, false).check(&Reupload).is_empty());
+        // ...unless they went back to the host at the end of the previous
+        // iteration; the batch, never downloaded, stays out.
+        let f = weights_in_load(6, 2, true).check(&Reupload);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].evidence.facts["uploads"], json!(6 * 2));
+        // Four uploads per iteration: more than an input.
+        assert_eq!(weights_in_load(6, 3, false).check(&Reupload).len(), 1);
     }
 
     #[test]

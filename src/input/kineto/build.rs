@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::input::json_stream::compact_into;
 use crate::model::build::RowCheck;
 use crate::model::{
-    ApiCall, ApiKind, CopyKind, Device, Kernel, KernelOperator, MemKind, Memcpy, Memset, NameId, Ns,
-    Operator, Range, RangeKind, Thread, Trace,
+    ApiCall, ApiKind, CopyKind, Device, HostSpan, HostSpanKind, Kernel, KernelOperator, MemKind, Memcpy,
+    Memset, NameId, Ns, Operator, Range, RangeKind, Thread, Trace,
 };
 
 /// The name PyTorch gives its step markers (`ProfilerStep#12`).
@@ -30,6 +30,10 @@ struct Counts {
     unreadable: u64,
     begin_end: u64,
     gpu_annotations: u64,
+    /// Events of a non-GPU accelerator's runtime (MTIA, Glow, ...).
+    other_device: u64,
+    /// CUPTI range-profiler ranges (counters per range, no kernel records).
+    profiler_ranges: u64,
 }
 
 pub struct Builder {
@@ -51,6 +55,8 @@ pub struct Builder {
     schema_version: Option<String>,
     cupti_version: Option<String>,
     devices: Vec<Device>,
+    /// The trace names a ROCm tracer or HIP runtime version.
+    rocm: bool,
 }
 
 impl Builder {
@@ -72,6 +78,7 @@ impl Builder {
             schema_version: None,
             cupti_version: None,
             devices: Vec::new(),
+            rocm: false,
         }
     }
 
@@ -86,6 +93,7 @@ impl Builder {
                 let v: serde_json::Value = serde_json::from_slice(raw)?;
                 self.cupti_version = Some(v.to_string().trim_matches('"').to_string());
             }
+            "roctracer_version" | "hip_runtime_version" | "hip_driver_version" => self.rocm = true,
             "deviceProperties" => {
                 let v: Vec<serde_json::Value> = serde_json::from_slice(raw)?;
                 for d in v {
@@ -160,15 +168,21 @@ impl Builder {
 
     fn complete(&mut self, e: &Event) {
         let Some(cat) = e.cat.as_str() else { return };
-        match cat {
-            "kernel" => self.kernel(e),
-            "gpu_memcpy" => self.memcpy(e),
-            "gpu_memset" => self.memset(e),
-            "cuda_runtime" | "cuda_driver" => self.api(e),
-            "user_annotation" => self.range(e),
-            "cpu_op" => self.cpu_op(e),
-            "gpu_user_annotation" => self.counts.gpu_annotations += 1,
-            _ => {}
+        match Category::of(cat) {
+            Category::Kernel => self.kernel(e),
+            Category::Memcpy => self.memcpy(e),
+            Category::Memset => self.memset(e),
+            Category::Runtime => self.api(e),
+            Category::Annotation => self.range(e),
+            Category::Operator => {
+                self.host_span(e, HostSpanKind::Operator);
+                self.cpu_op(e)
+            }
+            Category::Python => self.host_span(e, HostSpanKind::Python),
+            Category::GpuAnnotation => self.counts.gpu_annotations += 1,
+            Category::OtherDevice => self.counts.other_device += 1,
+            Category::ProfilerRange => self.counts.profiler_ranges += 1,
+            Category::Other => {}
         }
     }
 
@@ -202,7 +216,7 @@ impl Builder {
             }
         };
         let (device, stream, correlation) = self.gpu_place(e);
-        if let Some(ext) = e.args.as_ref().and_then(|a| a.external_id.0) {
+        if let Some(ext) = e.args.as_ref().and_then(|a| a.external()) {
             self.kernel_ext.push((self.trace.kernels.len() as u32, ext));
         }
         self.trace.kernels.push(Kernel {
@@ -304,14 +318,40 @@ impl Builder {
         });
     }
 
+    /// A Python function or operator as a host span. Object addresses in
+    /// names (`<built-in method sort of numpy.ndarray object at 0x7f...>`)
+    /// are dropped, so one function is one name.
+    fn host_span(&mut self, e: &Event, kind: HostSpanKind) {
+        let (Int(Some(pid)), Int(Some(tid))) = (e.pid, e.tid) else {
+            return;
+        };
+        let Some(name) = e.name.as_str() else { return };
+        if name.starts_with(STEP_PREFIX) {
+            return;
+        }
+        let Some((start, end)) = self.span(e) else { return };
+        let name = match without_addresses(name, &mut self.scratch) {
+            Some(clean) => self.trace.names.intern(clean),
+            None => self.trace.names.intern(name),
+        };
+        let thread = self.thread(pid, tid);
+        self.trace.host.spans.push(HostSpan {
+            start,
+            end,
+            name,
+            thread,
+            kind,
+        });
+    }
+
     fn cpu_op(&mut self, e: &Event) {
         // Older PyTorch files its step markers as operators.
         if e.name.as_str().is_some_and(|n| n.starts_with(STEP_PREFIX)) {
             return self.range(e);
         }
         let Some(args) = &e.args else { return };
-        let (Some(dims), Int(Some(ext)), Int(Some(pid)), Int(Some(tid))) =
-            (args.input_dims, args.external_id, e.pid, e.tid)
+        let (Some(dims), Some(ext), Int(Some(pid)), Int(Some(tid))) =
+            (args.dims(), args.external(), e.pid, e.tid)
         else {
             return;
         };
@@ -329,6 +369,20 @@ impl Builder {
             }
             None => self.trace.names.intern("[]"),
         };
+        let input_strides = match args.input_strides {
+            Some(t) => {
+                compact_into(t.get().as_bytes(), &mut self.scratch);
+                self.trace.names.intern(&self.scratch)
+            }
+            None => self.trace.names.intern("[]"),
+        };
+        let concrete_inputs = match args.concrete_inputs {
+            Some(t) => {
+                compact_into(t.get().as_bytes(), &mut self.scratch);
+                self.trace.names.intern(&self.scratch)
+            }
+            None => self.trace.names.intern("[]"),
+        };
         let name = self.trace.names.intern(e.name.as_str().unwrap_or(""));
         let thread = self.thread(pid, tid);
         self.ops.insert(
@@ -340,6 +394,8 @@ impl Builder {
                 thread,
                 input_dims,
                 input_types,
+                input_strides,
+                concrete_inputs,
             },
         );
     }
@@ -355,14 +411,45 @@ impl Builder {
         self.describe_source();
         self.devices();
         self.warnings();
-        let t = &self.trace;
-        if t.kernels.is_empty() && t.memcpys.is_empty() && t.memsets.is_empty() && t.api_calls.is_empty() {
-            return Err(Error::input(
-                &t.source.path,
-                "PyTorch profiler trace without GPU activity or CUDA calls (profile with ProfilerActivity.CUDA)",
-            ));
+        if let Some(reason) = self.no_gpu_work() {
+            return Err(Error::input(&self.trace.source.path, reason));
         }
         Ok(self.trace)
+    }
+
+    /// Why the trace cannot be analysed, when it holds no GPU work: what
+    /// it holds instead, in one line.
+    fn no_gpu_work(&self) -> Option<String> {
+        let t = &self.trace;
+        if !(t.kernels.is_empty() && t.memcpys.is_empty() && t.memsets.is_empty()) {
+            return None;
+        }
+        let calls = t.api_calls.len() as u64 + t.other_api_calls;
+        let launches = t.api_calls.iter().filter(|a| a.kind == ApiKind::Launch).count();
+        Some(if calls > 0 {
+            let why = if self.counts.profiler_ranges > 0 {
+                format!(
+                    "the CUPTI range profiler was on ({} cuda_profiler_range event(s)): it measures counters per \
+                     range and records no kernels",
+                    self.counts.profiler_ranges
+                )
+            } else {
+                "GPU activity was not recorded (profile with ProfilerActivity.CUDA)".to_string()
+            };
+            format!(
+                "PyTorch profiler trace with {calls} CUDA runtime call(s) ({launches} kernel launch(es)) but no GPU \
+                 kernels, copies or memsets: {why}"
+            )
+        } else if self.counts.other_device > 0 {
+            format!(
+                "PyTorch profiler trace of another accelerator ({} MTIA/XPU/other runtime event(s)): no CUDA or \
+                 ROCm GPU activity",
+                self.counts.other_device
+            )
+        } else {
+            "PyTorch profiler trace without GPU activity or CUDA calls: CPU only (profile with ProfilerActivity.CUDA)"
+                .to_string()
+        })
     }
 
     /// Kineto files GPU rows under the device, not the process: give each
@@ -437,17 +524,67 @@ impl Builder {
         self.trace.source.profiler_version = Some(v);
     }
 
+    /// The GPUs that ran work. `deviceProperties` lists every GPU the
+    /// process could see, so unused ones are left out (they would show as
+    /// idle GPUs the workload never touched). ROCm builds file GPU work
+    /// under HSA agent ids, which count the CPU agents first (GPU ordinal
+    /// 0 is often agent 2), while `deviceProperties` is keyed by HIP
+    /// ordinal: the ids cannot be matched, so a ROCm GPU is named only
+    /// when every listed device has the same name. AMD's `computeMajor`/
+    /// `computeMinor` are a gfx version, not a CUDA compute capability.
     fn devices(&mut self) {
-        let described = std::mem::take(&mut self.devices);
-        let used = !(self.trace.kernels.is_empty()
-            && self.trace.memcpys.is_empty()
-            && self.trace.memsets.is_empty());
-        if described.is_empty() && used {
+        let props = std::mem::take(&mut self.devices);
+        let used: BTreeSet<u32> = (self.trace.kernels.iter().map(|k| k.device))
+            .chain(self.trace.memcpys.iter().map(|m| m.device))
+            .chain(self.trace.memsets.iter().map(|m| m.device))
+            .collect();
+        if props.is_empty() && !used.is_empty() {
             self.trace
                 .warnings
                 .push("no deviceProperties: GPU names and compute capability unknown".into());
         }
-        crate::model::build::fill_devices(&mut self.trace, described);
+        let rocm = self.rocm || props.iter().any(|d| d.name.starts_with("AMD"));
+        let named: Vec<&Device> = props.iter().filter(|d| !d.name.trim().is_empty()).collect();
+        let common = named.first().filter(|first| {
+            named
+                .iter()
+                .all(|d| d.name == first.name && d.sm_count == first.sm_count)
+        });
+        let mut devices = Vec::new();
+        for id in used {
+            let found = if rocm {
+                common.copied()
+            } else {
+                props.iter().find(|d| d.id == id)
+            };
+            devices.push(match found {
+                Some(d) => Device {
+                    id,
+                    name: d.name.clone(),
+                    compute_capability: if rocm { None } else { d.compute_capability },
+                    sm_count: d.sm_count,
+                },
+                None => Device {
+                    id,
+                    name: if rocm {
+                        "AMD GPU (name not recorded)"
+                    } else {
+                        "unknown GPU"
+                    }
+                    .into(),
+                    compute_capability: None,
+                    sm_count: None,
+                },
+            });
+        }
+        if rocm && !props.is_empty() && common.is_none() && !devices.is_empty() {
+            self.trace.warnings.push(
+                "ROCm trace: GPU work is filed under HSA agent ids, deviceProperties under HIP \
+                 ordinals, and the listed GPUs differ: GPU names unknown"
+                    .into(),
+            );
+        }
+        self.trace.devices = devices;
     }
 
     fn warnings(&mut self) {
@@ -481,6 +618,70 @@ impl Builder {
     }
 }
 
+/// What a Kineto event category means here. Kineto and the PyTorch
+/// profiler have spelled categories differently over the years: 2021-era
+/// traces (PyTorch 1.8/1.9) write `Kernel`, `Memcpy`, `Memset`, `Runtime`
+/// and `Operator`; later ones `kernel`, `gpu_memcpy`, `gpu_memset`,
+/// `cuda_runtime`, `cuda_driver` and `cpu_op` (libkineto's ActivityType
+/// names). ROCm builds write the CUDA names for HIP events. Matching is
+/// case-insensitive, as the TensorBoard plugin's is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Category {
+    Kernel,
+    Memcpy,
+    Memset,
+    /// CUDA/HIP runtime or driver calls on a host thread.
+    Runtime,
+    /// `record_function` ranges (and `ProfilerStep#N` in newer traces).
+    Annotation,
+    /// Framework operators (and `ProfilerStep#N` in older traces).
+    Operator,
+    /// The GPU-side copy of a user annotation: not GPU work.
+    GpuAnnotation,
+    /// The runtime of an accelerator this tool does not read (MTIA, Glow,
+    /// XPU, PrivateUse1): counted so that a trace of only those says so.
+    OtherDevice,
+    /// `cuda_profiler_range`: the CUPTI range profiler's ranges.
+    ProfilerRange,
+    /// Python functions (`with_stack=True`).
+    Python,
+    /// Instant events, syncs, overhead, trace spans.
+    Other,
+}
+
+impl Category {
+    fn of(cat: &str) -> Category {
+        const TABLE: &[(&str, Category)] = &[
+            ("kernel", Category::Kernel),
+            ("gpu_memcpy", Category::Memcpy),
+            ("memcpy", Category::Memcpy),
+            ("gpu_memset", Category::Memset),
+            ("memset", Category::Memset),
+            ("cuda_runtime", Category::Runtime),
+            ("cuda_driver", Category::Runtime),
+            ("runtime", Category::Runtime),
+            ("user_annotation", Category::Annotation),
+            ("cpu_op", Category::Operator),
+            ("operator", Category::Operator),
+            ("gpu_user_annotation", Category::GpuAnnotation),
+            ("mtia_runtime", Category::OtherDevice),
+            ("mtia_ccp_events", Category::OtherDevice),
+            ("glow_runtime", Category::OtherDevice),
+            ("xpu_runtime", Category::OtherDevice),
+            ("xpu_driver", Category::OtherDevice),
+            ("hpu_op", Category::OtherDevice),
+            ("privateuse1_runtime", Category::OtherDevice),
+            ("privateuse1_driver", Category::OtherDevice),
+            ("cuda_profiler_range", Category::ProfilerRange),
+            ("python_function", Category::Python),
+        ];
+        TABLE
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(cat))
+            .map_or(Category::Other, |&(_, c)| c)
+    }
+}
+
 /// Source and destination memory of a Kineto copy name,
 /// `Memcpy HtoD (Pageable -> Device)`.
 fn mem_kinds(name: &str) -> (MemKind, MemKind) {
@@ -509,5 +710,44 @@ mod tests {
             (MemKind::Device, MemKind::Pinned)
         );
         assert_eq!(mem_kinds("Memcpy DtoD"), (MemKind::Unknown, MemKind::Unknown));
+    }
+}
+
+/// `name` without ` at 0x<hex>` object addresses, written into `scratch`;
+/// None when it has none (the common case: no copy).
+fn without_addresses<'s>(name: &str, scratch: &'s mut String) -> Option<&'s str> {
+    const MARK: &str = " at 0x";
+    name.find(MARK)?;
+    scratch.clear();
+    let mut rest = name;
+    while let Some(i) = rest.find(MARK) {
+        scratch.push_str(&rest[..i]);
+        let after = &rest[i + MARK.len()..];
+        let hex = after.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex == 0 {
+            scratch.push_str(MARK);
+        }
+        rest = &after[hex..];
+    }
+    scratch.push_str(rest);
+    Some(scratch.as_str())
+}
+
+#[cfg(test)]
+mod host_name_tests {
+    use super::without_addresses;
+
+    #[test]
+    fn addresses_dropped() {
+        let mut s = String::new();
+        assert_eq!(
+            without_addresses(
+                "<built-in method sort of numpy.ndarray object at 0x7fcd5fd77750>",
+                &mut s
+            ),
+            Some("<built-in method sort of numpy.ndarray object>")
+        );
+        assert_eq!(without_addresses("host_work.py(15): python_busy", &mut s), None);
+        assert_eq!(without_addresses("x at 0xzz", &mut s), Some("x at 0xzz"));
     }
 }

@@ -116,6 +116,10 @@ impl Text<'_> {
 pub struct Args<'a> {
     #[serde(default, rename = "External id")]
     pub external_id: Int,
+    /// The same id as 2021-era traces spell it on GPU and runtime events
+    /// (a separate field: a serde alias would reject an event with both).
+    #[serde(default, rename = "external id")]
+    pub external_id_lower: Int,
     #[serde(default)]
     pub correlation: Int,
     #[serde(default)]
@@ -127,12 +131,33 @@ pub struct Args<'a> {
     /// `record_shapes`: one dimension list per input.
     #[serde(default, borrow, rename = "Input Dims")]
     pub input_dims: Option<&'a RawValue>,
+    /// `Input dims`, as 2021-era traces spell it.
+    #[serde(default, borrow, rename = "Input dims")]
+    pub input_dims_lower: Option<&'a RawValue>,
     /// `record_shapes`: one element type per input.
     #[serde(default, borrow, rename = "Input type")]
     pub input_type: Option<&'a RawValue>,
+    /// `record_shapes` (PyTorch 2.x): one stride list per input.
+    #[serde(default, borrow, rename = "Input Strides")]
+    pub input_strides: Option<&'a RawValue>,
+    /// `record_shapes`: the values of scalar and list inputs.
+    #[serde(default, borrow, rename = "Concrete Inputs")]
+    pub concrete_inputs: Option<&'a RawValue>,
     /// Metadata events: the process or thread name.
     #[serde(default, borrow)]
     pub name: Text<'a>,
+}
+
+impl<'a> Args<'a> {
+    /// The External id, whichever way the trace spells its key.
+    pub fn external(&self) -> Option<i64> {
+        self.external_id.0.or(self.external_id_lower.0)
+    }
+
+    /// The recorded input shapes, whichever way the trace spells the key.
+    pub fn dims(&self) -> Option<&'a RawValue> {
+        self.input_dims.or(self.input_dims_lower)
+    }
 }
 
 /// One trace event.

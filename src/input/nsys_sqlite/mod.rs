@@ -8,6 +8,7 @@
 //! warnings in the report; a file with no kernel table is an error.
 
 mod activity;
+mod host;
 mod query;
 mod rows;
 
@@ -20,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::input::{InputFormat, Reader};
 use crate::model::build::RowCheck;
 use crate::model::{
-    Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
+    ApiKind, Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
 use crate::timing::time;
@@ -339,6 +340,63 @@ fn check_length(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Why an nsys export without a kernel table cannot be analysed: whether
+/// CUDA was traced at all decides the advice. `-t cuda` is only the fix
+/// when no CUDA API call was recorded either; a capture that traced the
+/// API but holds no kernel records (a JAX process that only initialised
+/// CUDA while traced, kernels lost at exit) needs another capture, not
+/// another flag.
+fn no_kernels_reason(conn: &Connection, path: &Path, tables: &HashSet<String>) -> Result<String> {
+    if !tables.contains("CUPTI_ACTIVITY_KIND_RUNTIME") {
+        return Ok(
+            "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table and without CUDA API \
+                   calls: CUDA was not traced (profile with -t cuda)"
+                .to_string(),
+        );
+    }
+    let mut warnings = Vec::new();
+    let Some(sql) = prepare(conn, path, &query::RUNTIME_NAMES, (None, true), &mut warnings)? else {
+        return Ok(
+            "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table: no GPU kernels were recorded"
+                .to_string(),
+        );
+    };
+    let names: HashMap<i64, String> = if tables.contains("StringIds") {
+        let mut stmt = conn
+            .prepare("SELECT id, value FROM StringIds")
+            .map_err(|e| sql_error(path, &e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| sql_error(path, &e))?;
+        rows.filter_map(|r| r.ok()).collect()
+    } else {
+        HashMap::new()
+    };
+    let (mut calls, mut work) = (0i64, 0i64);
+    let mut stmt = conn.prepare(&sql).map_err(|e| sql_error(path, &e))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(|e| sql_error(path, &e))?;
+    for row in rows {
+        let (id, n) = row.map_err(|e| sql_error(path, &e))?;
+        calls += n;
+        let name = id.and_then(|id| names.get(&id)).map_or("", String::as_str);
+        if ApiKind::classify(name) != ApiKind::Other {
+            work += n;
+        }
+    }
+    Ok(if calls == 0 {
+        "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table and without CUDA API calls: CUDA was \
+         not traced (profile with -t cuda)"
+            .to_string()
+    } else {
+        format!(
+            "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table although CUDA was traced: {calls} \
+             CUDA API call(s) recorded, {work} of them kernel launches, copies, memsets or syncs"
+        )
+    })
+}
+
 impl<'p> Loader<'p> {
     fn open(path: &'p Path) -> Result<Loader<'p>> {
         check_length(path)?;
@@ -356,14 +414,15 @@ impl<'p> Loader<'p> {
         };
         if !tables.contains("CUPTI_ACTIVITY_KIND_KERNEL") {
             let nsys = tables.contains("META_DATA_EXPORT")
+                || tables.contains("EXPORT_META_DATA")
                 || tables.contains("StringIds")
                 || tables.iter().any(|t| t.starts_with("TARGET_INFO_"));
             let problem = if nsys {
-                "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table: \
-                 no CUDA kernels were captured (profile with -t cuda)"
+                no_kernels_reason(&conn, path, &tables)?
             } else {
                 "SQLite database but not an Nsight Systems export \
                  (no CUPTI_ACTIVITY_KIND_KERNEL or META_DATA_EXPORT table)"
+                    .to_string()
             };
             return Err(Error::input(path, problem));
         }
@@ -390,6 +449,7 @@ impl<'p> Loader<'p> {
             self.read_activity((&memcpy_kinds, &mem_kinds), &sync_types, progress)
         })?;
         time("graphs", || self.read_graph_trace())?;
+        time("host activity", || self.read_host(progress))?;
         time("nvtx", || self.read_nvtx(&event_types, progress))?;
         self.read_thread_names()?;
         self.read_devices()?;
@@ -421,14 +481,21 @@ impl<'p> Loader<'p> {
     }
 
     fn read_meta(&mut self) -> Result<()> {
-        let Some(sql) = self.prepare(&query::META, None, true)? else {
+        // Older exports name the table EXPORT_META_DATA.
+        let (q, table) =
+            if !self.tables.contains("META_DATA_EXPORT") && self.tables.contains("EXPORT_META_DATA") {
+                (&query::META_OLD, "EXPORT_META_DATA")
+            } else {
+                (&query::META, "META_DATA_EXPORT")
+            };
+        let Some(sql) = self.prepare(q, None, true)? else {
             self.warn(format!(
                 "export schema version unknown (no usable META_DATA_EXPORT); {KNOWN_SCHEMAS}"
             ));
             return Ok(());
         };
         let mut meta = HashMap::new();
-        scan(&self.conn, self.path, &sql, "META_DATA_EXPORT", None, |r| {
+        scan(&self.conn, self.path, &sql, table, None, |r| {
             if let (Some(k), Some(v)) = (r.text(0), r.text(1)) {
                 meta.insert(k, v);
             }

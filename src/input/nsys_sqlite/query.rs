@@ -38,16 +38,22 @@ pub const MEMCPY: Query = query!("memcpy.sql");
 pub const MEMSET: Query = query!("memset.sql");
 pub const GRAPH_TRACE: Query = query!("graph_trace.sql");
 pub const RUNTIME: Query = query!("runtime.sql");
+pub const RUNTIME_NAMES: Query = query!("runtime_names.sql");
 pub const SYNC: Query = query!("sync.sql");
 pub const NVTX: Query = query!("nvtx.sql");
 pub const STRINGS: Query = query!("strings.sql");
 pub const META: Query = query!("meta.sql");
+pub const META_OLD: Query = query!("meta_old.sql");
 pub const GPUS: Query = query!("gpus.sql");
 pub const CUDA_DEVICES: Query = query!("cuda_devices.sql");
 pub const THREADS: Query = query!("threads.sql");
 pub const ENUM: Query = query!("enum.sql");
 pub const GPU_METRICS_NAMES: Query = query!("gpu_metrics_names.sql");
 pub const GPU_METRICS: Query = query!("gpu_metrics.sql");
+pub const CPU_SAMPLES: Query = query!("cpu_samples.sql");
+pub const CPU_CALLCHAINS: Query = query!("cpu_callchains.sql");
+pub const OSRT: Query = query!("osrt.sql");
+pub const DIAGNOSTICS: Query = query!("diagnostics.sql");
 
 /// What a query needs to run against one database.
 #[derive(Debug)]

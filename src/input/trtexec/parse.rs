@@ -25,6 +25,8 @@ pub struct GraphLayer {
     pub weights_type: Option<String>,
     pub out_channels: Option<i64>,
     pub groups: Option<i64>,
+    pub kernel_size: Vec<i64>,
+    pub weights_count: Option<i64>,
 }
 
 /// The graph file: its layers in engine order.
@@ -84,6 +86,16 @@ fn graph_layer(v: &Value) -> GraphLayer {
             .map(str::to_string),
         out_channels: v.get("OutMaps").and_then(Value::as_i64),
         groups: v.get("Groups").and_then(Value::as_i64),
+        kernel_size: v
+            .get("Kernel")
+            .or_else(|| v.get("WindowSize"))
+            .and_then(Value::as_array)
+            .map(|d| d.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default(),
+        weights_count: v
+            .get("Weights")
+            .and_then(|w| w.get("Count"))
+            .and_then(Value::as_i64),
     }
 }
 
@@ -174,6 +186,8 @@ pub fn layer(g: GraphLayer, p: Option<&ProfileRow>) -> EngineLayer {
         weights_type: g.weights_type,
         out_channels: g.out_channels,
         groups: g.groups,
+        kernel_size: g.kernel_size,
+        weights_count: g.weights_count,
         average_ns: p.map_or(0, |p| p.average_ns),
         median_ns: p.and_then(|p| p.median_ns),
         total_ns: p.and_then(|p| p.total_ns),

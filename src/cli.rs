@@ -133,14 +133,16 @@ pub enum HostSampling {
 
 #[derive(Debug, Default, Args)]
 pub struct AnalyzeArgs {
-    /// The trace: an Nsight Systems SQLite export or report, an nsys JSON
-    /// export, a PyTorch profiler trace or a trtexec profile.
+    /// The trace, recognised by content: an Nsight Systems report
+    /// (.nsys-rep) or its SQLite or JSON export, a PyTorch profiler
+    /// (Kineto) trace (.json, .json.gz), or a TensorRT trtexec layer
+    /// profile (--exportProfile / --exportLayerInfo JSON).
     #[arg(required = true, value_name = "TRACE")]
     pub trace: Option<PathBuf>,
 
-    /// Output folder (default: reports/<trace name>), or '-' to write one
-    /// format to stdout.
-    #[arg(short = 'o', long = "output", value_name = "DIR|-")]
+    /// Output folder (default: reports/<trace name>), '-' to write one
+    /// format to stdout, or FILE.html|.md|.json with one --format.
+    #[arg(short = 'o', long = "output", value_name = "DIR|FILE|-")]
     pub output: Option<String>,
 
     #[command(flatten)]
@@ -266,20 +268,10 @@ impl ReportArgs {
         Ok(formats)
     }
 
-    /// Where the reports go: `output` (a folder, or `-` for one format on
-    /// stdout), else `default`.
+    /// Where the reports go: `output` (a folder, a file named for the one
+    /// format, or `-` for one format on stdout), else `default`.
     fn target(&self, output: Option<&str>, default: impl FnOnce() -> PathBuf) -> Result<OutputTarget> {
-        let formats = self.formats()?;
-        Ok(match output {
-            Some("-") if formats.len() == 1 => OutputTarget::Stdout(formats[0]),
-            Some("-") => {
-                return Err(Error::usage(
-                    "-o - writes one format to stdout: choose it with --format html, md or json",
-                ));
-            }
-            Some(dir) => OutputTarget::Dir(PathBuf::from(dir)),
-            None => OutputTarget::Dir(default()),
-        })
+        OutputTarget::parse(output, &self.formats()?, default)
     }
 
     /// The window and phase choices, with `ncu` counters and `gpu_peaks`.

@@ -35,6 +35,10 @@ pub struct Report {
     pub memcpy: Vec<MemcpyRow>,
     pub memset: MemsetRow,
     pub findings: Vec<Finding>,
+    /// The representative iteration as one picture, every finding's
+    /// operations marked (absent for an empty window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overview: Option<crate::findings::overview::Overview>,
     /// What the input lacked or what could not be used.
     pub warnings: Vec<String>,
     /// Inference-engine layers (TensorRT profiles); absent for other inputs.

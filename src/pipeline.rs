@@ -40,6 +40,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     crate::memory::release_free();
     let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
     let shapes = tensor_core::shapes::from_operators(trace);
+    let layers = trace.engine.as_ref().map(engine::layer_kernels);
     let tensor_cores = time("tensor cores", || {
         tensor_core::annotate(
             trace,
@@ -48,6 +49,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             tensor_core::Inputs {
                 ncu: counters.as_ref(),
                 shapes: (!shapes.is_empty()).then_some(&shapes),
+                layers: layers.as_ref(),
             },
         )
     });
@@ -89,8 +91,17 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             kernels: &kernels,
         })
     });
+    let overview = time("overview", || {
+        findings::overview::build(trace, &window, &attribution, &findings)
+    });
     let mut warnings = trace.warnings.clone();
     warnings.extend(time("lag warning", || window::lag_warning(trace, &window)));
+    let mut names: Vec<&str> = trace.ranges.iter().map(|r| trace.name(r.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    for o in opts.phases.unmatched(&names) {
+        warnings.push(format!("--phase {o} matches no NVTX range in the trace"));
+    }
     if window.spans.is_empty() {
         warnings.push("the analysis window is empty: no GPU activity and no iterations".into());
     }
@@ -132,6 +143,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         memcpy: time("memcpy table", || memcpy::summarize(trace, &window)),
         memset: memcpy::memsets(trace, &window),
         findings,
+        overview,
         warnings,
         engine,
         roofline,

@@ -70,7 +70,7 @@ fn analyze(cfg: &Config) -> Result<i32> {
         }
         match cfg.output {
             OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) => print(&summary),
+            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
         }
     }
     let gate = cfg
@@ -127,7 +127,7 @@ fn compare(cfg: &DiffConfig) -> Result<i32> {
         }
         match cfg.output {
             OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) => print(&summary),
+            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
         }
     }
     Ok(if gate.is_some() { EXIT_FINDINGS } else { EXIT_OK })

@@ -316,3 +316,49 @@ fn default_output_folder_is_named_after_the_trace() {
         assert!(base.join(f).exists(), "{f}");
     }
 }
+
+#[test]
+fn help_lists_every_input_format() {
+    let o = run(&["--help"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for f in trace_report::input::InputFormat::ALL {
+        assert!(text.contains(f.name()), "--help misses {}\n{text}", f.name());
+    }
+}
+
+#[test]
+fn dash_o_file_writes_that_file_or_says_it_wants_a_folder() {
+    let out = tmp("ofile");
+    let input = sample("redundant_copies.sqlite");
+    fs::create_dir_all(&out).unwrap();
+    let file = out.join("summary.md");
+    let o = run(&[input.to_str().unwrap(), "-o", file.to_str().unwrap(), "--format", "md"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(fs::read_to_string(&file).unwrap().starts_with("## trace-report"));
+    assert!(!out.join("summary.md").join("report.md").exists());
+    let o = run(&[input.to_str().unwrap(), "-o", out.join("x.json").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give -o a folder"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_iteration_name_that_matches_nothing_lists_the_names_there_are() {
+    let input = sample("redundant_copies.sqlite");
+    let o = run(&[input.to_str().unwrap(), "--iteration", "no-such-range", "-o", "-", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("no-such-range") && e.contains("'iter' (") , "{e}");
+}
+
+#[test]
+fn a_phase_pattern_that_matches_no_range_warns() {
+    let input = sample("redundant_copies.sqlite");
+    let o = run(&[input.to_str().unwrap(), "--phase", "preprocess=^nothing_like_this$", "-o", "-", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let warnings = json["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().contains("--phase preprocess=^nothing_like_this$ matches no NVTX range")),
+        "{warnings:?}"
+    );
+}

@@ -238,9 +238,14 @@ fn os_calls_only_without_samples() {
     let host = cause(hw, "host");
     assert!(host.samples.is_none());
     assert_eq!(host.os_calls[0].name, "clock_nanosleep");
+    // Only OS calls recorded: the rest of the idle time is untraced CPU time.
+    assert_eq!(
+        host.untraced_ns,
+        Some(host.gpu_idle_ns - host.os_call_ns.unwrap())
+    );
     let md = String::from_utf8(trace_report::report::markdown::render(&r)).unwrap();
     assert!(
-        md.contains("outside OS calls, where what ran on the CPU was not recorded"),
+        md.contains("outside any recorded call, where what ran on the CPU was not recorded"),
         "{md}"
     );
     assert!(md.contains("--host-sampling"), "{md}");

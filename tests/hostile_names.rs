@@ -142,7 +142,9 @@ fn check_html(path: &Path, expect_legible: &[&str]) {
         for (n, _) in inner {
             assert!(
                 [
-                    "svg", "rect", "line", "polyline", "text", "g", "path", "circle", "polygon", "tspan"
+                    // `title`: a tooltip (full lane names, merged counts), text only.
+                    "svg", "rect", "line", "polyline", "text", "g", "path", "circle", "polygon", "tspan",
+                    "title"
                 ]
                 .contains(&n.as_str()),
                 "{}: <{n}> inside an SVG chart",

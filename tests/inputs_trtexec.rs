@@ -211,3 +211,49 @@ fn layers_carry_the_tactics_tensor_core_verdict() {
     }
     assert_eq!(with_tactic, 2);
 }
+
+/// A profile alone (no --exportLayerInfo, as Jetson users often have):
+/// the kernel names are layer names chosen by the model, so a fused
+/// `conv + Add + Relu` layer is a convolution of unknown Tensor Core use,
+/// never an elementwise `no` for its `Relu`; the DLA subgraph and the
+/// reformatters at its boundary are not GPU layout conversions; the
+/// reformat between two GPU layers still is.
+#[test]
+fn profile_alone_has_no_name_verdicts_and_dla_is_not_gpu_layout() {
+    use trace_report::analysis::category::Category;
+    use trace_report::analysis::tensor_core::names::Verdict;
+    let r = report("jetson_dla.profile.json");
+    let row = |name: &str| {
+        r.kernels
+            .iter()
+            .find(|k| k.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let fused = row("layer1.0.conv2.weight + QuantizeLinear_32 + Conv_34 + Add_36 + Relu_37");
+    assert_eq!((fused.category, fused.tensor_core), (Category::Conv, Verdict::Unknown));
+    let clip = row("features.0.0.weight + QuantizeLinear_8 + Conv_12 + PWN(Clip_16)");
+    assert_eq!((clip.category, clip.tensor_core), (Category::Conv, Verdict::Unknown));
+    let fc = row("fc.weight + MatMul_70 + Add_71");
+    assert_eq!((fc.category, fc.tensor_core), (Category::Gemm, Verdict::Unknown));
+    for dla in [
+        "{ForeignNode[Conv_40...Relu_55]}",
+        "Reformatting CopyNode for Input Tensor 0 to {ForeignNode[Conv_40...Relu_55]}",
+        "Reformatting CopyNode for Output Tensor 0 to {ForeignNode[Conv_40...Relu_55]}",
+    ] {
+        let k = row(dla);
+        assert_eq!((k.category, k.tensor_core), (Category::Other, Verdict::Unknown), "{dla}");
+    }
+    let gpu_reformat = row("Reformatting CopyNode for Input Tensor 0 to MaxPool_60");
+    assert_eq!((gpu_reformat.category, gpu_reformat.tensor_core), (Category::Layout, Verdict::No));
+    assert_eq!(row("MaxPool_60").category, Category::Pooling);
+    // One conversion: the GPU reformat (5 us); the DLA boundary is not one.
+    let e = r.engine.as_ref().unwrap();
+    assert_eq!((e.conversions.count, e.conversions.total_ns), (1, 5_000));
+    // The layout finding, if any, holds the GPU reformat alone (5 us), not
+    // the DLA transfers (10 us more).
+    for f in &r.findings {
+        if f.rule == "layout-transpose" {
+            assert_eq!(f.time_at_stake_ns, 5_000, "{}", f.title);
+        }
+    }
+}

@@ -273,7 +273,16 @@ fn known_shapes_turn_a_generic_conv_into_a_tiny_channel_one() {
     let w = window::choose(&t, &WindowChoice::Auto).unwrap();
     let run = |shapes: Option<&KernelShapes>| {
         let mut rows = kernels::summarize(&t, &w).unwrap();
-        tensor_core::annotate(&t, &w, &mut rows, Inputs { ncu: None, shapes });
+        tensor_core::annotate(
+            &t,
+            &w,
+            &mut rows,
+            Inputs {
+                ncu: None,
+                shapes,
+                layers: None,
+            },
+        );
         let a = attribution::attribute(&t, &w, &PhaseRules::default());
         let found = findings::run(&Context {
             trace: &t,

@@ -364,3 +364,108 @@ fn terminal_window_line_speaks_words() {
     assert!(line.contains("span of all GPU activity"), "{line}");
     assert!(!line.contains("GpuSpan"), "{line}");
 }
+
+/// Kineto writes a kernel name mangled when its own demangling failed (a
+/// cuDNN-built CUTLASS convolution in HTA's `nccl_data`); it read as
+/// nothing to the categories. Oracle: c++filt on the same symbol gives
+/// `void cutlass::Kernel<cutlass::conv::kernel::ImplicitGemmConvolution<float> >(...)`.
+#[test]
+fn mangled_kernel_names_are_demangled() {
+    let s = Scratch::new("mangled");
+    let p = s.file(
+        "mangled.json",
+        br#"{"traceEvents": [
+ {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 7, "tid": 7, "ts": 10, "dur": 2, "args": {"correlation": 5}},
+ {"ph": "X", "cat": "kernel", "name": "_ZN7cutlass6KernelINS_4conv6kernel23ImplicitGemmConvolutionIfEEEEvNT_6ParamsE", "pid": 0, "tid": 7, "ts": 20, "dur": 8, "args": {"device": 0, "stream": 7, "correlation": 5}}
+]}"#,
+    );
+    let t = load(&p).unwrap();
+    let name = t.name(t.kernels[0].name);
+    assert!(name.starts_with("void cutlass::Kernel<cutlass::conv::kernel::ImplicitGemmConvolution<float>"), "{name}");
+    assert_eq!(t.name(t.kernels[0].short_name), "Kernel");
+    let r = trace_report::pipeline::analyze(&t, &Default::default()).unwrap();
+    assert_eq!(r.kernels[0].short_name, "ImplicitGemmConvolution");
+    assert_eq!(r.kernels[0].category, trace_report::analysis::category::Category::Conv);
+}
+
+/// The bundled BERT pair (one H100 workload, nsys SQLite and Kineto)
+/// shared 4 of 9 kernel names: nsys writes `<(int)8>`, `(bool)0`,
+/// `<unnamed>`, `[lambda() (instance 3)]` and template parameters in the
+/// parameter list; cxxabi `<8>`, `false`, `(anonymous namespace)`,
+/// `{lambda()#3}` and types. Oracle: each file's distinct kernel names,
+/// read with SQL and serde_json (9 each, the same kernels by construction).
+#[test]
+fn nsys_and_kineto_spellings_share_one_identity() {
+    use std::collections::BTreeSet;
+    use std::io::Read;
+    let sqlite = Path::new("sample_traces/bert_fp16_aligned.sqlite");
+    let kineto = Path::new("tests/fixtures/kineto/bert_fp16_aligned.kineto.json.gz");
+    let c = rusqlite::Connection::open_with_flags(sqlite, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let nsys_names: BTreeSet<String> = c
+        .prepare("SELECT DISTINCT s.value FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.demangledName")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(kineto).unwrap()).read_to_string(&mut text).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let kineto_names: BTreeSet<String> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["cat"] == "kernel")
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!((nsys_names.len(), kineto_names.len()), (9, 9));
+    assert_eq!(nsys_names.intersection(&kineto_names).count(), 4, "the spellings differ");
+    // The reports' canonical identities line up, whole capture against whole capture.
+    let whole = trace_report::pipeline::AnalysisOptions {
+        window: trace_report::analysis::window::WindowChoice::WholeCapture,
+        ..Default::default()
+    };
+    let canon = |p: &Path| -> BTreeSet<String> {
+        let r = trace_report::pipeline::analyze(&load(p).unwrap(), &whole).unwrap();
+        r.kernels.iter().map(|k| k.canonical_name.clone()).collect()
+    };
+    let (a, b) = (canon(sqlite), canon(kineto));
+    assert_eq!(a.len(), 9);
+    assert_eq!(a, b);
+    // And `diff` across the two sources pairs each kernel by its identity.
+    let s = Scratch::new("bertdiff");
+    let o = Command::new(env!("CARGO_BIN_EXE_trace-report"))
+        .args(["diff", "--format", "json", "-q", "-o"])
+        .arg(s.0.join("d"))
+        .arg(sqlite)
+        .arg(kineto)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&std::fs::read(s.0.join("d/diff.json")).unwrap()).unwrap();
+    for row in d["kernels"].as_array().unwrap() {
+        let both = !row["base"].as_array().unwrap().is_empty() && !row["new"].as_array().unwrap().is_empty();
+        let one_sided = row["base"].as_array().unwrap().is_empty() || row["new"].as_array().unwrap().is_empty();
+        assert!(row["match"] == "name" || one_sided, "{row}");
+        if both {
+            assert_eq!(row["base"].as_array().unwrap().len(), 1);
+        }
+    }
+    // Every kernel of the base window is found in the new one.
+    let base_rows = d["kernels"].as_array().unwrap().iter().filter(|r| !r["base"].as_array().unwrap().is_empty());
+    assert!(base_rows.clone().count() >= 8);
+    assert!(base_rows.into_iter().all(|r| r["match"] == "name"));
+}
+
+/// `std::enable_if<!(false), void>::type internal::gemvx::kernel<int, ...>`
+/// (cuBLAS GEMV in HTA/TraceLens traces): its short name must not be a
+/// return-type template (`enable_if`) or an argument (`int`).
+#[test]
+fn templated_kernel_short_names_are_the_function() {
+    use trace_report::analysis::kernels::readable_short_name;
+    let full = "std::enable_if<!(false), void>::type internal::gemvx::kernel<int, int, __nv_bfloat16, float, false, true>(T13)";
+    assert_eq!(readable_short_name(full, "enable_if"), "gemvx::kernel");
+    assert_eq!(readable_short_name(full, "kernel"), "gemvx::kernel");
+    let ck = "void ck_tile::kentry<2, ck_tile::FmhaBatchPrefillWithPagedKVCacheKernel<int>>(int)";
+    assert_eq!(readable_short_name(ck, "kentry"), "ck_tile::kentry");
+}

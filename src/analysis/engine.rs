@@ -20,11 +20,93 @@
 //!   dimension of each input and of the output.
 //!
 //! The Tensor Core verdict of a layer comes from its tactic name, which is
-//! also its kernel name (`kernel`) in the kernel table.
+//! also its kernel name (`kernel`) in the kernel table. A layer without a
+//! tactic (a profile without its `--exportLayerInfo` file, as Jetson users
+//! often have, or a layer TensorRT runs without one) is named by the model,
+//! not by a kernel: `conv1.weight + QuantizeLinear_7 + Conv_9` fuses a
+//! convolution, but which kernel ran it, on which units, the name cannot
+//! say. Such layers take their category from the layer ([`layer_category`])
+//! and never a verdict from the name grammar.
+//! - DLA: layers TensorRT hands to a Deep Learning Accelerator
+//!   (`{ForeignNode[Conv_0...Relu_5]}`, layer type `DLA`/`ForeignNode`) and
+//!   the reformatters feeding or draining them do not run on the GPU's
+//!   Tensor Cores nor convert layouts on the GPU: category `other`.
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
+use crate::analysis::category::{Category, categorize};
 use crate::model::{Engine, EngineLayer, EngineTensor, Ns};
+
+/// Whether a layer runs on a DLA (or is a reformatter at a DLA boundary):
+/// TensorRT names a DLA subgraph `{ForeignNode[first...last]}`.
+pub fn is_dla(l: &EngineLayer) -> bool {
+    let t = format!("{} {}", l.layer_type, l.operation.as_deref().unwrap_or("")).to_ascii_lowercase();
+    l.name.contains("ForeignNode") || t.contains("foreign") || t.split_whitespace().any(|w| w.starts_with("dla"))
+}
+
+/// The ONNX operator types a fused layer name lists: `conv1.weight +
+/// QuantizeLinear_7 + Conv_9 + PWN(Clip_16)` gives `QuantizeLinear`,
+/// `Conv`, `Clip` (ONNX exporters name nodes `<OpType>_<n>` or
+/// `/path/<OpType>`; weights are `<module>.weight`).
+fn onnx_ops(name: &str) -> Vec<&str> {
+    name.split(" + ")
+        .map(|p| {
+            let p = p.trim().trim_end_matches(')');
+            let p = p.rsplit('(').next().unwrap_or(p);
+            let p = p.rsplit('/').next().unwrap_or(p);
+            match p.rsplit_once('_') {
+                Some((op, n)) if n.bytes().all(|b| b.is_ascii_digit()) => op,
+                _ => p,
+            }
+        })
+        .filter(|op| !op.contains('.') && op.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+        .collect()
+}
+
+/// The category of a layer without a tactic, from the layer: DLA work is
+/// `other`; a known layer type says what it is; a fused layer name is a
+/// convolution or matrix product when one of its ONNX operators is one;
+/// anything else gets a non-matrix category by its name or `other`.
+pub fn layer_category(l: &EngineLayer) -> Category {
+    if is_dla(l) {
+        return Category::Other;
+    }
+    if is_conversion(l) {
+        return Category::Layout;
+    }
+    if is_conv(l) {
+        return Category::Conv;
+    }
+    if is_compute(l) {
+        return Category::Gemm;
+    }
+    let ops = onnx_ops(&l.name);
+    if ops.iter().any(|op| matches!(*op, "Conv" | "ConvTranspose" | "QLinearConv" | "ConvInteger")) {
+        return Category::Conv;
+    }
+    if ops.iter().any(|op| matches!(*op, "MatMul" | "Gemm" | "MatMulInteger" | "QLinearMatMul")) {
+        return Category::Gemm;
+    }
+    let typed = format!("{} {}", l.layer_type, l.operation.as_deref().unwrap_or(""));
+    [typed.as_str(), l.name.as_str()]
+        .into_iter()
+        .map(categorize)
+        .find(|c| !c.is_matrix() && *c != Category::Other)
+        .unwrap_or(Category::Other)
+}
+
+/// Kernel names on the synthetic timeline that are layer names (layers
+/// without a tactic), with the category of their layer.
+pub fn layer_kernels(engine: &Engine) -> HashMap<String, Category> {
+    engine
+        .layers
+        .iter()
+        .filter(|l| l.tactic.is_none())
+        .map(|l| (l.name.clone(), layer_category(l)))
+        .collect()
+}
 
 /// The `engine` key of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,8 +258,12 @@ fn is_conv(l: &EngineLayer) -> bool {
     t.contains("convolution")
 }
 
-/// Whether a layer is a format/precision conversion.
+/// Whether a layer is a format/precision conversion on the GPU (not the
+/// reformatters at a DLA boundary).
 fn is_conversion(l: &EngineLayer) -> bool {
+    if is_dla(l) {
+        return false;
+    }
     l.layer_type.eq_ignore_ascii_case("Reformat")
         || l.operation
             .as_deref()

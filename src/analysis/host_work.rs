@@ -22,17 +22,21 @@
 //!   name, more for rare names). Off-CPU time (sleeping, waiting on I/O)
 //!   has no samples: the OS calls show it.
 //!
-//! Only threads that made CUDA API calls are counted: their work is what
-//! can hold the GPU idle.
+//! Counted threads: the threads that run the iterations (their ranges),
+//! and per process the one that launched the most kernels in the window
+//! (else made the most CUDA calls). Helper threads that also call CUDA
+//! (NCCL's watchdog polling events, a pinned-memory thread) spend their
+//! time waiting by design and would read as the host's work. With several
+//! counted threads, their times add up and can exceed the idle time.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::attribution::{self, Layers};
 use super::intervals::{self, Span};
 use super::window::Window;
-use crate::model::{Frame, HostSpan, HostSpanKind, NameId, Ns, Trace};
+use crate::model::{ApiKind, Frame, HostSpan, HostSpanKind, NameId, Ns, Trace};
 
 /// Rows kept per list.
 const TOP: usize = 10;
@@ -49,7 +53,9 @@ pub struct HostWork {
     /// What the capture recorded: `python-functions`, `operators`,
     /// `os-runtime`, `cpu-samples`.
     pub sources: Vec<String>,
-    /// The threads counted (those with CUDA API calls).
+    /// The threads counted: those that run the iterations, and per
+    /// process the one that launched the most kernels in the window (else
+    /// made the most CUDA calls).
     pub threads: Vec<HostThread>,
     /// CPU time one sample stands for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,6 +96,11 @@ pub struct CauseWork {
     /// off-CPU time, sleeping or waiting. Absent without OS runtime data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_call_ns: Option<Ns>,
+    /// Without Python frames or CPU samples: the idle time in which no
+    /// counted thread was inside a recorded operator or OS call, i.e. time
+    /// on the CPU that the capture says nothing about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untraced_ns: Option<Ns>,
     /// CPU samples, when the capture has them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples: Option<SampledWork>,
@@ -175,17 +186,35 @@ impl<'a> Covered<'a> {
 
     /// How much of `[s, e)` the spans cover.
     fn overlap(&self, s: Ns, e: Ns) -> Ns {
-        if e <= s {
+        self.overlap_after(&mut 0, s, e)
+    }
+
+    /// [`Self::overlap`] for queries whose start never decreases: `at`
+    /// (the first span that may still matter) only moves forward, and the
+    /// end is found by galloping from it, so a sorted sweep of short
+    /// queries costs O(1) each instead of two binary searches.
+    fn overlap_after(&self, at: &mut usize, s: Ns, e: Ns) -> Ns {
+        let spans = self.spans;
+        let n = spans.len();
+        while *at < n && spans[*at].1 <= s {
+            *at += 1;
+        }
+        let i = *at;
+        if e <= s || i == n || spans[i].0 >= e {
             return 0;
         }
-        let i = self.spans.partition_point(|x| x.1 <= s);
-        let j = self.spans.partition_point(|x| x.0 < e);
-        if i >= j {
-            return 0;
+        // j: the first span starting at or after e (> i, as spans[i] starts before e).
+        let (mut lo, mut hi, mut step) = (i, i + 1, 1);
+        while hi < n && spans[hi].0 < e {
+            lo = hi;
+            step *= 2;
+            hi = i + step;
         }
+        let hi = hi.min(n);
+        let j = lo + spans[lo..hi].partition_point(|x| x.0 < e);
         let mut len = self.prefix[j] - self.prefix[i];
-        len -= (s - self.spans[i].0).max(0);
-        len -= (self.spans[j - 1].1 - e).max(0);
+        len -= (s - spans[i].0).max(0);
+        len -= (spans[j - 1].1 - e).max(0);
         len
     }
 
@@ -202,12 +231,7 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
     if host.is_empty() || window.spans.is_empty() {
         return None;
     }
-    let mut driving = vec![false; trace.threads.len()];
-    for a in &trace.api_calls {
-        if let Some(d) = driving.get_mut(a.thread as usize) {
-            *d = true;
-        }
-    }
+    let driving = driving_threads(trace, window);
     let drives = |t: u32| driving.get(t as usize).copied().unwrap_or(false);
     let (lo, hi) = (window.start(), window.end());
     let spans: Vec<&HostSpan> = host
@@ -237,6 +261,7 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
             operators: Vec::new(),
             os_calls: Vec::new(),
             os_call_ns: None,
+            untraced_ns: None,
             samples: None,
         })
         .collect();
@@ -264,6 +289,13 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
                 HostSpanKind::Operator => cw.operators = rows,
                 HostSpanKind::OsCall => cw.os_calls = rows,
             }
+        }
+    }
+    if !sources.iter().any(|s| s == "python-functions") && samples.is_empty() {
+        let recorded = intervals::union(spans.iter().map(|s| (s.start, s.end)).collect());
+        for (cw, cov) in causes.iter_mut().zip(&covered) {
+            let inside: Ns = recorded.iter().map(|&(a, b)| cov.overlap(a, b)).sum();
+            cw.untraced_ns = Some(cw.gpu_idle_ns - inside);
         }
     }
     let (mut period, mut period_source) = (None, None);
@@ -331,14 +363,51 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
     })
 }
 
+/// Per thread index: whether it is its process's driving thread.
+fn driving_threads(trace: &Trace, window: &Window) -> Vec<bool> {
+    let (lo, hi) = (window.start(), window.end());
+    // (launch calls, all calls) per thread, in the window.
+    let mut calls = vec![(0u64, 0u64); trace.threads.len()];
+    for a in trace.api_calls.iter().filter(|a| a.end > lo && a.start < hi) {
+        if let Some(c) = calls.get_mut(a.thread as usize) {
+            c.0 += u64::from(a.kind == ApiKind::Launch);
+            c.1 += 1;
+        }
+    }
+    let mut best: HashMap<u32, (u64, u64, usize)> = HashMap::new();
+    for (i, &(launches, all)) in calls.iter().enumerate() {
+        if all == 0 {
+            continue;
+        }
+        let pid = trace.threads[i].pid;
+        let e = best.entry(pid).or_insert((launches, all, i));
+        if (launches, all) > (e.0, e.1) {
+            *e = (launches, all, i);
+        }
+    }
+    let mut driving = vec![false; trace.threads.len()];
+    for (_, _, i) in best.into_values() {
+        driving[i] = true;
+    }
+    // The loop that runs the iterations: where pre- and postprocessing
+    // happen, even when another thread launches more (autograd's backward).
+    for it in &window.iterations {
+        if let Some(d) = driving.get_mut(it.thread as usize) {
+            *d = true;
+        }
+    }
+    driving
+}
+
 /// Self and total time per name inside each cause's idle time, for spans
 /// of one kind (sorted by start, parents first).
 fn timed(spans: &[&HostSpan], covered: &[Covered]) -> Vec<HashMap<NameId, Acc>> {
     let mut out: Vec<HashMap<NameId, Acc>> = vec![HashMap::new(); covered.len()];
-    // Total: each span's own overlap.
+    // Total: each span's own overlap (spans come sorted by start).
+    let mut at = vec![0usize; covered.len()];
     for s in spans {
-        for (acc, cov) in out.iter_mut().zip(covered) {
-            let ns = cov.overlap(s.start, s.end);
+        for ((acc, cov), at) in out.iter_mut().zip(covered).zip(&mut at) {
+            let ns = cov.overlap_after(at, s.start, s.end);
             if ns > 0 {
                 let a = acc.entry(s.name).or_default();
                 a.count += 1;
@@ -346,15 +415,17 @@ fn timed(spans: &[&HostSpan], covered: &[Covered]) -> Vec<HashMap<NameId, Acc>> 
             }
         }
     }
-    // Self: the innermost span at each instant, one thread at a time.
+    // Self: the innermost span at each instant, one thread at a time
+    // (its stretches come in time order).
     let mut by_thread: HashMap<u32, Vec<&HostSpan>> = HashMap::new();
     for s in spans {
         by_thread.entry(s.thread).or_default().push(s);
     }
     for list in by_thread.values() {
+        let mut at = vec![0usize; covered.len()];
         innermost(list, |s, e, name| {
-            for (acc, cov) in out.iter_mut().zip(covered) {
-                let ns = cov.overlap(s, e);
+            for ((acc, cov), at) in out.iter_mut().zip(covered).zip(&mut at) {
+                let ns = cov.overlap_after(at, s, e);
                 if ns > 0 {
                     acc.entry(name).or_default().self_ns += ns;
                 }
@@ -613,6 +684,11 @@ mod tests {
         assert_eq!(c.overlap(20, 30), 0);
         assert_eq!(c.overlap(55, 55), 0);
         assert!(c.contains(10) && !c.contains(20) && c.contains(59));
+        // The forward-only form agrees with the stateless one on a sweep.
+        let mut at = 0;
+        for (a, b) in [(0, 5), (5, 15), (12, 100), (35, 36), (40, 55), (61, 70)] {
+            assert_eq!(c.overlap_after(&mut at, a, b), c.overlap(a, b), "{a}..{b}");
+        }
     }
 
     #[test]

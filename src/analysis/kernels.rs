@@ -9,14 +9,20 @@ use super::category::{Category, categorize};
 use super::tensor_core::names::{Verdict, VerdictSource};
 use super::tensor_core::reason::ReasonKind;
 use super::window::Window;
+use crate::model::kernel_name::canonical;
 use crate::model::{Kernel, Ns, Trace};
 
 /// One row of the kernel table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KernelRow {
-    /// Demangled name.
+    /// Demangled name, as the source spelled it.
     pub name: String,
     pub short_name: String,
+    /// One identity across sources (`model::kernel_name::canonical`): nsys
+    /// and the PyTorch profiler spell one kernel differently. Reports from
+    /// before it existed read it as empty.
+    #[serde(default)]
+    pub canonical_name: String,
     pub count: u64,
     pub total_ns: Ns,
     pub mean_ns: Ns,
@@ -43,32 +49,73 @@ pub struct KernelRow {
 
 /// The short name shown for a kernel: the profiler's base function name,
 /// except for generic wrappers (CUTLASS's `Kernel2<cutlass_80_tensorop_...>`)
-/// whose first template argument names the real kernel.
+/// whose first template argument names the real kernel, and generic names
+/// without one, shown with their scope (`gemvx::kernel`). A source's short
+/// name that is the return type's template (`enable_if` for
+/// `std::enable_if<...>::type ns::kernel<...>(...)`) is replaced by the
+/// function's own name.
 ///
 /// ```
 /// use trace_report::analysis::kernels::readable_short_name;
 /// let full = "void cutlass::Kernel2<cutlass_80_tensorop_f16_s16816gemm_f16_128x64_64x3_nn_align2>(T1::Params)";
 /// assert_eq!(readable_short_name(full, "Kernel2"), "cutlass_80_tensorop_f16_s16816gemm_f16_128x64_64x3_nn_align2");
 /// assert_eq!(readable_short_name("nchwToNhwcKernel", "nchwToNhwcKernel"), "nchwToNhwcKernel");
+/// let gemv = "std::enable_if<!(false), void>::type internal::gemvx::kernel<int, int, float>(T1)";
+/// assert_eq!(readable_short_name(gemv, "enable_if"), "gemvx::kernel");
+/// assert_eq!(readable_short_name(gemv, "kernel"), "gemvx::kernel");
 /// ```
 pub fn readable_short_name(full: &str, short: &str) -> String {
+    let parsed = crate::input::kineto::short_name::short_name(full);
+    let own = |name: &str| {
+        // Where `name` stands as a function: before its template arguments
+        // or parameters, at the last such place.
+        [format!("{name}<"), format!("{name}(")]
+            .iter()
+            .filter_map(|p| full.rfind(p.as_str()))
+            .max()
+    };
+    let short = match (own(short), own(parsed)) {
+        (Some(a), Some(b)) if a < b && parsed != short => parsed,
+        (None, Some(_)) if short.is_empty() => parsed,
+        _ => short,
+    };
     let generic = {
         let base = short.trim_end_matches(|c: char| c.is_ascii_digit());
-        matches!(base, "Kernel" | "kernel" | "device_kernel" | "global_kernel")
+        matches!(base, "Kernel" | "kernel" | "device_kernel" | "global_kernel" | "kentry")
     };
-    if generic {
-        if let Some(open) = full.find('<') {
-            let arg: String = full[open + 1..]
-                .chars()
-                .take_while(|&c| c != ',' && c != '>' && c != '<' && c != '(')
-                .collect();
-            let arg = arg.trim().rsplit("::").next().unwrap_or("").trim();
-            if !arg.is_empty() && arg.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                return arg.to_string();
-            }
-        }
+    if !generic {
+        return short.to_string();
     }
-    short.to_string()
+    let Some(at) = full.rfind(&format!("{short}<")) else {
+        return short.to_string();
+    };
+    let arg: String = full[at + short.len() + 1..]
+        .chars()
+        .take_while(|&c| c != ',' && c != '>' && c != '<' && c != '(')
+        .collect();
+    let arg = arg.trim().rsplit("::").next().unwrap_or("").trim();
+    // A type (`int`, `__half`, `int64_t`) is no kernel's name.
+    let is_type = matches!(
+        arg,
+        "int" | "unsigned" | "long" | "short" | "char" | "bool" | "float" | "double" | "void" | "half" | "signed"
+    ) || arg.starts_with("__")
+        || arg.ends_with("_t");
+    if !arg.is_empty()
+        && !is_type
+        && !arg.starts_with(|c: char| c.is_ascii_digit())
+        && arg.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
+        return arg.to_string();
+    }
+    // No name among the arguments: the enclosing scope says what it is.
+    let scope = full[..at]
+        .strip_suffix("::")
+        .and_then(|h| h.rsplit([':', ' ']).next())
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    match scope {
+        Some(scope) => format!("{scope}::{short}"),
+        None => short.to_string(),
+    }
 }
 
 /// Kernels whose GPU start time lies in the window.
@@ -125,6 +172,7 @@ pub fn summarize(trace: &Trace, window: &Window) -> Result<Vec<KernelRow>, Polar
             KernelRow {
                 category: categorize(&full),
                 short_name: readable_short_name(&full, trace.name(short.get(i).unwrap_or(id))),
+                canonical_name: canonical(&full),
                 name: full,
                 count: n,
                 total_ns: t,

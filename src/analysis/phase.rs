@@ -52,6 +52,9 @@ pub struct PhaseRules {
     post: Regex,
     /// None: every other nested range is inference.
     inference: Option<Regex>,
+    /// The `--phase` overrides as given (`preprocess=REGEX`), to warn when
+    /// one matches no range.
+    overrides: Vec<(String, Regex)>,
 }
 
 impl Default for PhaseRules {
@@ -60,6 +63,7 @@ impl Default for PhaseRules {
             pre: compile(DEFAULT_PREPROCESS).expect("default pattern"),
             post: compile(DEFAULT_POSTPROCESS).expect("default pattern"),
             inference: None,
+            overrides: Vec::new(),
         }
     }
 }
@@ -78,6 +82,7 @@ impl PhaseRules {
                 .ok_or_else(|| Error::usage(format!("--phase expects NAME=REGEX, got '{o}'")))?;
             let re = compile(pattern)
                 .map_err(|e| Error::usage(format!("--phase {name}: bad regular expression: {e}")))?;
+            rules.overrides.push((o.clone(), re.clone()));
             match name.trim().to_ascii_lowercase().as_str() {
                 "preprocess" | "pre" => rules.pre = re,
                 "postprocess" | "post" => rules.post = re,
@@ -90,6 +95,15 @@ impl PhaseRules {
             }
         }
         Ok(rules)
+    }
+
+    /// The `--phase` overrides that match none of `names`.
+    pub fn unmatched<'a>(&'a self, names: &[&str]) -> Vec<&'a str> {
+        self.overrides
+            .iter()
+            .filter(|(_, re)| !names.iter().any(|n| re.is_match(n)))
+            .map(|(o, _)| o.as_str())
+            .collect()
     }
 
     /// The phase of a nested range called `name`; None: it counts as no phase.

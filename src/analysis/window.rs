@@ -126,6 +126,19 @@ impl Window {
             .find(|&i| its[i].end > t)
     }
 
+    /// The iteration of median duration (ties: the earlier): the one the
+    /// report draws, and the one every finding's chart prefers.
+    pub fn representative(&self) -> Option<usize> {
+        let mut its: Vec<(Ns, usize)> = self
+            .iterations
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.end - it.start, i))
+            .collect();
+        its.sort_unstable();
+        its.get(its.len().saturating_sub(1) / 2).map(|&(_, i)| i)
+    }
+
     /// Whether `t` lies in the window.
     pub fn contains(&self, t: Ns) -> bool {
         let i = self.spans.partition_point(|s| s.1 <= t);
@@ -276,6 +289,31 @@ pub fn gpu_span(trace: &Trace) -> Option<Span> {
     })
 }
 
+/// The range names the trace has, most frequent first: `ranges are: iter
+/// (15), preprocess (15), ...` (at most 12), or that it has none.
+pub fn range_names(trace: &Trace) -> String {
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    for r in &trace.ranges {
+        *counts.entry(r.name).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return "the trace has no NVTX ranges (use --whole-capture)".into();
+    }
+    let mut v: Vec<(&str, usize)> = counts.into_iter().map(|(id, n)| (trace.name(id), n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<String> = v
+        .iter()
+        .take(12)
+        .map(|(n, c)| {
+            // Printed on a terminal: control characters made visible, long names cut.
+            let n: String = n.chars().take(60).map(|ch| if ch.is_control() { '?' } else { ch }).collect();
+            format!("'{n}' ({c})")
+        })
+        .collect();
+    let more = if v.len() > 12 { format!(" and {} more", v.len() - 12) } else { String::new() };
+    format!("range names in the trace: {}{more}", shown.join(", "))
+}
+
 /// Choose the window for `trace`.
 pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
     let name = match choice {
@@ -288,7 +326,7 @@ pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
         if iterations.is_empty() {
             return Err(Error::input(
                 &trace.source.path,
-                format!("no NVTX range named '{name}' (--iteration)"),
+                format!("no NVTX range named '{name}' (--iteration); {}", range_names(trace)),
             ));
         }
         let spans = intervals::union(iterations.iter().map(|i| (i.start, i.end)).collect());

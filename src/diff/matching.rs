@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::category::Category;
 use crate::analysis::kernels::KernelRow;
 use crate::model::Ns;
+use crate::model::kernel_name::canonical;
 
 /// How a row's kernels were matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,23 +236,26 @@ pub fn compare(base: &[KernelRow], new: &[KernelRow], base_div: f64, new_div: f6
     };
     let mut rows = Vec::new();
 
-    // 1. Same name (a report lists each name once; tolerate repeats).
-    let mut new_by_name: HashMap<&str, Vec<&KernelRow>> = HashMap::new();
+    // 1. Same kernel: one canonical identity whatever tool spelled the
+    // name (nsys `<(int)4>` and Kineto `<4>` are one kernel; see
+    // `model::kernel_name`). A report lists each name once; tolerate repeats.
+    let key = |k: &KernelRow| canonical(&k.name);
+    let mut new_by_name: HashMap<String, Vec<&KernelRow>> = HashMap::new();
     for k in new {
-        new_by_name.entry(k.name.as_str()).or_default().push(k);
+        new_by_name.entry(key(k)).or_default().push(k);
     }
-    let mut base_by_name: Vec<(&str, Vec<&KernelRow>)> = Vec::new();
-    let mut base_index: HashMap<&str, usize> = HashMap::new();
+    let mut base_by_name: Vec<(String, Vec<&KernelRow>)> = Vec::new();
+    let mut base_index: HashMap<String, usize> = HashMap::new();
     for k in base {
-        let i = *base_index.entry(k.name.as_str()).or_insert_with(|| {
-            base_by_name.push((k.name.as_str(), Vec::new()));
+        let i = *base_index.entry(key(k)).or_insert_with(|| {
+            base_by_name.push((key(k), Vec::new()));
             base_by_name.len() - 1
         });
         base_by_name[i].1.push(k);
     }
     let mut base_left: Vec<&KernelRow> = Vec::new();
     for (name, b) in base_by_name {
-        match new_by_name.remove(name) {
+        match new_by_name.remove(&name) {
             Some(n) => rows.push(row(
                 Match::Name,
                 b[0].category,
@@ -262,10 +266,7 @@ pub fn compare(base: &[KernelRow], new: &[KernelRow], base_div: f64, new_div: f6
             None => base_left.extend(b),
         }
     }
-    let new_left: Vec<&KernelRow> = new
-        .iter()
-        .filter(|k| new_by_name.contains_key(k.name.as_str()))
-        .collect();
+    let new_left: Vec<&KernelRow> = new.iter().filter(|k| new_by_name.contains_key(&key(k))).collect();
 
     // 2. Same family.
     let mut bf = by_family(&base_left);
@@ -415,6 +416,7 @@ mod tests {
         KernelRow {
             name: name.into(),
             short_name: name.into(),
+            canonical_name: canonical(name),
             count,
             total_ns: total,
             mean_ns: total / count as i64,

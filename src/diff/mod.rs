@@ -15,6 +15,7 @@ pub mod matching;
 pub mod render_html;
 pub mod render_md;
 pub mod stats;
+pub mod tables;
 pub mod terminal;
 pub mod text;
 pub mod work;

@@ -5,11 +5,12 @@
 use std::fmt::Write;
 
 use super::Diff;
-use super::findings::{FindingSide, Status};
+use super::findings::Status;
 use super::matching::{KernelDelta, KernelRef, Match};
-use super::text::{bytes, count, delta, measure, ns, pct, sample_sizes};
+use super::text::{count, delta, measure, ns, pct, sample_sizes};
 use crate::model::Ns;
 use crate::report::charts;
+use crate::report::table::{Cell, Table};
 use crate::text::escape::{html as h, truncate};
 use crate::text::format;
 
@@ -54,16 +55,7 @@ fn card(s: &mut String, class: &str, label: &str, value: &str, note: &str) {
     );
 }
 
-/// `better`/`worse` class for a time delta.
-fn tone(v: f64) -> &'static str {
-    if v < 0.0 {
-        "better"
-    } else if v > 0.0 {
-        "worse"
-    } else {
-        ""
-    }
-}
+use super::tables::tone;
 
 fn header(s: &mut String, d: &Diff) {
     let v = &d.verdict;
@@ -135,38 +127,7 @@ fn iterations(s: &mut String, d: &Diff) {
     if !chart.is_empty() {
         let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
     }
-    s.push_str("<table><tr><th></th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">change</th></tr>\n");
-    let stat = |side: &super::Side, f: fn(&crate::analysis::iterations::IterationStats) -> Ns| {
-        side.iteration_time.as_ref().map(f)
-    };
-    type Getter = fn(&crate::analysis::iterations::IterationStats) -> Ns;
-    let rows: [(&str, Getter); 6] = [
-        ("mean", |t| t.mean_ns),
-        ("p50", |t| t.p50_ns),
-        ("p90", |t| t.p90_ns),
-        ("min", |t| t.min_ns),
-        ("max", |t| t.max_ns),
-        ("std dev", |t| t.stddev_ns),
-    ];
-    for (name, f) in rows {
-        let (b, n) = (stat(&d.base, f), stat(&d.new, f));
-        let show = |x: Option<Ns>| x.map_or("-".into(), format::ns);
-        let change = b
-            .zip(n)
-            .and_then(|(b, n)| super::stats::pct((n - b) as f64, b as f64));
-        let _ = writeln!(
-            s,
-            "<tr><td>{name}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            show(b),
-            show(n),
-            pct(change)
-        );
-    }
-    let _ = writeln!(
-        s,
-        "<tr><td>iterations</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr></table>",
-        d.base.iterations, d.new.iterations
-    );
+    s.push_str(&super::tables::iterations(d).html());
 }
 
 fn buckets(d: &Diff, side_new: bool) -> [Ns; 6] {
@@ -190,16 +151,7 @@ fn attribution(s: &mut String, d: &Diff) {
     let unit = d.normalization.unit();
     let _ = writeln!(s, "<h2 id=\"attribution\">Where the time goes ({unit})</h2>");
     let _ = writeln!(s, "<p class=\"sub\">{}.</p>", h(&d.normalization.explain()));
-    s.push_str("<div class=\"legend\">");
-    for (name, color) in charts::BUCKETS {
-        let _ = write!(
-            s,
-            "<span><i class=\"sw\" style=\"background:{}\"></i>{}</span>",
-            charts::css(color),
-            h(name)
-        );
-    }
-    s.push_str("</div>\n");
+    s.push_str(&crate::report::table::bucket_legend());
     let chart = charts::stacked(
         &format!("GPU activity, {unit}"),
         &[
@@ -210,25 +162,7 @@ fn attribution(s: &mut String, d: &Diff) {
     if !chart.is_empty() {
         let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
     }
-    s.push_str("<table><tr><th></th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">Δ</th><th class=\"n\">change</th></tr>\n");
-    for a in &d.attribution {
-        let name = match a.group.as_str() {
-            "total" => "<b>total</b>".to_string(),
-            "gpu_idle" => format!("&nbsp;&nbsp;idle: {}", h(&a.name)),
-            "phase" => format!("phase: {}", h(&a.name)),
-            _ => h(&a.name.replace('_', " ")),
-        };
-        let _ = writeln!(
-            s,
-            "<tr><td>{name}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n {}\">{}</td><td class=\"n\">{}</td></tr>",
-            ns(a.base_ns),
-            ns(a.new_ns),
-            tone(a.delta_ns),
-            delta(a.delta_ns),
-            pct(a.change_pct)
-        );
-    }
-    s.push_str("</table>\n");
+    s.push_str(&super::tables::attribution(d).html());
 }
 
 /// Kernels of a row shown before the rest fold away.
@@ -304,22 +238,7 @@ fn kernels(s: &mut String, d: &Diff) {
         return;
     }
     let _ = writeln!(s, "<h3>By category ({unit})</h3>");
-    s.push_str("<table><tr><th>category</th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">Δ</th><th class=\"n\">change</th><th class=\"n\">calls</th></tr>\n");
-    for c in &d.categories {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n {}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} → {}</td></tr>",
-            c.category.label(),
-            ns(c.base_ns),
-            ns(c.new_ns),
-            tone(c.delta_ns),
-            delta(c.delta_ns),
-            pct(c.change_pct),
-            count(c.base_count),
-            count(c.new_count)
-        );
-    }
-    s.push_str("</table>\n");
+    s.push_str(&super::tables::categories(d).html());
     let _ = writeln!(s, "<h3>By kernel ({unit})</h3>");
     let bars: Vec<(String, f64)> = d
         .kernels
@@ -362,23 +281,7 @@ fn memcpy(s: &mut String, d: &Diff) {
         s.push_str("<p>No copies or memsets on either side.</p>\n");
         return;
     }
-    s.push_str("<table><tr><th>kind</th><th class=\"n\">count</th><th class=\"n\">bytes</th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">Δ</th></tr>\n");
-    for m in &d.memcpy {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td class=\"n\">{} → {}</td><td class=\"n\">{} → {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n {}\">{}</td></tr>",
-            h(&m.kind),
-            count(m.base_count),
-            count(m.new_count),
-            bytes(m.base_bytes),
-            bytes(m.new_bytes),
-            ns(m.base_ns),
-            ns(m.new_ns),
-            tone(m.delta_ns),
-            delta(m.delta_ns)
-        );
-    }
-    s.push_str("</table>\n");
+    s.push_str(&super::tables::memcpy(d).html());
 }
 
 fn tensor_cores(s: &mut String, d: &Diff) {
@@ -422,29 +325,12 @@ fn tensor_cores(s: &mut String, d: &Diff) {
 }
 
 fn findings(s: &mut String, d: &Diff) {
-    s.push_str("<h2 id=\"findings\">Findings</h2>\n");
+    let _ = writeln!(s, "<h2 id=\"findings\">Findings ({})</h2>", d.normalization.unit());
     if d.findings.is_empty() {
         s.push_str("<p>No findings on either side.</p>\n");
         return;
     }
-    s.push_str("<table><tr><th>status</th><th>code</th><th>rule</th><th>finding</th><th>severity</th><th class=\"n\">time at stake BASE</th><th class=\"n\">NEW</th></tr>\n");
-    let t = |x: &Option<FindingSide>| x.as_ref().map_or("-".into(), |x| ns(x.time_at_stake_norm_ns));
-    let sev = |x: &Option<FindingSide>| x.as_ref().map_or("-", |x| x.severity.label());
-    for f in &d.findings {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{} → {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            f.status.label(),
-            h(&f.code),
-            h(&f.rule),
-            h(f.title()),
-            sev(&f.base),
-            sev(&f.new),
-            t(&f.base),
-            t(&f.new)
-        );
-    }
-    s.push_str("</table>\n");
+    s.push_str(&super::tables::findings(d, false, usize::MAX).html());
     let unchanged = d
         .findings
         .iter()
@@ -456,20 +342,20 @@ fn findings(s: &mut String, d: &Diff) {
 }
 
 fn sources(s: &mut String, d: &Diff) {
-    s.push_str("<h2 id=\"sources\">Inputs</h2>\n<table><tr><th></th><th>BASE</th><th>NEW</th></tr>\n");
-    let mut row = |k: &str, b: &str, n: &str| {
-        let _ = writeln!(s, "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", h(k), h(b), h(n));
-    };
+    s.push_str("<h2 id=\"sources\">Inputs</h2>\n");
+    let mut t = Table::new(&[("", false), ("BASE", false), ("NEW", false)]);
     let (b, n) = (&d.base, &d.new);
-    row("file", &b.path, &n.path);
+    let mut row = |k: &str, b: Cell, n: Cell| t.row(vec![Cell::bold(k), b, n]);
+    // Paths break anywhere so a long one cannot push the table off the page.
+    row("file", Cell::name(&b.path), Cell::name(&n.path));
     let kind = |x: super::input::InputKind| match x {
         super::input::InputKind::Trace => "trace",
         super::input::InputKind::Report => "saved report",
     };
-    row("input", kind(b.input), kind(n.input));
-    row("trace", &b.source_path, &n.source_path);
-    row("format", &b.format, &n.format);
-    row("GPUs", &b.gpus.join(", "), &n.gpus.join(", "));
+    row("input", Cell::text(kind(b.input)), Cell::text(kind(n.input)));
+    row("trace", Cell::name(&b.source_path), Cell::name(&n.source_path));
+    row("format", Cell::text(&b.format), Cell::text(&n.format));
+    row("GPUs", Cell::text(b.gpus.join(", ")), Cell::text(n.gpus.join(", ")));
     let structure = |x: &super::Side| match &x.iteration_range {
         Some(r) => format!(
             "{} '{r}' iterations, window {}",
@@ -478,9 +364,9 @@ fn sources(s: &mut String, d: &Diff) {
         ),
         None => format!("no iterations, window {}", format::ns(x.window_ns)),
     };
-    row("window", &structure(b), &structure(n));
-    row("generator", &b.generator, &n.generator);
-    s.push_str("</table>\n");
+    row("window", Cell::text(structure(b)), Cell::text(structure(n)));
+    row("generator", Cell::text(&b.generator), Cell::text(&n.generator));
+    s.push_str(&t.html());
     let warnings: Vec<String> = b
         .warnings
         .iter()

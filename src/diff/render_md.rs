@@ -6,9 +6,8 @@ use std::fmt::Write;
 use super::Diff;
 use super::findings::Status;
 use super::matching::{KernelDelta, Match};
-use super::text::{bytes, count, delta, measure, ns, pct, sample_sizes};
+use super::text::{count, delta, measure, ns, pct, sample_sizes};
 use crate::text::escape::{markdown as md, truncate};
-use crate::text::format;
 
 /// Rows of the kernel-change table.
 const TOP_KERNELS: usize = 15;
@@ -53,64 +52,19 @@ pub fn render(d: &Diff) -> Vec<u8> {
         s.push('\n');
     }
 
-    if let (Some(b), Some(n)) = (&d.base.iteration_time, &d.new.iteration_time) {
-        s.push_str("### Iteration time\n\n| | BASE | NEW | change |\n|---|---:|---:|---:|\n");
-        let pairs = [
-            ("mean", b.mean_ns, n.mean_ns),
-            ("p50", b.p50_ns, n.p50_ns),
-            ("p90", b.p90_ns, n.p90_ns),
-            ("min", b.min_ns, n.min_ns),
-            ("max", b.max_ns, n.max_ns),
-            ("std dev", b.stddev_ns, n.stddev_ns),
-        ];
-        for (name, x, y) in pairs {
-            let _ = writeln!(
-                s,
-                "| {name} | {} | {} | {} |",
-                format::ns(x),
-                format::ns(y),
-                pct(super::stats::pct((y - x) as f64, x as f64))
-            );
-        }
-        let _ = writeln!(s, "| iterations | {} | {} | |\n", b.count, n.count);
+    if d.base.iteration_time.is_some() && d.new.iteration_time.is_some() {
+        s.push_str("### Iteration time\n\n");
+        s.push_str(&super::tables::iterations(d).markdown());
+        s.push('\n');
     }
 
     let _ = writeln!(s, "### Where the time goes ({unit})\n");
-    s.push_str("| | BASE | NEW | Δ | change |\n|---|---:|---:|---:|---:|\n");
-    for a in &d.attribution {
-        let name = match a.group.as_str() {
-            "total" => "**total**".to_string(),
-            "gpu_idle" => format!("  idle: {}", a.name),
-            "phase" => format!("phase: {}", a.name),
-            _ => a.name.replace('_', " "),
-        };
-        let _ = writeln!(
-            s,
-            "| {name} | {} | {} | {} | {} |",
-            ns(a.base_ns),
-            ns(a.new_ns),
-            delta(a.delta_ns),
-            pct(a.change_pct)
-        );
-    }
+    s.push_str(&super::tables::attribution(d).markdown());
     s.push('\n');
 
     if !d.categories.is_empty() {
         let _ = writeln!(s, "### Kernel time by category ({unit})\n");
-        s.push_str("| category | BASE | NEW | Δ | change | calls |\n|---|---:|---:|---:|---:|---:|\n");
-        for c in &d.categories {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} → {} |",
-                c.category.label(),
-                ns(c.base_ns),
-                ns(c.new_ns),
-                delta(c.delta_ns),
-                pct(c.change_pct),
-                count(c.base_count),
-                count(c.new_count)
-            );
-        }
+        s.push_str(&super::tables::categories(d).markdown());
         s.push('\n');
     }
 
@@ -175,21 +129,7 @@ pub fn render(d: &Diff) -> Vec<u8> {
 
     if !d.memcpy.is_empty() {
         let _ = writeln!(s, "### Memory copies ({unit})\n");
-        s.push_str("| kind | count | bytes | time BASE | time NEW | Δ |\n|---|---:|---:|---:|---:|---:|\n");
-        for m in &d.memcpy {
-            let _ = writeln!(
-                s,
-                "| {} | {} → {} | {} → {} | {} | {} | {} |",
-                md(&m.kind),
-                count(m.base_count),
-                count(m.new_count),
-                bytes(m.base_bytes),
-                bytes(m.new_bytes),
-                ns(m.base_ns),
-                ns(m.new_ns),
-                delta(m.delta_ns)
-            );
-        }
+        s.push_str(&super::tables::memcpy(d).markdown());
         s.push('\n');
     }
 
@@ -239,22 +179,7 @@ pub fn render(d: &Diff) -> Vec<u8> {
         let _ = writeln!(s, "**Findings:** the same {} on both sides.\n", d.findings.len());
     } else {
         let _ = writeln!(s, "### Findings ({unit} time at stake)\n");
-        s.push_str("| status | code | rule | finding | BASE | NEW |\n|---|---|---|---|---:|---:|\n");
-        for f in moved.iter().take(20) {
-            let t = |x: &Option<super::findings::FindingSide>| {
-                x.as_ref().map_or("-".into(), |x| ns(x.time_at_stake_norm_ns))
-            };
-            let _ = writeln!(
-                s,
-                "| {} | {} | `{}` | {} | {} | {} |",
-                f.status.label(),
-                md(&f.code),
-                md(&f.rule).replace('`', "'"),
-                md(&truncate(f.title(), 140)),
-                t(&f.base),
-                t(&f.new)
-            );
-        }
+        s.push_str(&super::tables::findings(d, true, 20).markdown());
         s.push('\n');
     }
 

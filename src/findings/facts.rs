@@ -144,9 +144,14 @@ impl Where {
         ev.iterations = self.iterations.iter().copied().collect();
     }
 
-    /// The iteration of median duration among those involved: the one a
-    /// chart shows.
+    /// The iteration a chart shows: the window's representative one (see
+    /// [`Window::representative`](crate::analysis::window::Window::representative))
+    /// when involved, so that every finding can be marked on the report's
+    /// one timeline; else the median-duration one among those involved.
     pub fn representative(&self, cx: &Context) -> Option<usize> {
+        if let Some(r) = cx.window.representative().filter(|r| self.iterations.contains(r)) {
+            return Some(r);
+        }
         let mut its: Vec<(Ns, usize)> = self
             .iterations
             .iter()
@@ -309,8 +314,26 @@ pub fn uncovered(spans: &[Span], s: Ns, e: Ns) -> Ns {
     (e - s).max(0) - covered(spans, s, e)
 }
 
-/// Most lanes and items a timeline carries (keeps reports small).
-pub const TIMELINE_MAX_ITEMS: usize = 3000;
+/// A timeline's resolution: spans of one lane closer than
+/// `span / TIMELINE_RESOLUTION` (under a pixel of any chart) are stored
+/// merged, so a dense iteration stays small without dropping anything.
+pub const TIMELINE_RESOLUTION: Ns = 4000;
+
+/// Merge spans of one lane and flag closer than `res` (items in any order):
+/// nothing is dropped, neighbours become one span.
+pub fn merge_items(mut items: Vec<TimelineItem>, res: Ns) -> Vec<TimelineItem> {
+    items.sort_unstable_by_key(|i| (i.lane, i.flagged, i.start_ns));
+    let mut out: Vec<TimelineItem> = Vec::with_capacity(items.len().min(1 << 16));
+    for i in items {
+        match out.last_mut() {
+            Some(m) if m.lane == i.lane && m.flagged == i.flagged && i.start_ns <= m.end_ns + res => {
+                m.end_ns = m.end_ns.max(i.end_ns);
+            }
+            _ => out.push(i),
+        }
+    }
+    out
+}
 
 /// One iteration drawn as lanes: host phases, kernels (merged), copies by
 /// direction, then the caller's `marks` (lane name, span), which are
@@ -335,7 +358,7 @@ pub fn timeline(
     };
     let push = |items: &mut Vec<TimelineItem>, lane: usize, a: Ns, b: Ns, flagged: bool| {
         let (a, b) = (a.max(s), b.min(e));
-        if b > a && items.len() < TIMELINE_MAX_ITEMS {
+        if b > a {
             items.push(TimelineItem {
                 lane,
                 start_ns: a,
@@ -378,7 +401,7 @@ pub fn timeline(
         start_ns: s,
         end_ns: e,
         lanes,
-        items,
+        items: merge_items(items, ((e - s) / TIMELINE_RESOLUTION).max(1)),
     })
 }
 

@@ -43,8 +43,14 @@ pub struct Family {
 /// `wanted`; placed by the host time of their launch call.
 pub fn collect(cx: &Context, wanted: &[Category]) -> Family {
     let trace = cx.trace;
-    // One regex pass per distinct name, not per kernel.
+    // The kernel table's categories first (they may come from more than
+    // the name: a TensorRT layer's type); one regex pass per other name.
     let mut cat: Vec<Option<bool>> = vec![None; trace.names.len()];
+    for row in cx.kernels {
+        if let Some(id) = trace.names.lookup(&row.name) {
+            cat[id as usize] = Some(wanted.contains(&row.category));
+        }
+    }
     let mut hit: Vec<usize> = Vec::new();
     for i in cx.window.indexes(&trace.kernels, |k| k.start) {
         let k = &trace.kernels[i];

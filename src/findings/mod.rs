@@ -17,6 +17,7 @@
 pub mod facts;
 pub mod host_phase;
 pub mod kernel_family;
+pub mod overview;
 pub mod rules;
 #[cfg(test)]
 pub mod testing;

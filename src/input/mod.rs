@@ -19,7 +19,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, io_problem};
-use crate::model::Trace;
+use crate::model::{NameId, Trace};
 use crate::progress::Progress;
 
 /// How many leading bytes readers get to recognise their format.
@@ -201,7 +201,37 @@ pub fn load(path: &Path, opts: &Options, progress: &Progress) -> Result<Trace> {
     if trace.source.path.is_empty() || format == InputFormat::NsysRep {
         trace.source.path = path.display().to_string();
     }
+    demangle_kernel_names(&mut trace);
     crate::timing::time("sort", || trace.sort());
     crate::memory::release_free();
     Ok(trace)
+}
+
+/// Kernel names some source delivered mangled (`_Z...`: Kineto when its
+/// own demangling failed, some nsys exports), demangled, whatever the
+/// format: a mangled convolution reads as nothing to the categories and
+/// Tensor Core rules. Costs one pass over the distinct names, and over the
+/// kernels only when a name needs it.
+fn demangle_kernel_names(trace: &mut Trace) {
+    use crate::model::kernel_name::demangle;
+    let mut map: Vec<Option<(NameId, NameId)>> = Vec::new();
+    for id in 0..trace.names.len() as NameId {
+        let Some(full) = demangle(trace.names.get(id)) else { continue };
+        let short = kineto::short_name::short_name(&full).to_string();
+        if map.is_empty() {
+            map = vec![None; trace.names.len()];
+        }
+        let full = trace.names.intern(&full);
+        let short = trace.names.intern(&short);
+        map[id as usize] = Some((full, short));
+    }
+    if map.is_empty() {
+        return;
+    }
+    for k in &mut trace.kernels {
+        if let Some(Some((full, short))) = map.get(k.name as usize) {
+            k.name = *full;
+            k.short_name = *short;
+        }
+    }
 }

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod engine;
 pub mod host;
+pub mod kernel_name;
 pub mod kinds;
 mod names;
 pub mod operators;

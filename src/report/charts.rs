@@ -40,7 +40,24 @@ fn svg(size: (u32, u32), draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> R
             .and_then(|_| draw(&root));
         r.and_then(|_| root.present().map_err(|e| e.to_string())).is_ok()
     };
-    if ok { buf } else { String::new() }
+    if ok { scalable(buf) } else { String::new() }
+}
+
+/// Width of every chart in viewBox units: drawn at 1,200 and scaled to the
+/// page, so 19-unit plotters text (14 px in its SVG) stays at least 11 px
+/// down to a 950-px-wide chart.
+pub const WIDTH: u32 = 1200;
+/// Font sizes as plotters takes them (its SVG writes about 0.74 of this).
+const TEXT: u32 = 19;
+const CAPTION: u32 = 23;
+
+/// Let the SVG scale with its container: `width="100%"` with the viewBox
+/// kept, no fixed height.
+fn scalable(svg: String) -> String {
+    let Some(end) = svg.find("viewBox=") else { return svg };
+    let head = &svg[..end];
+    let Some(start) = head.find("<svg") else { return svg };
+    format!("{}<svg width=\"100%\" {}", &svg[..start], &svg[end..])
 }
 
 /// The axes of a chart with one labelled row per entry over a value axis.
@@ -67,7 +84,7 @@ fn row_chart<'a, 'b>(
 ) -> Result<RowChart<'a, 'b>, String> {
     let n = a.labels.len();
     let mut chart = ChartBuilder::on(root)
-        .caption(a.title, ("sans-serif", 18))
+        .caption(a.title, ("sans-serif", CAPTION))
         .margin(8)
         .x_label_area_size(a.x_area)
         .y_label_area_size(a.label_area)
@@ -80,8 +97,8 @@ fn row_chart<'a, 'b>(
     };
     chart
         .configure_mesh()
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 13))
+        .label_style(("sans-serif", TEXT))
+        .axis_desc_style(("sans-serif", TEXT))
         .max_light_lines(2)
         .disable_y_mesh()
         .x_desc(a.x_desc)
@@ -103,16 +120,16 @@ fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let height = 70 + 34 * rows.len() as u32;
+    let height = 100 + 40 * rows.len() as u32;
     let labels: Vec<String> = rows.iter().map(|(l, _)| escape::truncate(l, 18)).collect();
     svg((width, height), |root| {
         let axes = Rows {
             title,
             x: 0f64..ms(max) * 1.02,
             x_desc: "ms",
-            x_area: 28,
+            x_area: 60,
             labels: &labels,
-            label_area: 110,
+            label_area: 170,
             top_first: false,
         };
         let mut chart = row_chart(root, &axes)?;
@@ -138,15 +155,24 @@ fn stacked_rows(title: &str, rows: &[(String, [Ns; 6])], width: u32) -> String {
 
 /// Where the window's time goes: one bar per phase, stacked by activity.
 pub fn attribution(report: &Report) -> String {
+    let n = super::summary::iterations(report);
     let rows: Vec<(String, [Ns; 6])> = super::phase_table::phases(report)
         .into_iter()
         .filter(|row| row.total_ns > 0)
-        .map(|row| (row.label.to_string(), row.buckets))
+        .map(|row| (row.label.to_string(), row.buckets.map(|b| b / n)))
         .collect();
     if rows.is_empty() {
         return String::new();
     }
-    stacked_rows("Window time by phase and GPU activity", &rows, 860)
+    stacked_rows(
+        if report.window.iterations > 0 {
+            "Time per iteration by phase and GPU activity"
+        } else {
+            "Window time by phase and GPU activity"
+        },
+        &rows,
+        WIDTH,
+    )
 }
 
 /// Per-iteration stacked columns.
@@ -157,18 +183,18 @@ pub fn iterations(report: &Report) -> String {
     }
     let max = its.iter().map(|i| i.duration_ns).max().unwrap_or(1).max(1);
     let n = its.len() as i32;
-    svg((860, 300), |root| {
+    svg((WIDTH, 340), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("Iteration time by GPU activity", ("sans-serif", 18))
+            .caption("Iteration time by GPU activity", ("sans-serif", CAPTION))
             .margin(8)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
+            .x_label_area_size(60)
+            .y_label_area_size(90)
             .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..ms(max) * 1.05)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 13))
+            .label_style(("sans-serif", TEXT))
+            .axis_desc_style(("sans-serif", TEXT))
             .max_light_lines(2)
             .disable_x_mesh()
             .x_desc("iteration")
@@ -215,20 +241,24 @@ pub fn top_kernels(report: &Report, n: usize) -> String {
         return String::new();
     }
     let max = top[0].total_ns.max(1);
-    let labels: Vec<String> = top
+    let names: Vec<(&str, &str)> = top
         .iter()
-        .map(|k| escape::truncate(&escape::terminal(&k.short_name), 34))
+        .map(|k| (k.name.as_str(), k.short_name.as_str()))
+        .collect::<Vec<_>>();
+    let labels: Vec<String> = super::summary::kernel_labels(&names, 40)
+        .iter()
+        .map(|l| escape::terminal(l))
         .collect();
-    let height = 60 + 26 * top.len() as u32;
-    svg((860, height), |root| {
+    let height = 100 + 30 * top.len() as u32;
+    svg((WIDTH, height), |root| {
         // Largest at the top.
         let axes = Rows {
             title: "Top kernels by total time",
             x: 0f64..ms(max) * 1.02,
             x_desc: "ms",
-            x_area: 28,
+            x_area: 60,
             labels: &labels,
-            label_area: 230,
+            label_area: 330,
             top_first: true,
         };
         let mut chart = row_chart(root, &axes)?;
@@ -262,7 +292,7 @@ pub fn timeline(t: &crate::findings::Timeline, caption: &str) -> String {
     if t.lanes.is_empty() || t.items.is_empty() {
         return String::new();
     }
-    let (width, plot_px) = (860u32, 640i64);
+    let (width, plot_px) = (WIDTH, 900i64);
     let px = (span / plot_px).max(1);
     // Merge per (lane, flagged) at pixel resolution; keep a pixel minimum.
     let mut items: Vec<_> = t
@@ -283,7 +313,7 @@ pub fn timeline(t: &crate::findings::Timeline, caption: &str) -> String {
     }
     let n = t.lanes.len() as i32;
     let labels: Vec<String> = t.lanes.iter().map(|l| escape::truncate(l, 26)).collect();
-    let height = 70 + 26 * t.lanes.len() as u32;
+    let height = 100 + 30 * t.lanes.len() as u32;
     let lane_color = |lane: &str| {
         if lane.starts_with("host") {
             RGBColor(0x9D, 0x9D, 0x9D)
@@ -295,14 +325,16 @@ pub fn timeline(t: &crate::findings::Timeline, caption: &str) -> String {
     };
     svg((width, height), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(caption, ("sans-serif", 15))
+            .caption(caption, ("sans-serif", CAPTION))
             .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(170)
+            .x_label_area_size(60)
+            .y_label_area_size(230)
             .build_cartesian_2d(0f64..ms(span), (0..n).into_segmented())
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", TEXT))
+            .axis_desc_style(("sans-serif", TEXT))
             .disable_y_mesh()
             .x_desc("ms from the iteration's start")
             .y_labels(t.lanes.len())
@@ -346,7 +378,7 @@ pub fn stacked(title: &str, rows: &[(String, [Ns; 6])]) -> String {
     if rows.is_empty() || rows.iter().all(|(_, v)| v.iter().sum::<Ns>() == 0) {
         return String::new();
     }
-    stacked_rows(title, rows, 860)
+    stacked_rows(title, rows, WIDTH)
 }
 
 /// One strip of dots per series (each value one dot, in ms) with the
@@ -360,15 +392,15 @@ pub fn distributions(title: &str, series: &[(String, Vec<Ns>)]) -> String {
     let pad = ((hi - lo) as f64 * 0.05).max(hi as f64 * 0.01).max(1.0);
     let (x0, x1) = (ms(lo) - pad / 1e6, ms(hi) + pad / 1e6);
     let labels: Vec<String> = series.iter().map(|(l, _)| escape::truncate(l, 18)).collect();
-    let height = 80 + 60 * series.len() as u32;
-    svg((860, height), |root| {
+    let height = 110 + 60 * series.len() as u32;
+    svg((WIDTH, height), |root| {
         let axes = Rows {
             title,
             x: x0.max(0.0)..x1,
             x_desc: "ms",
-            x_area: 30,
+            x_area: 60,
             labels: &labels,
-            label_area: 110,
+            label_area: 170,
             top_first: false,
         };
         let mut chart = row_chart(root, &axes)?;
@@ -413,15 +445,15 @@ pub fn diverging(title: &str, rows: &[(String, f64)]) -> String {
         .map(|(l, _)| escape::truncate(&escape::terminal(l), 40))
         .collect();
     let n = rows.len();
-    let height = 60 + 26 * n as u32;
-    svg((860, height), |root| {
+    let height = 100 + 30 * n as u32;
+    svg((WIDTH, height), |root| {
         let axes = Rows {
             title,
             x: -max * 1.05..max * 1.05,
             x_desc: "ms (negative: less time)",
-            x_area: 40,
+            x_area: 60,
             labels: &labels,
-            label_area: 260,
+            label_area: 330,
             top_first: true,
         };
         let mut chart = row_chart(root, &axes)?;

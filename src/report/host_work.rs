@@ -108,7 +108,7 @@ pub fn html(s: &mut String, r: &Report) {
         if let Some(rest) = unexplained(c) {
             let _ = writeln!(
                 s,
-                "<p class=\"sub\">{} {} of this idle time was spent outside OS calls, on the CPU, where this capture recorded nothing: {HINT}.</p>",
+                "<p class=\"sub\">{} {} of this idle time was spent outside any recorded call, on the CPU, where this capture recorded nothing: {HINT}.</p>",
                 h(&per.t(rest)),
                 per.unit()
             );
@@ -206,13 +206,11 @@ fn sampled_rows(s: &mut String, source: &str, rows: &[SampledRow], of: u64, per:
 /// How to see what ran on the CPU when only OS calls were recorded.
 const HINT: &str = "capture CPU samples (trace-report profile --host-sampling on) or use the PyTorch profiler with with_stack=True";
 
-/// The idle time outside OS calls, when nothing else says what ran there
-/// (only OS calls recorded): None when there is nothing to add.
+/// The idle time in which no counted thread was inside a recorded
+/// operator or OS call, when nothing else (Python frames, samples) says
+/// what ran there: None when there is nothing to add.
 fn unexplained(c: &CauseWork) -> Option<Ns> {
-    if !c.python.is_empty() || !c.operators.is_empty() || c.samples.is_some() {
-        return None;
-    }
-    let rest = c.gpu_idle_ns - c.os_call_ns?;
+    let rest = c.untraced_ns?;
     // Under a tenth of the idle time is not worth a line.
     (rest * 10 >= c.gpu_idle_ns && rest > 0).then_some(rest)
 }
@@ -306,7 +304,7 @@ pub fn markdown(s: &mut String, r: &Report) {
         }
         if let Some(rest) = unexplained(c) {
             parts.push(format!(
-                "{} outside OS calls, where what ran on the CPU was not recorded ({HINT})",
+                "{} outside any recorded call, where what ran on the CPU was not recorded ({HINT})",
                 per.t(rest)
             ));
         }

@@ -4,15 +4,18 @@
 
 use std::fmt::Write;
 
-use super::{charts, phase_table};
+use super::table::{self, Cell, Table};
+use super::{charts, phase_table, summary};
 use crate::document::Report;
+use crate::model::Ns;
 use crate::text::escape::{html as h, truncate};
 use crate::text::format::{bytes, ns, pct};
 
 /// The shared stylesheet, inlined in every page.
 pub const CSS: &str = include_str!("style.css");
 
-/// The full page.
+/// The full page: headline and one iteration first, then what to fix
+/// first, where the time goes, and the details.
 pub fn render(r: &Report) -> Vec<u8> {
     let mut s = String::with_capacity(64 * 1024);
     let file = r.source.path.rsplit(['/', '\\']).next().unwrap_or(&r.source.path);
@@ -25,10 +28,14 @@ pub fn render(r: &Report) -> Vec<u8> {
         h(file)
     );
     header(&mut s, r, file);
+    super::overview::section(&mut s, r);
+    super::html_findings::fix_first(&mut s, r);
+    attribution(&mut s, r);
+    // What the host ran while the GPU waited, right after the attribution
+    // it explains.
+    super::host_work::html(&mut s, r);
     super::html_findings::section(&mut s, r);
     super::html_engine::render(&mut s, r);
-    attribution(&mut s, r);
-    super::host_work::html(&mut s, r);
     iterations(&mut s, r);
     kernels(&mut s, r);
     super::html_tensor::section(&mut s, r);
@@ -42,10 +49,12 @@ pub fn render(r: &Report) -> Vec<u8> {
 fn header(s: &mut String, r: &Report, file: &str) {
     let a = &r.attribution.window;
     let total = a.total_ns;
+    let gpus = super::terminal::gpu_list(r);
     let _ = writeln!(s, "<h1>{}</h1>", h(file));
     let _ = writeln!(
         s,
-        "<div class=\"sub\">{} · {} · {}</div>",
+        "<div class=\"sub\">{} · {} · {} · {}</div>",
+        h(&if gpus.is_empty() { "GPU unknown".to_string() } else { gpus.join(" + ") }),
         h(&r.source.format),
         h(r.source
             .profiler_version
@@ -53,7 +62,7 @@ fn header(s: &mut String, r: &Report, file: &str) {
             .unwrap_or("profiler version unknown")),
         h(&r.window.reason)
     );
-    let (big, big_ns) = super::terminal::biggest_bucket(r);
+    let _ = writeln!(s, "<p class=\"headline\">{}</p>", h(&summary::headline(r)));
     s.push_str("<div class=\"cards\">\n");
     match &r.iteration_time {
         Some(t) => card(
@@ -70,30 +79,34 @@ fn header(s: &mut String, r: &Report, file: &str) {
         ),
         None => card(s, "window", &ns(total), "no iteration ranges"),
     }
+    let gpu = r.source.gpus.first();
+    card(
+        s,
+        "GPU",
+        &gpu.map_or("unknown".to_string(), |g| g.name.clone()),
+        &match (gpus.len(), gpu.and_then(|g| g.compute_capability.as_deref())) {
+            (0, _) => "the input names no GPU".to_string(),
+            (_, Some(cc)) if r.source.gpus.len() == 1 => format!("compute capability {cc}"),
+            _ => gpus.join(" + "),
+        },
+    );
     card(
         s,
         "GPU busy",
         &pct(total - a.activity.gpu_idle_ns, total),
-        &format!(
-            "kernels {} · copies {}",
-            pct(a.activity.kernel_ns, total),
-            pct(a.activity.memcpy_ns, total)
-        ),
+        &summary::busy_note(r),
     );
+    let (fixes, folded) = summary::fixes(r);
     card(
         s,
-        "biggest bucket",
-        big,
-        &format!("{} of the window ({})", pct(big_ns, total), ns(big_ns)),
-    );
-    card(
-        s,
-        "findings",
-        &r.findings.len().to_string(),
-        &r.findings
+        "fix first",
+        &fixes
             .first()
-            .map(|f| format!("top: {} ({} at stake)", f.rule, ns(f.time_at_stake_ns)))
-            .unwrap_or_else(|| "nothing to fix found".into()),
+            .map_or("nothing".to_string(), |f| format!("{} {}", f.finding.code, f.finding.rule)),
+        &fixes
+            .first()
+            .map(|f| format!("up to {} {} · {} findings", ns(f.stake_ns), summary::unit(r), fixes.len() + folded.len()))
+            .unwrap_or_else(|| "no rule fired".into()),
     );
     s.push_str("</div>\n");
 }
@@ -108,71 +121,53 @@ fn card(s: &mut String, label: &str, value: &str, note: &str) {
     );
 }
 
-fn legend(s: &mut String) {
-    s.push_str("<div class=\"legend\">");
-    for (name, color) in charts::BUCKETS {
-        let _ = write!(
-            s,
-            "<span><i class=\"sw\" style=\"background:{}\"></i>{}</span>",
-            charts::css(color),
-            h(name)
-        );
-    }
-    s.push_str("</div>\n");
-}
-
 fn attribution(s: &mut String, r: &Report) {
     let a = &r.attribution.window;
     let total = a.total_ns;
-    s.push_str("<h2 id=\"attribution\">Where the time goes</h2>\n");
+    let unit = summary::unit(r);
+    let per = |v: Ns| ns(summary::per_iteration(r, v));
+    let _ = writeln!(s, "<h2 id=\"attribution\">Where the time goes ({unit})</h2>");
     let _ = writeln!(
         s,
-        "<p class=\"sub\">Every nanosecond of the window ({}) is counted once: kernel if any kernel runs on any GPU, else memcpy, else memset, else GPU idle split by what the host was doing (sync wait, launching, busy elsewhere). Phases come from NVTX ranges nested in each iteration.</p>",
-        ns(total)
+        "<p class=\"sub\">Every nanosecond of the window ({} in total{}) is counted once: kernel if any kernel runs on any GPU, else memcpy, else memset, else GPU idle split by what the host was doing (sync wait, launching, busy elsewhere). Phases come from NVTX ranges nested in each iteration. Times are {unit}; shares are of the window.</p>",
+        ns(total),
+        if r.window.iterations > 0 { format!(", {} iterations", r.window.iterations) } else { String::new() }
     );
-    legend(s);
+    s.push_str(&table::bucket_legend());
     let chart = charts::attribution(r);
     if !chart.is_empty() {
         let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
     }
-    s.push_str("<table><tr><th>phase</th><th class=\"n\">time</th><th class=\"n\">share</th>");
-    for b in phase_table::BUCKET_LABELS {
-        let _ = write!(s, "<th class=\"n\">{b}</th>");
-    }
-    s.push_str("</tr>\n");
-    let cells = |row: &phase_table::Row, cell: &str| {
-        let mut t = format!(
-            "<tr><{cell}>{}</{cell}><{cell} class=\"n\">{}</{cell}><{cell} class=\"n\">{}</{cell}>",
-            row.label,
-            ns(row.total_ns),
-            pct(row.total_ns, total)
-        );
-        for v in row.buckets {
-            let _ = write!(t, "<{cell} class=\"n\">{}</{cell}>", ns(v));
-        }
-        t.push_str("</tr>\n");
-        t
+    let mut cols: Vec<(&str, bool)> = vec![("phase", false), (unit, true), ("share", true)];
+    cols.extend(phase_table::BUCKET_LABELS.iter().map(|b| (*b, true)));
+    let mut t = Table::new(&cols);
+    let row = |row: &phase_table::Row, bold: bool| {
+        let mut v = vec![
+            if bold { Cell::bold(row.label) } else { Cell::text(row.label) },
+            Cell::num(per(row.total_ns)),
+            Cell::num(pct(row.total_ns, total)),
+        ];
+        v.extend(row.buckets.iter().map(|&b| Cell::num(per(b))));
+        v
     };
-    for row in phase_table::phases(r) {
-        s.push_str(&cells(&row, "td"));
+    for p in phase_table::phases(r) {
+        t.row(row(&p, false));
     }
-    s.push_str(&cells(&phase_table::total(r), "th"));
-    s.push_str("</table>\n");
+    t.footer.push(row(&phase_table::total(r), true));
+    s.push_str(&t.html());
     if r.attribution.devices.len() > 1 {
-        s.push_str("<h3>Per GPU</h3><table><tr><th>GPU</th><th class=\"n\">kernel</th><th class=\"n\">memcpy</th><th class=\"n\">memset</th><th class=\"n\">idle</th></tr>\n");
+        let _ = writeln!(s, "<h3>Per GPU ({unit})</h3>");
+        let mut t = Table::new(&[("GPU", false), ("kernel", true), ("memcpy", true), ("memset", true), ("idle", true)]);
         for d in &r.attribution.devices {
-            let _ = writeln!(
-                s,
-                "<tr><td>{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                d.id,
-                h(&d.name),
-                ns(d.kernel_ns),
-                ns(d.memcpy_ns),
-                ns(d.memset_ns),
-                ns(d.gpu_idle_ns)
-            );
+            t.row(vec![
+                Cell::text(format!("{} {}", d.id, d.name)),
+                Cell::num(per(d.kernel_ns)),
+                Cell::num(per(d.memcpy_ns)),
+                Cell::num(per(d.memset_ns)),
+                Cell::num(per(d.gpu_idle_ns)),
+            ]);
         }
-        s.push_str("</table>\n");
+        s.push_str(&t.html());
     }
 }
 
@@ -196,9 +191,35 @@ fn iterations(s: &mut String, r: &Report) {
     }
     let chart = charts::iterations(r);
     if !chart.is_empty() {
-        legend(s);
+        s.push_str(&table::bucket_legend());
         let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
     }
+    let mut t = Table::new(&[
+        ("iteration", true),
+        ("duration", true),
+        ("kernel", true),
+        ("memcpy", true),
+        ("idle: sync", true),
+        ("idle: launch", true),
+        ("idle: host", true),
+    ]);
+    for it in &r.iterations {
+        t.row(vec![
+            Cell::num(it.index.to_string()),
+            Cell::num(ns(it.duration_ns)),
+            Cell::num(ns(it.activity.kernel_ns)),
+            Cell::num(ns(it.activity.memcpy_ns)),
+            Cell::num(ns(it.gpu_idle.sync_ns)),
+            Cell::num(ns(it.gpu_idle.launch_ns)),
+            Cell::num(ns(it.gpu_idle.host_ns)),
+        ]);
+    }
+    let _ = writeln!(
+        s,
+        "<details><summary>every iteration ({})</summary>{}</details>",
+        table::plural(r.iterations.len(), "row", "rows"),
+        t.html()
+    );
 }
 
 fn kernels(s: &mut String, r: &Report) {
@@ -211,60 +232,79 @@ fn kernels(s: &mut String, r: &Report) {
     if !chart.is_empty() {
         let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
     }
+    let unit = summary::unit(r);
     let ktotal: i64 = r.kernels.iter().map(|k| k.total_ns).sum();
     let shown = r.kernels.len().min(50);
     let _ = writeln!(
         s,
-        "<p class=\"sub\">{shown} of {} kernel names, by total time (kernels whose GPU start lies in the window).</p>",
+        "<p class=\"sub\">{shown} of {} kernel names, by total time (kernels whose GPU start lies in the window); calls and time {unit}, the window total in the last column.</p>",
         r.kernels.len()
     );
-    s.push_str("<table><tr><th>kernel</th><th>category</th><th class=\"n\">calls</th><th class=\"n\">total</th><th class=\"n\">share</th><th class=\"n\">mean</th><th class=\"n\">min</th><th class=\"n\">max</th></tr>\n");
+    let mut t = Table::new(&[
+        ("kernel", false),
+        ("category", false),
+        (if r.window.iterations > 0 { "calls / iteration" } else { "calls" }, true),
+        (unit, true),
+        ("share", true),
+        ("mean", true),
+        ("min", true),
+        ("max", true),
+        ("window total", true),
+    ]);
+    let n = summary::iterations(r) as f64;
     for k in r.kernels.iter().take(shown) {
-        let _ = writeln!(
-            s,
-            "<tr><td class=\"name\" title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            h(&truncate(&k.name, 2000)),
-            h(&truncate(&k.name, 200)),
-            k.category.label(),
-            k.count,
-            ns(k.total_ns),
-            pct(k.total_ns, ktotal),
-            ns(k.mean_ns),
-            ns(k.min_ns),
-            ns(k.max_ns)
-        );
+        t.row(vec![
+            Cell::name(truncate(&k.name, 200)).titled(truncate(&k.name, 2000)),
+            Cell::text(k.category.label()),
+            Cell::num(summary::number(k.count as f64 / n)),
+            Cell::num(ns(summary::per_iteration(r, k.total_ns))),
+            Cell::num(pct(k.total_ns, ktotal)),
+            Cell::num(ns(k.mean_ns)),
+            Cell::num(ns(k.min_ns)),
+            Cell::num(ns(k.max_ns)),
+            Cell::num(ns(k.total_ns)),
+        ]);
     }
-    s.push_str("</table>\n");
+    s.push_str(&t.html());
 }
 
 fn memcpy(s: &mut String, r: &Report) {
-    s.push_str("<h2 id=\"memcpy\">Memory copies</h2>\n");
+    let unit = summary::unit(r);
+    let _ = writeln!(s, "<h2 id=\"memcpy\">Memory copies ({unit})</h2>");
     if r.memcpy.is_empty() && r.memset.count == 0 {
         s.push_str("<p>No copies or memsets started in the window.</p>\n");
         return;
     }
-    s.push_str("<table><tr><th>kind</th><th class=\"n\">count</th><th class=\"n\">bytes</th><th class=\"n\">total</th><th class=\"n\">pageable</th></tr>\n");
+    let n = summary::iterations(r);
+    let mut t = Table::new(&[
+        ("kind", false),
+        ("count", true),
+        ("bytes", true),
+        ("time", true),
+        ("pageable", true),
+        ("window total", true),
+    ]);
     for m in &r.memcpy {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            h(&m.kind),
-            m.count,
-            bytes(m.bytes),
-            ns(m.total_ns),
-            m.pageable_count
-        );
+        t.row(vec![
+            Cell::text(&m.kind),
+            Cell::num(summary::number(m.count as f64 / n as f64)),
+            Cell::num(bytes(m.bytes / n as u64)),
+            Cell::num(ns(m.total_ns / n)),
+            Cell::num(summary::number(m.pageable_count as f64 / n as f64)),
+            Cell::num(format!("{} copies, {}", m.count, ns(m.total_ns))),
+        ]);
     }
     if r.memset.count > 0 {
-        let _ = writeln!(
-            s,
-            "<tr><td>memset</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">-</td></tr>",
-            r.memset.count,
-            bytes(r.memset.bytes),
-            ns(r.memset.total_ns)
-        );
+        t.row(vec![
+            Cell::text("memset"),
+            Cell::num(summary::number(r.memset.count as f64 / n as f64)),
+            Cell::num(bytes(r.memset.bytes / n as u64)),
+            Cell::num(ns(r.memset.total_ns / n)),
+            Cell::num("-"),
+            Cell::num(format!("{} memsets, {}", r.memset.count, ns(r.memset.total_ns))),
+        ]);
     }
-    s.push_str("</table>\n");
+    s.push_str(&t.html());
 }
 
 fn environment(s: &mut String, r: &Report) {

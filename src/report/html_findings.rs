@@ -4,11 +4,12 @@
 
 use std::fmt::Write;
 
-use super::charts;
+use super::table::{self, Cell, Table};
+use super::{charts, summary};
 use crate::document::Report;
 use crate::findings::{Finding, Severity};
 use crate::text::escape::{html as h, truncate};
-use crate::text::format::{fact, ns, pct};
+use crate::text::format::{ns, pct};
 
 /// Rows of an operations table shown before cutting.
 const MAX_ROWS: usize = 100;
@@ -40,23 +41,66 @@ pub fn label(key: &str) -> String {
     key.strip_suffix("_ns").unwrap_or(key).replace('_', " ")
 }
 
-pub fn section(s: &mut String, r: &Report) {
-    let list = &r.findings;
-    s.push_str("<h2 id=\"findings\">Findings</h2>\n");
-    if list.is_empty() {
+/// "Fix first": the findings ranked by time at stake per iteration, each
+/// with the best-case iteration time if fixed; tiny ones folded into one
+/// line.
+pub fn fix_first(s: &mut String, r: &Report) {
+    let unit = summary::unit(r);
+    let _ = writeln!(s, "<h2 id=\"fix-first\">Fix first</h2>");
+    let (fixes, folded) = summary::fixes(r);
+    if fixes.is_empty() && folded.is_empty() {
         s.push_str(
             "<p>No findings: none of the rules fired on this trace (<code>trace-report rules</code> lists them).</p>\n",
         );
         return;
     }
+    let mut t = Table::new(&[
+        ("#", true),
+        ("finding", false),
+        (&format!("at stake {unit}"), true),
+        ("if fixed (best case)", false),
+        ("window total", false),
+    ]);
+    t.class = Some("fix");
+    for f in &fixes {
+        let fi = f.finding;
+        t.row(vec![
+            Cell::num((f.index + 1).to_string()),
+            Cell::text(format!(
+                "{} {} {} — {}",
+                fi.severity.label(),
+                fi.code,
+                fi.rule,
+                summary::clip_words(summary::title(fi), 150)
+            ))
+            .titled(&fi.title),
+            Cell::num(ns(f.stake_ns)),
+            Cell::text(f.projection(r)),
+            Cell::text(f.window_note(r)),
+        ]);
+    }
+    s.push_str(&t.html());
+    if let Some(line) = summary::folded_line(&folded) {
+        let _ = writeln!(s, "<p class=\"sub\">{}.</p>", h(&line));
+    }
+    let _ = writeln!(
+        s,
+        "<p class=\"sub\">Time at stake is what fixing the finding could save at most, so the iteration time if fixed is a floor, not a forecast; findings can share time (a pageable copy that is also re-uploaded counts in both), so they do not add up. Each is explained below.</p>"
+    );
+}
+
+pub fn section(s: &mut String, r: &Report) {
+    let list = &r.findings;
+    if list.is_empty() {
+        return;
+    }
+    s.push_str("<h2 id=\"findings\">Findings in detail</h2>\n");
     let count = |sev: Severity| list.iter().filter(|f| f.severity == sev).count();
     let _ = writeln!(
         s,
-        "<p class=\"sub\">{} findings ({} error, {} warning, {} info), largest time at stake first. \
-         Time at stake is what fixing the finding could save at most; findings can share time \
-         (a pageable copy that is also re-uploaded counts in both), so they do not add up. \
+        "<p class=\"sub\">{} ({} error, {} warning, {} info), largest time at stake first. \
          <code>trace-report explain RULE</code> prints how each rule decides.</p>",
-        list.len(),
+        table::plural(list.len(), "finding", "findings"),
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info)
@@ -71,14 +115,17 @@ fn finding(s: &mut String, r: &Report, index: usize, f: &Finding) {
     let window = r.window.duration_ns;
     let _ = writeln!(
         s,
-        "<div class=\"finding {sev}\" id=\"finding-{index}\"><h3><span class=\"badge {sev}\">{sev}</span>{} <code>{}</code> — {}</h3>",
+        "<div class=\"finding {sev}\" id=\"finding-{index}\"><h3><span class=\"badge {sev}\">{sev}</span>#{} {} <code>{}</code> — {}</h3>",
+        index + 1,
         h(&f.code),
         h(&f.rule),
-        h(&f.title)
+        h(summary::title(f))
     );
     let _ = writeln!(
         s,
-        "<div><b>Time at stake:</b> {} ({} of the window)</div>",
+        "<div><b>Time at stake:</b> {} {} <span class=\"sub\">({} in the window, {} of it)</span></div>",
+        ns(summary::per_iteration(r, f.time_at_stake_ns)),
+        summary::unit(r),
         ns(f.time_at_stake_ns),
         pct(f.time_at_stake_ns, window)
     );
@@ -103,46 +150,64 @@ fn finding(s: &mut String, r: &Report, index: usize, f: &Finding) {
             let _ = writeln!(
                 s,
                 "<div><dt>{}</dt><dd>{}</dd></div>",
-                h(&label(k)),
-                h(&truncate(&fact(k, v), 200))
+                h(&summary::fact_label(k)),
+                h(&summary::clip_words(&summary::fact_value(k, v), 200))
             );
         }
         s.push_str("</dl>\n");
     }
-    if let Some(t) = &f.evidence.timeline {
+    // A finding on the overview is drawn there; one whose operations lie in
+    // another iteration keeps its own picture.
+    let on_overview = r
+        .overview
+        .as_ref()
+        .is_some_and(|o| o.marks.iter().any(|m| m.finding == index && m.lane.is_some()));
+    if let (Some(t), false) = (&f.evidence.timeline, on_overview) {
         let caption = format!("Iteration {}: the finding's operations in red", t.iteration);
         let chart = charts::timeline(t, &caption);
         if !chart.is_empty() {
             let _ = writeln!(s, "<div class=\"chart\">{chart}</div>");
         }
+    } else if on_overview {
+        let _ = writeln!(
+            s,
+            "<div class=\"sub\">Its operations are marked on the <a href=\"#timeline\">iteration timeline</a> above.</div>"
+        );
     }
     if let Some(t) = &f.evidence.table {
         let open = if t.rows.len() <= OPEN_ROWS { " open" } else { "" };
         let _ = write!(
             s,
-            "<details{open}><summary>operations ({} rows)</summary><table><tr>",
-            t.rows.len()
+            "<details{open}><summary>operations ({})</summary>",
+            table::plural(t.rows.len(), "row", "rows")
         );
-        for c in &t.columns {
-            let _ = write!(s, "<th>{}</th>", h(&label(c)));
-        }
-        s.push_str("</tr>\n");
+        let mut tab = Table {
+            columns: t
+                .columns
+                .iter()
+                .map(|c| Cell::text(summary::fact_label(c)))
+                .collect(),
+            ..Table::default()
+        };
         for row in t.rows.iter().take(MAX_ROWS) {
-            s.push_str("<tr>");
-            for (c, v) in t.columns.iter().zip(row) {
-                let text = fact(c, v);
-                let class = if v.is_number() {
-                    " class=\"n\""
-                } else if text.len() > 60 {
-                    " class=\"name\""
-                } else {
-                    ""
-                };
-                let _ = write!(s, "<td{class}>{}</td>", h(&truncate(&text, 200)));
-            }
-            s.push_str("</tr>\n");
+            tab.row(
+                t.columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| {
+                        let text = summary::fact_value(c, v);
+                        if v.is_number() {
+                            Cell::num(text)
+                        } else if text.len() > 60 {
+                            Cell::name(truncate(&text, 200)).titled(truncate(&text, 2000))
+                        } else {
+                            Cell::text(text)
+                        }
+                    })
+                    .collect(),
+            );
         }
-        s.push_str("</table>");
+        s.push_str(&tab.html());
         if t.rows.len() > MAX_ROWS {
             let _ = write!(
                 s,

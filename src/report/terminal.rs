@@ -93,19 +93,31 @@ pub fn render(r: &Report) -> String {
             ns(k.total_ns)
         ));
     }
+    out.push_str(&format!("{}\n", super::summary::headline(r)));
     let warn = r
         .findings
         .iter()
         .filter(|f| f.severity >= Severity::Warning)
         .count();
-    match r.findings.first() {
+    let (fixes, folded) = super::summary::fixes(r);
+    match fixes.first() {
         Some(f) => out.push_str(&format!(
-            "findings: {} ({} warning or worse); top: {} {} ({} at stake)\n",
+            "findings: {} ({} warning or worse); fix first: {} {} ({} at stake {}{})\n",
             r.findings.len(),
             warn,
-            f.code,
-            truncate(&clean(&f.title), 70),
-            ns(f.time_at_stake_ns)
+            f.finding.code,
+            truncate(&clean(&f.finding.title), 70),
+            ns(f.stake_ns),
+            super::summary::unit(r),
+            if r.window.iterations > 0 {
+                format!("; {} in the window", ns(f.finding.time_at_stake_ns))
+            } else {
+                String::new()
+            }
+        )),
+        None if !folded.is_empty() => out.push_str(&format!(
+            "findings: {}, each under 0.1% of the window\n",
+            folded.len()
         )),
         None => out.push_str("findings: none\n"),
     }

@@ -41,6 +41,9 @@ pub struct Inputs<'a> {
     /// plug for PyTorch `record_shapes` or trtexec layer dimensions):
     /// reasons then name the offending dimension.
     pub shapes: Option<&'a KernelShapes>,
+    /// Kernel names that are TensorRT layer names (layers without a
+    /// tactic), with their layer's category: no name grammar for them.
+    pub layers: Option<&'a std::collections::HashMap<String, Category>>,
 }
 
 /// Time of one category's matrix work by verdict.
@@ -97,6 +100,17 @@ pub struct Summary {
     pub disagreements: Vec<Disagreement>,
 }
 
+/// The oldest GPU architecture of the trace (sm number, compute capability
+/// 7.5 = 75), when the devices record it: advice must fit every GPU.
+pub fn gpu_arch(trace: &Trace) -> Option<u32> {
+    trace
+        .devices
+        .iter()
+        .filter_map(|d| d.compute_capability)
+        .map(|(major, minor)| major * 10 + minor)
+        .min()
+}
+
 /// Whether a kernel row is matrix work for the summary.
 pub fn is_eligible(row: &KernelRow) -> bool {
     row.category.is_matrix() || row.tensor_core == Verdict::Yes
@@ -113,8 +127,21 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
         ncu::match_names(c, &keys)
     });
     let (samples, mut metrics_use) = gpu_metrics::samples_per_name(trace, window);
+    let device_arch = gpu_arch(trace);
     for (i, row) in rows.iter_mut().enumerate() {
-        let info = names::classify(&row.name);
+        let layer = inputs.layers.and_then(|m| m.get(&row.name)).copied();
+        if let Some(category) = layer {
+            row.category = category;
+        }
+        let mut info = match layer {
+            Some(category) => names::layer_without_kernel(category),
+            None => names::classify(&row.name),
+        };
+        // A kernel that ran on a GPU was built for it or an older one: the
+        // device tells what the name does not (no TF32 advice on sm 7.x).
+        if info.arch.is_none() {
+            info.arch = device_arch;
+        }
         let measured_ncu = counters
             .as_ref()
             .filter(|_| inputs.ncu.is_some_and(|c| c.tensor_metrics))

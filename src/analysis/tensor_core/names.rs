@@ -526,6 +526,30 @@ pub fn classify(name: &str) -> NameInfo {
     info
 }
 
+/// What a name that is not a kernel's says: a TensorRT layer without its
+/// tactic (`conv1.weight + QuantizeLinear_7 + Conv_9`) is named by the
+/// model, so only its category (from the layer) tells anything: non-matrix
+/// work is `no`, the rest `unknown`.
+pub fn layer_without_kernel(category: Category) -> NameInfo {
+    let non_matrix = !category.is_matrix() && category != Category::Other;
+    NameInfo {
+        verdict: if non_matrix { Verdict::No } else { Verdict::Unknown },
+        rule: if non_matrix {
+            "TensorRT layer without its tactic, of a non-matrix kind"
+        } else {
+            "TensorRT layer without its tactic (no --exportLayerInfo file, or a DLA layer): no kernel name to read"
+        },
+        arch: None,
+        precision: None,
+        alignment: None,
+        alignment_ab: None,
+        alignment_c: None,
+        output: None,
+        miss: None,
+        helper: false,
+    }
+}
+
 fn yes(info: &mut NameInfo, rule: &'static str) {
     info.verdict = Verdict::Yes;
     info.rule = rule;

@@ -236,6 +236,21 @@ fn missed(info: &NameInfo, category: Category, shape: Option<&OpShape>) -> Optio
         "GEMM"
     };
     match info.miss {
+        // TF32 and BF16 Tensor Cores start with sm 8.0; sm 7.x has FP16 only.
+        Some(Miss::Fp32) if info.arch.is_some_and(|a| a < 70) => reason(
+            ReasonKind::Fp32NoTf32,
+            format!(
+                "FP32 {what} on CUDA cores (FFMA){dims}: this GPU (sm {}) has no Tensor Cores at all",
+                info.arch.unwrap_or(0)
+            ),
+        ),
+        Some(Miss::Fp32) if info.arch.is_some_and(|a| a < 80) => reason(
+            ReasonKind::Fp32NoTf32,
+            format!(
+                "FP32 {what} on CUDA cores (FFMA){dims}: this GPU generation (sm {}) has no TF32 or BF16 Tensor Cores; run this layer in FP16 (torch.autocast(dtype=torch.float16), TensorRT --fp16) to use them",
+                info.arch.unwrap_or(0)
+            ),
+        ),
         Some(Miss::Fp32) => reason(
             ReasonKind::Fp32NoTf32,
             format!(
@@ -415,6 +430,19 @@ mod tests {
             "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_32x6_tn_align2>(T1::Params)",
         );
         assert!(explain(&align2, Category::Gemm, Verdict::Yes, Some(&shape)).is_some());
+    }
+
+    /// TF32/BF16 advice only where the GPU has them (sm 8.0+).
+    #[test]
+    fn fp32_advice_fits_the_architecture() {
+        let text = |name: &str| explain(&classify(name), Category::Gemm, Verdict::No, None).unwrap().text;
+        let volta = text("volta_sgemm_128x64_nn");
+        assert!(!volta.contains("TF32 is disabled") && !volta.contains("allow_tf32"), "{volta}");
+        assert!(volta.contains("sm 70") && volta.contains("FP16"), "{volta}");
+        let ampere = text("ampere_sgemm_128x64_nn");
+        assert!(ampere.contains("allow_tf32"), "{ampere}");
+        let maxwell = text("maxwell_sgemm_128x64_nn");
+        assert!(maxwell.contains("no Tensor Cores at all"), "{maxwell}");
     }
 
     #[test]

@@ -76,6 +76,23 @@ fn headline(kind: ReasonKind) -> (&'static str, &'static str) {
     }
 }
 
+/// The headline and fix for the trace's GPU: TF32 and BF16 Tensor Cores
+/// start with sm 8.0 (Volta and Turing have FP16, INT8 from sm 7.2), and
+/// GPUs before sm 7.0 have none.
+fn fitted(kind: ReasonKind, arch: Option<u32>) -> (&'static str, &'static str) {
+    match (kind, arch) {
+        (ReasonKind::Fp32NoTf32, Some(a)) if a < 70 => (
+            "FP32 matrix work on a GPU without Tensor Cores",
+            "This GPU (before sm 7.0) has no Tensor Cores: only less work (smaller or fewer layers) or a newer GPU speeds these layers up.",
+        ),
+        (ReasonKind::Fp32NoTf32, Some(a)) if a < 80 => (
+            "FP32 matrix work on CUDA cores (no TF32 on this GPU)",
+            "This GPU (sm 7.x) has Tensor Cores for FP16 only, no TF32 or BF16: run these layers in FP16 with torch.autocast(dtype=torch.float16) (a GradScaler for training), or build TensorRT engines with --fp16.",
+        ),
+        _ => headline(kind),
+    }
+}
+
 impl Rule for NoTensorCores {
     fn name(&self) -> &'static str {
         "no-tensor-cores"
@@ -102,7 +119,7 @@ impl Rule for NoTensorCores {
             }
             let time: i64 = rows.iter().map(|(r, _)| r.total_ns).sum();
             let at_stake = time / 2;
-            let (what, fix) = headline(kind);
+            let (what, fix) = fitted(kind, crate::analysis::tensor_core::gpu_arch(cx.trace));
             let mut facts: BTreeMap<String, serde_json::Value> = common::facts(cx, &rows);
             facts.insert("cause".into(), serde_json::json!(kind));
             out.push(Finding {
@@ -125,5 +142,24 @@ impl Rule for NoTensorCores {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advice_fits_the_gpu() {
+        let (_, v100) = fitted(ReasonKind::Fp32NoTf32, Some(70));
+        assert!(!v100.contains("allow_tf32") && v100.contains("FP16"), "{v100}");
+        let (_, t4) = fitted(ReasonKind::Fp32NoTf32, Some(75));
+        assert_eq!(t4, v100);
+        let (_, a100) = fitted(ReasonKind::Fp32NoTf32, Some(80));
+        assert!(a100.contains("allow_tf32"), "{a100}");
+        let (_, unknown) = fitted(ReasonKind::Fp32NoTf32, None);
+        assert_eq!(unknown, a100);
+        let (_, p100) = fitted(ReasonKind::Fp32NoTf32, Some(60));
+        assert!(p100.contains("no Tensor Cores"), "{p100}");
     }
 }

@@ -1,0 +1,337 @@
+//! The report's one picture: the representative iteration drawn as lanes
+//! (host phases, each GPU stream's kernels and copies, GPU idle by cause)
+//! with every finding's operations marked on lanes of their own, on the
+//! same time axis.
+//!
+//! Dense lanes are summarised, never cut: spans of one lane and kind
+//! closer than [`RESOLUTION`]th of the iteration (under a pixel of any
+//! chart) are stored as one item that counts the operations it holds, and
+//! streams beyond [`MAX_STREAM_LANES`] share one lane; the picture says
+//! both.
+//!
+//! ```text
+//! host phase   |==preprocess==|=========inference=========|=post=|
+//! GPU 0 s7     |              | ## ### #  ###### ## ##     |      |
+//! GPU idle     |....host......|  l  l  l        l  l  sync |host..|
+//! #1 TR304     |              |  x  x  x        x  x       |      |
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::Finding;
+use crate::analysis::attribution::Result as Attribution;
+use crate::analysis::intervals::{self, Span};
+use crate::analysis::window::Window;
+use crate::model::{Ns, Trace};
+
+/// Spans closer than `iteration / RESOLUTION` are merged (a 1,600-px plot
+/// would draw them in one pixel).
+pub const RESOLUTION: Ns = 1600;
+/// GPU streams drawn in lanes of their own; the rest share one.
+pub const MAX_STREAM_LANES: usize = 8;
+/// Findings marked on the picture (the largest at stake).
+pub const MAX_MARKED: usize = 8;
+/// Findings under this share of the window are not marked (nor ranked).
+pub const MIN_MARKED_SHARE: f64 = 0.001;
+
+/// What a span is, which decides its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemKind {
+    Preprocess,
+    Inference,
+    Postprocess,
+    Kernel,
+    Memcpy,
+    Memset,
+    IdleSync,
+    IdleLaunch,
+    IdleHost,
+    /// One of a finding's operations.
+    Flagged,
+}
+
+/// One span of the overview (absolute trace times, ns).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OverviewItem {
+    /// Index into [`Overview::lanes`].
+    pub lane: usize,
+    pub start_ns: Ns,
+    pub end_ns: Ns,
+    pub kind: ItemKind,
+    /// Operations (or spans) this item stands for: more than 1 when
+    /// neighbours closer than the resolution were merged.
+    pub count: u64,
+}
+
+/// A finding's place on the overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverviewMark {
+    /// Index into the report's `findings`.
+    pub finding: usize,
+    /// Its lane, when its operations are drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lane: Option<usize>,
+    /// Why it is not drawn, when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The representative iteration as one picture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    /// The iteration drawn; absent when the window has no iterations (the
+    /// whole window is drawn).
+    pub iteration: Option<usize>,
+    pub start_ns: Ns,
+    pub end_ns: Ns,
+    /// Spans of one lane and kind closer than this were merged.
+    pub resolution_ns: Ns,
+    /// Lane names, top to bottom.
+    pub lanes: Vec<String>,
+    pub items: Vec<OverviewItem>,
+    /// GPU operations (kernels, copies, memsets) overlapping the span.
+    pub operations: u64,
+    /// Streams beyond the lane limit, drawn together in the last GPU lane.
+    pub folded_streams: usize,
+    pub marks: Vec<OverviewMark>,
+}
+
+/// Build the overview of the window's representative iteration (the whole
+/// window without iterations).
+pub fn build(
+    trace: &Trace,
+    window: &Window,
+    attribution: &Attribution,
+    findings: &[Finding],
+) -> Option<Overview> {
+    let iteration = window.representative();
+    let (s, e) = match iteration {
+        Some(i) => (window.iterations[i].start, window.iterations[i].end),
+        None => (window.start(), window.end()),
+    };
+    if e <= s {
+        return None;
+    }
+    let res = ((e - s) / RESOLUTION).max(1);
+    let mut lanes: Vec<String> = Vec::new();
+    let mut items: Vec<OverviewItem> = Vec::new();
+    let clip = |a: Ns, b: Ns| (a.max(s), b.min(e));
+    let push = |items: &mut Vec<OverviewItem>, lane: usize, (a, b): Span, kind: ItemKind| {
+        let (a, b) = clip(a, b);
+        if b > a {
+            items.push(OverviewItem {
+                lane,
+                start_ns: a,
+                end_ns: b,
+                kind,
+                count: 1,
+            });
+        }
+    };
+
+    // Host phases: one lane, coloured by phase.
+    let l = &attribution.layers;
+    let phases = [
+        (ItemKind::Preprocess, &l.preprocess),
+        (ItemKind::Inference, &l.inference),
+        (ItemKind::Postprocess, &l.postprocess),
+    ];
+    if phases.iter().any(|(_, p)| !intervals::overlapping(p, s, e).is_empty()) {
+        lanes.push("host phase".into());
+        let lane = lanes.len() - 1;
+        // Preprocess wins over postprocess over inference, as in the table.
+        let pre = intervals::overlapping(&l.preprocess, s, e).to_vec();
+        let post = intervals::subtract_sorted(
+            intervals::overlapping(&l.postprocess, s, e).iter().copied(),
+            &[&pre],
+        );
+        let inf = intervals::subtract_sorted(
+            intervals::overlapping(&l.inference, s, e).iter().copied(),
+            &[&pre, &post],
+        );
+        for (kind, spans) in [
+            (ItemKind::Preprocess, pre),
+            (ItemKind::Postprocess, post),
+            (ItemKind::Inference, inf),
+        ] {
+            for span in spans {
+                push(&mut items, lane, span, kind);
+            }
+        }
+    }
+
+    // GPU work by (device, stream), busiest first: every operation that
+    // overlaps the span, including one that started before it (a long
+    // kernel queued by an earlier iteration still runs in this one).
+    let mut ops: Vec<((u32, u32), Span, ItemKind)> = Vec::new();
+    let hi = trace.kernels.partition_point(|k| k.start < e);
+    for k in trace.kernels[..hi].iter().filter(|k| k.end > s) {
+        ops.push(((k.device, k.stream), (k.start, k.end), ItemKind::Kernel));
+    }
+    let hi = trace.memcpys.partition_point(|m| m.start < e);
+    for m in trace.memcpys[..hi].iter().filter(|m| m.end > s) {
+        ops.push(((m.device, m.stream), (m.start, m.end), ItemKind::Memcpy));
+    }
+    let hi = trace.memsets.partition_point(|m| m.start < e);
+    for m in trace.memsets[..hi].iter().filter(|m| m.end > s) {
+        ops.push(((m.device, m.stream), (m.start, m.end), ItemKind::Memset));
+    }
+    let mut busy: std::collections::BTreeMap<(u32, u32), Ns> = Default::default();
+    for (key, (a, b), _) in &ops {
+        *busy.entry(*key).or_default() += b.min(&e) - a.max(&s);
+    }
+    let mut streams: Vec<((u32, u32), Ns)> = busy.into_iter().collect();
+    streams.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let multi_gpu = streams.iter().any(|((d, _), _)| *d != streams[0].0.0);
+    let own = if streams.len() > MAX_STREAM_LANES {
+        MAX_STREAM_LANES - 1
+    } else {
+        streams.len()
+    };
+    let first_gpu_lane = lanes.len();
+    for ((d, st), _) in &streams[..own] {
+        lanes.push(if multi_gpu || *d != 0 {
+            format!("GPU {d} stream {st}")
+        } else {
+            format!("GPU stream {st}")
+        });
+    }
+    let folded_streams = streams.len() - own;
+    if folded_streams > 0 {
+        lanes.push(format!("{folded_streams} other streams"));
+    }
+    let lane_of = |key: (u32, u32)| {
+        first_gpu_lane + streams[..own].iter().position(|(k, _)| *k == key).unwrap_or(own)
+    };
+    for (key, span, kind) in &ops {
+        push(&mut items, lane_of(*key), *span, *kind);
+    }
+    let operations = ops.len() as u64;
+
+    // GPU idle by what the host was doing, as the attribution splits it.
+    let idle = intervals::subtract_sorted([(s, e)], &[attribution.gpu_busy()]);
+    let sync = intervals::intersect(&idle, intervals::overlapping(&l.sync, s, e));
+    let rest = intervals::subtract_sorted(idle.iter().copied(), &[&sync]);
+    let launch = intervals::intersect(&rest, intervals::overlapping(&l.launch, s, e));
+    let host = intervals::subtract_sorted(rest.iter().copied(), &[&launch]);
+    if !idle.is_empty() {
+        lanes.push("GPU idle: sync/launch/host".into());
+        let lane = lanes.len() - 1;
+        for (kind, spans) in [
+            (ItemKind::IdleSync, sync),
+            (ItemKind::IdleLaunch, launch),
+            (ItemKind::IdleHost, host),
+        ] {
+            for span in spans {
+                push(&mut items, lane, span, kind);
+            }
+        }
+    }
+
+    // Every finding that matters, on a lane of its own.
+    let window_ns = window.duration();
+    let mut marks = Vec::new();
+    for (fi, f) in findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.time_at_stake_ns as f64 >= MIN_MARKED_SHARE * window_ns as f64)
+        .take(MAX_MARKED)
+    {
+        let note = |n: &str| OverviewMark {
+            finding: fi,
+            lane: None,
+            note: Some(n.to_string()),
+        };
+        let Some(t) = &f.evidence.timeline else {
+            marks.push(note(if f.evidence.iterations.is_empty() {
+                "not tied to moments in time (kernels by name): see the finding"
+            } else {
+                "no timeline: see the finding"
+            }));
+            continue;
+        };
+        if Some(t.iteration) != iteration {
+            marks.push(note("does not occur in the iteration drawn"));
+            continue;
+        }
+        // Numbered as in the report's ranking (findings are sorted by stake).
+        lanes.push(format!("#{} {} {}", fi + 1, f.code, f.rule));
+        let lane = lanes.len() - 1;
+        let before = items.len();
+        for i in t.items.iter().filter(|i| i.flagged) {
+            push(&mut items, lane, (i.start_ns, i.end_ns), ItemKind::Flagged);
+        }
+        if items.len() == before {
+            lanes.pop();
+            marks.push(note("no operation of it in the iteration drawn"));
+            continue;
+        }
+        marks.push(OverviewMark {
+            finding: fi,
+            lane: Some(lane),
+            note: None,
+        });
+    }
+
+    Some(Overview {
+        iteration,
+        start_ns: s,
+        end_ns: e,
+        resolution_ns: res,
+        lanes,
+        items: merge(items, res),
+        operations,
+        folded_streams,
+        marks,
+    })
+}
+
+/// Merge items of one lane and kind closer than `res`, summing counts.
+fn merge(mut items: Vec<OverviewItem>, res: Ns) -> Vec<OverviewItem> {
+    items.sort_unstable_by_key(|i| (i.lane, i.kind, i.start_ns));
+    let mut out: Vec<OverviewItem> = Vec::with_capacity(items.len().min(1 << 16));
+    for i in items {
+        match out.last_mut() {
+            Some(m) if m.lane == i.lane && m.kind == i.kind && i.start_ns <= m.end_ns + res => {
+                m.end_ns = m.end_ns.max(i.end_ns);
+                m.count += i.count;
+            }
+            _ => out.push(i),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(lane: usize, a: Ns, b: Ns, kind: ItemKind) -> OverviewItem {
+        OverviewItem {
+            lane,
+            start_ns: a,
+            end_ns: b,
+            kind,
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn merging_keeps_every_operation_counted_and_kinds_apart() {
+        // Three kernels 1 ns apart, a copy between them, one far kernel.
+        let items = vec![
+            item(0, 0, 10, ItemKind::Kernel),
+            item(0, 11, 20, ItemKind::Kernel),
+            item(0, 12, 13, ItemKind::Memcpy),
+            item(0, 21, 30, ItemKind::Kernel),
+            item(0, 100, 110, ItemKind::Kernel),
+        ];
+        let m = merge(items, 2);
+        assert_eq!(m.len(), 3);
+        assert_eq!((m[0].start_ns, m[0].end_ns, m[0].count), (0, 30, 3));
+        assert_eq!((m[1].start_ns, m[1].count), (100, 1));
+        assert_eq!(m[2].kind, ItemKind::Memcpy);
+        assert_eq!(m.iter().map(|i| i.count).sum::<u64>(), 5);
+    }
+}

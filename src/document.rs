@@ -85,6 +85,10 @@ pub struct WindowInfo {
     pub duration_ns: Ns,
     /// Why this window was chosen.
     pub reason: String,
+    /// Share of all GPU work (time) launched from inside the iterations
+    /// (null without iterations).
+    #[serde(default)]
+    pub gpu_work_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

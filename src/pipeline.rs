@@ -4,6 +4,7 @@
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
+use crate::analysis::links::Links;
 use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy, roofline};
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
@@ -31,9 +32,10 @@ pub fn generator() -> String {
 
 /// Analyse `trace` into a report.
 pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
-    let window = time("window", || choose_window(trace, &opts.window))?;
+    let links = time("links", || Links::build(trace));
+    let window = time("window", || choose_window(trace, &opts.window, &links))?;
     let attribution = time("attribution", || {
-        attribution::attribute(trace, &window, &opts.phases)
+        attribution::attribute_with(trace, &window, &opts.phases, links)
     });
     let mut kernels = time("kernel table", || kernels::summarize(trace, &window))
         .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
@@ -95,7 +97,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         findings::overview::build(trace, &window, &attribution, &findings)
     });
     let mut warnings = trace.warnings.clone();
-    warnings.extend(time("lag warning", || window::lag_warning(trace, &window)));
+    warnings.extend(window.warning.clone());
     let mut names: Vec<&str> = trace.ranges.iter().map(|r| trace.name(r.name)).collect();
     names.sort_unstable();
     names.dedup();
@@ -131,6 +133,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             end_ns: window.end(),
             duration_ns: window.duration(),
             reason: window.reason.clone(),
+            gpu_work_share: window.gpu_work_share,
         },
         attribution: AttributionReport {
             window: attribution.total,
@@ -151,15 +154,11 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     })
 }
 
-/// The window: when the user names none and the source declares its own
-/// iteration ranges (PyTorch's `ProfilerStep#N`), those; else detection.
-fn choose_window(trace: &Trace, choice: &WindowChoice) -> Result<window::Window> {
-    if let (WindowChoice::Auto, Some(name)) = (choice, &trace.iteration_range) {
-        let mut w = window::choose(trace, &WindowChoice::Named(name.clone()))?;
-        w.reason = format!("iterations are the '{name}' ranges: the profiler's own step markers");
-        return Ok(w);
-    }
-    let mut w = window::choose(trace, choice)?;
+/// The window (the profiler's own step markers and detection are
+/// [`window::choose_with`]'s); an engine profile's synthetic timeline says
+/// so.
+fn choose_window(trace: &Trace, choice: &WindowChoice, links: &Links) -> Result<window::Window> {
+    let mut w = window::choose_with(trace, choice, links)?;
     if trace.engine.is_some() && w.iterations.is_empty() {
         w.reason = "one profiled inference of the engine: the layers' average times laid back to back (a synthetic timeline)".into();
     }

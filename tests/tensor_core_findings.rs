@@ -4,6 +4,8 @@
 //! depthwise sample trace: TR402 is checked on traces built here from real
 //! kernel-name spellings.
 
+mod common;
+
 use std::path::PathBuf;
 
 use rusqlite::{Connection, OpenFlags};
@@ -41,13 +43,16 @@ fn window_kernel_ns(scenario: &str, patterns: &[&str]) -> i64 {
         .iter()
         .map(|p| format!("s.value LIKE '{p}' ESCAPE '\\'"))
         .collect();
-    sql(scenario)
+    let conn = sql(scenario);
+    // The window: each `iter` range to the end of the GPU work it launched.
+    let window = common::window_sql_of(&conn);
+    conn
         .query_row(
             &format!(
                 "SELECT coalesce(sum(k.end - k.start), 0) FROM CUPTI_ACTIVITY_KIND_KERNEL k
                  JOIN StringIds s ON s.id = k.demangledName
-                 WHERE ({}) AND EXISTS (SELECT 1 FROM NVTX_EVENTS n WHERE n.text = 'iter'
-                       AND k.start >= n.start AND k.start < n.end)",
+                 WHERE ({}) AND EXISTS (SELECT 1 FROM ({window}) n
+                       WHERE k.start >= n.s AND k.start < n.e)",
                 like.join(" OR ")
             ),
             [],
@@ -208,6 +213,7 @@ fn built(kernels: &[(&str, i64)]) -> Trace {
             name: iter,
             thread: 0,
             kind: RangeKind::PushPop,
+            domain: 0,
         });
         let mut gpu = start + 10_000;
         for (j, (name, dur)) in kernels.iter().enumerate() {

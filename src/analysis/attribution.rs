@@ -18,7 +18,8 @@
 //! ```
 //!
 //! Phase is orthogonal: host NVTX ranges nested in each iteration (see
-//! [`super::phase`]). Both are computed in one [`intervals::sweep`] over the
+//! [`super::phase`]), and `gpu_tail` where an iteration's GPU work runs
+//! past its host range. Both are computed in one [`intervals::sweep`] over the
 //! unions of each category, so the 4 x 6 phase-by-bucket table sums to |W|
 //! exactly and every other total is a sum of its cells.
 
@@ -58,6 +59,9 @@ pub struct Phases {
     pub inference_ns: Ns,
     pub postprocess_ns: Ns,
     pub unannotated_ns: Ns,
+    /// After an iteration's host range, until its last GPU work ends.
+    #[serde(default)]
+    pub gpu_tail_ns: Ns,
 }
 
 /// Activity within one phase, with its idle split.
@@ -75,6 +79,8 @@ pub struct PhaseTable {
     pub inference: PhaseActivity,
     pub postprocess: PhaseActivity,
     pub unannotated: PhaseActivity,
+    #[serde(default)]
+    pub gpu_tail: PhaseActivity,
 }
 
 impl PhaseTable {
@@ -84,6 +90,7 @@ impl PhaseTable {
             Phase::Inference => &self.inference,
             Phase::Postprocess => &self.postprocess,
             Phase::Unannotated => &self.unannotated,
+            Phase::GpuTail => &self.gpu_tail,
         }
     }
 }
@@ -130,7 +137,7 @@ const IDLE_HOST: usize = 5;
 
 /// Phase x bucket nanoseconds; rows in [`Phase::ALL`] order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Table(pub [[Ns; 6]; 4]);
+pub struct Table(pub [[Ns; 6]; 5]);
 
 impl Table {
     fn add(&mut self, mask: u64, ns: Ns) {
@@ -172,12 +179,14 @@ impl Table {
                 inference_ns: row_total(&self.0[1]),
                 postprocess_ns: row_total(&self.0[2]),
                 unannotated_ns: row_total(&self.0[3]),
+                gpu_tail_ns: row_total(&self.0[4]),
             },
             phase_activity: PhaseTable {
                 preprocess: Table::row_activity(&self.0[0]),
                 inference: Table::row_activity(&self.0[1]),
                 postprocess: Table::row_activity(&self.0[2]),
                 unannotated: Table::row_activity(&self.0[3]),
+                gpu_tail: Table::row_activity(&self.0[4]),
             },
         }
     }
@@ -192,6 +201,7 @@ const L_LAUNCH: u64 = 1 << 4;
 const L_PRE: u64 = 1 << 5;
 const L_POST: u64 = 1 << 6;
 const L_INFER: u64 = 1 << 7;
+const L_HOST: u64 = 1 << 8;
 
 fn bucket_of(mask: u64) -> usize {
     if mask & L_KERNEL != 0 {
@@ -216,8 +226,10 @@ fn phase_of(mask: u64) -> usize {
         2
     } else if mask & L_INFER != 0 {
         1
-    } else {
+    } else if mask & L_HOST != 0 {
         3
+    } else {
+        4
     }
 }
 
@@ -234,6 +246,10 @@ pub struct Layers {
     pub preprocess: Vec<Span>,
     pub postprocess: Vec<Span>,
     pub inference: Vec<Span>,
+    /// Where the host is inside an iteration: the union of the iterations'
+    /// host ranges (the whole window when it has no iterations). Window
+    /// time outside it is the GPU tail.
+    pub host: Vec<Span>,
 }
 
 impl Layers {
@@ -249,12 +265,14 @@ impl Layers {
             Phase::Postprocess
         } else if covers(&self.inference) {
             Phase::Inference
-        } else {
+        } else if covers(&self.host) {
             Phase::Unannotated
+        } else {
+            Phase::GpuTail
         }
     }
 
-    fn as_slices(&self) -> [&[Span]; 8] {
+    fn as_slices(&self) -> [&[Span]; 9] {
         [
             &self.kernel,
             &self.memcpy,
@@ -264,6 +282,7 @@ impl Layers {
             &self.preprocess,
             &self.postprocess,
             &self.inference,
+            &self.host,
         ]
     }
 }
@@ -308,7 +327,7 @@ pub fn phase_spans(trace: &Trace, window: &Window, rules: &PhaseRules) -> [Vec<S
     let (mut pre, mut post, mut infer) = (Vec::new(), Vec::new(), Vec::new());
     for it in &window.iterations {
         let lo = trace.ranges.partition_point(|r| r.start < it.start);
-        let hi = trace.ranges.partition_point(|r| r.start < it.end);
+        let hi = trace.ranges.partition_point(|r| r.start < it.host_end);
         for (i, r) in trace.ranges[lo..hi].iter().enumerate() {
             if Some(lo + i) == it.range || r.thread != it.thread {
                 continue;
@@ -316,7 +335,7 @@ pub fn phase_spans(trace: &Trace, window: &Window, rules: &PhaseRules) -> [Vec<S
             let phase = *cache
                 .entry(r.name)
                 .or_insert_with(|| rules.classify(trace.name(r.name)));
-            let span = (r.start.max(it.start), r.end.min(it.end));
+            let span = (r.start.max(it.start), r.end.min(it.host_end));
             match phase {
                 Some(Phase::Preprocess) => pre.push(span),
                 Some(Phase::Postprocess) => post.push(span),
@@ -361,7 +380,22 @@ pub fn layers(trace: &Trace, window: &Window, rules: &PhaseRules) -> Layers {
         preprocess,
         postprocess,
         inference,
+        host: host_spans(window),
     }
+}
+
+/// [`Layers::host`] of `window`.
+fn host_spans(window: &Window) -> Vec<Span> {
+    if window.iterations.is_empty() {
+        return window.spans.clone();
+    }
+    intervals::union(
+        window
+            .iterations
+            .iter()
+            .map(|i| (i.start, i.host_end))
+            .collect(),
+    )
 }
 
 /// The phase x bucket table of `spans` (disjoint, sorted).
@@ -440,6 +474,11 @@ impl Result {
 
 /// Attribute the window, each iteration and each device.
 pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
+    attribute_with(trace, window, rules, Links::build(trace))
+}
+
+/// [`attribute`] with the launch links already built (kept for the rules).
+pub fn attribute_with(trace: &Trace, window: &Window, rules: &PhaseRules, links: Links) -> Result {
     let layers = layers(trace, window, rules);
     let (table, per_iteration) = tables(window, &layers);
     let iterations = window
@@ -465,7 +504,10 @@ pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
         iterations,
         devices: devices(trace, window, &table),
         layers,
-        shared: Shared::default(),
+        shared: Shared {
+            links: OnceLock::from(links),
+            ..Shared::default()
+        },
     }
 }
 
@@ -577,7 +619,8 @@ mod tests {
         assert_eq!(phase_of(L_PRE | L_POST | L_INFER), 0);
         assert_eq!(phase_of(L_POST | L_INFER), 2);
         assert_eq!(phase_of(L_INFER), 1);
-        assert_eq!(phase_of(L_KERNEL), 3);
+        assert_eq!(phase_of(L_KERNEL | L_HOST), 3);
+        assert_eq!(phase_of(L_KERNEL), 4, "outside the host ranges: the GPU tail");
     }
 
     #[test]
@@ -591,6 +634,7 @@ mod tests {
             preprocess: vec![(0, 25)],
             postprocess: vec![(20, 60)],
             inference: vec![(30, 80)],
+            host: vec![(0, 90)],
         };
         let a = table(&[(0, 100)], &layers).attribution();
         assert_eq!(a.total_ns, 100);
@@ -603,15 +647,11 @@ mod tests {
         assert_eq!(a.phase.preprocess_ns, 25);
         assert_eq!(a.phase.postprocess_ns, 35); // 25..60
         assert_eq!(a.phase.inference_ns, 20); // 60..80
-        assert_eq!(a.phase.unannotated_ns, 20);
+        assert_eq!(a.phase.unannotated_ns, 10); // 80..90
+        assert_eq!(a.phase.gpu_tail_ns, 10); // 90..100
         assert_eq!(a.phase_activity.preprocess.activity.kernel_ns, 10);
         assert_eq!(a.phase_activity.postprocess.activity.kernel_ns, 10);
-        let cells: Ns = [
-            Phase::Preprocess,
-            Phase::Inference,
-            Phase::Postprocess,
-            Phase::Unannotated,
-        ]
+        let cells: Ns = Phase::ALL
         .iter()
         .map(|&p| {
             let r = a.phase_activity.get(p).activity;

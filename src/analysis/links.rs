@@ -106,6 +106,7 @@ impl CallIndex {
 pub struct Links {
     kernel_call: Vec<u32>,
     memcpy_call: Vec<u32>,
+    memset_call: Vec<u32>,
 }
 
 impl Links {
@@ -120,6 +121,11 @@ impl Links {
                 .collect(),
             memcpy_call: trace
                 .memcpys
+                .iter()
+                .map(|m| lookup(m.pid, m.correlation))
+                .collect(),
+            memset_call: trace
+                .memsets
                 .iter()
                 .map(|m| lookup(m.pid, m.correlation))
                 .collect(),
@@ -140,6 +146,21 @@ impl Links {
             .get(m)
             .filter(|&&c| c != NONE)
             .map(|&c| c as usize)
+    }
+
+    /// The call that issued memset `m` (index into `trace.memsets`).
+    pub fn memset_call(&self, m: usize) -> Option<usize> {
+        self.memset_call
+            .get(m)
+            .filter(|&&c| c != NONE)
+            .map(|&c| c as usize)
+    }
+
+    /// Whether any GPU operation was linked to a call.
+    pub fn any(&self) -> bool {
+        [&self.kernel_call, &self.memcpy_call, &self.memset_call]
+            .iter()
+            .any(|v| v.iter().any(|&c| c != NONE))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod kernels;
 pub mod links;
 pub mod memcpy;
 pub mod phase;
+pub mod projection;
 pub mod roofline;
 pub mod tensor_core;
 pub mod window;

@@ -9,6 +9,20 @@
 //! are inference (unless `--phase inference=REGEX` narrows that). Where
 //! ranges of different phases overlap in time, preprocess wins over
 //! postprocess over inference; time in no nested range is `unannotated`.
+//!
+//! When the GPU runs behind the host, an iteration lasts until the last
+//! GPU work it launched ends (see [`super::projection`]); the part of it
+//! after its host range, where no other iteration's host range is open
+//! either, is the `gpu_tail` phase:
+//!
+//! ```text
+//!  host   [iter 0: pre|infer]      [iter 1: pre|infer]
+//!  GPU          [k k k k k k k k k k]     [k k k k k k k k k]
+//!  phase  [pre |infer ][gpu tail ][pre |infer ][gpu tail  ]
+//! ```
+//!
+//! The tail's row holds the GPU work that ran there, whatever launched it;
+//! findings place each operation by the phase of the call that launched it.
 
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
@@ -25,14 +39,19 @@ pub enum Phase {
     Inference,
     Postprocess,
     Unannotated,
+    /// Inside an iteration after its host range: the GPU finishing what
+    /// the iteration launched.
+    #[serde(rename = "gpu_tail")]
+    GpuTail,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 4] = [
+    pub const ALL: [Phase; 5] = [
         Phase::Preprocess,
         Phase::Inference,
         Phase::Postprocess,
         Phase::Unannotated,
+        Phase::GpuTail,
     ];
 
     pub fn label(self) -> &'static str {
@@ -41,6 +60,7 @@ impl Phase {
             Phase::Inference => "inference",
             Phase::Postprocess => "postprocess",
             Phase::Unannotated => "unannotated",
+            Phase::GpuTail => "gpu tail",
         }
     }
 }

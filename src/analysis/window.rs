@@ -8,20 +8,48 @@
 //!            '----- warm-up, not annotated -----'  '--------- window W (union of iter) ---------'
 //! ```
 //!
-//! The iteration range is found among push/pop range names that occur at
-//! least [`MIN_ITERATIONS`] times and are never nested inside another range
-//! on their thread: the most frequent wins (ties: longer total time, then
-//! name). `preprocess` above appears at top level during warm-up but nested
-//! in `iter` later, so it does not qualify. Without such a range the window
-//! is the span of all GPU activity.
+//! Which ranges are the iterations:
+//!
+//! 1. `--iteration NAME` names them; else the profiler's own step markers
+//!    (PyTorch's `ProfilerStep#N`) when the trace has them.
+//! 2. Else detection. Candidates are the application's push/pop ranges
+//!    (the default NVTX domain; see [`crate::model::Range::domain`]) whose
+//!    name occurs at least [`MIN_ITERATIONS`] times and never nested in
+//!    another range on its thread (`preprocess` above appears at top level
+//!    during warm-up but nested in `iter` later, so it does not qualify).
+//!    Libraries' ranges never qualify: XLA's per-thunk ranges (domain
+//!    `TSL`), NCCL's, nsys's MPI tracing, PyTorch's own optimizer,
+//!    DataLoader and collective `record_function`s; they are a piece of a
+//!    step, never a step.
+//! 3. Each candidate is projected onto the GPU through its launches (see
+//!    [`super::projection`]): the GPU work launched from inside its ranges.
+//!    A candidate qualifies when that is at least [`MIN_SHARE`] of the GPU
+//!    work its processes issued between its first range's start and its
+//!    last range's end (warm-up, autotuning and shutdown outside the loop
+//!    are normal and left out: a JAX step can launch 13% of all GPU time
+//!    and 100% of what was issued while the steps ran). Among qualifying
+//!    candidates the one that launches the most GPU work wins (ties: more
+//!    ranges, longer in total, then the name). An optimizer's, a
+//!    collective's or a data fetch's ranges launch a small part of what
+//!    runs meanwhile and lose to the step; a range that launches nothing
+//!    is never an iteration.
+//! 4. Without a qualifying candidate the window is the span of all GPU
+//!    activity, and the window's `reason` says why each candidate was
+//!    turned down.
+//!
+//! An iteration ends with the last GPU work it launched when that runs
+//! past its host range (an asynchronous loop); the window is the union of
+//! these extents.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::intervals::{self, Span};
+use super::links::Links;
+use super::projection::{self, HostRange, Launched};
 use crate::error::{Error, Result};
-use crate::model::{Ns, RangeKind, Trace};
+use crate::model::{DEFAULT_DOMAIN, NameId, Ns, RangeKind, Trace};
 
 /// Fewest occurrences for a range name to count as an iteration marker.
 pub const MIN_ITERATIONS: usize = 3;
@@ -38,11 +66,17 @@ pub enum WindowChoice {
     WholeCapture,
 }
 
-/// One iteration: an occurrence of the iteration range.
+/// One iteration: an occurrence of the iteration range, projected onto
+/// the GPU (see [`super::projection`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Iteration {
+    /// Start of the host range.
     pub start: Ns,
+    /// End of the iteration: the later of its host range's end and the
+    /// end of the last GPU work launched inside it.
     pub end: Ns,
+    /// End of the host range.
+    pub host_end: Ns,
     /// Index into `trace.ranges`; None for the synthetic whole-window one.
     pub range: Option<usize>,
     pub thread: u32,
@@ -58,6 +92,12 @@ pub struct Window {
     pub spans: Vec<Span>,
     /// Why this window, for the report.
     pub reason: String,
+    /// Share of all GPU work (time) launched from inside the iterations;
+    /// None without iterations or GPU work.
+    pub gpu_work_share: Option<f64>,
+    /// Something the user should know about this choice (iterations that
+    /// launch no GPU work).
+    pub warning: Option<String>,
     /// `reach[i]`: the latest end among iterations `0..=i`.
     reach: Vec<Ns>,
 }
@@ -218,18 +258,31 @@ pub fn iteration_key(name: &str) -> (&str, String) {
     (name, name.to_string())
 }
 
-/// The iteration range name by the rule above, if any (the shown name of
-/// its group, see [`iteration_key`]).
-pub fn detect_iteration_name(trace: &Trace) -> Option<String> {
+/// Least share of the GPU work issued while a candidate's ranges run that
+/// they must launch themselves to mark the iterations.
+pub const MIN_SHARE: f64 = 0.2;
+
+/// Most candidates whose launches are weighed (the longest in total host
+/// time): iterations are long ranges, and each candidate costs a cursor in
+/// the one pass over the GPU operations.
+const MAX_CANDIDATES: usize = 8;
+
+/// One group of same-named ranges, as detection sees it.
+#[derive(Debug, Clone)]
+struct Group {
+    /// Shown name (see [`iteration_key`]).
+    name: String,
+    domain: NameId,
+    count: usize,
+    nested: bool,
+    total: Ns,
+}
+
+/// Push/pop range groups by (domain, shown name), in no particular order.
+fn groups(trace: &Trace) -> Vec<Group> {
     let nested = nested_flags(trace);
-    #[derive(Default)]
-    struct Stat {
-        count: usize,
-        nested: bool,
-        total: Ns,
-    }
     let mut keys: HashMap<u32, String> = HashMap::new();
-    let mut stats: HashMap<String, Stat> = HashMap::new();
+    let mut stats: HashMap<(NameId, String), Group> = HashMap::new();
     for (i, r) in trace.ranges.iter().enumerate() {
         if r.kind != RangeKind::PushPop {
             continue;
@@ -237,42 +290,20 @@ pub fn detect_iteration_name(trace: &Trace) -> Option<String> {
         let shown = keys
             .entry(r.name)
             .or_insert_with(|| iteration_key(trace.name(r.name)).1);
-        let s = stats.entry(shown.clone()).or_default();
-        s.count += 1;
-        s.nested |= nested[i];
-        s.total += r.end - r.start;
+        let g = stats
+            .entry((r.domain, shown.clone()))
+            .or_insert_with(|| Group {
+                name: shown.clone(),
+                domain: r.domain,
+                count: 0,
+                nested: false,
+                total: 0,
+            });
+        g.count += 1;
+        g.nested |= nested[i];
+        g.total += r.end - r.start;
     }
-    stats
-        .into_iter()
-        .filter(|(_, s)| s.count >= MIN_ITERATIONS && !s.nested)
-        .map(|(name, s)| (s.count, s.total, name))
-        // Most frequent, then longest in total, then the smaller name.
-        .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)))
-        .map(|(_, _, name)| name)
-}
-
-/// A warning when the GPU runs far behind the host: many more kernel
-/// launches were issued inside the window than kernels started in it, so
-/// work launched in an iteration executes after the iteration ended (the
-/// host enqueues without waiting). Graph launches start many kernels each
-/// and never trigger this.
-pub fn lag_warning(trace: &Trace, window: &Window) -> Option<String> {
-    if window.scope != Scope::Iterations {
-        return None;
-    }
-    let launched = window
-        .indexes(&trace.api_calls, |a| a.start)
-        .filter(|&i| trace.api_calls[i].kind == crate::model::ApiKind::Launch)
-        .count();
-    let started = window.indexes(&trace.kernels, |k| k.start).count();
-    // Below 3/4 of the launches, the lag is not noise.
-    (launched >= 8 && started * 4 < launched * 3).then(|| {
-        format!(
-            "the GPU runs behind the host: {launched} kernel launches were issued inside the iterations but only \
-             {started} kernels started there, so work launched in an iteration mostly executes after it ends; \
-             tables count kernels by GPU start time (see --whole-capture)"
-        )
-    })
+    stats.into_values().collect()
 }
 
 /// Span of all GPU activity (kernels, copies, memsets).
@@ -287,6 +318,29 @@ pub fn gpu_span(trace: &Trace) -> Option<Span> {
         None => Some((s, e)),
         Some((a, b)) => Some((a.min(s), b.max(e))),
     })
+}
+
+/// Choose the window for `trace` (builds the launch links itself; the
+/// pipeline shares its own through [`choose_with`]).
+pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
+    choose_with(trace, choice, &Links::build(trace))
+}
+
+/// Choose the window for `trace`, with the API call behind each GPU
+/// operation.
+pub fn choose_with(trace: &Trace, choice: &WindowChoice, links: &Links) -> Result<Window> {
+    match choice {
+        WindowChoice::WholeCapture => Ok(span_window(
+            trace,
+            Scope::WholeCapture,
+            "whole capture (--whole-capture): the span of all GPU activity".to_string(),
+        )),
+        WindowChoice::Named(name) => named(trace, links, name, false),
+        WindowChoice::Auto => match &trace.iteration_range {
+            Some(name) => named(trace, links, name, true),
+            None => detect(trace, links),
+        },
+    }
 }
 
 /// The range names the trace has, most frequent first: `ranges are: iter
@@ -314,121 +368,308 @@ pub fn range_names(trace: &Trace) -> String {
     format!("range names in the trace: {}{more}", shown.join(", "))
 }
 
-/// Choose the window for `trace`.
-pub fn choose(trace: &Trace, choice: &WindowChoice) -> Result<Window> {
-    let name = match choice {
-        WindowChoice::WholeCapture => None,
-        WindowChoice::Named(n) => Some(n.clone()),
-        WindowChoice::Auto => detect_iteration_name(trace),
-    };
-    if let Some(name) = name {
-        let iterations = iterations_named(trace, &name);
-        if iterations.is_empty() {
-            return Err(Error::input(
-                &trace.source.path,
-                format!("no NVTX range named '{name}' (--iteration); {}", range_names(trace)),
-            ));
-        }
-        let spans = intervals::union(iterations.iter().map(|i| (i.start, i.end)).collect());
-        let reason = match choice {
-            WindowChoice::Named(_) => format!("iterations are the '{name}' ranges (--iteration)"),
-            _ => format!(
-                "iterations are the '{name}' ranges: the most frequent range name (>= {MIN_ITERATIONS} times) never nested in another range"
-            ),
-        };
-        // Several processes (data-parallel ranks) each mark their own
-        // iterations: say so, since their ranges overlap in time.
-        let mut threads: Vec<u32> = iterations.iter().map(|i| i.thread).collect();
-        threads.sort_unstable();
-        threads.dedup();
-        let reason = if threads.len() > 1 {
-            let covered: Ns = spans.iter().map(|s| s.1 - s.0).sum();
-            let summed: Ns = iterations.iter().map(|i| i.end - i.start).sum();
-            let overlap = if covered < summed {
-                ", overlapping in time"
-            } else {
-                ""
-            };
-            format!(
-                "{reason}; they come from {} threads (e.g. one process per GPU){overlap}: \
-                 each thread's range counts as one iteration",
-                threads.len()
-            )
-        } else {
-            reason
-        };
-        let reach = iterations
-            .iter()
-            .scan(Ns::MIN, |m, i| {
-                *m = (*m).max(i.end);
-                Some(*m)
-            })
-            .collect();
-        return Ok(Window {
-            scope: Scope::Iterations,
-            iteration_name: Some(name),
-            iterations,
-            spans,
-            reason,
-            reach,
-        });
-    }
-    let (scope, reason) = match choice {
-        WindowChoice::WholeCapture => (
-            Scope::WholeCapture,
-            "whole capture (--whole-capture): the span of all GPU activity".to_string(),
-        ),
-        _ => (
-            Scope::GpuSpan,
-            format!(
-                "no NVTX range occurs >= {MIN_ITERATIONS} times at top level: the window is the span of all GPU activity, warm-up included"
-            ),
-        ),
-    };
+/// The GPU span as the window.
+fn span_window(trace: &Trace, scope: Scope, reason: String) -> Window {
     let spans: Vec<Span> = gpu_span(trace).into_iter().filter(|s| s.1 > s.0).collect();
-    Ok(Window {
+    Window {
         scope,
         iteration_name: None,
         iterations: Vec::new(),
         spans,
         reason,
+        gpu_work_share: None,
+        warning: None,
         reach: Vec::new(),
-    })
+    }
+}
+
+/// `part / whole` as a whole percentage for reasons.
+fn pct(part: Ns, whole: Ns) -> String {
+    if whole <= 0 {
+        return "0%".into();
+    }
+    let p = part as f64 * 100.0 / whole as f64;
+    if p > 0.0 && p < 1.0 {
+        "<1%".into()
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// Ranges the user or the profiler named.
+fn named(trace: &Trace, links: &Links, name: &str, profiler: bool) -> Result<Window> {
+    let host = iterations_named(trace, name);
+    if host.is_empty() {
+        return Err(Error::input(
+            &trace.source.path,
+            format!("no NVTX range named '{name}' (--iteration); {}", range_names(trace)),
+        ));
+    }
+    let (launched, total) = projection::launched(trace, links, &[&host_ranges(trace, &host)]);
+    let l = &launched[0];
+    let why = if profiler {
+        format!("iterations are the '{name}' ranges: the profiler's own step markers")
+    } else {
+        format!("iterations are the '{name}' ranges (--iteration)")
+    };
+    let warning = if total > 0 && l.inside_ns == 0 {
+        Some(format!(
+            "the '{name}' iterations launch no GPU work: every kernel, copy and memset was issued outside them, \
+             so the window shows the host only (name another range with --iteration, or --whole-capture)"
+        ))
+    } else if total > 0 && l.share_during() < MIN_SHARE {
+        Some(format!(
+            "the '{name}' iterations launch only {} of the GPU work issued while they run: \
+             most of the GPU's work lies outside the window",
+            pct(l.inside_ns, l.during_ns)
+        ))
+    } else {
+        None
+    };
+    Ok(iterations_window(trace, name, host, l, total, why, warning))
+}
+
+/// Detection: among the application's ranges, the one that launches the
+/// most GPU work (see the module documentation).
+fn detect(trace: &Trace, links: &Links) -> Result<Window> {
+    let all = groups(trace);
+    let top = |g: &Group| g.count >= MIN_ITERATIONS && !g.nested;
+    let mut candidates: Vec<&Group> = all.iter().filter(|g| g.domain == DEFAULT_DOMAIN && top(g)).collect();
+    candidates.sort_by(|a, b| b.total.cmp(&a.total).then(b.count.cmp(&a.count)).then(a.name.cmp(&b.name)));
+    candidates.truncate(MAX_CANDIDATES);
+    let mut library: Vec<&Group> = all.iter().filter(|g| g.domain != DEFAULT_DOMAIN && top(g)).collect();
+    library.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+    let skipped = if library.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = library
+            .iter()
+            .take(3)
+            .map(|g| format!("'{}' (domain {})", g.name, trace.name(g.domain)))
+            .collect();
+        format!(
+            "; library ranges never mark iterations unless named with --iteration: {}{}",
+            list.join(", "),
+            if library.len() > 3 { ", ..." } else { "" }
+        )
+    };
+    // Each candidate's ranges, then one pass over the GPU operations.
+    let hosts: Vec<Vec<Iteration>> = collect_iterations(trace, &candidates);
+    let ranges: Vec<Vec<HostRange>> = hosts.iter().map(|h| host_ranges(trace, h)).collect();
+    let refs: Vec<&[HostRange]> = ranges.iter().map(|r| r.as_slice()).collect();
+    let (launched, total) = if candidates.is_empty() {
+        (Vec::new(), 0)
+    } else {
+        projection::launched(trace, links, &refs)
+    };
+    let best = (0..candidates.len())
+        .filter(|&i| launched[i].inside_ns > 0 && launched[i].share_during() >= MIN_SHARE)
+        .max_by(|&a, &b| {
+            let (ga, gb) = (candidates[a], candidates[b]);
+            launched[a]
+                .inside_ns
+                .cmp(&launched[b].inside_ns)
+                .then(ga.count.cmp(&gb.count))
+                .then(ga.total.cmp(&gb.total))
+                .then(gb.name.cmp(&ga.name))
+        });
+    if let Some(i) = best {
+        let g = candidates[i];
+        let l = &launched[i];
+        let why = format!(
+            "iterations are the '{}' ranges: of the application's NVTX ranges (default domain) seen >= {MIN_ITERATIONS} \
+             times and never nested, the one that launches the most GPU work: {} of all of it, {} of what was \
+             issued while they ran{skipped}",
+            g.name,
+            pct(l.inside_ns, total),
+            pct(l.inside_ns, l.during_ns),
+        );
+        let host = hosts.into_iter().nth(i).expect("one per candidate");
+        return Ok(iterations_window(trace, &g.name, host, l, total, why, None));
+    }
+    let reason = if candidates.is_empty() && library.is_empty() {
+        format!(
+            "no NVTX range occurs >= {MIN_ITERATIONS} times at top level: the window is the span of all GPU activity, warm-up included"
+        )
+    } else {
+        let rejected: Vec<String> = candidates
+            .iter()
+            .zip(&launched)
+            .take(3)
+            .map(|(g, l)| {
+                format!(
+                    "'{}' ({} times) launches {} of the GPU work issued while it runs",
+                    g.name,
+                    g.count,
+                    pct(l.inside_ns, l.during_ns)
+                )
+            })
+            .collect();
+        let rejected = if rejected.is_empty() {
+            "no application range occurs >= 3 times at top level".to_string()
+        } else {
+            format!(
+                "no application range launches at least {:.0}% of the GPU work issued while it runs ({})",
+                MIN_SHARE * 100.0,
+                rejected.join("; ")
+            )
+        };
+        format!("{rejected}{skipped}: the window is the span of all GPU activity, warm-up included")
+    };
+    Ok(span_window(trace, Scope::GpuSpan, reason))
+}
+
+/// The ranges of `its` as the projection takes them.
+fn host_ranges(trace: &Trace, its: &[Iteration]) -> Vec<HostRange> {
+    its.iter()
+        .map(|i| HostRange {
+            start: i.start,
+            end: i.host_end,
+            pid: trace.threads.get(i.thread as usize).map_or(0, |t| t.pid),
+        })
+        .collect()
+}
+
+/// The window of iterations `host` (host ranges, sorted by start), each
+/// projected onto the GPU by what it launched.
+fn iterations_window(
+    trace: &Trace,
+    name: &str,
+    host: Vec<Iteration>,
+    l: &Launched,
+    total: Ns,
+    reason: String,
+    warning: Option<String>,
+) -> Window {
+    let iterations: Vec<Iteration> = host
+        .into_iter()
+        .zip(&l.gpu_end)
+        .map(|(it, e)| Iteration {
+            end: e.map_or(it.host_end, |e| e.max(it.host_end)),
+            ..it
+        })
+        .collect();
+    let spans = intervals::union(iterations.iter().map(|i| (i.start, i.end)).collect());
+    // Several processes (data-parallel ranks) each mark their own
+    // iterations: say so, since their ranges overlap in time.
+    let mut threads: Vec<u32> = iterations.iter().map(|i| i.thread).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    let reason = if threads.len() > 1 {
+        let covered: Ns = spans.iter().map(|s| s.1 - s.0).sum();
+        let summed: Ns = iterations.iter().map(|i| i.end - i.start).sum();
+        let overlap = if covered < summed {
+            ", overlapping in time"
+        } else {
+            ""
+        };
+        format!(
+            "{reason}; they come from {} threads (e.g. one process per GPU){overlap}: \
+             each thread's range counts as one iteration",
+            threads.len()
+        )
+    } else {
+        reason
+    };
+    let behind = iterations.iter().filter(|i| i.end > i.host_end).count();
+    let reason = if behind * 2 > iterations.len() {
+        format!(
+            "{reason}; the GPU runs behind the host: {behind} of {} iterations end after their host range, \
+             with the end of the last GPU work they launched",
+            iterations.len()
+        )
+    } else {
+        reason
+    };
+    let _ = trace;
+    let reach = iterations
+        .iter()
+        .scan(Ns::MIN, |m, i| {
+            *m = (*m).max(i.end);
+            Some(*m)
+        })
+        .collect();
+    Window {
+        scope: Scope::Iterations,
+        iteration_name: Some(name.to_string()),
+        iterations,
+        spans,
+        reason,
+        gpu_work_share: (total > 0).then(|| l.inside_ns as f64 / total as f64),
+        warning,
+        reach,
+    }
+}
+
+/// Whether range name `full` answers to `name` (its own name, its group
+/// key or its shown group name).
+fn answers_to(full: &str, name: &str) -> bool {
+    let (key, shown) = iteration_key(full);
+    full == name || key == name || shown == name
 }
 
 /// Every range called `name`, as iterations sorted by start. When a name
 /// also occurs nested (a user's `--iteration` choice may), only the
 /// outermost occurrences count, so an iteration is never counted twice.
 fn iterations_named(trace: &Trace, name: &str) -> Vec<Iteration> {
-    // A range matches by its own name, its group key or its shown group name.
     let mut matches: HashMap<u32, bool> = HashMap::new();
     let mut its: Vec<Iteration> = Vec::new();
     for (i, r) in trace.ranges.iter().enumerate() {
-        let hit = *matches.entry(r.name).or_insert_with(|| {
-            let full = trace.name(r.name);
-            let (key, shown) = iteration_key(full);
-            full == name || key == name || shown == name
-        });
+        let hit = *matches
+            .entry(r.name)
+            .or_insert_with(|| answers_to(trace.name(r.name), name));
         if hit && r.end > r.start {
-            its.push(Iteration {
-                start: r.start,
-                end: r.end,
-                range: Some(i),
-                thread: r.thread,
-            });
+            its.push(iteration(i, r));
         }
     }
-    its.sort_by_key(|i| (i.start, std::cmp::Reverse(i.end)));
-    // Drop occurrences inside an earlier one on the same thread: with
-    // starts sorted, only the last kept one per thread can contain it.
+    outermost(its)
+}
+
+/// The ranges of each group (push/pop, its domain), in one pass.
+fn collect_iterations(trace: &Trace, groups: &[&Group]) -> Vec<Vec<Iteration>> {
+    let mut out: Vec<Vec<Iteration>> = vec![Vec::new(); groups.len()];
+    if groups.is_empty() {
+        return out;
+    }
+    let mut which: HashMap<(NameId, u32), Option<usize>> = HashMap::new();
+    for (i, r) in trace.ranges.iter().enumerate() {
+        if r.kind != RangeKind::PushPop || r.end <= r.start {
+            continue;
+        }
+        let g = *which.entry((r.domain, r.name)).or_insert_with(|| {
+            let shown = iteration_key(trace.name(r.name)).1;
+            groups.iter().position(|g| g.domain == r.domain && g.name == shown)
+        });
+        if let Some(g) = g {
+            out[g].push(iteration(i, r));
+        }
+    }
+    out.into_iter().map(outermost).collect()
+}
+
+fn iteration(i: usize, r: &crate::model::Range) -> Iteration {
+    Iteration {
+        start: r.start,
+        end: r.end,
+        host_end: r.end,
+        range: Some(i),
+        thread: r.thread,
+    }
+}
+
+/// Sorted by start, without occurrences inside an earlier one on the same
+/// thread: with starts sorted, only the last kept one per thread can
+/// contain it.
+fn outermost(mut its: Vec<Iteration>) -> Vec<Iteration> {
+    its.sort_by_key(|i| (i.start, std::cmp::Reverse(i.host_end)));
     let mut last_end: HashMap<u32, Ns> = HashMap::new();
     let mut out: Vec<Iteration> = Vec::with_capacity(its.len());
     for it in its {
         let end = last_end.entry(it.thread).or_insert(Ns::MIN);
-        if it.end <= *end {
+        if it.host_end <= *end {
             continue;
         }
-        *end = it.end;
+        *end = it.host_end;
         out.push(it);
     }
     out

@@ -100,7 +100,7 @@ struct Side {
     total: f64,
     activity: [f64; 4],
     idle: [f64; 3],
-    phase: [f64; 4],
+    phase: [f64; 5],
 }
 
 fn activity(a: &Activity) -> [Ns; 4] {
@@ -111,12 +111,13 @@ fn idle(g: &GpuIdle) -> [Ns; 3] {
     [g.sync_ns, g.launch_ns, g.host_ns]
 }
 
-fn phases(p: &Phases) -> [Ns; 4] {
+fn phases(p: &Phases) -> [Ns; 5] {
     [
         p.preprocess_ns,
         p.inference_ns,
         p.postprocess_ns,
         p.unannotated_ns,
+        p.gpu_tail_ns,
     ]
 }
 
@@ -126,7 +127,7 @@ fn side(r: &Report, mode: NormMode, window_div: f64) -> Side {
             *a += i128::from(x);
         }
     }
-    let (mut t, mut a, mut g, mut p) = (0i128, [0i128; 4], [0i128; 3], [0i128; 4]);
+    let (mut t, mut a, mut g, mut p) = (0i128, [0i128; 4], [0i128; 3], [0i128; 5]);
     let div = match mode {
         NormMode::PerIteration => {
             for it in &r.iterations {
@@ -179,10 +180,14 @@ pub fn attribution(base: &Report, new: &Report, norm: &Normalization) -> Vec<Att
     for (i, name) in ["sync", "launch", "host"].iter().enumerate() {
         out.push(delta("gpu_idle", name, b.idle[i], n.idle[i]));
     }
-    for (i, name) in ["preprocess", "inference", "postprocess", "unannotated"]
+    for (i, name) in ["preprocess", "inference", "postprocess", "unannotated", "gpu_tail"]
         .iter()
         .enumerate()
     {
+        // The GPU tail only when a side has one (an asynchronous loop).
+        if *name == "gpu_tail" && b.phase[i] == 0.0 && n.phase[i] == 0.0 {
+            continue;
+        }
         out.push(delta("phase", name, b.phase[i], n.phase[i]));
     }
     out

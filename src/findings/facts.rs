@@ -88,6 +88,7 @@ pub struct Placer<'a> {
     pre: Cursor<'a>,
     post: Cursor<'a>,
     infer: Cursor<'a>,
+    host: Cursor<'a>,
     /// Iterations starting at or before the previous time.
     started: usize,
 }
@@ -100,6 +101,7 @@ impl<'a> Placer<'a> {
             pre: Cursor::new(&l.preprocess),
             post: Cursor::new(&l.postprocess),
             infer: Cursor::new(&l.inference),
+            host: Cursor::new(&l.host),
             started: 0,
         }
     }
@@ -113,8 +115,10 @@ impl<'a> Placer<'a> {
             Phase::Postprocess
         } else if self.infer.covers(t) {
             Phase::Inference
-        } else {
+        } else if self.host.covers(t) {
             Phase::Unannotated
+        } else {
+            Phase::GpuTail
         };
         Place {
             phase,

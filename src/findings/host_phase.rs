@@ -52,14 +52,16 @@ fn spans(cx: &Context, side: Side) -> (Vec<Span>, bool) {
     }
     let busy = facts::gpu_busy(cx);
     let mut out = Vec::new();
+    // Host time: the iterations' host ranges (an iteration's GPU tail is
+    // not the host's).
     for it in &cx.window.iterations {
-        let inside = intervals::overlapping(busy, it.start, it.end);
+        let inside = intervals::overlapping(busy, it.start, it.host_end);
         let (Some(first), Some(last)) = (inside.first(), inside.last()) else {
             continue;
         };
         out.push(match side {
             Side::Pre => (it.start, first.0.max(it.start)),
-            Side::Post => (last.1.min(it.end), it.end),
+            Side::Post => (last.1.min(it.host_end), it.host_end),
         });
     }
     (intervals::union(out), false)

@@ -43,6 +43,7 @@ impl Builder {
             name,
             thread: 0,
             kind: RangeKind::PushPop,
+            domain: 0,
         });
         self
     }

@@ -11,6 +11,7 @@ pub mod ncu;
 pub mod nsys_json;
 pub mod nsys_rep;
 pub mod nsys_sqlite;
+pub mod nvtx_domain;
 pub mod trtexec;
 
 use std::borrow::Cow;

@@ -124,7 +124,16 @@ pub struct Range {
     /// Index into [`Trace::threads`].
     pub thread: u32,
     pub kind: RangeKind,
+    /// The annotation domain, by name: [`DEFAULT_DOMAIN`] (the empty name)
+    /// for the application's own ranges. Libraries record theirs in a
+    /// domain of their own (NVTX domains such as `NCCL`, `TSL` for XLA,
+    /// `MPI`; PyTorch's internal `record_function` ranges, see the Kineto
+    /// reader), which never mark the application's iterations.
+    pub domain: NameId,
 }
+
+/// [`Range::domain`] of the default domain: the application's own ranges.
+pub const DEFAULT_DOMAIN: NameId = 0;
 
 /// A GPU hardware metric the analyses use, sampled periodically by the
 /// profiler (nsys `--gpu-metrics-devices`).

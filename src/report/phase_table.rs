@@ -36,11 +36,13 @@ pub fn buckets(a: &PhaseActivity) -> [Ns; 6] {
 }
 
 /// Every phase in display order, empty ones included (readers of a PR
-/// summary look for "preprocess" even when it is zero).
+/// summary look for "preprocess" even when it is zero), except the GPU
+/// tail, which only an asynchronous loop has.
 pub fn phases(r: &Report) -> Vec<Row> {
     let pa = &r.attribution.window.phase_activity;
     Phase::ALL
         .iter()
+        .filter(|&&p| p != Phase::GpuTail || r.attribution.window.phase.gpu_tail_ns > 0)
         .map(|&p| {
             let a = pa.get(p);
             let buckets = buckets(a);

@@ -77,8 +77,13 @@ pub fn render(r: &Report) -> String {
         pct(a.gpu_idle.launch_ns, total),
         pct(a.gpu_idle.host_ns, total),
     ));
+    let tail = if a.phase.gpu_tail_ns > 0 {
+        format!(", gpu tail {}", pct(a.phase.gpu_tail_ns, total))
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "phases: preprocess {}, inference {}, postprocess {}, unannotated {}\n",
+        "phases: preprocess {}, inference {}, postprocess {}, unannotated {}{tail}\n",
         pct(a.phase.preprocess_ns, total),
         pct(a.phase.inference_ns, total),
         pct(a.phase.postprocess_ns, total),

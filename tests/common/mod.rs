@@ -88,6 +88,8 @@ pub fn set_sql(conn: &Connection, set: &str) -> String {
         "launch" => "SELECT r.start AS s, r.end AS e FROM CUPTI_ACTIVITY_KIND_RUNTIME r JOIN StringIds f ON f.id = r.nameId \
              WHERE f.value LIKE 'cudaLaunch%' OR f.value LIKE 'cuLaunch%' OR f.value LIKE '%GraphLaunch%'"
             .into(),
+        // The iterations' host ranges (time outside them is the GPU tail).
+        "host" => format!("SELECT s, e FROM ({})", iter_sql()),
         // Phases: ranges nested in an `iter` range on its thread, by the
         // names the sample workloads use.
         "pre" | "post" | "infer" => {
@@ -129,7 +131,56 @@ pub fn union_len(conn: &Connection, window: &str, sets: &[&str]) -> i64 {
         .unwrap_or_else(|e| panic!("{e}: {sql}"))
 }
 
-/// The window as SQL rows: the iter ranges (disjoint in the samples).
+/// GPU work (kernels, copies, memsets) as rows (s, e, pid, c): its GPU
+/// span, process and correlation id.
+pub fn gpu_ops_sql(conn: &Connection) -> String {
+    let mut parts = vec!["SELECT start AS s, end AS e, globalPid >> 24 AS pid, correlationId AS c FROM CUPTI_ACTIVITY_KIND_KERNEL".to_string()];
+    for t in ["CUPTI_ACTIVITY_KIND_MEMCPY", "CUPTI_ACTIVITY_KIND_MEMSET"] {
+        if has_table(conn, t) {
+            parts.push(format!("SELECT start, end, globalPid >> 24, correlationId FROM {t}"));
+        }
+    }
+    parts.join(" UNION ALL ")
+}
+
+/// Each `iter` range projected onto the GPU as rows (s, e): from its start
+/// to the later of its end and the end of the last GPU work whose runtime
+/// call (same process, same correlation id) started inside it.
+pub fn extents_sql(conn: &Connection) -> String {
+    format!(
+        "SELECT it.s AS s, max(it.e, coalesce((SELECT max(g.e) FROM ({ops}) g JOIN CUPTI_ACTIVITY_KIND_RUNTIME r \
+           ON r.correlationId = g.c AND (r.globalTid >> 24) = g.pid WHERE r.start >= it.s AND r.start < it.e), it.e)) AS e \
+         FROM ({iters}) it",
+        ops = gpu_ops_sql(conn),
+        iters = iter_sql()
+    )
+}
+
+/// The window as SQL rows: the union of the iterations' extents, merged
+/// into disjoint rows (gaps-and-islands), computed once and given as
+/// literal rows. In a synchronous loop these are the `iter` ranges.
+pub fn window_sql_of(conn: &Connection) -> String {
+    let sql = format!(
+        "SELECT min(s), max(e) FROM (\
+           SELECT s, e, sum(CASE WHEN pm IS NULL OR s > pm THEN 1 ELSE 0 END) OVER (ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp FROM (\
+             SELECT s, e, max(e) OVER (ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pm FROM ({})))\
+         GROUP BY grp ORDER BY 1",
+        extents_sql(conn)
+    );
+    let mut q = conn.prepare(&sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
+    let rows: Vec<String> = q
+        .query_map([], |r| Ok(format!("({}, {})", r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    if rows.is_empty() {
+        return "SELECT 0 AS s, 0 AS e WHERE 0".into();
+    }
+    format!("SELECT column1 AS s, column2 AS e FROM (VALUES {})", rows.join(", "))
+}
+
+/// The window as SQL rows when the iterations are synchronous: the iter
+/// ranges (disjoint in the samples).
 pub fn window_sql() -> String {
     format!("SELECT s, e FROM ({})", iter_sql())
 }

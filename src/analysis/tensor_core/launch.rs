@@ -160,6 +160,7 @@ mod tests {
             name,
             thread: 0,
             kind: RangeKind::PushPop,
+            domain: 0,
         };
         t.ranges = vec![range(0, 100, outer), range(10, 20, a), range(30, 40, b)];
         let call = |start, correlation| ApiCall {

@@ -252,6 +252,8 @@ mod tests {
                 (s - 50_000, s + 10_000),
                 (s + 5_000, s + 10_000),
             );
+            // The iteration's own GPU work, which makes it an iteration.
+            b.kernel("k", s + 20_000, s + 30_000);
         }
         let a = b.build();
         let f = a.check(&PageableMemcpy);

@@ -13,12 +13,40 @@ use crate::error::{Error, Result};
 use crate::input::json_stream::compact_into;
 use crate::model::build::RowCheck;
 use crate::model::{
-    ApiCall, ApiKind, CopyKind, Device, HostSpan, HostSpanKind, Kernel, KernelOperator, MemKind, Memcpy,
-    Memset, NameId, Ns, Operator, Range, RangeKind, Thread, Trace,
+    ApiCall, ApiKind, CopyKind, DEFAULT_DOMAIN, Device, HostSpan, HostSpanKind, Kernel, KernelOperator,
+    MemKind, Memcpy, Memset, NameId, Ns, Operator, Range, RangeKind, Thread, Trace,
 };
 
 /// The name PyTorch gives its step markers (`ProfilerStep#12`).
 const STEP_PREFIX: &str = "ProfilerStep#";
+/// The domain of the `record_function` ranges PyTorch opens itself.
+const PYTORCH_DOMAIN: &str = "PyTorch";
+
+/// Whether a `user_annotation` range is one PyTorch records on its own
+/// (Kineto files them with the user's, without a domain): an optimizer's
+/// `Optimizer.step#SGD.step` / `Optimizer.zero_grad#...`, a DataLoader
+/// fetch `enumerate(DataLoader)#_SingleProcessDataLoaderIter.__next__`,
+/// DDP's `DistributedDataParallel.forward`, a process group's collectives
+/// (`nccl:all_reduce`, `gloo:broadcast`, ...) and torch.compile's regions.
+/// They are parts of a step, never the step: like a library's NVTX domain,
+/// they do not mark iterations unless named with `--iteration`.
+pub fn is_pytorch_internal(name: &str) -> bool {
+    const PREFIXES: [&str; 12] = [
+        "Optimizer.step#",
+        "Optimizer.zero_grad#",
+        "enumerate(DataLoader)#",
+        "DistributedDataParallel.",
+        "nccl:",
+        "gloo:",
+        "mpi:",
+        "ucc:",
+        "Torch-Compiled Region",
+        "## Call CompiledFxGraph",
+        "CompiledFunction",
+        "TorchDynamo Cache Lookup",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
+}
 /// How the window code shows the step markers as one iteration name.
 const STEP_RANGE: &str = "ProfilerStep#*";
 
@@ -309,12 +337,18 @@ impl Builder {
         }
         let name = self.trace.names.intern(text);
         let thread = self.thread(pid, tid);
+        let domain = if is_pytorch_internal(text) {
+            self.trace.names.intern(PYTORCH_DOMAIN)
+        } else {
+            DEFAULT_DOMAIN
+        };
         self.trace.ranges.push(Range {
             start,
             end,
             name,
             thread,
             kind: RangeKind::PushPop,
+            domain,
         });
     }
 

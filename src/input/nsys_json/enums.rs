@@ -58,6 +58,8 @@ pub const EVENT_CLASS_CUDA_API: [i64; 2] = [0, 1];
 /// `ENUM_NSYS_EVENT_TYPE` ids of NVTX ranges.
 pub const NVTX_PUSH_POP_RANGE: i64 = 59;
 pub const NVTX_START_END_RANGE: i64 = 60;
+/// `ENUM_NSYS_EVENT_TYPE` id of `NvtxDomainCreate` (a domain's name).
+pub const NVTX_DOMAIN_CREATE: i64 = 75;
 
 /// An enum value as the file wrote it: an id (number or numeric string) or
 /// a name.

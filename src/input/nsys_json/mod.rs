@@ -35,7 +35,9 @@ use crate::input::kineto::event::{Int, Text};
 use crate::input::kineto::{contains, trim_start};
 use crate::input::{InputFormat, Reader};
 use crate::model::build::RowCheck;
-use crate::model::{ApiCall, ApiKind, Kernel, Memcpy, Memset, NameId, Range, RangeKind, Thread, Trace};
+use crate::model::{
+    ApiCall, ApiKind, DEFAULT_DOMAIN, Kernel, Memcpy, Memset, NameId, Range, RangeKind, Thread, Trace,
+};
 use crate::progress::Progress;
 
 pub struct NsysJson;
@@ -232,6 +234,8 @@ struct NvtxEvent<'a> {
     TextId: Int,
     #[serde(default)]
     GlobalTid: Int,
+    #[serde(default)]
+    DomainId: Int,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +290,7 @@ struct Loader {
     saw_strings: bool,
     /// Graph launches recorded whole.
     graphs: crate::input::cuda_graph::Graphs,
+    domains: crate::input::nvtx_domain::Domains,
 }
 
 impl Loader {
@@ -305,6 +310,7 @@ impl Loader {
             bad_lines: 0,
             saw_strings: false,
             graphs: Default::default(),
+            domains: Default::default(),
         }
     }
 
@@ -494,6 +500,12 @@ impl Loader {
     }
 
     fn nvtx(&mut self, n: NvtxEvent) {
+        if n.Type.0 == Some(enums::NVTX_DOMAIN_CREATE) {
+            if let (Some(id), Some(text)) = (n.DomainId.0, n.Text.as_str()) {
+                self.domains.create(n.GlobalTid.0.map_or(0, global_pid), id, text);
+            }
+            return;
+        }
         let kind = match n.Type.0 {
             Some(enums::NVTX_PUSH_POP_RANGE) => RangeKind::PushPop,
             Some(enums::NVTX_START_END_RANGE) => RangeKind::StartEnd,
@@ -512,12 +524,15 @@ impl Loader {
             (None, None) => self.trace.names.intern("<unnamed range>"),
         };
         let thread = self.thread(n.GlobalTid.0);
+        let pid = n.GlobalTid.0.map_or(0, global_pid);
+        self.domains.range(self.trace.ranges.len(), pid, n.DomainId.0);
         self.trace.ranges.push(Range {
             start,
             end,
             name,
             thread,
             kind,
+            domain: DEFAULT_DOMAIN,
         });
     }
 
@@ -529,6 +544,7 @@ impl Loader {
             ));
         }
         self.resolve_pending();
+        std::mem::take(&mut self.domains).resolve(&mut self.trace.names, &mut self.trace.ranges);
         for (tid, name) in std::mem::take(&mut self.thread_names) {
             if let Some(&t) = self.threads.get(&tid) {
                 let name = self.string(Some(name)).unwrap_or(0);

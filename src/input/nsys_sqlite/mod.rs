@@ -18,10 +18,11 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+use crate::input::nvtx_domain;
 use crate::input::{InputFormat, Reader};
 use crate::model::build::RowCheck;
 use crate::model::{
-    ApiKind, Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
+    ApiKind, DEFAULT_DOMAIN, Device, Kernel, MetricKind, MetricSeries, NameId, Names, Range, RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
 use crate::timing::time;
@@ -746,6 +747,10 @@ impl<'p> Loader<'p> {
         if event_types.is_empty() {
             self.warn("NVTX event types unknown: every NVTX event with an end is read as a push/pop range");
         }
+        let domain_create = event_types
+            .iter()
+            .find(|(_, n)| n.as_str() == nvtx_domain::DOMAIN_CREATE)
+            .map(|(&id, _)| id);
         let kinds: HashMap<i64, Option<RangeKind>> = event_types
             .iter()
             .map(|(&id, n)| {
@@ -768,7 +773,22 @@ impl<'p> Loader<'p> {
             &mut self.trace.threads,
         );
         let ranges = &mut self.trace.ranges;
+        let mut domains = nvtx_domain::Domains::default();
         scan(&self.conn, self.path, &sql, "NVTX_EVENTS", Some(progress), |r| {
+            if domain_create.is_some() && r.int(2) == domain_create {
+                let text = match (r.text_ref(4), r.int(5)) {
+                    (Some(t), _) => Some(t.into_owned()),
+                    (None, Some(id)) => {
+                        let n = strings.get(names, id);
+                        Some(names.get(n).to_string())
+                    }
+                    (None, None) => None,
+                };
+                if let (Some(id), Some(text)) = (r.int(6), text) {
+                    domains.create(r.int(3).map_or(0, global_pid), id, &text);
+                }
+                return Ok(());
+            }
             let kind = match r.int(2).and_then(|t| kinds.get(&t).copied()) {
                 Some(Some(k)) => k,
                 None if no_enum => RangeKind::PushPop,
@@ -791,15 +811,18 @@ impl<'p> Loader<'p> {
                 (None, None) => names.intern("<unnamed range>"),
             };
             let thread = threads.get(thread_list, r.int(3));
+            domains.range(ranges.len(), r.int(3).map_or(0, global_pid), r.int(6));
             ranges.push(Range {
                 start,
                 end,
                 name,
                 thread,
                 kind,
+                domain: DEFAULT_DOMAIN,
             });
             Ok(())
         })?;
+        domains.resolve(&mut self.trace.names, &mut self.trace.ranges);
         bad.report(&mut self.trace.warnings);
         Ok(())
     }

@@ -1,9 +1,15 @@
-//! Command-line arguments, turned into a validated [`Config`] in one step
-//! ([`Cli::into_config`]); nothing past this module sees raw arguments.
+//! Command-line arguments, turned into a validated [`Action`] in one step
+//! ([`Cli::into_action`]); nothing past this module sees raw arguments.
+//!
+//! The flags the analysing commands share (the main command, `profile` and
+//! `diff`) are declared once ([`ReportArgs`], flattened into each) and
+//! validated by the same code, so `--nsys`, `--format`, `--phase` and the
+//! window flags mean and check the same everywhere.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::phase::PhaseRules;
@@ -22,13 +28,7 @@ use crate::pipeline::AnalysisOptions;
     about = "Turn a GPU profiling capture of a model-inference run into answers: where the time goes, per iteration, and what to fix.",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Inputs (recognised by content; --input-format NAME forces one):\n  \
-        nsys-sqlite  Nsight Systems SQLite export (nsys export --type sqlite)\n  \
-        nsys-rep     Nsight Systems report (.nsys-rep; needs nsys to export it)\n  \
-        nsys-json    Nsight Systems JSON export (nsys export --type json, .json or .json.gz)\n  \
-        kineto       PyTorch profiler / Kineto Chrome-trace JSON (.json, .json.gz)\n  \
-        trtexec      TensorRT trtexec --exportLayerInfo / --exportProfile JSON\n\n\
-        Exit status: 0 success, 1 findings at or above --fail-on (or a diff gate), 2 error."
+    after_help = "Exit status: 0 success, 1 findings at or above --fail-on (or a diff gate), 2 error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -53,6 +53,37 @@ pub enum Command {
     Diff(DiffArgs),
 }
 
+/// The flags of every command that analyses traces and writes reports.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportArgs {
+    /// Which outputs to write.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
+    pub format: Vec<Format>,
+
+    /// NVTX range name that marks one iteration (default: detected; saved
+    /// reports keep their own window).
+    #[arg(long, value_name = "NAME")]
+    pub iteration: Option<String>,
+
+    /// Analyse the whole capture (span of all GPU activity), ignoring iterations.
+    #[arg(long, conflicts_with = "iteration")]
+    pub whole_capture: bool,
+
+    /// Override a phase pattern: preprocess=REGEX, postprocess=REGEX or
+    /// inference=REGEX (case-insensitive; repeatable).
+    #[arg(long = "phase", value_name = "NAME=REGEX")]
+    pub phases: Vec<String>,
+
+    /// Print nothing of our own but errors (a profiled command's output
+    /// still shows).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// The Nsight Systems CLI, for .nsys-rep inputs and `profile` (default:
+    /// $NSYS, PATH, then the usual install folders).
+    #[arg(long, value_name = "PATH")]
+    pub nsys: Option<PathBuf>,
+}
 
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
@@ -80,34 +111,12 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "DIR|-")]
     pub report_dir: Option<String>,
 
-    /// Which outputs to write.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
-    pub format: Vec<Format>,
-
-    /// NVTX range name that marks one iteration (default: detected).
-    #[arg(long, value_name = "NAME")]
-    pub iteration: Option<String>,
-
-    /// Analyse the whole capture (span of all GPU activity), ignoring iterations.
-    #[arg(long, conflicts_with = "iteration")]
-    pub whole_capture: bool,
-
-    /// Override a phase pattern (as for the main command; repeatable).
-    #[arg(long = "phase", value_name = "NAME=REGEX")]
-    pub phases: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Exit with status 1 when a finding of this severity or worse is reported.
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<String>,
-
-    /// Print nothing of our own but errors (the command's output still shows).
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// The Nsight Systems CLI (default: $NSYS, PATH, then the usual install
-    /// folders).
-    #[arg(long, value_name = "PATH")]
-    pub nsys: Option<PathBuf>,
+    #[arg(long, value_name = "SEVERITY", value_enum, ignore_case = true)]
+    pub fail_on: Option<Severity>,
 
     /// The command to profile and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -127,9 +136,9 @@ pub struct AnalyzeArgs {
     /// The trace, recognised by content: an Nsight Systems report
     /// (.nsys-rep) or its SQLite or JSON export, a PyTorch profiler
     /// (Kineto) trace (.json, .json.gz), or a TensorRT trtexec layer
-    /// profile (--exportProfile / --exportLayerInfo JSON).
-    /// Several traces, or a folder of them, are the ranks of one job: a
-    /// job report (job.html, job.md, job.json).
+    /// profile (--exportProfile / --exportLayerInfo JSON). Several traces,
+    /// or a folder of them, are the ranks of one job: a job report
+    /// (job.html, job.md, job.json).
     #[arg(required = true, value_name = "TRACE")]
     pub trace: Vec<PathBuf>,
 
@@ -138,22 +147,8 @@ pub struct AnalyzeArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR|FILE|-")]
     pub output: Option<String>,
 
-    /// Which outputs to write.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
-    pub format: Vec<Format>,
-
-    /// NVTX range name that marks one iteration (default: detected).
-    #[arg(long, value_name = "NAME")]
-    pub iteration: Option<String>,
-
-    /// Analyse the whole capture (span of all GPU activity), ignoring iterations.
-    #[arg(long, conflicts_with = "iteration")]
-    pub whole_capture: bool,
-
-    /// Override a phase pattern: preprocess=REGEX, postprocess=REGEX or
-    /// inference=REGEX (case-insensitive; repeatable).
-    #[arg(long = "phase", value_name = "NAME=REGEX")]
-    pub phases: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Nsight Compute CSV (ncu --csv --page raw) with
     /// sm__inst_executed_pipe_tensor_op_* counters: measured Tensor Core
@@ -166,24 +161,14 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE.json")]
     pub gpu_peaks: Option<PathBuf>,
 
-    /// Force the input format instead of detecting it: nsys-rep,
-    /// nsys-sqlite, nsys-json, kineto or trtexec.
-    #[arg(long, value_name = "FORMAT")]
-    pub input_format: Option<String>,
+    /// Force the input format instead of detecting it.
+    #[arg(long, value_name = "FORMAT", value_parser = InputFormatParser)]
+    pub input_format: Option<InputFormat>,
 
     /// Exit with status 1 when a finding of this severity or worse is
-    /// reported (info, warning, error).
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<String>,
-
-    /// Print nothing but errors.
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// The Nsight Systems CLI, for .nsys-rep inputs (default: $NSYS, PATH,
-    /// then the usual install folders).
-    #[arg(long, value_name = "PATH")]
-    pub nsys: Option<PathBuf>,
+    /// reported.
+    #[arg(long, value_name = "SEVERITY", value_enum, ignore_case = true)]
+    pub fail_on: Option<Severity>,
 }
 
 /// `trace-report diff BASE NEW`.
@@ -208,26 +193,12 @@ pub struct DiffArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR|-")]
     pub output: Option<String>,
 
-    /// Which outputs to write.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md,json")]
-    pub format: Vec<Format>,
-
-    /// NVTX range name that marks one iteration, in traces (default: detected).
-    #[arg(long, value_name = "NAME")]
-    pub iteration: Option<String>,
-
-    /// Analyse each trace's whole capture, ignoring iterations.
-    #[arg(long, conflicts_with = "iteration")]
-    pub whole_capture: bool,
-
-    /// Override a phase pattern: preprocess=REGEX, postprocess=REGEX or
-    /// inference=REGEX (repeatable).
-    #[arg(long = "phase", value_name = "NAME=REGEX")]
-    pub phases: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Force the trace format instead of detecting it (both inputs).
-    #[arg(long, value_name = "FORMAT")]
-    pub input_format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_parser = InputFormatParser)]
+    pub input_format: Option<InputFormat>,
 
     /// Exit with status 1 when NEW is slower by more than PCT percent (mean
     /// iteration time) and the verdict is `slower`.
@@ -237,89 +208,102 @@ pub struct DiffArgs {
     /// Changes smaller than PCT percent count as no change.
     #[arg(long, value_name = "PCT", default_value_t = crate::diff::stats::DEFAULT_THRESHOLD_PCT)]
     pub threshold: f64,
-
-    /// Print nothing but errors.
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// The Nsight Systems CLI, for .nsys-rep inputs (default: $NSYS, PATH,
-    /// then the usual install folders).
-    #[arg(long, value_name = "PATH")]
-    pub nsys: Option<PathBuf>,
 }
 
-/// A validated diff run.
-#[derive(Debug, Clone)]
-pub struct DiffConfig {
-    pub base: PathBuf,
-    pub new: PathBuf,
-    /// How both sides are read (format, nsys).
-    pub read: ReadOptions,
-    pub output: OutputTarget,
-    pub formats: Vec<Format>,
-    pub analysis: AnalysisOptions,
-    pub options: crate::diff::DiffOptions,
-    pub fail_if_slower: Option<f64>,
-    pub quiet: bool,
+impl ValueEnum for Severity {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Severity::Info, Severity::Warning, Severity::Error]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let v = PossibleValue::new(self.label());
+        Some(match self {
+            Severity::Warning => v.alias("warn"),
+            _ => v,
+        })
+    }
 }
 
-impl DiffArgs {
-    pub fn into_config(self) -> Result<DiffConfig> {
-        let mut formats = self.format;
+impl ValueEnum for InputFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        InputFormat::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.description()))
+    }
+}
+
+/// `--input-format`: the formats as a value enum, with the error naming
+/// the unknown one and the known ones.
+#[derive(Clone)]
+struct InputFormatParser;
+
+impl TypedValueParser for InputFormatParser {
+    type Value = InputFormat;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> std::result::Result<InputFormat, clap::Error> {
+        InputFormat::named(&value.to_string_lossy())
+            .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            InputFormat::ALL.iter().filter_map(ValueEnum::to_possible_value),
+        ))
+    }
+}
+
+impl ReportArgs {
+    /// The chosen formats, each once.
+    fn formats(&self) -> Result<Vec<Format>> {
+        let mut formats = self.format.clone();
         formats.dedup();
         if formats.is_empty() {
             return Err(Error::usage("--format needs at least one of html, md, json"));
         }
-        let output = OutputTarget::parse(self.output.as_deref(), &formats, || {
-            Path::new("reports").join(format!(
-                "diff-{}-vs-{}",
-                crate::diff::input::side_name(&self.base),
-                crate::diff::input::side_name(&self.new)
-            ))
-        })?;
-        let percent = |flag: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(v)
-            } else {
-                Err(Error::usage(format!(
-                    "{flag}: expected a percentage of 0 or more, got {v}"
-                )))
-            }
-        };
-        let fail_if_slower = self
-            .fail_if_slower
-            .map(|v| percent("--fail-if-slower", v))
-            .transpose()?;
-        let threshold_pct = percent("--threshold", self.threshold)?;
-        let analysis_options_given =
-            self.iteration.is_some() || self.whole_capture || !self.phases.is_empty();
-        let window = match (self.iteration, self.whole_capture) {
-            (Some(name), _) => WindowChoice::Named(name),
+        Ok(formats)
+    }
+
+    /// Where the reports go: `output` (a folder, a file named for the one
+    /// format, or `-` for one format on stdout), else `default`.
+    fn target(&self, output: Option<&str>, default: impl FnOnce() -> PathBuf) -> Result<OutputTarget> {
+        OutputTarget::parse(output, &self.formats()?, default)
+    }
+
+    /// The window and phase choices, with `ncu` counters and `gpu_peaks`.
+    fn analysis(&self, ncu: Option<PathBuf>, gpu_peaks: Option<PathBuf>) -> Result<AnalysisOptions> {
+        let window = match (&self.iteration, self.whole_capture) {
+            (Some(name), _) => WindowChoice::Named(name.clone()),
             (None, true) => WindowChoice::WholeCapture,
             (None, false) => WindowChoice::Auto,
         };
-        Ok(DiffConfig {
-            base: self.base,
-            new: self.new,
-            read: ReadOptions {
-                format: self.input_format.as_deref().map(InputFormat::named).transpose()?,
-                nsys: self.nsys,
-            },
-            output,
-            formats,
-            analysis: AnalysisOptions {
-                window,
-                phases: PhaseRules::with_overrides(&self.phases)?,
-                ncu: None,
-                gpu_peaks: None,
-            },
-            options: crate::diff::DiffOptions {
-                threshold_pct,
-                analysis_options_given,
-            },
-            fail_if_slower,
-            quiet: self.quiet,
+        Ok(AnalysisOptions {
+            window,
+            phases: PhaseRules::with_overrides(&self.phases)?,
+            ncu,
+            gpu_peaks,
         })
+    }
+
+    /// Whether a window or phase flag was given.
+    fn shapes_analysis(&self) -> bool {
+        self.iteration.is_some() || self.whole_capture || !self.phases.is_empty()
+    }
+
+    /// How inputs are read; a named nsys must work (a bare name is looked
+    /// up on PATH).
+    fn read(&self, format: Option<InputFormat>) -> Result<ReadOptions> {
+        let nsys = match &self.nsys {
+            Some(p) => crate::nsys::find(Some(p))?.map(|f| f.path),
+            None => None,
+        };
+        Ok(ReadOptions { format, nsys })
     }
 }
 
@@ -344,6 +328,21 @@ pub struct ProfileConfig {
     pub report: Config,
 }
 
+/// A validated diff run.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    pub base: PathBuf,
+    pub new: PathBuf,
+    /// How both sides are read (format, nsys).
+    pub read: ReadOptions,
+    pub output: OutputTarget,
+    pub formats: Vec<Format>,
+    pub analysis: AnalysisOptions,
+    pub options: crate::diff::DiffOptions,
+    pub fail_if_slower: Option<f64>,
+    pub quiet: bool,
+}
+
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Action {
@@ -353,19 +352,6 @@ pub enum Action {
     Profile(Box<ProfileConfig>),
     Diff(Box<DiffConfig>),
     Job(Box<JobConfig>),
-}
-
-/// A validated job run: the ranks of one job, one trace (or more) each.
-#[derive(Debug, Clone)]
-pub struct JobConfig {
-    /// The trace files, in the order given (folders expanded, sorted).
-    pub inputs: Vec<PathBuf>,
-    /// How each input is read (format, nsys).
-    pub read: ReadOptions,
-    pub output: OutputTarget,
-    pub formats: Vec<Format>,
-    pub analysis: AnalysisOptions,
-    pub quiet: bool,
 }
 
 impl Action {
@@ -391,43 +377,6 @@ impl Cli {
             Some(Command::Diff(args)) => Ok(Action::Diff(Box::new(args.into_config()?))),
             None => self.analyze.into_action(),
         }
-    }
-}
-
-impl ProfileArgs {
-    pub fn into_config(self) -> Result<ProfileConfig> {
-        let report = crate::capture::profile::report_path(self.name.as_deref(), self.force, &self.command)?;
-        // The analysis half is the main command's, on the report to be written.
-        #[allow(clippy::needless_update)]
-        let config = AnalyzeArgs {
-            trace: vec![report.clone()],
-            output: self.report_dir,
-            format: self.format,
-            iteration: self.iteration,
-            whole_capture: self.whole_capture,
-            phases: self.phases,
-            input_format: Some("nsys-rep".into()),
-            fail_on: self.fail_on,
-            quiet: self.quiet,
-            nsys: self.nsys,
-            ..Default::default()
-        }
-        .into_config()?;
-        Ok(ProfileConfig {
-            capture: CaptureOptions {
-                report,
-                gpu_metrics: self.gpu_metrics,
-                host_sampling: match self.host_sampling {
-                    HostSampling::On => true,
-                    HostSampling::Off => false,
-                    HostSampling::Auto => crate::capture::profile::sampling_allowed(),
-                },
-                force: self.force,
-                command: self.command,
-                stdout_to_stderr: matches!(config.output, OutputTarget::Stdout(_)),
-            },
-            report: config,
-        })
     }
 }
 
@@ -471,55 +420,108 @@ impl AnalyzeArgs {
             .into_iter()
             .next()
             .ok_or_else(|| Error::usage("no trace file given"))?;
-        let mut formats = self.format;
-        formats.dedup();
-        if formats.is_empty() {
-            return Err(Error::usage("--format needs at least one of html, md, json"));
-        }
-        let output = OutputTarget::parse(self.output.as_deref(), &formats, || {
-            Path::new("reports").join(crate::text::report_name(&input))
-        })?;
-        let window = match (self.iteration, self.whole_capture) {
-            (Some(name), _) => WindowChoice::Named(name),
-            (None, true) => WindowChoice::WholeCapture,
-            (None, false) => WindowChoice::Auto,
-        };
-        // A named nsys must work; a bare name is looked up on PATH.
-        let nsys = match &self.nsys {
-            Some(p) => crate::nsys::find(Some(p))?.map(|f| f.path),
-            None => None,
-        };
-        let fail_on = match self.fail_on.as_deref() {
-            None => None,
-            Some(s) => Some(Severity::parse(s).ok_or_else(|| {
-                Error::usage(format!(
-                    "--fail-on: unknown severity '{s}' (info, warning, error)"
-                ))
-            })?),
-        };
+        let r = &self.report;
         Ok(Config {
+            output: r.target(self.output.as_deref(), || {
+                Path::new("reports").join(crate::text::report_name(&input))
+            })?,
+            formats: r.formats()?,
+            analysis: r.analysis(self.ncu, self.gpu_peaks)?,
+            read: r.read(self.input_format)?,
+            fail_on: self.fail_on,
+            quiet: r.quiet,
             input,
-            read: ReadOptions {
-                format: self.input_format.as_deref().map(InputFormat::named).transpose()?,
-                nsys,
-            },
-            output,
-            formats,
-            analysis: AnalysisOptions {
-                window,
-                phases: PhaseRules::with_overrides(&self.phases)?,
-                ncu: self.ncu,
-                gpu_peaks: self.gpu_peaks,
-            },
-            fail_on,
-            quiet: self.quiet,
         })
     }
 }
 
+impl ProfileArgs {
+    pub fn into_config(self) -> Result<ProfileConfig> {
+        let report = crate::capture::profile::report_path(self.name.as_deref(), self.force, &self.command)?;
+        // The analysis half is the main command's, on the report to be written.
+        let config = AnalyzeArgs {
+            trace: vec![report.clone()],
+            output: self.report_dir,
+            report: self.report,
+            ncu: None,
+            gpu_peaks: None,
+            input_format: Some(InputFormat::NsysRep),
+            fail_on: self.fail_on,
+        }
+        .into_config()?;
+        Ok(ProfileConfig {
+            capture: CaptureOptions {
+                report,
+                gpu_metrics: self.gpu_metrics,
+                host_sampling: match self.host_sampling {
+                    HostSampling::On => true,
+                    HostSampling::Off => false,
+                    HostSampling::Auto => crate::capture::profile::sampling_allowed(),
+                },
+                force: self.force,
+                command: self.command,
+                stdout_to_stderr: matches!(config.output, OutputTarget::Stdout(_)),
+            },
+            report: config,
+        })
+    }
+}
+
+impl DiffArgs {
+    pub fn into_config(self) -> Result<DiffConfig> {
+        let r = &self.report;
+        let percent = |flag: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                Err(Error::usage(format!(
+                    "{flag}: expected a percentage of 0 or more, got {v}"
+                )))
+            }
+        };
+        let fail_if_slower = self
+            .fail_if_slower
+            .map(|v| percent("--fail-if-slower", v))
+            .transpose()?;
+        let threshold_pct = percent("--threshold", self.threshold)?;
+        Ok(DiffConfig {
+            output: r.target(self.output.as_deref(), || {
+                Path::new("reports").join(format!(
+                    "diff-{}-vs-{}",
+                    crate::diff::input::side_name(&self.base),
+                    crate::diff::input::side_name(&self.new)
+                ))
+            })?,
+            formats: r.formats()?,
+            analysis: r.analysis(None, None)?,
+            read: r.read(self.input_format)?,
+            options: crate::diff::DiffOptions {
+                threshold_pct,
+                analysis_options_given: r.shapes_analysis(),
+            },
+            fail_if_slower,
+            quiet: r.quiet,
+            base: self.base,
+            new: self.new,
+        })
+    }
+}
+
+/// A validated job run: the ranks of one job, one trace (or more) each.
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    /// The trace files, in the order given (folders expanded, sorted).
+    pub inputs: Vec<PathBuf>,
+    /// How each input is read (format, nsys).
+    pub read: ReadOptions,
+    pub output: OutputTarget,
+    pub formats: Vec<Format>,
+    pub analysis: AnalysisOptions,
+    pub quiet: bool,
+}
+
 /// The files of a job: each argument, a folder's files (sorted; hidden
-/// files and reports left out). At least two files, or one with several
-/// processes, make a job.
+/// files and reports left out).
 pub fn job_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for a in args {
@@ -587,12 +589,8 @@ mod tests {
         };
         assert_eq!(cfg.output, OutputTarget::Stdout(Format::Json));
         assert!(parse(&["x.sqlite", "-o", "-"]).unwrap().into_action().is_err());
-        assert!(
-            parse(&["x.sqlite", "--fail-on", "loud"])
-                .unwrap()
-                .into_action()
-                .is_err()
-        );
+        // An unknown severity is refused while parsing (a value enum).
+        assert!(parse(&["x.sqlite", "--fail-on", "loud"]).is_err());
         assert!(
             parse(&["x.sqlite", "--phase", "nope"])
                 .unwrap()
@@ -672,6 +670,14 @@ mod tests {
                 .is_err()
         );
         assert!(parse(&["diff", "a"]).is_err());
+        // Shared flags are checked alike: a --nsys that is not there.
+        assert!(
+            parse(&["diff", "a", "b", "--nsys", "/no/such/nsys"])
+                .unwrap()
+                .into_action()
+                .is_err()
+        );
+        assert!(parse(&["diff", "a", "b", "--input-format", "perfetto"]).is_err());
         // A saved report.json is named after its folder.
         let cfg = match parse(&["diff", "reports/resnet/report.json", "b.sqlite"])
             .unwrap()

@@ -31,6 +31,7 @@ pub mod timing;
 /// listed before it (and itself), never one after it, so imports point one
 /// way and form no cycle. `tests/layers.rs` checks every `crate::` path in
 /// `src/` against this list.
+#[rustfmt::skip]
 pub const LAYERS: &[&str] = &[
     // Leaf helpers every layer may use.
     "error",    // the one error type; I/O error text
@@ -39,14 +40,18 @@ pub const LAYERS: &[&str] = &[
     "timing",   // per-stage timings (TRACE_REPORT_TIMINGS)
     "progress", // the progress bar on stderr
     "limits",   // the memory cap and its one-line error
-    // The normalized trace.
-    "model", // Nsight Systems as a tool: locate nsys, export .nsys-rep to SQLite.
-    "nsys", // Bytes to model: one reader per format; the ncu CSV.
-    "input", // Pure analyses and findings of a loaded trace.
-    "analysis", "findings", // The report document (report.json) and the steps that build it.
-    "document", "pipeline", // Renderers: report, then the comparison of two reports.
-    "report", "diff", // The one place that writes files.
-    "output", // `profile`: running a command under nsys.
-    "capture", // Arguments to a validated configuration, and carrying it out.
-    "cli", "run",
+    // The layers proper, bottom up.
+    "model",    // the normalized trace and its one builder
+    "nsys",     // Nsight Systems as a tool: locate nsys, export .nsys-rep to SQLite
+    "input",    // bytes to model: one reader per format; the ncu CSV
+    "analysis", // pure analyses of a loaded trace
+    "findings", // the rules (pure)
+    "document", // the report document (report.json)
+    "pipeline", // from a loaded trace to the document
+    "report",   // the report's renderers
+    "diff",     // comparing two reports, and its renderers
+    "output",   // the one place that writes files
+    "capture",  // `profile`: running a command under nsys
+    "cli",      // arguments to a validated configuration
+    "run",      // carrying it out
 ];

@@ -55,7 +55,11 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             },
         )
     });
-    let table = opts.gpu_peaks.as_deref().map(roofline::peaks::Table::read).transpose()?;
+    let table = opts
+        .gpu_peaks
+        .as_deref()
+        .map(roofline::peaks::Table::read)
+        .transpose()?;
     let roofline = time("roofline", || {
         roofline::annotate(
             trace,

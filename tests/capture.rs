@@ -430,7 +430,14 @@ fn profile_captures_exports_and_reports() {
     let before = fingerprint(&env.work().join("job.nsys-rep"));
     let out = run(env
         .cmd()
-        .args(["profile", "-q", "--gpu-metrics", "--host-sampling", "on", "--nsys"])
+        .args([
+            "profile",
+            "-q",
+            "--gpu-metrics",
+            "--host-sampling",
+            "on",
+            "--nsys",
+        ])
         .arg(&nsys)
         .args(["--", "sh", "job.sh"]));
     assert!(out.status.success(), "{}", stderr(&out));

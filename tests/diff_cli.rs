@@ -213,3 +213,20 @@ fn errors_exit_2_with_one_line() {
     assert_eq!(fs::read(&copy).unwrap(), before);
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Every subcommand validates the shared flags the same way: a `--nsys`
+/// that names no executable is an error (exit 2) for `diff` as for the
+/// main command, even when neither input needs nsys.
+#[test]
+fn diff_refuses_an_nsys_that_does_not_exist() {
+    let base = sample("resnet50_fp16_nchw_cpupre.sqlite");
+    let out = tmp("bad-nsys");
+    let o = run(&[s(&base), s(&base), "-o", s(&out), "--nsys", "/no/such/nsys"]);
+    assert_clean_error(&o, "/no/such/nsys");
+    // The main command, for comparison.
+    let o = Command::new(env!("CARGO_BIN_EXE_trace-report"))
+        .args([s(&base), "-o", s(&out), "--nsys", "/no/such/nsys"])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, "/no/such/nsys");
+}

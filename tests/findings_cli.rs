@@ -82,15 +82,16 @@ fn explain_unknown_rule_is_a_one_line_error() {
 /// only warning is its launch overhead (launch-bound stops at warning).
 #[test]
 fn fail_on_error_trips_on_planted_problems_not_on_the_baseline() {
-    let gate = |trace: &str, level: &str| {
-        run(&[trace, "-o", "-", "--format", "json", "-q", "--fail-on", level])
-    };
+    let gate =
+        |trace: &str, level: &str| run(&[trace, "-o", "-", "--format", "json", "-q", "--fail-on", level]);
     let baseline = gate("sample_traces/resnet50_fp16_cl_gpupre.sqlite", "error");
     assert_eq!(baseline.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&baseline.stdout).unwrap();
     assert!(json["findings"].as_array().is_some_and(|f| !f.is_empty()));
     assert_eq!(
-        gate("sample_traces/resnet50_fp16_cl_gpupre.sqlite", "warning").status.code(),
+        gate("sample_traces/resnet50_fp16_cl_gpupre.sqlite", "warning")
+            .status
+            .code(),
         Some(1),
         "the baseline's launch-bound warning trips --fail-on warning"
     );

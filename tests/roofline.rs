@@ -22,7 +22,9 @@ use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn report(name: &str, ncu: bool, peaks: Option<PathBuf>) -> Report {
@@ -70,13 +72,19 @@ fn counters_give_flops_and_dram_bytes() {
     assert_eq!(p.flops, 3.0 * (2.0 * 68_736_253_952.0 + 4.0 * 131_072.0));
     assert!(!p.tensor_core_roof);
     // ID 3, the add: ffma 67,108,864 x 2; DRAM 536,888,576 + 249,084,672.
-    let p = kernel(&r, "vectorized_elementwise_kernel").roofline.clone().unwrap();
+    let p = kernel(&r, "vectorized_elementwise_kernel")
+        .roofline
+        .clone()
+        .unwrap();
     assert_eq!(p.flops, 3.0 * 2.0 * 67_108_864.0);
     assert_eq!(p.bytes, 3.0 * (536_888_576.0 + 249_084_672.0));
     assert_eq!(p.bound, Some(Bound::MemoryBound));
     // ID 6, layernorm: 2 ffma 188,882,944 + fadd 189,890,560 + fmul 59,891,712
     // + 4 hfma 7,340,032 + 2 hadd 134,217,728.
-    let p = kernel(&r, "vectorized_layer_norm_kernel").roofline.clone().unwrap();
+    let p = kernel(&r, "vectorized_layer_norm_kernel")
+        .roofline
+        .clone()
+        .unwrap();
     let f = 2.0 * 188_882_944.0 + 189_890_560.0 + 59_891_712.0 + 4.0 * 7_340_032.0 + 2.0 * 134_217_728.0;
     assert_eq!(p.flops, 3.0 * f);
     // The 3x3 convolution cuDNN picked in the ncu run is another tile
@@ -105,7 +113,10 @@ fn gemm_and_copy_reach_their_roofs() {
     assert!(p.roof_percent.unwrap() >= 60.0);
     // The copy is a cudaMemcpy DtoD: 3 x 1 GiB read and written.
     let c = &r.roofline.copies[0];
-    assert_eq!((c.kind.as_str(), c.count, c.bytes), ("DtoD", 3, 3.0 * 2.0 * 1073741824.0));
+    assert_eq!(
+        (c.kind.as_str(), c.count, c.bytes),
+        ("DtoD", 3, 3.0 * 2.0 * 1073741824.0)
+    );
     let achieved = c.bytes / (c.total_ns as f64 * 1e-9);
     assert!(achieved / 4.8e12 >= 0.70, "{}", achieved / 4.8e12);
     assert!(close(c.roof_percent.unwrap(), 100.0 * achieved / 4.8e12, 1e-12));
@@ -140,7 +151,10 @@ fn shapes_agree_with_counters() {
     assert!(close(conv, 118_380_036_096.0, 0.0));
     // The add: 64M FLOPs, 3 x 256 MiB minimum traffic; ncu measured
     // 786 MB of DRAM traffic (within 3%: some writes stay in L2).
-    let add = kernel(&k, "vectorized_elementwise_kernel").roofline.clone().unwrap();
+    let add = kernel(&k, "vectorized_elementwise_kernel")
+        .roofline
+        .clone()
+        .unwrap();
     assert_eq!(add.flops / 3.0, 67_108_864.0);
     assert_eq!(add.bytes / 3.0, 3.0 * 268_435_456.0);
     assert!(close(add.bytes / 3.0, 536_888_576.0 + 249_084_672.0, 0.03));
@@ -168,7 +182,15 @@ fn engine_layers_from_their_dims() {
     let r = report("trtexec/resnet50_first4.graph.json", false, None);
     assert_eq!(r.roofline.gpu.as_deref(), Some("NVIDIA A100 80GB PCIe"));
     let layers = &r.engine.as_ref().unwrap().layers;
-    let layer = |n: &str| layers.iter().find(|l| l.name == n).unwrap().roofline.clone().unwrap();
+    let layer = |n: &str| {
+        layers
+            .iter()
+            .find(|l| l.name == n)
+            .unwrap()
+            .roofline
+            .clone()
+            .unwrap()
+    };
     // Conv_0: input 32x3x224x224, output 32x64x112x112, 7x7, groups 1:
     // 2 * 32*64*112*112 * 3*7*7 = 7,552,892,928 FLOPs. Bytes (FP16):
     // (32*3*224*224 + 32*64*112*112 + 9,408 weights) * 2 = 61,032,832.
@@ -179,13 +201,21 @@ fn engine_layers_from_their_dims() {
     // 0.111616 ms: 67.7 TFLOP/s; intensity 123.8 < ridge 312/1.935 = 161:
     // memory-bound at 61,032,832 B / 111,616 ns = 547 GB/s = 28.3% of 1,935 GB/s.
     assert_eq!(c0.bound, Some(Bound::MemoryBound));
-    assert!(close(c0.roof_percent.unwrap(), 100.0 * 61_032_832.0 / 111_616e-9 / 1935e9, 1e-9));
+    assert!(close(
+        c0.roof_percent.unwrap(),
+        100.0 * 61_032_832.0 / 111_616e-9 / 1935e9,
+        1e-9
+    ));
     // Conv_3: 3x3, 64 -> 64 at 56x56: 2 * 32*64*56*56 * 64*9 = 7,398,752,256;
     // intensity 287 > 161: compute-bound at 7.3988e9 / 53,248 ns / 312e12 = 44.5%.
     let c3 = layer("Conv_3 + Relu_4");
     assert_eq!(c3.flops, 7_398_752_256.0);
     assert_eq!(c3.bound, Some(Bound::ComputeBound));
-    assert!(close(c3.roof_percent.unwrap(), 100.0 * 7_398_752_256.0 / 53_248e-9 / 312e12, 1e-9));
+    assert!(close(
+        c3.roof_percent.unwrap(),
+        100.0 * 7_398_752_256.0 / 53_248e-9 / 312e12,
+        1e-9
+    ));
     // MaxPool 3x3: one compare per window element of each output.
     assert_eq!(layer("MaxPool_2").flops, 32.0 * 64.0 * 56.0 * 56.0 * 9.0);
     // The input reformat: FP32 read, FP16 written, no math.
@@ -206,7 +236,14 @@ fn unknown_gpu_and_peaks_override() {
     .unwrap();
     let r = report("roofline_h200.sqlite", true, Some(other));
     assert!(r.roofline.peaks.is_none());
-    assert!(r.roofline.notes.iter().any(|n| n.contains("no peaks for 'NVIDIA H200'")), "{:?}", r.roofline.notes);
+    assert!(
+        r.roofline
+            .notes
+            .iter()
+            .any(|n| n.contains("no peaks for 'NVIDIA H200'")),
+        "{:?}",
+        r.roofline.notes
+    );
     let g = kernel(&r, "nvjet_sm90_tst_320x128").roofline.clone().unwrap();
     assert_eq!((g.roof, g.roof_percent, g.bound), (None, None, None));
     assert!(g.achieved_flops_per_s > 0.0);
@@ -221,7 +258,12 @@ fn unknown_gpu_and_peaks_override() {
     assert!(r.roofline.peaks_table.ends_with("h200.json"));
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{").unwrap();
-    let trace = trace_report::input::load(&fixture("roofline_h200.sqlite"), &Default::default(), &Progress::hidden()).unwrap();
+    let trace = trace_report::input::load(
+        &fixture("roofline_h200.sqlite"),
+        &Default::default(),
+        &Progress::hidden(),
+    )
+    .unwrap();
     let e = pipeline::analyze(
         &trace,
         &AnalysisOptions {
@@ -242,7 +284,12 @@ fn no_source_no_numbers() {
     let r = report("infer_h100.sqlite", false, None);
     assert!(r.kernels.iter().all(|k| k.roofline.is_none()));
     assert!(r.roofline.flops.is_none());
-    assert!(r.roofline.notes.iter().any(|n| n.contains("no source of FLOPs and bytes")));
+    assert!(
+        r.roofline
+            .notes
+            .iter()
+            .any(|n| n.contains("no source of FLOPs and bytes"))
+    );
     let json = serde_json::to_value(&r).unwrap();
     assert!(json["kernels"][0].get("flops").is_none());
 }
@@ -257,7 +304,10 @@ fn html_section_draws_the_chart() {
     assert!(sec.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 860 440\" width=\"100%\""));
     assert!(sec.contains("FP16/BF16 TC"));
     assert!(sec.contains("Share of FLOPs vs share of time"));
-    assert!(!sec.contains("http://") || sec.matches("http://").count() == 1, "only the SVG namespace");
+    assert!(
+        !sec.contains("http://") || sec.matches("http://").count() == 1,
+        "only the SVG namespace"
+    );
 }
 
 /// `diff` shows FLOPs and bytes per iteration on both sides: here the

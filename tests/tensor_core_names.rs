@@ -401,10 +401,22 @@ fn amd_matrix_cores_by_naming_scheme() {
                 "Cijk_Ailk_Bljk_SB_MT64x64x16_SE_APM1_AF0EM8_AF1EM1_AMAS3_ASEM8_BL1_GRVW4_GSU1_ISA1030_IU1_K1_TT4_4_WG16_16_1",
                 No,
             ),
-            ("void ck::kernel_gemm_xdl_cshuffle_v3<ck::GridwiseGemm_xdl_cshuffle_v3<ck::tensor_layout::gemm::RowMajor, ck::half_t, float>, true, 2>(ck::GridwiseGemm_xdl_cshuffle_v3::Argument)", Yes),
-            ("void ck::kernel_gemm_xdlops_v2r3<ck::GridwiseGemm_k0mk1_k0nk1_mn_xdlops_v2r3<256, ck::half_t, float>>(ck::half_t const*, ck::half_t const*, ck::half_t*)", Yes),
-            ("void ck::kernel_gemm_wmma<ck::GridwiseGemmMultipleD_k0mk1_k0nk1_mn_wmma<ck::half_t>>(ck::half_t const*)", Yes),
-            ("void ck::kernel_gemm_dl_v1r3<ck::GridwiseGemmDl_km_kn_mn_v1r3<256, ck::half_t, float>>(ck::half_t const*)", No),
+            (
+                "void ck::kernel_gemm_xdl_cshuffle_v3<ck::GridwiseGemm_xdl_cshuffle_v3<ck::tensor_layout::gemm::RowMajor, ck::half_t, float>, true, 2>(ck::GridwiseGemm_xdl_cshuffle_v3::Argument)",
+                Yes,
+            ),
+            (
+                "void ck::kernel_gemm_xdlops_v2r3<ck::GridwiseGemm_k0mk1_k0nk1_mn_xdlops_v2r3<256, ck::half_t, float>>(ck::half_t const*, ck::half_t const*, ck::half_t*)",
+                Yes,
+            ),
+            (
+                "void ck::kernel_gemm_wmma<ck::GridwiseGemmMultipleD_k0mk1_k0nk1_mn_wmma<ck::half_t>>(ck::half_t const*)",
+                Yes,
+            ),
+            (
+                "void ck::kernel_gemm_dl_v1r3<ck::GridwiseGemmDl_km_kn_mn_v1r3<256, ck::half_t, float>>(ck::half_t const*)",
+                No,
+            ),
             (
                 "void ck_tile::kentry<256, 2, ck_tile::GemmKernel<ck_tile::GemmPipelineAgBgCrCompV3<ck_tile::WarpGemmMfmaF16F16F32M32N32K8>, ck_tile::CShuffleEpilogue<float>>>(ck_tile::GemmKernelArgs)",
                 Yes,
@@ -413,10 +425,22 @@ fn amd_matrix_cores_by_naming_scheme() {
                 "void ck_tile::kentry<2, ck_tile::FmhaBatchPrefillWithPagedKVCacheKernel<ck_tile::BlockFmhaBatchPrefillPipelineQRKSVSAsync<ck_tile::BlockFmhaBatchPrefillPipelineProblem<std::bfloat16_t, std::bfloat16_t, float>>>>(ck_tile::FmhaFwdKargs)",
                 Yes,
             ),
-            ("igemm_fwd_gtcx3_nhwc_fp16_bx0_ex0_bt128x128x32_wt32x32x8_ws1x1_wr2x2_ta1x8x2x1_1x4x1x64_tb1x8x2x1_1x4x1x64", Yes),
-            ("igemm_bwd_gtcx35_nhwc_fp32_bx0_ex1_bt256x128x16_wt32x32x2_ws2x1_wr2x2", Yes),
-            ("igemm_fwd_gtc_nchw_fp32_bx0_ex1_bt128x128x16_tt8x8_gm2x4x4_gn2x4x4_ta1x1x4x1_1x16x1x16", No),
-            ("gridwise_convolution_implicit_gemm_v4r4_xdlops_nchw_kcyx_nkhw", Yes),
+            (
+                "igemm_fwd_gtcx3_nhwc_fp16_bx0_ex0_bt128x128x32_wt32x32x8_ws1x1_wr2x2_ta1x8x2x1_1x4x1x64_tb1x8x2x1_1x4x1x64",
+                Yes,
+            ),
+            (
+                "igemm_bwd_gtcx35_nhwc_fp32_bx0_ex1_bt256x128x16_wt32x32x2_ws2x1_wr2x2",
+                Yes,
+            ),
+            (
+                "igemm_fwd_gtc_nchw_fp32_bx0_ex1_bt128x128x16_tt8x8_gm2x4x4_gn2x4x4_ta1x1x4x1_1x16x1x16",
+                No,
+            ),
+            (
+                "gridwise_convolution_implicit_gemm_v4r4_xdlops_nchw_kcyx_nkhw",
+                Yes,
+            ),
             ("gridwise_convolution_implicit_gemm_v4r4_nchw_kcyx_nkhw", No),
         ],
     );
@@ -426,14 +450,19 @@ fn amd_matrix_cores_by_naming_scheme() {
     assert_eq!(i.precision, Some(Precision::Fp32));
     // A GEMM library kernel is a GEMM, whatever its template arguments say.
     assert_eq!(
-        categorize("void ck::kernel_gemm_xdl_cshuffle_v3<ck::GridwiseGemm_xdl_cshuffle_v3<ck::half_t>, true, 2>(int)"),
+        categorize(
+            "void ck::kernel_gemm_xdl_cshuffle_v3<ck::GridwiseGemm_xdl_cshuffle_v3<ck::half_t>, true, 2>(int)"
+        ),
         Category::Gemm
     );
     assert_eq!(
         categorize("Cijk_Alik_Bljk_BBS_BH_Bias_HA_S_SAV_UserArgs_MT256x192x64_MI16x16x1_SN_LDSB1"),
         Category::Gemm
     );
-    assert_eq!(categorize("igemm_fwd_gtcx3_nhwc_fp16_bx0_ex0_bt128x128x32_wt32x32x8"), Category::Conv);
+    assert_eq!(
+        categorize("igemm_fwd_gtcx3_nhwc_fp16_bx0_ex0_bt128x128x32_wt32x32x8"),
+        Category::Conv
+    );
 }
 
 /// Elementwise kernels whose names merely contain `TensorOp` or `flash`.
@@ -451,8 +480,14 @@ fn tensorop_and_flash_inside_other_words_are_not_matrix_work() {
             ),
             ("create_flashinfer_kv_indices_triton", No),
             // The real ones still are.
-            ("void cutlass::Kernel2<cutlass_80_tensorop_f16_s16816gemm_f16_256x128_64x3_tn_align8>(T1::Params)", Yes),
-            ("void cutlass::gemm::kernel::Gemm<cutlass::gemm::threadblock::MmaMultistage<cutlass::gemm::warp::MmaTensorOp<float>>>(int)", Yes),
+            (
+                "void cutlass::Kernel2<cutlass_80_tensorop_f16_s16816gemm_f16_256x128_64x3_tn_align8>(T1::Params)",
+                Yes,
+            ),
+            (
+                "void cutlass::gemm::kernel::Gemm<cutlass::gemm::threadblock::MmaMultistage<cutlass::gemm::warp::MmaTensorOp<float>>>(int)",
+                Yes,
+            ),
         ],
     );
     for name in [
@@ -462,7 +497,10 @@ fn tensorop_and_flash_inside_other_words_are_not_matrix_work() {
     ] {
         assert!(!categorize(name).is_matrix(), "{name}");
     }
-    assert_eq!(categorize("void vllm::reshape_and_cache_flash_kernel<__hip_bfloat16>(long const*)"), Category::Copy);
+    assert_eq!(
+        categorize("void vllm::reshape_and_cache_flash_kernel<__hip_bfloat16>(long const*)"),
+        Category::Copy
+    );
 }
 
 /// A convolution library kernel never falls into `layout` because of a
@@ -471,16 +509,22 @@ fn tensorop_and_flash_inside_other_words_are_not_matrix_work() {
 #[test]
 fn categories_come_from_the_family_not_a_substring() {
     assert_eq!(
-        categorize("void cutlass_cudnn_train::Kernel<cutlass_cudnn_train::conv::kernel::ImplicitGemmConvolution<cutlass_cudnn_train::conv::threadblock::ImplicitGemmMultistage<cutlass::layout::TensorNHWC, cutlass::transform::threadblock::PredicatedTileAccessIterator<cutlass::layout::TensorCxRSKx<32>>, cutlass::epilogue::threadblock::Epilogue<cutlass::transform::TransposePitchLinearThreadMap>>>>(int)"),
+        categorize(
+            "void cutlass_cudnn_train::Kernel<cutlass_cudnn_train::conv::kernel::ImplicitGemmConvolution<cutlass_cudnn_train::conv::threadblock::ImplicitGemmMultistage<cutlass::layout::TensorNHWC, cutlass::transform::threadblock::PredicatedTileAccessIterator<cutlass::layout::TensorCxRSKx<32>>, cutlass::epilogue::threadblock::Epilogue<cutlass::transform::TransposePitchLinearThreadMap>>>>(int)"
+        ),
         Category::Conv
     );
     assert_eq!(
-        categorize("void scal_kernel<float, float, 1, false, 6, 5, 5, 3>(cublasTransposeParams<float>, float const*, float*, float const*)"),
+        categorize(
+            "void scal_kernel<float, float, 1, false, 6, 5, 5, 3>(cublasTransposeParams<float>, float const*, float*, float const*)"
+        ),
         Category::Other
     );
     // Real layout conversions stay layout.
     assert_eq!(
-        categorize("void cudnn::ops::nchwToNhwcKernel<float, float, float, false, true, (cudnnKernelDataType_t)2>(cudnn::ops::nchw2nhwc_params_t<float>, float const*, float*)"),
+        categorize(
+            "void cudnn::ops::nchwToNhwcKernel<float, float, float, false, true, (cudnnKernelDataType_t)2>(cudnn::ops::nchw2nhwc_params_t<float>, float const*, float*)"
+        ),
         Category::Layout
     );
     assert_eq!(categorize("batched_transpose_32x16_dword"), Category::Layout);

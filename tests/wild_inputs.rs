@@ -44,7 +44,10 @@ fn run(path: &Path, out: &Path) -> (i32, String) {
         .arg(out)
         .output()
         .unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 /// A 2021-era PyTorch profiler trace (PyTorch 1.8, the TensorBoard plugin's
@@ -76,16 +79,29 @@ fn kineto_2021_category_spellings_are_read() {
     assert_eq!((k.device, k.stream, k.correlation, k.pid), (0, 7, 31, 118664));
     assert_eq!(t.memcpys.len(), 1);
     let m = t.memcpys[0];
-    assert_eq!((m.start, m.end, m.bytes, m.correlation), (1_071_000, 1_080_000, 4096, 32));
-    assert_eq!((m.kind, m.src, m.dst), (CopyKind::HtoD, MemKind::Pageable, MemKind::Device));
+    assert_eq!(
+        (m.start, m.end, m.bytes, m.correlation),
+        (1_071_000, 1_080_000, 4096, 32)
+    );
+    assert_eq!(
+        (m.kind, m.src, m.dst),
+        (CopyKind::HtoD, MemKind::Pageable, MemKind::Device)
+    );
     assert_eq!(t.memsets.len(), 1);
-    assert_eq!((t.memsets[0].start, t.memsets[0].end, t.memsets[0].stream), (1_081_000, 1_082_500, 23));
+    assert_eq!(
+        (t.memsets[0].start, t.memsets[0].end, t.memsets[0].stream),
+        (1_081_000, 1_082_500, 23)
+    );
     // Runtime calls keep their correlation ids and kinds.
     let mut calls: Vec<(u32, ApiKind)> = t.api_calls.iter().map(|a| (a.correlation, a.kind)).collect();
     calls.sort_by_key(|c| c.0);
     assert_eq!(
         calls,
-        [(31, ApiKind::Launch), (32, ApiKind::MemcpyAsync), (33, ApiKind::MemsetAsync)]
+        [
+            (31, ApiKind::Launch),
+            (32, ApiKind::MemcpyAsync),
+            (33, ApiKind::MemsetAsync)
+        ]
     );
     let host = &t.threads[t.api_calls[0].thread as usize];
     assert_eq!((host.pid, host.tid), (118664, 1441273664));
@@ -117,7 +133,10 @@ fn kineto_range_profiler_trace_says_why_it_has_no_kernels() {
     let (code, err) = run(&p, &s.0.join("out"));
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("3 CUDA runtime call(s) (2 kernel launch(es))"), "{err}");
+    assert!(
+        err.contains("3 CUDA runtime call(s) (2 kernel launch(es))"),
+        "{err}"
+    );
     assert!(err.contains("CUPTI range profiler"), "{err}");
 }
 
@@ -149,7 +168,10 @@ fn kineto_cpu_only_trace_says_cpu_only() {
     );
     let (code, err) = run(&p, &s.0.join("out"));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("without GPU activity or CUDA calls: CPU only"), "{err}");
+    assert!(
+        err.contains("without GPU activity or CUDA calls: CPU only"),
+        "{err}"
+    );
 }
 
 /// ROCm traces (TraceLens `mi300_bert_small`): kernels are filed under the
@@ -171,7 +193,10 @@ fn rocm_agent_ids_get_the_gpu_name_and_no_phantom() {
     let t = load(&p).unwrap();
     assert_eq!(t.devices.len(), 1, "{:?}", t.devices);
     let d = &t.devices[0];
-    assert_eq!((d.id, d.name.as_str(), d.compute_capability, d.sm_count), (2, "AMD Instinct MI300X VF", None, Some(304)));
+    assert_eq!(
+        (d.id, d.name.as_str(), d.compute_capability, d.sm_count),
+        (2, "AMD Instinct MI300X VF", None, Some(304))
+    );
 }
 
 /// A CUDA trace's deviceProperties lists all 8 GPUs of the node; the
@@ -194,7 +219,10 @@ fn kineto_unused_visible_gpus_are_not_listed() {
     );
     let t = load(&s.file("a100.json", doc.as_bytes())).unwrap();
     assert_eq!(t.devices.len(), 1);
-    assert_eq!((t.devices[0].id, t.devices[0].compute_capability), (3, Some((8, 0))));
+    assert_eq!(
+        (t.devices[0].id, t.devices[0].compute_capability),
+        (3, Some((8, 0)))
+    );
 }
 
 /// A minimal nsys export: StringIds, metadata under `meta_table`, a runtime
@@ -214,7 +242,11 @@ fn nsys_db(path: &Path, meta_table: &str, calls: &[(&str, usize)], kernels: bool
     let mut corr = 1;
     for (i, (name, n)) in calls.iter().enumerate() {
         let id = 100 + i as i64;
-        c.execute("INSERT INTO StringIds VALUES (?1, ?2)", rusqlite::params![id, name]).unwrap();
+        c.execute(
+            "INSERT INTO StringIds VALUES (?1, ?2)",
+            rusqlite::params![id, name],
+        )
+        .unwrap();
         for _ in 0..*n {
             c.execute(
                 "INSERT INTO CUPTI_ACTIVITY_KIND_RUNTIME VALUES (?1, ?2, 1, 7, ?3, ?4, 0)",
@@ -245,11 +277,23 @@ fn nsys_db(path: &Path, meta_table: &str, calls: &[(&str, usize)], kernels: bool
 fn nsys_cuda_traced_but_no_kernels_is_not_told_to_trace_cuda() {
     let s = Scratch::new("nokern");
     let p = s.0.join("nokernels.sqlite");
-    nsys_db(&p, "META_DATA_EXPORT", &[("cuGetProcAddress_v2", 4), ("cuInit", 2), ("cudaLaunchKernel_v7000", 1)], false);
+    nsys_db(
+        &p,
+        "META_DATA_EXPORT",
+        &[
+            ("cuGetProcAddress_v2", 4),
+            ("cuInit", 2),
+            ("cudaLaunchKernel_v7000", 1),
+        ],
+        false,
+    );
     let (code, err) = run(&p, &s.0.join("out"));
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("although CUDA was traced: 7 CUDA API call(s) recorded, 1 of them"), "{err}");
+    assert!(
+        err.contains("although CUDA was traced: 7 CUDA API call(s) recorded, 1 of them"),
+        "{err}"
+    );
     assert!(!err.contains("-t cuda"), "{err}");
     // Without any CUDA API table the advice is the right one.
     let q = s.0.join("nocuda.sqlite");
@@ -259,7 +303,10 @@ fn nsys_cuda_traced_but_no_kernels_is_not_told_to_trace_cuda() {
     drop(c);
     let (code, err) = run(&q, &s.0.join("out2"));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("CUDA was not traced (profile with -t cuda)"), "{err}");
+    assert!(
+        err.contains("CUDA was not traced (profile with -t cuda)"),
+        "{err}"
+    );
 }
 
 /// Exports of 2020-2021 nsys keep their metadata in EXPORT_META_DATA:
@@ -270,7 +317,10 @@ fn nsys_old_metadata_table_keeps_the_profiler_version() {
     let p = s.0.join("old.sqlite");
     nsys_db(&p, "EXPORT_META_DATA", &[("cudaLaunchKernel_v7000", 1)], true);
     let t = load(&p).unwrap();
-    assert_eq!(t.source.profiler_version.as_deref(), Some("NVIDIA Nsight Systems 2021.1.1.66"));
+    assert_eq!(
+        t.source.profiler_version.as_deref(),
+        Some("NVIDIA Nsight Systems 2021.1.1.66")
+    );
     assert_eq!(t.source.schema_version.as_deref(), Some("2.4.0"));
 }
 
@@ -283,7 +333,10 @@ fn nsys_gpus_without_work_are_not_listed() {
     nsys_db(&p, "META_DATA_EXPORT", &[("cudaLaunchKernel_v7000", 1)], true);
     let t = load(&p).unwrap();
     assert_eq!(t.devices.len(), 1, "{:?}", t.devices);
-    assert_eq!((t.devices[0].id, t.devices[0].name.as_str()), (0, "NVIDIA A100-SXM4-80GB"));
+    assert_eq!(
+        (t.devices[0].id, t.devices[0].name.as_str()),
+        (0, "NVIDIA A100-SXM4-80GB")
+    );
 }
 
 /// Without iterations the terminal said `window: 2.0 us (GpuSpan)`: a Rust
@@ -299,8 +352,15 @@ fn terminal_window_line_speaks_words() {
         .arg(s.0.join("out"))
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let line = text.lines().find(|l| l.starts_with("window:")).unwrap_or_else(|| panic!("{text}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("window:"))
+        .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("span of all GPU activity"), "{line}");
     assert!(!line.contains("GpuSpan"), "{line}");
 }

@@ -398,14 +398,19 @@ fn summary(rows: &[LayerRow], pick: impl Fn(&LayerRow) -> bool) -> Summary {
     let layers: Vec<usize> = rows.iter().filter(|r| pick(r)).map(|r| r.index).collect();
     Summary {
         count: layers.len(),
-        total_ns: layers.iter().map(|&i| rows[i].time_ns).sum(),
+        total_ns: layers
+            .iter()
+            .fold(0, |a: Ns, &i| a.saturating_add(rows[i].time_ns)),
         layers,
     }
 }
 
 /// The engine report of `engine`.
 pub fn report(engine: &Engine) -> EngineReport {
-    let total_ns: Ns = engine.layers.iter().map(|l| l.average_ns).sum();
+    let total_ns: Ns = engine
+        .layers
+        .iter()
+        .fold(0, |a, l| a.saturating_add(l.average_ns));
     let int8 = engine
         .build_precision
         .as_deref()

@@ -98,8 +98,48 @@ fn read_report(path: &Path) -> Result<Report> {
             return Err(Error::input(path, "report.json has no numeric schema_version"));
         }
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::input(path, format!("not a valid trace-report report.json: {e}")))
+    let report: Report = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::input(path, format!("not a valid trace-report report.json: {e}")))?;
+    durations_add_up(&report).map_err(|what| {
+        Error::input(
+            path,
+            format!("report.json: {what} are not durations this tool writes (negative, or their sum overflows); re-create the report from its trace"),
+        )
+    })?;
+    Ok(report)
+}
+
+/// Whether the times a diff adds up are non-negative and their sums fit,
+/// as in every report this tool writes; else what is wrong.
+fn durations_add_up(r: &Report) -> std::result::Result<(), &'static str> {
+    fn sum(
+        mut times: impl Iterator<Item = i64>,
+        what: &'static str,
+    ) -> std::result::Result<(), &'static str> {
+        times
+            .try_fold(0i64, |acc, t| if t < 0 { None } else { acc.checked_add(t) })
+            .map(|_| ())
+            .ok_or(what)
+    }
+    let a = &r.attribution.window;
+    sum(
+        [r.window.duration_ns, a.total_ns, a.activity.gpu_idle_ns].into_iter(),
+        "the window's times",
+    )?;
+    sum(r.iterations.iter().map(|i| i.duration_ns), "the iteration times")?;
+    sum(r.kernels.iter().map(|k| k.total_ns), "the kernel times")?;
+    sum(r.memcpy.iter().map(|m| m.total_ns), "the copy times")?;
+    sum(
+        r.findings.iter().map(|f| f.time_at_stake_ns),
+        "the findings' times at stake",
+    )?;
+    fn counts(mut v: impl Iterator<Item = u64>, what: &'static str) -> std::result::Result<(), &'static str> {
+        v.try_fold(0u64, |a, c| a.checked_add(c)).map(|_| ()).ok_or(what)
+    }
+    counts(r.kernels.iter().map(|k| k.count), "the kernel counts")?;
+    counts(r.memcpy.iter().map(|m| m.count), "the copy counts")?;
+    counts(r.memcpy.iter().map(|m| m.bytes), "the copy sizes")?;
+    Ok(())
 }
 
 /// Load one side: a saved report as it is, or a trace analysed with `opts`.

@@ -40,11 +40,15 @@ fn change(b: Option<f64>, n: Option<f64>) -> Option<f64> {
 
 fn sources(r: &Report) -> Vec<String> {
     let s = &r.roofline.sources;
-    [("counters", s.counters), ("shapes", s.shapes), ("engine_dims", s.engine_dims)]
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(k, _)| k.to_string())
-        .collect()
+    [
+        ("counters", s.counters),
+        ("shapes", s.shapes),
+        ("engine_dims", s.engine_dims),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(k, _)| k.to_string())
+    .collect()
 }
 
 /// The work delta, when at least one side has FLOPs.
@@ -58,7 +62,10 @@ pub fn compare(base: &Report, new: &Report, norm: &Normalization) -> Option<Work
     let per = |x: Option<f64>, d: f64| x.map(|v| v / d);
     let (bf, nf) = (per(b.flops, bd), per(n.flops, nd));
     let (bb, nb) = (per(b.bytes, bd), per(n.bytes, nd));
-    let (bt, nt) = (b.kernel_ns_with_work as f64 / bd, n.kernel_ns_with_work as f64 / nd);
+    let (bt, nt) = (
+        b.kernel_ns_with_work as f64 / bd,
+        n.kernel_ns_with_work as f64 / nd,
+    );
     let fc = change(bf, nf);
     let bc = change(bb, nb);
     let tc = change(Some(bt), Some(nt));

@@ -83,15 +83,6 @@ impl Severity {
             Severity::Info
         }
     }
-
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s.to_ascii_lowercase().as_str() {
-            "info" => Some(Severity::Info),
-            "warning" | "warn" => Some(Severity::Warning),
-            "error" => Some(Severity::Error),
-            _ => None,
-        }
-    }
 }
 
 /// A table of the operations behind a finding.

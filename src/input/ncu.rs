@@ -95,7 +95,9 @@ pub fn parse(text: &str, path: &Path) -> Result<NcuCounters> {
             }
         }
     }
-    let work_cols: Vec<usize> = (0..header.len()).filter(|&i| is_work_metric(&header[i])).collect();
+    let work_cols: Vec<usize> = (0..header.len())
+        .filter(|&i| is_work_metric(&header[i]))
+        .collect();
     if add.is_empty() && work_cols.is_empty() {
         return Err(Error::input(
             path,

@@ -6,6 +6,7 @@
 //! fixed-size rows so that ten million kernels fit in a few hundred MB.
 //! Nothing here knows which file format the trace came from.
 
+pub mod build;
 pub mod engine;
 pub mod host;
 pub mod kernel_name;

@@ -6,10 +6,10 @@
 
 use std::fmt::Write;
 
+use crate::analysis::roofline::{self, Placement, Roof, Summary};
 use crate::document::Report;
 use crate::text::escape::{html as h, truncate};
 use crate::text::format::ns;
-use crate::analysis::roofline::{self, Placement, Roof, Summary};
 
 /// Kernels drawn in the chart and listed in the table.
 const MAX_POINTS: usize = 30;
@@ -40,7 +40,13 @@ pub fn si(v: f64, unit: &str) -> String {
         (1.0, "")
     };
     let x = v / d;
-    let digits = if x.abs() >= 100.0 { 0 } else if x.abs() >= 10.0 { 1 } else { 2 };
+    let digits = if x.abs() >= 100.0 {
+        0
+    } else if x.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
     format!("{x:.digits$} {p}{unit}")
 }
 
@@ -125,13 +131,22 @@ pub fn section(s: &mut String, r: &Report) {
 fn sources(x: &Summary) -> String {
     let mut v = Vec::new();
     if x.sources.counters > 0 {
-        v.push(format!("{} from Nsight Compute counters (measured FLOPs and DRAM bytes)", x.sources.counters));
+        v.push(format!(
+            "{} from Nsight Compute counters (measured FLOPs and DRAM bytes)",
+            x.sources.counters
+        ));
     }
     if x.sources.shapes > 0 {
-        v.push(format!("{} from operator shapes (formula FLOPs, minimum bytes)", x.sources.shapes));
+        v.push(format!(
+            "{} from operator shapes (formula FLOPs, minimum bytes)",
+            x.sources.shapes
+        ));
     }
     if x.sources.engine_dims > 0 {
-        v.push(format!("{} from engine layer dimensions (formula FLOPs, tensor bytes)", x.sources.engine_dims));
+        v.push(format!(
+            "{} from engine layer dimensions (formula FLOPs, tensor bytes)",
+            x.sources.engine_dims
+        ));
     }
     v.join("; ")
 }
@@ -277,8 +292,13 @@ fn chart(s: &mut String, r: &Report) {
         // (or the left edge) and ends at the highest compute roof.
         let start = x0.max(10f64.powf(ly0) / bw);
         let end = ridge.min(x1).max(start);
-        let angle = ((ph / (ly1 - ly0).max(1e-9)) / (pw / (lx1 - lx0).max(1e-9))).atan().to_degrees();
-        let (lx, ly) = (px(start) + 0.2 * (px(end) - px(start)), py(start * bw) + 0.2 * (py(end * bw) - py(start * bw)));
+        let angle = ((ph / (ly1 - ly0).max(1e-9)) / (pw / (lx1 - lx0).max(1e-9)))
+            .atan()
+            .to_degrees();
+        let (lx, ly) = (
+            px(start) + 0.2 * (px(end) - px(start)),
+            py(start * bw) + 0.2 * (py(end * bw) - py(start * bw)),
+        );
         let _ = writeln!(
             s,
             "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#000\" stroke-width=\"1.5\"/><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#000\" transform=\"rotate({:.1} {:.1} {:.1})\">memory {}/s</text>",

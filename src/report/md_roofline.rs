@@ -3,10 +3,10 @@
 
 use std::fmt::Write;
 
+use super::html_roofline::{intensity, roof_text, si};
 use crate::document::Report;
 use crate::text::escape::{markdown as md, truncate};
 use crate::text::format::ns;
-use super::html_roofline::{intensity, roof_text, si};
 
 /// Kernels listed.
 const TOP: usize = 8;
@@ -75,7 +75,9 @@ pub fn section(s: &mut String, r: &Report) {
             si(c.bytes, "B"),
             ns(c.total_ns),
             si(c.achieved_bytes_per_s, "B"),
-            c.roof_percent.map(|p| format!(" ({p:.0}% of the memory roof)")).unwrap_or_default()
+            c.roof_percent
+                .map(|p| format!(" ({p:.0}% of the memory roof)"))
+                .unwrap_or_default()
         );
     }
 }

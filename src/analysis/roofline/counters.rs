@@ -60,7 +60,12 @@ fn columns(names: &[String]) -> Vec<Column> {
         .iter()
         .any(|n| n.starts_with("sm__ops_path_tensor_src_") && !n.contains("sparsity"));
     // (op, src) pairs that have a plain column (no `_dst_`).
-    let plain: Vec<(String, String)> = names.iter().filter_map(|n| op_src(n)).filter(|(_, _, d)| !d).map(|(o, s, _)| (o, s)).collect();
+    let plain: Vec<(String, String)> = names
+        .iter()
+        .filter_map(|n| op_src(n))
+        .filter(|(_, _, d)| !d)
+        .map(|(o, s, _)| (o, s))
+        .collect();
     names
         .iter()
         .map(|n| {
@@ -84,7 +89,10 @@ fn columns(names: &[String]) -> Vec<Column> {
             if n.contains("sparsity") {
                 return Column::Unused;
             }
-            if let Some(rest) = n.strip_prefix("sm__ops_path_tensor_src_").and_then(|r| r.strip_suffix(".sum")) {
+            if let Some(rest) = n
+                .strip_prefix("sm__ops_path_tensor_src_")
+                .and_then(|r| r.strip_suffix(".sum"))
+            {
                 let src = rest.split("_dst_").next().unwrap_or(rest);
                 return tensor_precision(src).map_or(Column::Unused, Column::Tensor);
             }
@@ -147,7 +155,9 @@ impl Totals {
 /// Per CSV kernel, its totals; None when the CSV lacks FLOP or DRAM counters.
 pub fn totals(c: &NcuCounters) -> Option<Vec<Totals>> {
     let cols = columns(&c.work_metrics);
-    let has_flops = cols.iter().any(|k| matches!(k, Column::Core(..) | Column::Tensor(_)));
+    let has_flops = cols
+        .iter()
+        .any(|k| matches!(k, Column::Core(..) | Column::Tensor(_)));
     let has_dram = cols.iter().any(|k| *k == Column::Dram);
     if !(has_flops && has_dram) {
         return None;
@@ -179,7 +189,10 @@ pub fn work(c: &NcuCounters, rows: &[KernelRow]) -> Vec<Option<Work>> {
     let Some(totals) = totals(c) else {
         return vec![None; rows.len()];
     };
-    let keys: Vec<(&str, &str)> = rows.iter().map(|r| (r.name.as_str(), r.short_name.as_str())).collect();
+    let keys: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.name.as_str(), r.short_name.as_str()))
+        .collect();
     let (matched, _) = ncu::match_rows(c, &keys);
     rows.iter()
         .zip(matched)
@@ -257,6 +270,13 @@ mod tests {
         .map(String::from)
         .to_vec();
         let c = columns(&names);
-        assert_eq!(c, vec![Column::Tensor(Precision::Fp16), Column::Unused, Column::Tensor(Precision::Tf32)]);
+        assert_eq!(
+            c,
+            vec![
+                Column::Tensor(Precision::Fp16),
+                Column::Unused,
+                Column::Tensor(Precision::Tf32)
+            ]
+        );
     }
 }

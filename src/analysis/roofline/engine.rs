@@ -48,7 +48,9 @@ fn numel(d: &[i64]) -> f64 {
 }
 
 fn bytes(ts: &[EngineTensor]) -> Option<f64> {
-    ts.iter().map(|t| Some(numel(&t.dims) * element_size(&t.format)?)).sum()
+    ts.iter()
+        .map(|t| Some(numel(&t.dims) * element_size(&t.format)?))
+        .sum()
 }
 
 fn precision_of(label: Option<&str>) -> Option<Precision> {
@@ -84,7 +86,11 @@ fn flops(l: &EngineLayer) -> Option<f64> {
         if input.len() < 2 || b.len() < 2 || input[input.len() - 1] != b[b.len() - 2] {
             return None;
         }
-        let (m, k, n) = (input[input.len() - 2] as f64, input[input.len() - 1] as f64, b[b.len() - 1] as f64);
+        let (m, k, n) = (
+            input[input.len() - 2] as f64,
+            input[input.len() - 1] as f64,
+            b[b.len() - 1] as f64,
+        );
         return Some(2.0 * numel(&input[..input.len() - 2]) * m * n * k);
     }
     if has("pooling") {
@@ -167,8 +173,14 @@ mod tests {
             layer_type: "CaskConvolution".into(),
             operation: Some("Convolution".into()),
             tactic: None,
-            inputs: vec![t(&[32, 3, 224, 224], "Channel major FP16 format where channel % 4 == 0")],
-            outputs: vec![t(&[32, 64, 112, 112], "Channel major FP16 format where channel % 8 == 0")],
+            inputs: vec![t(
+                &[32, 3, 224, 224],
+                "Channel major FP16 format where channel % 4 == 0",
+            )],
+            outputs: vec![t(
+                &[32, 64, 112, 112],
+                "Channel major FP16 format where channel % 8 == 0",
+            )],
             weights_type: Some("Half".into()),
             out_channels: Some(64),
             groups: Some(1),
@@ -184,7 +196,10 @@ mod tests {
         let w = layer_work(&l).unwrap();
         // 2 * 32*64*112*112 outputs * 3*7*7 MACs each.
         assert_eq!(w.flops, 2.0 * 32.0 * 64.0 * 112.0 * 112.0 * 147.0);
-        assert_eq!(w.bytes, (32.0 * 3.0 * 224.0 * 224.0 + 32.0 * 64.0 * 112.0 * 112.0 + 9408.0) * 2.0);
+        assert_eq!(
+            w.bytes,
+            (32.0 * 3.0 * 224.0 * 224.0 + 32.0 * 64.0 * 112.0 * 112.0 + 9408.0) * 2.0
+        );
         assert_eq!(w.precision, Some(Precision::Fp16));
         // A reformat moves bytes and does no math; an unknown format: no work.
         let r = EngineLayer {
@@ -197,7 +212,13 @@ mod tests {
             ..l.clone()
         };
         let w = layer_work(&r).unwrap();
-        assert_eq!((w.flops, w.bytes), (0.0, 32.0 * 3.0 * 224.0 * 224.0 * 4.0 + 32.0 * 64.0 * 112.0 * 112.0 * 2.0));
+        assert_eq!(
+            (w.flops, w.bytes),
+            (
+                0.0,
+                32.0 * 3.0 * 224.0 * 224.0 * 4.0 + 32.0 * 64.0 * 112.0 * 112.0 * 2.0
+            )
+        );
         let u = EngineLayer {
             inputs: vec![t(&[1, 2], "some opaque format")],
             ..r

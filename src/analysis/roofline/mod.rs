@@ -148,13 +148,21 @@ pub struct Placement {
 
 /// Place `work` done in `total_ns` (launches of `mean_ns` on average) under
 /// the roofs of `peaks`.
-pub fn place(work: &Work, total_ns: Ns, mean_ns: Ns, tensor_verdict: Verdict, peaks: Option<&GpuPeaks>) -> Placement {
+pub fn place(
+    work: &Work,
+    total_ns: Ns,
+    mean_ns: Ns,
+    tensor_verdict: Verdict,
+    peaks: Option<&GpuPeaks>,
+) -> Placement {
     let secs = (total_ns.max(1)) as f64 * 1e-9;
     let achieved_flops = work.flops / secs;
     let achieved_bytes = work.bytes / secs;
     let intensity = (work.bytes > 0.0).then(|| work.flops / work.bytes);
     let tensor = work.tensor.unwrap_or(tensor_verdict == Verdict::Yes);
-    let precision = work.precision.unwrap_or(if tensor { Precision::Fp16 } else { Precision::Fp32 });
+    let precision = work
+        .precision
+        .unwrap_or(if tensor { Precision::Fp16 } else { Precision::Fp32 });
     let mut p = Placement {
         work_source: work.source,
         flops: work.flops,
@@ -313,7 +321,10 @@ pub fn gpu_name(trace: &Trace, window: &Window, ncu_gpu: Option<&str>) -> (Optio
             names[0].0
         ));
     }
-    let name = names.first().map(|(n, _)| n.to_string()).or_else(|| ncu_gpu.map(str::to_string));
+    let name = names
+        .first()
+        .map(|(n, _)| n.to_string())
+        .or_else(|| ncu_gpu.map(str::to_string));
     (name, notes)
 }
 
@@ -360,7 +371,13 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
             WorkSource::EngineDims => summary.sources.engine_dims += 1,
             WorkSource::CopySize => {}
         }
-        row.roofline = Some(place(&work, row.total_ns, row.mean_ns, row.tensor_core, peaks.as_ref()));
+        row.roofline = Some(place(
+            &work,
+            row.total_ns,
+            row.mean_ns,
+            row.tensor_core,
+            peaks.as_ref(),
+        ));
     }
     if inputs.ncu.is_some_and(|c| c.work_metrics.is_empty()) {
         summary
@@ -381,9 +398,15 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
 
 /// Place each engine layer with work under the roofs (one inference: the
 /// layer's average time is one launch).
-pub fn place_layers(layers: &mut [crate::analysis::engine::LayerRow], engine: &crate::model::engine::Engine, peaks: Option<&GpuPeaks>) {
+pub fn place_layers(
+    layers: &mut [crate::analysis::engine::LayerRow],
+    engine: &crate::model::engine::Engine,
+    peaks: Option<&GpuPeaks>,
+) {
     for row in layers.iter_mut() {
-        let Some(l) = engine.layers.get(row.index) else { continue };
+        let Some(l) = engine.layers.get(row.index) else {
+            continue;
+        };
         if !l.profiled {
             continue;
         }
@@ -486,12 +509,24 @@ mod tests {
     fn ridge_decides_memory_or_compute() {
         let p = h200();
         // bf16 ridge: 989.5e12 / 4.8e12 = 206 FLOP/B.
-        let gemm = place(&work(1.0995e12, 1.38e9, Precision::Bf16, true), 1_386_496, 1_386_496, Verdict::Yes, Some(&p));
+        let gemm = place(
+            &work(1.0995e12, 1.38e9, Precision::Bf16, true),
+            1_386_496,
+            1_386_496,
+            Verdict::Yes,
+            Some(&p),
+        );
         assert_eq!(gemm.roof, Some(Roof::Compute));
         assert_eq!(gemm.bound, Some(Bound::ComputeBound));
         let pct = gemm.roof_percent.unwrap();
         assert!((pct - 100.0 * 1.0995e12 / 1.386496e-3 / 989.5e12).abs() < 1e-9);
-        let add = place(&work(6.7e7, 7.86e8, Precision::Fp32, false), 182_496, 182_496, Verdict::No, Some(&p));
+        let add = place(
+            &work(6.7e7, 7.86e8, Precision::Fp32, false),
+            182_496,
+            182_496,
+            Verdict::No,
+            Some(&p),
+        );
         assert_eq!(add.roof, Some(Roof::Memory));
         assert_eq!(add.bound, Some(Bound::MemoryBound));
         assert!((add.roof_percent.unwrap() - 100.0 * 7.86e8 / 182_496e-9 / 4.8e12).abs() < 1e-9);
@@ -502,8 +537,14 @@ mod tests {
         let p = h200();
         // 1 MB in 9 us: 111 GB/s, 2.3% of the bandwidth.
         let w = work(0.0, 1e6, Precision::Fp32, false);
-        assert_eq!(place(&w, 9_000, LATENCY_NS - 1, Verdict::No, Some(&p)).bound, Some(Bound::LatencyBound));
-        assert_eq!(place(&w, 9_000, LATENCY_NS, Verdict::No, Some(&p)).bound, Some(Bound::MemoryBound));
+        assert_eq!(
+            place(&w, 9_000, LATENCY_NS - 1, Verdict::No, Some(&p)).bound,
+            Some(Bound::LatencyBound)
+        );
+        assert_eq!(
+            place(&w, 9_000, LATENCY_NS, Verdict::No, Some(&p)).bound,
+            Some(Bound::MemoryBound)
+        );
         // Short but at 25% of the bandwidth: memory-bound.
         let fast = work(0.0, 0.25 * 4.8e12 * 9e-6, Precision::Fp32, false);
         let at = place(&fast, 9_000, 9_000, Verdict::No, Some(&p));
@@ -513,7 +554,13 @@ mod tests {
 
     #[test]
     fn no_peaks_no_roof() {
-        let x = place(&work(1e9, 1e9, Precision::Fp16, true), 1_000_000, 1_000_000, Verdict::Yes, None);
+        let x = place(
+            &work(1e9, 1e9, Precision::Fp16, true),
+            1_000_000,
+            1_000_000,
+            Verdict::Yes,
+            None,
+        );
         assert_eq!((x.roof, x.roof_percent, x.bound), (None, None, None));
         assert_eq!(x.arithmetic_intensity, Some(1.0));
         assert_eq!(x.achieved_flops_per_s, 1e12);

@@ -164,13 +164,15 @@ impl Table {
 
     /// Read a `--gpu-peaks` file.
     pub fn read(path: &Path) -> Result<Table> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, crate::error::io_problem(&e)))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::input(path, crate::error::io_problem(&e)))?;
         Table::parse(&text, &path.display().to_string()).map_err(|m| Error::input(path, m))
     }
 
     fn parse(text: &str, origin: &str) -> std::result::Result<Table, String> {
-        let file: File = serde_json::from_str(text)
-            .map_err(|e| format!("not a GPU peaks table ({{\"gpus\": [...]}}, as data/gpu_peaks.json): {e}"))?;
+        let file: File = serde_json::from_str(text).map_err(|e| {
+            format!("not a GPU peaks table ({{\"gpus\": [...]}}, as data/gpu_peaks.json): {e}")
+        })?;
         let re = |p: &str| {
             RegexBuilder::new(p)
                 .case_insensitive(true)
@@ -255,8 +257,21 @@ mod tests {
     fn table_covers_the_deployed_gpus_and_cites_each_row() {
         let t = Table::builtin();
         let required = [
-            "V100", "T4", "A10", "A100 40GB", "A100 80GB", "L4", "L40S", "H100 SXM", "H100 PCIe", "H200",
-            "B200", "RTX 3090", "RTX 4090", "MI250X", "MI300X",
+            "V100",
+            "T4",
+            "A10",
+            "A100 40GB",
+            "A100 80GB",
+            "L4",
+            "L40S",
+            "H100 SXM",
+            "H100 PCIe",
+            "H200",
+            "B200",
+            "RTX 3090",
+            "RTX 4090",
+            "MI250X",
+            "MI300X",
         ];
         for r in required {
             assert!(t.rows().any(|row| row.name.contains(r)), "no row for {r}");
@@ -265,7 +280,12 @@ mod tests {
             assert!(row.source.title.len() > 20, "{}: no datasheet title", row.name);
             assert!(row.source.url.starts_with("https://"), "{}: no URL", row.name);
             assert!(row.memory_gb_per_s > 0.0);
-            for v in [row.fp64, row.fp32, row.tf32, row.fp16, row.bf16, row.fp8, row.int8].into_iter().flatten() {
+            for v in [
+                row.fp64, row.fp32, row.tf32, row.fp16, row.bf16, row.fp8, row.int8,
+            ]
+            .into_iter()
+            .flatten()
+            {
                 assert!(v > 0.0, "{}", row.name);
             }
             assert!(row.fp32.is_some(), "{}: no FP32 rate", row.name);

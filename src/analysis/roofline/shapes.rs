@@ -93,18 +93,79 @@ fn broadcast(shapes: &[&Vec<i64>]) -> Option<Vec<i64>> {
 }
 
 const ELEMENTWISE: &[&str] = &[
-    "add", "add_", "sub", "sub_", "rsub", "mul", "mul_", "div", "div_", "pow", "neg", "exp", "log", "sqrt", "rsqrt",
-    "abs", "relu", "relu_", "gelu", "gelu_", "silu", "silu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "hardswish",
-    "hardswish_", "hardtanh", "hardtanh_", "clamp", "clamp_", "clamp_min", "clamp_max", "where", "masked_fill",
-    "masked_fill_", "erf", "sin", "cos", "maximum", "minimum", "leaky_relu", "leaky_relu_", "elu", "mish",
-    "reciprocal", "square", "addcmul", "addcdiv", "lerp", "threshold", "threshold_backward", "gelu_backward",
-    "silu_backward", "sigmoid_backward", "tanh_backward",
+    "add",
+    "add_",
+    "sub",
+    "sub_",
+    "rsub",
+    "mul",
+    "mul_",
+    "div",
+    "div_",
+    "pow",
+    "neg",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "abs",
+    "relu",
+    "relu_",
+    "gelu",
+    "gelu_",
+    "silu",
+    "silu_",
+    "sigmoid",
+    "sigmoid_",
+    "tanh",
+    "tanh_",
+    "hardswish",
+    "hardswish_",
+    "hardtanh",
+    "hardtanh_",
+    "clamp",
+    "clamp_",
+    "clamp_min",
+    "clamp_max",
+    "where",
+    "masked_fill",
+    "masked_fill_",
+    "erf",
+    "sin",
+    "cos",
+    "maximum",
+    "minimum",
+    "leaky_relu",
+    "leaky_relu_",
+    "elu",
+    "mish",
+    "reciprocal",
+    "square",
+    "addcmul",
+    "addcdiv",
+    "lerp",
+    "threshold",
+    "threshold_backward",
+    "gelu_backward",
+    "silu_backward",
+    "sigmoid_backward",
+    "tanh_backward",
 ];
 const COPIES: &[&str] = &["copy_", "_to_copy", "to", "clone", "contiguous", "_copy_from"];
 const NORMS: &[&str] = &[
-    "layer_norm", "native_layer_norm", "group_norm", "native_group_norm", "batch_norm", "native_batch_norm",
-    "cudnn_batch_norm", "_batch_norm_impl_index", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
-    "rms_norm", "_fused_rms_norm", "instance_norm",
+    "layer_norm",
+    "native_layer_norm",
+    "group_norm",
+    "native_group_norm",
+    "batch_norm",
+    "native_batch_norm",
+    "cudnn_batch_norm",
+    "_batch_norm_impl_index",
+    "_native_batch_norm_legit",
+    "_native_batch_norm_legit_no_training",
+    "rms_norm",
+    "_fused_rms_norm",
+    "instance_norm",
 ];
 
 /// The work of one call of `op` (ATen name), or None when the shapes do
@@ -121,7 +182,13 @@ pub fn op_work(op: &str, dims: &[Vec<i64>], types: &[String], concrete: &[String
             _ => 0.0,
         }
     };
-    let work = |flops: f64, bytes: f64| Some(OpWork { flops, bytes, precision });
+    let work = |flops: f64, bytes: f64| {
+        Some(OpWork {
+            flops,
+            bytes,
+            precision,
+        })
+    };
     match name {
         "mm" | "_int_mm" | "bmm" | "matmul" | "addmm" | "baddbmm" | "linear" => {
             let (ai, bi) = match name {
@@ -148,9 +215,18 @@ pub fn op_work(op: &str, dims: &[Vec<i64>], types: &[String], concrete: &[String
             };
             let (m, n, k) = (m as f64, n as f64, k as f64);
             let b_batch = if b.len() > 2 { batch } else { 1.0 };
-            work(2.0 * batch * m * n * k, e * (batch * m * k + b_batch * k * n + batch * m * n))
+            work(
+                2.0 * batch * m * n * k,
+                e * (batch * m * k + b_batch * k * n + batch * m * n),
+            )
         }
-        "conv1d" | "conv2d" | "conv3d" | "convolution" | "_convolution" | "cudnn_convolution" | "cudnn_convolution_relu"
+        "conv1d"
+        | "conv2d"
+        | "conv3d"
+        | "convolution"
+        | "_convolution"
+        | "cudnn_convolution"
+        | "cudnn_convolution_relu"
         | "cudnn_convolution_add_relu" => {
             let (x, w) = (dims.first()?, dims.get(1)?);
             let spatial = x.len().checked_sub(2)?;
@@ -164,7 +240,10 @@ pub fn op_work(op: &str, dims: &[Vec<i64>], types: &[String], concrete: &[String
                 "convolution" | "_convolution" => (3, 4, 5, Some(6)),
                 _ => (3, 4, 5, None),
             };
-            if transposed.and_then(|t| concrete.get(t)).is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+            if transposed
+                .and_then(|t| concrete.get(t))
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+            {
                 return None;
             }
             let arg = |i: usize| -> Option<Vec<i64>> {
@@ -174,10 +253,17 @@ pub fn op_work(op: &str, dims: &[Vec<i64>], types: &[String], concrete: &[String
             let stride = arg(s)?;
             let dilation = arg(d)?;
             let kernel = &w[2..];
-            let padding = match concrete.get(p).map(|v| v.trim().trim_matches('\'').to_ascii_lowercase()) {
+            let padding = match concrete
+                .get(p)
+                .map(|v| v.trim().trim_matches('\'').to_ascii_lowercase())
+            {
                 Some(v) if v == "valid" => vec![0; spatial],
                 // "same" keeps the input size (stride 1 only).
-                Some(v) if v == "same" => kernel.iter().zip(&dilation).map(|(k, d)| d * (k - 1) / 2).collect(),
+                Some(v) if v == "same" => kernel
+                    .iter()
+                    .zip(&dilation)
+                    .map(|(k, d)| d * (k - 1) / 2)
+                    .collect(),
                 _ => arg(p)?,
             };
             if stride.len() != spatial || padding.len() != spatial || dilation.len() != spatial {
@@ -222,7 +308,10 @@ pub fn op_work(op: &str, dims: &[Vec<i64>], types: &[String], concrete: &[String
             if causal {
                 flops *= 0.5;
             }
-            work(flops, tensor_bytes(0) + tensor_bytes(1) + tensor_bytes(2) + b * h * l * dv * e)
+            work(
+                flops,
+                tensor_bytes(0) + tensor_bytes(1) + tensor_bytes(2) + b * h * l * dv * e,
+            )
         }
         n if NORMS.contains(&n) => {
             let x = numel(dims.first()?);
@@ -257,13 +346,20 @@ pub fn op_work(op: &str, dims: &[Vec<i64>], types: &[String], concrete: &[String
 
 /// Work per kernel row from the operators that launched its kernels.
 pub fn work(trace: &Trace, window: &Window, rows: &[KernelRow]) -> Vec<Option<Work>> {
-    let row_of: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
+    let row_of: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.as_str(), i))
+        .collect();
     // The longest kernel of each operator call gets the call's work.
     let mut main: HashMap<u32, (usize, Ns)> = HashMap::new();
     for i in window.indexes(&trace.kernels, |k| k.start) {
         let k = &trace.kernels[i];
         let key = (k.pid, k.correlation);
-        let Ok(at) = trace.kernel_operators.binary_search_by_key(&key, |x| (x.pid, x.correlation)) else {
+        let Ok(at) = trace
+            .kernel_operators
+            .binary_search_by_key(&key, |x| (x.pid, x.correlation))
+        else {
             continue;
         };
         let op = trace.kernel_operators[at].operator;
@@ -277,7 +373,9 @@ pub fn work(trace: &Trace, window: &Window, rows: &[KernelRow]) -> Vec<Option<Wo
     let mut acc: Vec<Option<(f64, f64, u64, Option<Precision>)>> = vec![None; rows.len()];
     let mut cache: HashMap<u32, Option<OpWork>> = HashMap::new();
     for (op, (ki, _)) in main {
-        let Some(o) = trace.operators.get(op as usize) else { continue };
+        let Some(o) = trace.operators.get(op as usize) else {
+            continue;
+        };
         let w = *cache.entry(op).or_insert_with(|| {
             op_work(
                 trace.name(o.name),
@@ -323,26 +421,67 @@ mod tests {
 
     #[test]
     fn gemm_is_two_mnk() {
-        let w = op_work("aten::mm", &[vec![8192, 8192], vec![8192, 8192]], &s(&["c10::BFloat16", "c10::BFloat16"]), &[]).unwrap();
+        let w = op_work(
+            "aten::mm",
+            &[vec![8192, 8192], vec![8192, 8192]],
+            &s(&["c10::BFloat16", "c10::BFloat16"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!(w.flops, 2.0 * 8192f64.powi(3));
         assert_eq!(w.bytes, 3.0 * 8192.0 * 8192.0 * 2.0);
         assert_eq!(w.precision, Some(Precision::Bf16));
         // addmm(bias, a[m,k], b[k,n]); linear(x[...,k], w[n,k]).
-        let w = op_work("aten::addmm", &[vec![1000], vec![16, 2048], vec![2048, 1000]], &s(&["float", "float", "float"]), &[]).unwrap();
+        let w = op_work(
+            "aten::addmm",
+            &[vec![1000], vec![16, 2048], vec![2048, 1000]],
+            &s(&["float", "float", "float"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!(w.flops, 2.0 * 16.0 * 1000.0 * 2048.0);
-        let w = op_work("aten::linear", &[vec![4, 7, 64], vec![32, 64], vec![32]], &s(&["c10::Half", "c10::Half", "c10::Half"]), &[]).unwrap();
+        let w = op_work(
+            "aten::linear",
+            &[vec![4, 7, 64], vec![32, 64], vec![32]],
+            &s(&["c10::Half", "c10::Half", "c10::Half"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!(w.flops, 2.0 * 28.0 * 32.0 * 64.0);
-        let w = op_work("aten::bmm", &[vec![8, 128, 64], vec![8, 64, 256]], &s(&["c10::Half", "c10::Half"]), &[]).unwrap();
+        let w = op_work(
+            "aten::bmm",
+            &[vec![8, 128, 64], vec![8, 64, 256]],
+            &s(&["c10::Half", "c10::Half"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!(w.flops, 2.0 * 8.0 * 128.0 * 256.0 * 64.0);
-        assert!(op_work("aten::mm", &[vec![8, 3], vec![4, 5]], &s(&["float", "float"]), &[]).is_none());
+        assert!(
+            op_work(
+                "aten::mm",
+                &[vec![8, 3], vec![4, 5]],
+                &s(&["float", "float"]),
+                &[]
+            )
+            .is_none()
+        );
     }
 
     #[test]
     fn convolution_from_its_arguments() {
         // The roofline capture's conv3x3: N32 C=K=256 56x56, 3x3, stride 1, pad 1.
         let dims = [vec![32, 256, 56, 56], vec![256, 256, 3, 3]];
-        let types = s(&["c10::Half", "c10::Half", "ScalarList", "ScalarList", "ScalarList", "Scalar"]);
-        let concrete = s(&["", "", "[1, 1]", "[1, 1]", "[1, 1]", "1", "True", "False", "False"]);
+        let types = s(&[
+            "c10::Half",
+            "c10::Half",
+            "ScalarList",
+            "ScalarList",
+            "ScalarList",
+            "Scalar",
+        ]);
+        let concrete = s(&[
+            "", "", "[1, 1]", "[1, 1]", "[1, 1]", "1", "True", "False", "False",
+        ]);
         let w = op_work("aten::cudnn_convolution", &dims, &types, &concrete).unwrap();
         assert_eq!(w.flops, 2.0 * 32.0 * 256.0 * 56.0 * 56.0 * 256.0 * 9.0);
         assert_eq!(w.bytes, 2.0 * (32.0 * 256.0 * 3136.0 * 2.0 + 256.0 * 256.0 * 9.0));
@@ -350,7 +489,15 @@ mod tests {
         let w = op_work(
             "aten::conv2d",
             &[vec![32, 256, 56, 56], vec![256, 1, 3, 3], vec![]],
-            &s(&["c10::Half", "c10::Half", "", "ScalarList", "ScalarList", "ScalarList", "Scalar"]),
+            &s(&[
+                "c10::Half",
+                "c10::Half",
+                "",
+                "ScalarList",
+                "ScalarList",
+                "ScalarList",
+                "Scalar",
+            ]),
             &s(&["", "", "", "[2, 2]", "[1, 1]", "[1, 1]", "256"]),
         )
         .unwrap();
@@ -359,27 +506,71 @@ mod tests {
         assert!(op_work("aten::cudnn_convolution", &dims, &types, &[]).is_none());
         // Transposed convolutions are left out.
         let t = s(&["", "", "", "[1, 1]", "[1, 1]", "[1, 1]", "True", "[0, 0]", "1"]);
-        assert!(op_work("aten::convolution", &[vec![1, 4, 8, 8], vec![4, 4, 3, 3], vec![]], &types, &t).is_none());
+        assert!(
+            op_work(
+                "aten::convolution",
+                &[vec![1, 4, 8, 8], vec![4, 4, 3, 3], vec![]],
+                &types,
+                &t
+            )
+            .is_none()
+        );
     }
 
     #[test]
     fn attention_norm_softmax_elementwise_copy() {
         let q = vec![2, 8, 128, 64];
         let ty = s(&["c10::Half", "c10::Half", "c10::Half", "Scalar", "Scalar"]);
-        let w = op_work("aten::_scaled_dot_product_flash_attention", &[q.clone(), q.clone(), q.clone()], &ty, &s(&["", "", "", "0.0", "True"])).unwrap();
+        let w = op_work(
+            "aten::_scaled_dot_product_flash_attention",
+            &[q.clone(), q.clone(), q.clone()],
+            &ty,
+            &s(&["", "", "", "0.0", "True"]),
+        )
+        .unwrap();
         assert_eq!(w.flops, 0.5 * 2.0 * 2.0 * 8.0 * 128.0 * 128.0 * 128.0);
-        let w = op_work("aten::native_layer_norm", &[vec![8192, 4096], vec![], vec![4096], vec![4096]], &s(&["c10::Half", "ScalarList", "c10::Half", "c10::Half"]), &[]).unwrap();
+        let w = op_work(
+            "aten::native_layer_norm",
+            &[vec![8192, 4096], vec![], vec![4096], vec![4096]],
+            &s(&["c10::Half", "ScalarList", "c10::Half", "c10::Half"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!(w.flops, 5.0 * 8192.0 * 4096.0);
         assert_eq!(w.bytes, 2.0 * 8192.0 * 4096.0 * 2.0 + 2.0 * 4096.0 * 2.0);
-        let w = op_work("aten::_softmax", &[vec![8192, 4096], vec![], vec![]], &s(&["c10::Half", "Scalar", "Scalar"]), &[]).unwrap();
+        let w = op_work(
+            "aten::_softmax",
+            &[vec![8192, 4096], vec![], vec![]],
+            &s(&["c10::Half", "Scalar", "Scalar"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!(w.bytes, 2.0 * 8192.0 * 4096.0 * 2.0);
         // add of two 64M fp32 tensors: 64M FLOPs, 768 MiB.
-        let w = op_work("aten::add", &[vec![67108864], vec![67108864], vec![]], &s(&["float", "float", "Scalar"]), &[]).unwrap();
+        let w = op_work(
+            "aten::add",
+            &[vec![67108864], vec![67108864], vec![]],
+            &s(&["float", "float", "Scalar"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!((w.flops, w.bytes), (67108864.0, 3.0 * 268435456.0));
         // Broadcast bias add: output is the larger shape.
-        let w = op_work("aten::add_", &[vec![32, 64, 56, 56], vec![64, 1, 1]], &s(&["c10::Half", "c10::Half"]), &[]).unwrap();
+        let w = op_work(
+            "aten::add_",
+            &[vec![32, 64, 56, 56], vec![64, 1, 1]],
+            &s(&["c10::Half", "c10::Half"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!(w.flops, 32.0 * 64.0 * 3136.0);
-        let w = op_work("aten::copy_", &[vec![268435456], vec![268435456], vec![]], &s(&["float", "float", "Scalar"]), &[]).unwrap();
+        let w = op_work(
+            "aten::copy_",
+            &[vec![268435456], vec![268435456], vec![]],
+            &s(&["float", "float", "Scalar"]),
+            &[],
+        )
+        .unwrap();
         assert_eq!((w.flops, w.bytes), (0.0, 2.0 * 1073741824.0));
         assert!(op_work("aten::nonzero", &[vec![10]], &s(&["float"]), &[]).is_none());
     }

@@ -574,7 +574,12 @@ fn miss_by_precision(p: Option<Precision>) -> Miss {
 
 /// TorchInductor's kernel kind: `triton_poi_...` gives `poi`.
 fn inductor_kind<'a>(n: &Name<'a>) -> Option<&'a str> {
-    let rest = n.lower.trim_start().strip_prefix("void ").unwrap_or(n.lower).strip_prefix("triton_")?;
+    let rest = n
+        .lower
+        .trim_start()
+        .strip_prefix("void ")
+        .unwrap_or(n.lower)
+        .strip_prefix("triton_")?;
     rest.split('_').next()
 }
 
@@ -652,7 +657,12 @@ fn amd(n: &Name, info: &mut NameInfo) -> bool {
     let first = n.first();
     // Tensile (rocBLAS, hipBLASLt): `Cijk_Alik_Bljk_BBS_..._MT256x192x64_MI16x16x1_...`.
     if first == "cijk" {
-        info.precision = n.tokens.iter().skip_while(|t| **t != "cijk").nth(3).and_then(|t| tensile_precision(t));
+        info.precision = n
+            .tokens
+            .iter()
+            .skip_while(|t| **t != "cijk")
+            .nth(3)
+            .and_then(|t| tensile_precision(t));
         let mi = n.tokens.iter().find_map(|t| TENSILE_MI.captures(t));
         match mi {
             Some(c) => {
@@ -663,8 +673,15 @@ fn amd(n: &Name, info: &mut NameInfo) -> bool {
                     info.rule = "Tensile solution with an unrecognised matrix instruction";
                 }
             }
-            None if n.any(|t| t.len() > 2 && t.starts_with("tt") && t[2..].bytes().all(|b| b.is_ascii_digit())) => {
-                no(info, "Tensile solution with a thread tile and no matrix instruction (VALU FMA)", miss_by_precision(info.precision));
+            None if n.any(|t| {
+                t.len() > 2 && t.starts_with("tt") && t[2..].bytes().all(|b| b.is_ascii_digit())
+            }) =>
+            {
+                no(
+                    info,
+                    "Tensile solution with a thread tile and no matrix instruction (VALU FMA)",
+                    miss_by_precision(info.precision),
+                );
             }
             None => info.rule = "Tensile solution without a matrix instruction mark",
         }
@@ -674,25 +691,38 @@ fn amd(n: &Name, info: &mut NameInfo) -> bool {
     if first == "igemm" {
         let xdlops = n.any(|t| t.starts_with("gtcx"));
         let wave_tile = n.tokens.iter().find_map(|t| MISA_WAVE_TILE.captures(t));
-        let mfma_tile = wave_tile.is_some_and(|c| mfma_shape(c[1].parse().unwrap_or(0), c[2].parse().unwrap_or(0)));
+        let mfma_tile =
+            wave_tile.is_some_and(|c| mfma_shape(c[1].parse().unwrap_or(0), c[2].parse().unwrap_or(0)));
         if xdlops || mfma_tile {
             yes(info, "MIOpen MISA xdlops implicit GEMM (gtcx, MFMA wave tile)");
             return true;
         }
         if n.has("gtc") && n.any(|t| t.starts_with("tt")) {
-            no(info, "MIOpen MISA implicit GEMM on VALU (gtc, thread tile)", miss_by_precision(info.precision));
+            no(
+                info,
+                "MIOpen MISA implicit GEMM on VALU (gtc, thread tile)",
+                miss_by_precision(info.precision),
+            );
             return true;
         }
         return false;
     }
     // MIOpen's HIP implicit GEMMs: `gridwise_convolution_implicit_gemm_v4r4_[xdlops_]...`.
     if n.lower.contains("gridwise_convolution_implicit_gemm") && !tensor_marker(n) {
-        no(info, "MIOpen HIP implicit GEMM without xdlops (VALU)", Miss::GenericConv);
+        no(
+            info,
+            "MIOpen HIP implicit GEMM without xdlops (VALU)",
+            Miss::GenericConv,
+        );
         return true;
     }
     // Composable Kernel's DL kernels: dot instructions, no matrix cores.
     if n.has("ck") && n.any(|t| t == "dl" || t == "dlops") && !tensor_marker(n) {
-        no(info, "Composable Kernel DL kernel (dot instructions)", miss_by_precision(info.precision));
+        no(
+            info,
+            "Composable Kernel DL kernel (dot instructions)",
+            miss_by_precision(info.precision),
+        );
         return true;
     }
     false
@@ -701,7 +731,8 @@ fn amd(n: &Name, info: &mut NameInfo) -> bool {
 /// FlashAttention by its own names, not every name with the word `flash`.
 fn flash_attention(n: &Name) -> bool {
     static FLASH: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"flash_?(?:fwd|bwd|attn|attention|fprop|bprop|mla|decoding)|flash::").expect("valid regex")
+        Regex::new(r"flash_?(?:fwd|bwd|attn|attention|fprop|bprop|mla|decoding)|flash::")
+            .expect("valid regex")
     });
     FLASH.is_match(n.lower)
 }

@@ -60,7 +60,10 @@ pub fn match_names(counters: &NcuCounters, rows: &[(&str, &str)]) -> (Vec<Option
         .map(|ks| {
             (!ks.is_empty()).then(|| {
                 ks.iter().fold((0.0, 0), |(i, n), &k| {
-                    (i + counters.kernels[k].tensor_inst, n + counters.kernels[k].launches)
+                    (
+                        i + counters.kernels[k].tensor_inst,
+                        n + counters.kernels[k].launches,
+                    )
                 })
             })
         })

@@ -99,7 +99,9 @@ pub fn misaligned_leading(shape: &OpShape, align: u32) -> Vec<String> {
     let a = i64::from(align.max(1));
     let dims: Vec<(&str, i64)> = match *shape {
         OpShape::Gemm {
-            n, ld: Some([la, lb]), ..
+            n,
+            ld: Some([la, lb]),
+            ..
         } => vec![("lda", la), ("ldb", lb), ("N", n)],
         OpShape::Gemm { n, k, ld: None, .. } => vec![("N", n), ("K", k)],
         OpShape::Conv { .. } => return misaligned_dims(shape, align),
@@ -385,10 +387,16 @@ mod tests {
         let aligned = classify(
             "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_32x6_tn_align8>(T1::Params)",
         );
-        assert_eq!(explain(&aligned, Category::Gemm, Verdict::Yes, Some(&shape)), None);
+        assert_eq!(
+            explain(&aligned, Category::Gemm, Verdict::Yes, Some(&shape)),
+            None
+        );
         // Without marks (nvjet), the leading dimensions decide, both ways.
         let unmarked = classify("nvjet_sm90_tst_128x64_64x8_1x2_h_bz_TNN");
-        assert_eq!(explain(&unmarked, Category::Gemm, Verdict::Yes, Some(&shape)), None);
+        assert_eq!(
+            explain(&unmarked, Category::Gemm, Verdict::Yes, Some(&shape)),
+            None
+        );
         let odd = OpShape::Gemm {
             m: 141,
             n: 512,
@@ -413,7 +421,10 @@ mod tests {
             k: 512,
             ld: None,
         };
-        assert_eq!(explain(&unmarked, Category::Gemm, Verdict::Yes, Some(&no_strides)), None);
+        assert_eq!(
+            explain(&unmarked, Category::Gemm, Verdict::Yes, Some(&no_strides)),
+            None
+        );
         // A low mark stays low whatever the shape.
         let align2 = classify(
             "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_32x6_tn_align2>(T1::Params)",

@@ -147,7 +147,11 @@ mod tests {
             })
         );
         assert_eq!(
-            shape_of("aten::linear", &d(&[&[16, 128, 1020], &[4090, 1020], &[4090]]), &[]),
+            shape_of(
+                "aten::linear",
+                &d(&[&[16, 128, 1020], &[4090, 1020], &[4090]]),
+                &[]
+            ),
             Some(OpShape::Gemm {
                 m: 2048,
                 n: 4090,
@@ -156,7 +160,11 @@ mod tests {
             })
         );
         assert_eq!(
-            shape_of("aten::cudnn_convolution", &d(&[&[16, 32, 56, 56], &[32, 1, 3, 3]]), &[]),
+            shape_of(
+                "aten::cudnn_convolution",
+                &d(&[&[16, 32, 56, 56], &[32, 1, 3, 3]]),
+                &[]
+            ),
             Some(OpShape::Conv {
                 c: 32,
                 k: 32,
@@ -164,7 +172,11 @@ mod tests {
             })
         );
         assert_eq!(
-            shape_of("aten::convolution", &d(&[&[16, 3, 224, 224], &[64, 3, 7, 7], &[]]), &[]),
+            shape_of(
+                "aten::convolution",
+                &d(&[&[16, 3, 224, 224], &[64, 3, 7, 7], &[]]),
+                &[]
+            ),
             Some(OpShape::Conv {
                 c: 3,
                 k: 64,

@@ -82,19 +82,33 @@ fn fix(k: &KernelRow) -> (&'static str, &'static str) {
             "layout/copy",
             "keep one layout end to end (channels_last for convolutions) so layout conversions and copies disappear",
         ),
-        Category::Conv if n.contains("depthwise") || n.contains("grouped") || n.contains("c1_k1") || n.contains("1x1") => (
-            "1x1/depthwise convolution",
-            "give the 1x1/depthwise convolutions a larger batch, or let TensorRT fuse them with their neighbours",
-        ),
+        Category::Conv
+            if n.contains("depthwise")
+                || n.contains("grouped")
+                || n.contains("c1_k1")
+                || n.contains("1x1") =>
+        {
+            (
+                "1x1/depthwise convolution",
+                "give the 1x1/depthwise convolutions a larger batch, or let TensorRT fuse them with their neighbours",
+            )
+        }
         Category::Conv | Category::Gemm | Category::Attention => (
             "small matrix work",
             "batch the small matrix operations (larger batch, grouped GEMM) so each launch does more work",
         ),
-        Category::Elementwise | Category::Normalization | Category::Softmax | Category::Reduction | Category::Pooling => (
+        Category::Elementwise
+        | Category::Normalization
+        | Category::Softmax
+        | Category::Reduction
+        | Category::Pooling => (
             "elementwise chain",
             "fuse the chain of elementwise and normalisation kernels (torch.compile, TensorRT) so the data passes through memory once",
         ),
-        _ => ("other", "check what the kernel waits on; it uses a small part of both roofs"),
+        _ => (
+            "other",
+            "check what the kernel waits on; it uses a small part of both roofs",
+        ),
     }
 }
 
@@ -154,9 +168,17 @@ fn check(kernels: &[KernelRow], window_ns: Ns) -> Option<Finding> {
             ("share_of_window", json!(facts::share(stake, window_ns))),
         ]),
         table: Some(EvidenceTable {
-            columns: ["kernel", "group", "total_ns", "share of kernel time", "% of roof", "verdict", "kind"]
-                .map(String::from)
-                .to_vec(),
+            columns: [
+                "kernel",
+                "group",
+                "total_ns",
+                "share of kernel time",
+                "% of roof",
+                "verdict",
+                "kind",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows,
         }),
         ..Evidence::default()
@@ -248,7 +270,10 @@ mod tests {
         let doc = BelowRoofline::DOC;
         for n in [
             format!("below {}% of", FAR_BELOW_PERCENT),
-            format!("at least {}% of the window's kernel time", MIN_KERNEL_SHARE * 100.0),
+            format!(
+                "at least {}% of the window's kernel time",
+                MIN_KERNEL_SHARE * 100.0
+            ),
             format!("{}% of its roof", TARGET_PERCENT),
             format!("at least {} us", facts::MIN_STAKE_NS / 1000),
             "warning from 5%".into(),
@@ -262,9 +287,22 @@ mod tests {
     fn fix_per_kind() {
         let f = run("nchwToNhwcKernel", 100_000, 2.0);
         assert!(f[0].recommendation.contains("channels_last"));
-        let f = run("void at::native::CatArrayBatchedCopy<float, unsigned int, 4, 64, 64>", 100_000, 2.0);
-        assert!(f[0].recommendation.contains("static KV cache"), "{}", f[0].recommendation);
+        let f = run(
+            "void at::native::CatArrayBatchedCopy<float, unsigned int, 4, 64, 64>",
+            100_000,
+            2.0,
+        );
+        assert!(
+            f[0].recommendation.contains("static KV cache"),
+            "{}",
+            f[0].recommendation
+        );
         let f = run("conv2d_c1_k1_nchw_shmem_tiling", 100_000, 2.0);
-        assert!(f[0].recommendation.contains("a larger batch, or let TensorRT fuse"), "{}", f[0].recommendation);
+        assert!(
+            f[0].recommendation
+                .contains("a larger batch, or let TensorRT fuse"),
+            "{}",
+            f[0].recommendation
+        );
     }
 }

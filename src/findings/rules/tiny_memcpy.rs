@@ -150,7 +150,8 @@ fn check(cx: &Context) -> Option<Finding> {
                     facts::exposed(cx, kernels, m.start, m.end)
                 })
                 .sum();
-            let all_copies = facts::exposed_covered(cx, kernels, &cx.attribution.layers.memcpy, r.start, r.end);
+            let all_copies =
+                facts::exposed_covered(cx, kernels, &cx.attribution.layers.memcpy, r.start, r.end);
             let others = (all_copies - own).max(0);
             (facts::exposed(cx, kernels, r.start, r.end) - others).max(0) * (n - 1) / n
         } else {
@@ -307,7 +308,13 @@ mod tests {
             b.range("iter", s, s + IT - 10);
             for r in 0..8 {
                 let c = s + 10_000 + r * 100_000;
-                b.copy(CopyKind::DtoH, MemKind::Pinned, 4, (c, c + 5_000), (c + 1_000, c + 3_000));
+                b.copy(
+                    CopyKind::DtoH,
+                    MemKind::Pinned,
+                    4,
+                    (c, c + 5_000),
+                    (c + 1_000, c + 3_000),
+                );
                 // A 200 MB upload of 90 us right after each read.
                 b.copy(
                     CopyKind::HtoD,

@@ -11,9 +11,10 @@ use super::event::{Event, Int, raw_us_to_ns};
 use super::short_name::short_name;
 use crate::error::{Error, Result};
 use crate::input::json_stream::compact_into;
+use crate::model::build::RowCheck;
 use crate::model::{
-    ApiCall, ApiKind, CopyKind, Device, Distributed, Kernel, KernelOperator, MemKind, Memcpy, Memset, NameId, Ns,
-    DEFAULT_DOMAIN, HostSpan, HostSpanKind, Operator, Process, Range, RangeKind, Thread, Trace,
+    ApiCall, ApiKind, CopyKind, DEFAULT_DOMAIN, Device, Distributed, HostSpan, HostSpanKind, Kernel,
+    KernelOperator, MemKind, Memcpy, Memset, NameId, Ns, Operator, Process, Range, RangeKind, Thread, Trace,
 };
 
 /// The name PyTorch gives its step markers (`ProfilerStep#12`).
@@ -55,8 +56,6 @@ const PID_UNKNOWN: u32 = u32::MAX;
 #[derive(Default)]
 struct Counts {
     unreadable: u64,
-    no_time: u64,
-    reversed: u64,
     begin_end: u64,
     gpu_annotations: u64,
     /// Events of a non-GPU accelerator's runtime (MTIA, Glow, ...).
@@ -80,6 +79,8 @@ pub struct Builder {
     process_names: HashMap<i64, String>,
     scratch: String,
     counts: Counts,
+    /// Complete events' spans and ids.
+    rows: RowCheck,
     schema_version: Option<String>,
     cupti_version: Option<String>,
     devices: Vec<Device>,
@@ -103,6 +104,7 @@ impl Builder {
             process_names: HashMap::new(),
             scratch: String::new(),
             counts: Counts::default(),
+            rows: RowCheck::new("complete ('X') events"),
             schema_version: None,
             cupti_version: None,
             devices: Vec::new(),
@@ -211,15 +213,7 @@ impl Builder {
 
     /// (start, end) of a complete event, counting the unusable ones.
     fn span(&mut self, e: &Event) -> Option<(Ns, Ns)> {
-        let (Some(start), Some(dur)) = (raw_us_to_ns(e.ts), raw_us_to_ns(e.dur)) else {
-            self.counts.no_time += 1;
-            return None;
-        };
-        if dur < 0 {
-            self.counts.reversed += 1;
-            return None;
-        }
-        Some((start, start + dur))
+        self.rows.span_from(raw_us_to_ns(e.ts), raw_us_to_ns(e.dur))
     }
 
     fn complete(&mut self, e: &Event) {
@@ -244,15 +238,15 @@ impl Builder {
 
     /// Device and stream of GPU work: `args.device`/`args.stream`, else the
     /// `pid`/`tid` Kineto files GPU rows under.
-    fn gpu_place(e: &Event) -> (u32, u32, u32) {
+    fn gpu_place(&mut self, e: &Event) -> (u32, u32, u32) {
         let a = e.args.as_ref();
-        let device = a.and_then(|a| a.device.0).or(e.pid.0).unwrap_or(0);
-        let stream = a.and_then(|a| a.stream.0).or(e.tid.0).unwrap_or(0);
-        let correlation = a.and_then(|a| a.correlation.0).unwrap_or(0);
+        let device = a.and_then(|a| a.device.0).or(e.pid.0);
+        let stream = a.and_then(|a| a.stream.0).or(e.tid.0);
+        let correlation = a.and_then(|a| a.correlation.0);
         (
-            u32::try_from(device).unwrap_or(0),
-            u32::try_from(stream).unwrap_or(0),
-            u32::try_from(correlation).unwrap_or(0),
+            self.rows.u32(device),
+            self.rows.u32(stream),
+            self.rows.u32(correlation),
         )
     }
 
@@ -271,7 +265,7 @@ impl Builder {
                 s
             }
         };
-        let (device, stream, correlation) = Self::gpu_place(e);
+        let (device, stream, correlation) = self.gpu_place(e);
         if let Some(ext) = e.args.as_ref().and_then(|a| a.external()) {
             self.kernel_ext.push((self.trace.kernels.len() as u32, ext));
         }
@@ -291,12 +285,12 @@ impl Builder {
         let Some((start, end)) = self.span(e) else { return };
         let name = e.name.as_str().unwrap_or("");
         let (src, dst) = mem_kinds(name);
-        let (device, stream, correlation) = Self::gpu_place(e);
-        let bytes = e.args.as_ref().and_then(|a| a.bytes.0).unwrap_or(0);
+        let (device, stream, correlation) = self.gpu_place(e);
+        let bytes = self.rows.u64(e.args.as_ref().and_then(|a| a.bytes.0));
         self.trace.memcpys.push(Memcpy {
             start,
             end,
-            bytes: u64::try_from(bytes).unwrap_or(0),
+            bytes,
             device,
             stream,
             pid: PID_UNKNOWN,
@@ -309,12 +303,12 @@ impl Builder {
 
     fn memset(&mut self, e: &Event) {
         let Some((start, end)) = self.span(e) else { return };
-        let (device, stream, correlation) = Self::gpu_place(e);
-        let bytes = e.args.as_ref().and_then(|a| a.bytes.0).unwrap_or(0);
+        let (device, stream, correlation) = self.gpu_place(e);
+        let bytes = self.rows.u64(e.args.as_ref().and_then(|a| a.bytes.0));
         self.trace.memsets.push(Memset {
             start,
             end,
-            bytes: u64::try_from(bytes).unwrap_or(0),
+            bytes,
             device,
             stream,
             pid: PID_UNKNOWN,
@@ -614,12 +608,18 @@ impl Builder {
         }
         let rocm = self.rocm || props.iter().any(|d| d.name.starts_with("AMD"));
         let named: Vec<&Device> = props.iter().filter(|d| !d.name.trim().is_empty()).collect();
-        let common = named
-            .first()
-            .filter(|first| named.iter().all(|d| d.name == first.name && d.sm_count == first.sm_count));
+        let common = named.first().filter(|first| {
+            named
+                .iter()
+                .all(|d| d.name == first.name && d.sm_count == first.sm_count)
+        });
         let mut devices = Vec::new();
         for id in used {
-            let found = if rocm { common.copied() } else { props.iter().find(|d| d.id == id) };
+            let found = if rocm {
+                common.copied()
+            } else {
+                props.iter().find(|d| d.id == id)
+            };
             devices.push(match found {
                 Some(d) => Device {
                     id,
@@ -629,7 +629,12 @@ impl Builder {
                 },
                 None => Device {
                     id,
-                    name: if rocm { "AMD GPU (name not recorded)" } else { "unknown GPU" }.into(),
+                    name: if rocm {
+                        "AMD GPU (name not recorded)"
+                    } else {
+                        "unknown GPU"
+                    }
+                    .into(),
                     compute_capability: None,
                     sm_count: None,
                 },
@@ -654,18 +659,7 @@ impl Builder {
                 c.unreadable
             ));
         }
-        if c.no_time > 0 {
-            w.push(format!(
-                "{} complete event(s) without a usable ts/dur skipped",
-                c.no_time
-            ));
-        }
-        if c.reversed > 0 {
-            w.push(format!(
-                "{} event(s) with a negative duration skipped",
-                c.reversed
-            ));
-        }
+        self.rows.report(w);
         if c.begin_end > 0 {
             w.push(format!(
                 "{} begin/end ('B'/'E') event(s) not read: only complete ('X') events are",
@@ -810,7 +804,10 @@ mod host_name_tests {
     fn addresses_dropped() {
         let mut s = String::new();
         assert_eq!(
-            without_addresses("<built-in method sort of numpy.ndarray object at 0x7fcd5fd77750>", &mut s),
+            without_addresses(
+                "<built-in method sort of numpy.ndarray object at 0x7fcd5fd77750>",
+                &mut s
+            ),
             Some("<built-in method sort of numpy.ndarray object>")
         );
         assert_eq!(without_addresses("host_work.py(15): python_busy", &mut s), None);

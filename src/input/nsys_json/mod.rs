@@ -22,8 +22,6 @@
 
 pub mod enums;
 
-use std::collections::BTreeSet;
-
 use hashbrown::{HashMap, HashSet};
 use std::path::Path;
 
@@ -36,8 +34,9 @@ use crate::input::json_stream::JsonStream;
 use crate::input::kineto::event::{Int, Text};
 use crate::input::kineto::{contains, trim_start};
 use crate::input::{InputFormat, Reader};
+use crate::model::build::RowCheck;
 use crate::model::{
-    ApiCall, ApiKind, DEFAULT_DOMAIN, Device, Kernel, Memcpy, Memset, NameId, Range, RangeKind, Thread, Trace,
+    ApiCall, ApiKind, DEFAULT_DOMAIN, Kernel, Memcpy, Memset, NameId, Range, RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
 
@@ -254,11 +253,26 @@ fn global_pid(global_id: i64) -> u32 {
 }
 
 /// Unusable rows per kind of record, reported once each.
-#[derive(Default)]
-struct Bad {
-    missing: HashMap<&'static str, u64>,
-    reversed: HashMap<&'static str, u64>,
-    unfinished: u64,
+struct Checks {
+    kernel: RowCheck,
+    memcpy: RowCheck,
+    graph: RowCheck,
+    memset: RowCheck,
+    api: RowCheck,
+    nvtx: RowCheck,
+}
+
+impl Default for Checks {
+    fn default() -> Checks {
+        Checks {
+            kernel: RowCheck::new("kernel records"),
+            memcpy: RowCheck::new("memcpy records"),
+            graph: RowCheck::new("CUDA graph records"),
+            memset: RowCheck::new("memset records"),
+            api: RowCheck::new("CUDA API records"),
+            nvtx: RowCheck::new("NVTX records"),
+        }
+    }
 }
 
 struct Loader {
@@ -271,7 +285,7 @@ struct Loader {
     /// into Sync, with their global thread id, kept until the end.
     pending: Vec<(ApiCall, Option<i64>)>,
     blocking: HashSet<u32>,
-    bad: Bad,
+    checks: Checks,
     bad_lines: u64,
     saw_strings: bool,
     /// Graph launches recorded whole.
@@ -292,7 +306,7 @@ impl Loader {
             api_kinds: HashMap::new(),
             pending: Vec::new(),
             blocking: HashSet::new(),
-            bad: Bad::default(),
+            checks: Checks::default(),
             bad_lines: 0,
             saw_strings: false,
             graphs: Default::default(),
@@ -323,26 +337,6 @@ impl Loader {
         self.trace.threads.push(Thread { pid, tid, name: None });
         self.threads.insert(key, idx);
         idx
-    }
-
-    fn missing(&mut self, what: &'static str) {
-        *self.bad.missing.entry(what).or_default() += 1;
-    }
-
-    fn reversed(&mut self, what: &'static str) {
-        *self.bad.reversed.entry(what).or_default() += 1;
-    }
-
-    fn times(&mut self, start: Int, end: Int, what: &'static str) -> Option<(i64, i64)> {
-        let (Some(s), Some(e)) = (start.0, end.0) else {
-            self.missing(what);
-            return None;
-        };
-        if e < s {
-            self.reversed(what);
-            return None;
-        }
-        Some((s, e))
     }
 
     fn record(&mut self, line: Line, first: bool) {
@@ -387,12 +381,35 @@ impl Loader {
     }
 
     fn cuda(&mut self, c: CudaEvent) {
-        let device = u32::try_from(c.deviceId.0.unwrap_or(0)).unwrap_or(0);
-        let stream = u32::try_from(c.streamId.0.unwrap_or(0)).unwrap_or(0);
-        let correlation = u32::try_from(c.correlationId.0.unwrap_or(0)).unwrap_or(0);
+        if let Some(s) = &c.sync {
+            if sync_blocks(s) {
+                self.blocking
+                    .insert(u32::try_from(c.correlationId.0.unwrap_or(0)).unwrap_or(0));
+            }
+            return;
+        }
+        let checks = &mut self.checks;
+        let (check, bytes) = if c.kernel.is_some() {
+            (&mut checks.kernel, None)
+        } else if let Some(m) = &c.memcpy {
+            (&mut checks.memcpy, m.sizebytes.0)
+        } else if c.graph.is_some() {
+            (&mut checks.graph, None)
+        } else if let Some(m) = &c.memset {
+            (&mut checks.memset, m.sizebytes.0)
+        } else {
+            return;
+        };
+        let Some((start, end)) = check.span(c.startNs.0, c.endNs.0) else {
+            return;
+        };
+        let device = check.u32(c.deviceId.0);
+        let stream = check.u32(c.streamId.0);
+        let correlation = check.u32(c.correlationId.0);
+        let bytes = check.u64(bytes);
         let pid = c.globalPid.0.map_or(0, global_pid);
         // A kernel row: a kernel, or a graph launch recorded whole.
-        let kernel = |start, end, (name, short_name)| Kernel {
+        let kernel = |(name, short_name)| Kernel {
             start,
             end,
             name,
@@ -402,29 +419,17 @@ impl Loader {
             pid,
             correlation,
         };
-        if let Some(s) = &c.sync {
-            if sync_blocks(s) {
-                self.blocking.insert(correlation);
-            }
-            return;
-        }
         if let Some(k) = &c.kernel {
-            let Some((start, end)) = self.times(c.startNs, c.endNs, "kernel") else {
-                return;
-            };
             let Some(name) = self.string(k.demangledName.0) else {
-                return self.missing("kernel");
+                return self.checks.kernel.null();
             };
             let short_name = self.string(k.shortName.0).unwrap_or(name);
-            self.trace.kernels.push(kernel(start, end, (name, short_name)));
+            self.trace.kernels.push(kernel((name, short_name)));
         } else if let Some(m) = &c.memcpy {
-            let Some((start, end)) = self.times(c.startNs, c.endNs, "memcpy") else {
-                return;
-            };
             self.trace.memcpys.push(Memcpy {
                 start,
                 end,
-                bytes: m.sizebytes.0.and_then(|b| u64::try_from(b).ok()).unwrap_or(0),
+                bytes,
                 device,
                 stream,
                 pid,
@@ -434,19 +439,13 @@ impl Loader {
                 dst: enums::mem_kind(m.dstKind.map(|r| r.get())),
             });
         } else if let Some(g) = &c.graph {
-            let Some((start, end)) = self.times(c.startNs, c.endNs, "CUDA graph") else {
-                return;
-            };
             let names = self.graphs.launch(&mut self.trace.names, g.graphId.0);
-            self.trace.kernels.push(kernel(start, end, names));
-        } else if let Some(m) = &c.memset {
-            let Some((start, end)) = self.times(c.startNs, c.endNs, "memset") else {
-                return;
-            };
+            self.trace.kernels.push(kernel(names));
+        } else if c.memset.is_some() {
             self.trace.memsets.push(Memset {
                 start,
                 end,
-                bytes: m.sizebytes.0.and_then(|b| u64::try_from(b).ok()).unwrap_or(0),
+                bytes,
                 device,
                 stream,
                 pid,
@@ -463,11 +462,11 @@ impl Loader {
         {
             return;
         }
-        let Some((start, end)) = self.times(a.startNs, a.endNs, "CUDA API") else {
+        let Some((start, end)) = self.checks.api.span(a.startNs.0, a.endNs.0) else {
             return;
         };
         let Some(name_id) = a.name.0 else {
-            return self.missing("CUDA API");
+            return self.checks.api.null();
         };
         let (name, kind) = match self.api_kinds.get(&name_id) {
             Some(&v) => v,
@@ -478,7 +477,7 @@ impl Loader {
                 v
             }
         };
-        let correlation = u32::try_from(a.correlationId.0.unwrap_or(0)).unwrap_or(0);
+        let correlation = self.checks.api.u32(a.correlationId.0);
         let call = ApiCall {
             start,
             end,
@@ -512,17 +511,13 @@ impl Loader {
             Some(enums::NVTX_START_END_RANGE) => RangeKind::StartEnd,
             _ => return, // marks, domains, registrations
         };
-        let Some(start) = n.Timestamp.0 else {
-            return self.missing("NVTX");
-        };
         // A range without an end was still open when the capture stopped.
-        let Some(end) = n.EndTimestamp.0 else {
-            self.bad.unfinished += 1;
+        if n.Timestamp.0.is_some() && n.EndTimestamp.0.is_none() {
+            return self.checks.nvtx.unfinished();
+        }
+        let Some((start, end)) = self.checks.nvtx.span(n.Timestamp.0, n.EndTimestamp.0) else {
             return;
         };
-        if end < start {
-            return self.reversed("NVTX");
-        }
         let name = match (n.Text.as_str(), n.TextId.0) {
             (Some(t), _) => self.trace.names.intern(t),
             (None, Some(id)) => self.string(Some(id)).unwrap_or(0),
@@ -580,44 +575,23 @@ impl Loader {
     }
 
     fn devices(&mut self) {
-        let used: BTreeSet<u32> = (self.trace.kernels.iter().map(|k| k.device))
-            .chain(self.trace.memcpys.iter().map(|m| m.device))
-            .chain(self.trace.memsets.iter().map(|m| m.device))
-            .collect();
-        if !used.is_empty() {
+        let used = !(self.trace.kernels.is_empty()
+            && self.trace.memcpys.is_empty()
+            && self.trace.memsets.is_empty());
+        if used {
             self.trace.warnings.push(
                 "the nsys JSON export describes no GPUs: GPU names and compute capability unknown (the SQLite export has them)"
                     .into(),
             );
         }
-        self.trace.devices = used
-            .into_iter()
-            .map(|id| Device {
-                id,
-                name: "unknown GPU".into(),
-                compute_capability: None,
-                sm_count: None,
-            })
-            .collect();
+        crate::model::build::fill_devices(&mut self.trace, Vec::new());
     }
 
     fn warnings(&mut self) {
         let w = &mut self.trace.warnings;
-        let mut kinds: Vec<_> = self.bad.missing.iter().collect();
-        kinds.sort();
-        for (what, n) in kinds {
-            w.push(format!("{n} {what} record(s) without times or names skipped"));
-        }
-        let mut kinds: Vec<_> = self.bad.reversed.iter().collect();
-        kinds.sort();
-        for (what, n) in kinds {
-            w.push(format!("{n} {what} record(s) ending before they start skipped"));
-        }
-        if self.bad.unfinished > 0 {
-            w.push(format!(
-                "{} NVTX range(s) still open at the end of the capture skipped",
-                self.bad.unfinished
-            ));
+        let c = &self.checks;
+        for check in [&c.kernel, &c.memcpy, &c.graph, &c.memset, &c.api, &c.nvtx] {
+            check.report(w);
         }
         if self.bad_lines > 0 {
             w.push(format!(

@@ -20,9 +20,10 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::rows::{BadRows, RowReader};
+use super::rows::RowReader;
 use super::{PROGRESS_STEP, Strings, Threads, global_pid, sql_error};
 use crate::error::Result;
+use crate::model::build::RowCheck;
 use crate::model::{ApiCall, ApiKind, CopyKind, Kernel, MemKind, Memcpy, Memset, NameId, Names, Thread};
 use crate::progress::Progress;
 
@@ -105,7 +106,7 @@ pub(super) struct Unknown {
 #[derive(Default)]
 pub(super) struct KernelRows {
     pub kernels: Vec<Kernel>,
-    pub bad: Option<BadRows>,
+    pub bad: Option<RowCheck>,
     pub unknown: Vec<Unknown>,
 }
 
@@ -120,20 +121,19 @@ pub(super) fn read_kernels(
     let strings = names.1;
     let mut out = KernelRows {
         kernels: Vec::with_capacity(capacity),
-        bad: Some(BadRows::new("CUPTI_ACTIVITY_KIND_KERNEL")),
+        bad: Some(RowCheck::new("CUPTI_ACTIVITY_KIND_KERNEL")),
         unknown: Vec::new(),
     };
     let (kernels, unknown) = (&mut out.kernels, &mut out.unknown);
     let bad = out.bad.as_mut().expect("set above");
     scan_rows(conn, path, sql, [], Some(progress), |r| {
-        let (Some(start), Some(end), Some(name_id)) = (r.int(0), r.int(1), r.int(5)) else {
+        let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
+            return Ok(());
+        };
+        let Some(name_id) = r.int(5) else {
             bad.null();
             return Ok(());
         };
-        if end < start {
-            bad.reversed();
-            return Ok(());
-        }
         let row = kernels.len();
         let mut resolve = |id: i64, field: u8| {
             strings.0.get(id).unwrap_or_else(|| {
@@ -178,20 +178,15 @@ pub(super) fn read_memcpys(
     kinds: (&HashMap<i64, String>, &HashMap<i64, String>),
     out: &mut Vec<Memcpy>,
     progress: &Progress,
-) -> Result<BadRows> {
+) -> Result<RowCheck> {
     // Decode each enum id once.
     let copy: HashMap<i64, CopyKind> = kinds.0.iter().map(|(&i, n)| (i, CopyKind::parse(n))).collect();
     let mem: HashMap<i64, MemKind> = kinds.1.iter().map(|(&i, n)| (i, MemKind::parse(n))).collect();
-    let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_MEMCPY");
+    let mut bad = RowCheck::new("CUPTI_ACTIVITY_KIND_MEMCPY");
     scan_rows(conn, path, sql, [], Some(progress), |r| {
-        let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
-            bad.null();
+        let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
             return Ok(());
         };
-        if end < start {
-            bad.reversed();
-            return Ok(());
-        }
         let mem_kind = |i: usize| {
             r.int(i)
                 .and_then(|k| mem.get(&k).copied())
@@ -223,17 +218,12 @@ pub(super) fn read_memsets(
     sql: &str,
     out: &mut Vec<Memset>,
     progress: &Progress,
-) -> Result<BadRows> {
-    let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_MEMSET");
+) -> Result<RowCheck> {
+    let mut bad = RowCheck::new("CUPTI_ACTIVITY_KIND_MEMSET");
     scan_rows(conn, path, sql, [], Some(progress), |r| {
-        let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
-            bad.null();
+        let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
             return Ok(());
         };
-        if end < start {
-            bad.reversed();
-            return Ok(());
-        }
         out.push(Memset {
             start,
             end,
@@ -291,7 +281,7 @@ pub(super) struct RuntimeRows {
     pub calls: Vec<ApiCall>,
     /// Calls read but not kept (kind Other).
     pub other: u64,
-    pub bad: BadRows,
+    pub bad: RowCheck,
     /// Host threads in order of first appearance in this part.
     pub threads: Threads,
     pub thread_list: Vec<Thread>,
@@ -314,7 +304,7 @@ pub(super) fn read_runtime(
     let mut out = RuntimeRows {
         calls: Vec::with_capacity(capacity),
         other: 0,
-        bad: BadRows::new("CUPTI_ACTIVITY_KIND_RUNTIME"),
+        bad: RowCheck::new("CUPTI_ACTIVITY_KIND_RUNTIME"),
         threads: Threads::default(),
         thread_list: Vec::new(),
         unknown: Vec::new(),
@@ -355,14 +345,13 @@ pub(super) fn read_runtime(
         rusqlite::params_from_iter(params),
         Some(progress),
         |r| {
-            let (Some(start), Some(end), Some(name_id)) = (r.int(0), r.int(1), r.int(2)) else {
+            let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
+                return Ok(());
+            };
+            let Some(name_id) = r.int(2) else {
                 bad.null();
                 return Ok(());
             };
-            if end < start {
-                bad.reversed();
-                return Ok(());
-            }
             let (name, mut kind) = classify(name_id);
             let correlation = bad.u32(r.int(4));
             if kind == ApiKind::Other && correlation != 0 && blocking.contains(correlation) {
@@ -414,9 +403,9 @@ pub(super) fn merge_runtime(
     thread_list: &mut Vec<Thread>,
     names: &mut Names,
     strings: &mut Strings,
-) -> (u64, BadRows) {
+) -> (u64, RowCheck) {
     let mut other = 0;
-    let mut bad = BadRows::new("CUPTI_ACTIVITY_KIND_RUNTIME");
+    let mut bad = RowCheck::new("CUPTI_ACTIVITY_KIND_RUNTIME");
     for part in parts {
         // Local thread index -> trace thread index.
         let map: Vec<u32> = part

@@ -14,6 +14,7 @@
 //! refers to them (checked on schema 3.20): Python frames come from the
 //! PyTorch profiler (`with_stack=True`) instead.
 
+use crate::model::build::RowCheck;
 use std::collections::{HashMap, HashSet};
 
 use super::{Loader, query, scan};
@@ -46,7 +47,7 @@ impl Loader<'_> {
         let Some(sql) = self.prepare(&query::OSRT, None, true)? else {
             return Ok(());
         };
-        let mut bad = super::BadRows::new("OSRT_API");
+        let mut bad = RowCheck::new("OSRT_API");
         let Loader {
             conn,
             path,
@@ -64,14 +65,13 @@ impl Loader<'_> {
             if r.int(4).is_some_and(|n| n > 0) {
                 return Ok(());
             }
-            let (Some(start), Some(end), Some(name)) = (r.int(0), r.int(1), r.int(3)) else {
+            let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
+                return Ok(());
+            };
+            let Some(name) = r.int(3) else {
                 bad.null();
                 return Ok(());
             };
-            if end < start {
-                bad.reversed();
-                return Ok(());
-            }
             spans.push(HostSpan {
                 start,
                 end,

@@ -20,13 +20,14 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result};
 use crate::input::nvtx_domain;
 use crate::input::{InputFormat, Reader};
+use crate::model::build::RowCheck;
 use crate::model::{
     ApiKind, DEFAULT_DOMAIN, Device, Kernel, MetricKind, MetricSeries, NameId, Names, Process, Range, RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
 use crate::timing::time;
 use query::{Prepared, Query};
-use rows::{BadRows, IdMap, RowReader};
+use rows::{IdMap, RowReader};
 
 pub use query::table_columns;
 
@@ -348,14 +349,18 @@ fn check_length(path: &Path) -> Result<()> {
 /// another flag.
 fn no_kernels_reason(conn: &Connection, path: &Path, tables: &HashSet<String>) -> Result<String> {
     if !tables.contains("CUPTI_ACTIVITY_KIND_RUNTIME") {
-        return Ok("Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table and without CUDA API \
+        return Ok(
+            "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table and without CUDA API \
                    calls: CUDA was not traced (profile with -t cuda)"
-            .to_string());
+                .to_string(),
+        );
     }
     let mut warnings = Vec::new();
     let Some(sql) = prepare(conn, path, &query::RUNTIME_NAMES, (None, true), &mut warnings)? else {
-        return Ok("Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table: no GPU kernels were recorded"
-            .to_string());
+        return Ok(
+            "Nsight Systems export without a CUPTI_ACTIVITY_KIND_KERNEL table: no GPU kernels were recorded"
+                .to_string(),
+        );
     };
     let names: HashMap<i64, String> = if tables.contains("StringIds") {
         let mut stmt = conn
@@ -479,11 +484,12 @@ impl<'p> Loader<'p> {
 
     fn read_meta(&mut self) -> Result<()> {
         // Older exports name the table EXPORT_META_DATA.
-        let (q, table) = if !self.tables.contains("META_DATA_EXPORT") && self.tables.contains("EXPORT_META_DATA") {
-            (&query::META_OLD, "EXPORT_META_DATA")
-        } else {
-            (&query::META, "META_DATA_EXPORT")
-        };
+        let (q, table) =
+            if !self.tables.contains("META_DATA_EXPORT") && self.tables.contains("EXPORT_META_DATA") {
+                (&query::META_OLD, "EXPORT_META_DATA")
+            } else {
+                (&query::META, "META_DATA_EXPORT")
+            };
         let Some(sql) = self.prepare(q, None, true)? else {
             self.warn(format!(
                 "export schema version unknown (no usable META_DATA_EXPORT); {KNOWN_SCHEMAS}"
@@ -707,18 +713,13 @@ impl<'p> Loader<'p> {
         let Some(sql) = self.prepare(&query::GRAPH_TRACE, None, true)? else {
             return Ok(());
         };
-        let mut bad = BadRows::new(TABLE);
+        let mut bad = RowCheck::new(TABLE);
         let mut graphs = crate::input::cuda_graph::Graphs::default();
         let (names, kernels) = (&mut self.trace.names, &mut self.trace.kernels);
         scan(&self.conn, self.path, &sql, TABLE, None, |r| {
-            let (Some(start), Some(end)) = (r.int(0), r.int(1)) else {
-                bad.null();
+            let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
                 return Ok(());
             };
-            if end < start {
-                bad.reversed();
-                return Ok(());
-            }
             let (name, short_name) = graphs.launch(names, r.int(6));
             kernels.push(Kernel {
                 start,
@@ -765,7 +766,7 @@ impl<'p> Loader<'p> {
             })
             .collect();
         let no_enum = kinds.is_empty();
-        let mut bad = BadRows::new("NVTX_EVENTS");
+        let mut bad = RowCheck::new("NVTX_EVENTS");
         let (names, strings, threads, thread_list) = (
             &mut self.trace.names,
             &mut self.strings,
@@ -794,21 +795,17 @@ impl<'p> Loader<'p> {
                 None if no_enum => RangeKind::PushPop,
                 _ => return Ok(()),
             };
-            let Some(start) = r.int(0) else {
-                bad.null();
-                return Ok(());
-            };
             // A range without an end was still open when the capture stopped.
-            let Some(end) = r.int(1) else {
+            let (start, end) = (r.int(0), r.int(1));
+            if start.is_some() && end.is_none() {
                 if !no_enum {
                     bad.unfinished();
                 }
                 return Ok(());
-            };
-            if end < start {
-                bad.reversed();
-                return Ok(());
             }
+            let Some((start, end)) = bad.span(start, end) else {
+                return Ok(());
+            };
             let name = match (r.text_ref(4), r.int(5)) {
                 (Some(t), _) => names.intern(&t),
                 (None, Some(id)) => strings.get(names, id),
@@ -895,79 +892,32 @@ impl<'p> Loader<'p> {
         Ok(())
     }
 
+    /// The GPUs, by the CUDA ordinal kernel rows use (see [`Self::gpu_ordinals`]);
+    /// every other device the activity names becomes an unknown GPU.
     fn read_devices(&mut self) -> Result<()> {
-        let mut devices: Vec<Device> = Vec::new();
-        // GPU id -> CUDA ordinal, for exports whose GPU table lacks `cuDevice`.
-        let mut cuda_of: HashMap<i64, i64> = HashMap::new();
-        if self.tables.contains("TARGET_INFO_CUDA_DEVICE") {
-            if let Some(sql) = self.prepare(&query::CUDA_DEVICES, None, true)? {
-                scan(
-                    &self.conn,
-                    self.path,
-                    &sql,
-                    "TARGET_INFO_CUDA_DEVICE",
-                    None,
-                    |r| {
-                        if let (Some(g), Some(c)) = (r.int(0), r.int(1)) {
-                            cuda_of.entry(g).or_insert(c);
-                        }
-                        Ok(())
-                    },
-                )?;
-            }
-        }
+        let ordinals = self.gpu_ordinals()?;
+        let mut described: Vec<Device> = Vec::new();
         if !self.tables.contains("TARGET_INFO_GPU") {
             self.warn("no TARGET_INFO_GPU table: GPU names and compute capability unknown");
         } else if let Some(sql) = self.prepare(&query::GPUS, None, true)? {
             scan(&self.conn, self.path, &sql, "TARGET_INFO_GPU", None, |r| {
-                let Some(id) = r.int(0) else { return Ok(()) };
-                // Kernel rows use the CUDA ordinal: `cuDevice` when recorded,
-                // else the TARGET_INFO_CUDA_DEVICE mapping, else the GPU id.
-                let cuda = r.int(2).or_else(|| cuda_of.get(&id).copied()).unwrap_or(id);
-                let Ok(id) = u32::try_from(cuda) else {
+                let Some(Some(&id)) = r.int(0).map(|g| ordinals.get(&g)) else {
                     return Ok(());
                 };
                 let compute_capability = match (r.int(3), r.int(4)) {
                     (Some(a), Some(b)) => u32::try_from(a).ok().zip(u32::try_from(b).ok()),
                     _ => None,
                 };
-                if !devices.iter().any(|d| d.id == id) {
-                    devices.push(Device {
-                        id,
-                        name: r.text(1).unwrap_or_else(|| "unknown GPU".into()),
-                        compute_capability,
-                        sm_count: r.int(5).and_then(|n| u32::try_from(n).ok()),
-                    });
-                }
+                described.push(Device {
+                    id,
+                    name: r.text(1).unwrap_or_else(|| "unknown GPU".into()),
+                    compute_capability,
+                    sm_count: r.int(5).and_then(|n| u32::try_from(n).ok()),
+                });
                 Ok(())
             })?;
         }
-        // Every device the activity mentions gets an entry.
-        let used: std::collections::BTreeSet<u32> = self
-            .trace
-            .kernels
-            .iter()
-            .map(|k| k.device)
-            .chain(self.trace.memcpys.iter().map(|m| m.device))
-            .chain(self.trace.memsets.iter().map(|m| m.device))
-            .collect();
-        for &id in &used {
-            if !devices.iter().any(|d| d.id == id) {
-                devices.push(Device {
-                    id,
-                    name: "unknown GPU".into(),
-                    compute_capability: None,
-                    sm_count: None,
-                });
-            }
-        }
-        // TARGET_INFO_GPU lists every GPU of the machine; one the capture
-        // ran nothing on is not an idle GPU of this workload.
-        if !used.is_empty() {
-            devices.retain(|d| used.contains(&d.id));
-        }
-        devices.sort_by_key(|d| d.id);
-        self.trace.devices = devices;
+        crate::model::build::fill_devices(&mut self.trace, described);
         Ok(())
     }
 
@@ -1008,7 +958,11 @@ impl<'p> Loader<'p> {
             }
             return Ok(());
         }
-        let gpu_ordinal = self.gpu_ordinals()?;
+        let mut gpu_ordinal = self.gpu_ordinals()?;
+        // With a single GPU that is all there is.
+        if gpu_ordinal.is_empty() && self.trace.devices.len() == 1 {
+            gpu_ordinal.insert(0, self.trace.devices[0].id);
+        }
         let Some(sql) = self.prepare(&query::GPU_METRICS, None, true)? else {
             return Ok(());
         };
@@ -1073,11 +1027,12 @@ impl<'p> Loader<'p> {
         Ok(())
     }
 
-    /// GPU ids to the CUDA ordinals kernel rows use: TARGET_INFO_CUDA_DEVICE
-    /// when present, else TARGET_INFO_GPU; with a single GPU that is all
-    /// there is.
+    /// GPU ids (`TARGET_INFO_GPU.id`, which GPU metrics use) to the CUDA
+    /// ordinals kernel rows use: the GPU table's `cuDevice` when recorded,
+    /// else the `TARGET_INFO_CUDA_DEVICE` mapping, else the id itself.
+    /// Ids that do not fit are left out.
     fn gpu_ordinals(&mut self) -> Result<HashMap<i64, u32>> {
-        let mut map = HashMap::new();
+        let mut cuda_of: HashMap<i64, i64> = HashMap::new();
         if self.tables.contains("TARGET_INFO_CUDA_DEVICE") {
             if let Some(sql) = self.prepare(&query::CUDA_DEVICES, None, true)? {
                 scan(
@@ -1088,29 +1043,29 @@ impl<'p> Loader<'p> {
                     None,
                     |r| {
                         if let (Some(gpu), Some(cuda)) = (r.int(0), r.int(1)) {
-                            if let Ok(ordinal) = u32::try_from(cuda) {
-                                map.insert(gpu, ordinal);
-                            }
+                            cuda_of.entry(gpu).or_insert(cuda);
                         }
                         Ok(())
                     },
                 )?;
             }
         }
-        if map.is_empty() && self.tables.contains("TARGET_INFO_GPU") {
+        let mut map: HashMap<i64, u32> = cuda_of
+            .iter()
+            .filter_map(|(&gpu, &cuda)| Some((gpu, u32::try_from(cuda).ok()?)))
+            .collect();
+        if self.tables.contains("TARGET_INFO_GPU") {
             if let Some(sql) = self.prepare(&query::GPUS, None, true)? {
                 scan(&self.conn, self.path, &sql, "TARGET_INFO_GPU", None, |r| {
-                    if let Some(id) = r.int(0) {
-                        if let Ok(ordinal) = u32::try_from(r.int(2).unwrap_or(id)) {
-                            map.insert(id, ordinal);
-                        }
-                    }
+                    let Some(id) = r.int(0) else { return Ok(()) };
+                    let cuda = r.int(2).or_else(|| cuda_of.get(&id).copied()).unwrap_or(id);
+                    match u32::try_from(cuda) {
+                        Ok(ordinal) => map.insert(id, ordinal),
+                        Err(_) => map.remove(&id),
+                    };
                     Ok(())
                 })?;
             }
-        }
-        if map.is_empty() && self.trace.devices.len() == 1 {
-            map.insert(0, self.trace.devices[0].id);
         }
         Ok(map)
     }

@@ -1,6 +1,6 @@
 //! Reading values out of SQLite rows defensively: a NULL or a value of the
-//! wrong type is "absent", never a panic, and rows that cannot be used are
-//! counted and reported once per table.
+//! wrong type is "absent", never a panic (rows that cannot be used are
+//! counted by `model::build::RowCheck`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -43,101 +43,6 @@ impl RowReader<'_, '_> {
             ValueRef::Integer(v) => Some(v.to_string()),
             ValueRef::Real(f) => Some(f.to_string()),
             _ => None,
-        }
-    }
-}
-
-/// Counts of unusable rows in one table.
-pub struct BadRows {
-    table: &'static str,
-    null: u64,
-    reversed: u64,
-    unfinished: u64,
-    out_of_range: u64,
-}
-
-impl BadRows {
-    pub fn new(table: &'static str) -> BadRows {
-        BadRows {
-            table,
-            null: 0,
-            reversed: 0,
-            unfinished: 0,
-            out_of_range: 0,
-        }
-    }
-
-    /// A row lacks a value it cannot do without.
-    pub fn null(&mut self) {
-        self.null += 1;
-    }
-
-    /// A row ends before it starts.
-    pub fn reversed(&mut self) {
-        self.reversed += 1;
-    }
-
-    /// A range that was never closed.
-    pub fn unfinished(&mut self) {
-        self.unfinished += 1;
-    }
-
-    /// A non-negative id or count that must fit 32 bits; absent is 0.
-    pub fn u32(&mut self, v: Option<i64>) -> u32 {
-        match v {
-            None => 0,
-            Some(v) => u32::try_from(v).unwrap_or_else(|_| {
-                self.out_of_range += 1;
-                0
-            }),
-        }
-    }
-
-    /// A non-negative byte count; absent is 0.
-    pub fn u64(&mut self, v: Option<i64>) -> u64 {
-        match v {
-            None => 0,
-            Some(v) => u64::try_from(v).unwrap_or_else(|_| {
-                self.out_of_range += 1;
-                0
-            }),
-        }
-    }
-
-    /// Count `other`'s rows too (parts of one table read apart).
-    pub fn add(&mut self, other: &BadRows) {
-        self.null += other.null;
-        self.reversed += other.reversed;
-        self.unfinished += other.unfinished;
-        self.out_of_range += other.out_of_range;
-    }
-
-    /// Add one warning per kind of problem seen.
-    pub fn report(&self, warnings: &mut Vec<String>) {
-        let t = self.table;
-        if self.null > 0 {
-            warnings.push(format!(
-                "{t}: {} row(s) with NULL or non-numeric times/names skipped",
-                self.null
-            ));
-        }
-        if self.reversed > 0 {
-            warnings.push(format!(
-                "{t}: {} row(s) ending before they start skipped",
-                self.reversed
-            ));
-        }
-        if self.unfinished > 0 {
-            warnings.push(format!(
-                "{t}: {} range(s) still open at the end of the capture skipped",
-                self.unfinished
-            ));
-        }
-        if self.out_of_range > 0 {
-            warnings.push(format!(
-                "{t}: {} negative or out-of-range id/byte value(s) read as 0",
-                self.out_of_range
-            ));
         }
     }
 }
@@ -192,19 +97,5 @@ mod tests {
         assert_eq!(m.get(-5), Some(8));
         assert_eq!(m.get(1 << 40), Some(9));
         assert_eq!(m.get(100), None);
-    }
-
-    #[test]
-    fn bad_rows_are_reported_once_per_kind() {
-        let mut b = BadRows::new("T");
-        b.null();
-        b.null();
-        assert_eq!(b.u32(Some(-1)), 0);
-        assert_eq!(b.u32(Some(5)), 5);
-        assert_eq!(b.u64(None), 0);
-        let mut w = Vec::new();
-        b.report(&mut w);
-        assert_eq!(w.len(), 2);
-        assert!(w[0].contains("2 row(s)"));
     }
 }

@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::error::io_problem;
 use crate::error::{Error, Result};
 use crate::input::{InputFormat, Reader, gzip, read_head};
+use crate::model::build::RowCheck;
 use crate::model::{Device, Engine, Kernel, Trace};
 use crate::progress::Progress;
 use files::Kind;
@@ -89,6 +90,8 @@ impl Reader for Trtexec {
         engine.layers = join(graph, &rows, &mut trace.warnings);
         metadata(path, kind, &mut engine, &mut trace);
         lay_out(&mut trace, &mut engine);
+        let described = std::mem::take(&mut trace.devices);
+        crate::model::build::fill_devices(&mut trace, described);
         trace.engine = Some(engine);
         Ok(trace)
     }
@@ -239,20 +242,12 @@ fn metadata(path: &Path, kind: Kind, engine: &mut Engine, trace: &mut Trace) {
             });
         }
     }
-    match dev {
-        Some(d) => trace.devices.push(d),
-        None => {
-            trace
-                .warnings
-                .push("the engine files do not name the GPU: GPU name and compute capability unknown".into());
-            trace.devices.push(Device {
-                id: 0,
-                name: "unknown GPU".into(),
-                compute_capability: None,
-                sm_count: None,
-            });
-        }
+    if dev.is_none() {
+        trace
+            .warnings
+            .push("the engine files do not name the GPU: GPU name and compute capability unknown".into());
     }
+    trace.devices = dev.into_iter().collect();
     if engine.build_precision.is_some() {
         engine.files.push(build.display().to_string());
     }
@@ -261,12 +256,16 @@ fn metadata(path: &Path, kind: Kind, engine: &mut Engine, trace: &mut Trace) {
 /// The synthetic timeline: one kernel per layer, back to back from 0.
 fn lay_out(trace: &mut Trace, engine: &mut Engine) {
     let mut t = 0;
+    let mut rows = RowCheck::new("profile layers");
     for (i, layer) in engine.layers.iter_mut().enumerate() {
         layer.start = t;
+        let Some((start, end)) = rows.span_from(Some(t), Some(layer.average_ns)) else {
+            continue;
+        };
         let name = trace.names.intern(layer.tactic.as_deref().unwrap_or(&layer.name));
         trace.kernels.push(Kernel {
-            start: t,
-            end: t + layer.average_ns,
+            start,
+            end,
             name,
             short_name: name,
             device: 0,
@@ -274,8 +273,9 @@ fn lay_out(trace: &mut Trace, engine: &mut Engine) {
             pid: 0,
             correlation: i as u32 + 1,
         });
-        t += layer.average_ns;
+        t = end;
     }
+    rows.report(&mut trace.warnings);
     if engine.profiled_iterations.is_none() {
         trace
             .warnings

@@ -92,7 +92,10 @@ fn graph_layer(v: &Value) -> GraphLayer {
             .and_then(Value::as_array)
             .map(|d| d.iter().filter_map(Value::as_i64).collect())
             .unwrap_or_default(),
-        weights_count: v.get("Weights").and_then(|w| w.get("Count")).and_then(Value::as_i64),
+        weights_count: v
+            .get("Weights")
+            .and_then(|w| w.get("Count"))
+            .and_then(Value::as_i64),
     }
 }
 
@@ -148,6 +151,12 @@ pub fn profile(bytes: &[u8]) -> Result<(Option<u64>, Vec<ProfileRow>), String> {
         if average_ns < 0 {
             return Err(format!(
                 "layer '{}' has a negative time",
+                r.name.unwrap_or_default()
+            ));
+        }
+        if average_ns > crate::model::build::MAX_SPAN_NS {
+            return Err(format!(
+                "layer '{}' has a time of more than 30 days: not a measured time",
                 r.name.unwrap_or_default()
             ));
         }

@@ -388,10 +388,14 @@ impl AnalyzeArgs {
             return Ok(Action::Analyze(Box::new(self.into_config()?)));
         }
         if self.ncu.is_some() {
-            return Err(Error::usage("--ncu applies to one trace, not to a job of several"));
+            return Err(Error::usage(
+                "--ncu applies to one trace, not to a job of several",
+            ));
         }
         if self.fail_on.is_some() {
-            return Err(Error::usage("--fail-on applies to one trace, not to a job of several"));
+            return Err(Error::usage(
+                "--fail-on applies to one trace, not to a job of several",
+            ));
         }
         let inputs = job_inputs(&self.trace)?;
         let name = match self.trace.as_slice() {
@@ -532,7 +536,10 @@ pub fn job_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .map(|e| e.path())
                 .filter(|p| p.is_file())
                 .filter(|p| {
-                    let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let n = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     !n.starts_with('.') && is_trace_name(&n)
                 })
                 .collect();
@@ -554,9 +561,17 @@ pub fn job_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// Whether a file name looks like a trace a folder of ranks would hold.
 fn is_trace_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    [".sqlite", ".sqlite3", ".db", ".nsys-rep", ".qdrep", ".json", ".json.gz"]
-        .iter()
-        .any(|e| n.ends_with(e))
+    [
+        ".sqlite",
+        ".sqlite3",
+        ".db",
+        ".nsys-rep",
+        ".qdrep",
+        ".json",
+        ".json.gz",
+    ]
+    .iter()
+    .any(|e| n.ends_with(e))
         && !n.ends_with("report.json")
         && !n.ends_with("job.json")
 }

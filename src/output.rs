@@ -76,15 +76,15 @@ impl OutputTarget {
             });
         }
         let path = PathBuf::from(o);
-        let named = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .and_then(|e| match e.to_ascii_lowercase().as_str() {
-                "html" | "htm" => Some(Format::Html),
-                "md" | "markdown" => Some(Format::Md),
-                "json" => Some(Format::Json),
-                _ => None,
-            });
+        let named =
+            path.extension()
+                .and_then(|e| e.to_str())
+                .and_then(|e| match e.to_ascii_lowercase().as_str() {
+                    "html" | "htm" => Some(Format::Html),
+                    "md" | "markdown" => Some(Format::Md),
+                    "json" => Some(Format::Json),
+                    _ => None,
+                });
         match (named, one) {
             (None, _) => Ok(OutputTarget::Dir(path)),
             (Some(n), Some(f)) if n == f => Ok(OutputTarget::File(path, f)),
@@ -267,7 +267,11 @@ pub fn write_job(
             if inputs.iter().any(|i| same_file(path, i)) {
                 return Err(Error::output(path, "refusing to overwrite an input"));
             }
-            write_file(path, &render(*f), inputs.first().copied().unwrap_or(Path::new("")))?;
+            write_file(
+                path,
+                &render(*f),
+                inputs.first().copied().unwrap_or(Path::new("")),
+            )?;
             Ok(vec![path.clone()])
         }
         OutputTarget::Dir(dir) => {
@@ -283,7 +287,11 @@ pub fn write_job(
                 if inputs.iter().any(|i| same_file(&path, i)) {
                     return Err(Error::output(&path, "refusing to overwrite an input"));
                 }
-                write_file(&path, &render(f), inputs.first().copied().unwrap_or(Path::new("")))?;
+                write_file(
+                    &path,
+                    &render(f),
+                    inputs.first().copied().unwrap_or(Path::new("")),
+                )?;
                 written.push(path);
             }
             Ok(written)

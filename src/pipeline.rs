@@ -1,10 +1,10 @@
 //! From a loaded trace to the report document: window, attribution,
 //! tables, findings.
 
+use crate::analysis::links::Links;
 use crate::analysis::phase::PhaseRules;
 use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
-use crate::analysis::links::Links;
 use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy, roofline};
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
 use crate::error::{Error, Result};
@@ -167,7 +167,10 @@ fn choose_window(trace: &Trace, choice: &WindowChoice, links: &Links) -> Result<
 
 /// The ranks of a loaded trace for a job report: its window chosen as for
 /// the single-trace report, then one timeline per process with GPU work.
-pub fn rank_timelines(trace: &Trace, opts: &AnalysisOptions) -> Result<Vec<crate::analysis::job::RankTimeline>> {
+pub fn rank_timelines(
+    trace: &Trace,
+    opts: &AnalysisOptions,
+) -> Result<Vec<crate::analysis::job::RankTimeline>> {
     let links = Links::build(trace);
     let window = choose_window(trace, &opts.window, &links)?;
     Ok(crate::analysis::job::ranks::timelines(trace, &window))

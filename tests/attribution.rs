@@ -356,7 +356,10 @@ fn gpu_lag_is_projected_with_sql_counts() {
         "SELECT count(*) FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN ({}) w ON k.start >= w.s AND k.start < w.e",
         common::iter_sql()
     ));
-    assert!(started * 4 < launched * 3, "the sample lags: {started} of {launched}");
+    assert!(
+        started * 4 < launched * 3,
+        "the sample lags: {started} of {launched}"
+    );
     // Each iteration reaches the end of the last kernel it launched, so the
     // window holds every kernel the iterations launched (and, here, no other).
     let ends: Vec<(i64, i64)> = {
@@ -375,11 +378,19 @@ fn gpu_lag_is_projected_with_sql_counts() {
             .map(Result::unwrap)
             .collect()
     };
-    let got: Vec<(i64, i64)> = r.iterations.iter().map(|i| (i.start_ns, i.start_ns + i.duration_ns)).collect();
+    let got: Vec<(i64, i64)> = r
+        .iterations
+        .iter()
+        .map(|i| (i.start_ns, i.start_ns + i.duration_ns))
+        .collect();
     assert_eq!(got, ends);
     let kernels: i64 = r.kernels.iter().map(|k| k.count as i64).sum();
     assert_eq!(kernels, launched);
-    assert!(r.window.reason.contains("the GPU runs behind the host"), "{}", r.window.reason);
+    assert!(
+        r.window.reason.contains("the GPU runs behind the host"),
+        "{}",
+        r.window.reason
+    );
     assert!(!r.warnings.iter().any(|w| w.contains("behind")));
     // A synchronous trace keeps its host ranges.
     let healthy = report("resnet50_fp16_cl_gpupre.sqlite");

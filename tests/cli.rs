@@ -332,11 +332,21 @@ fn dash_o_file_writes_that_file_or_says_it_wants_a_folder() {
     let input = sample("redundant_copies.sqlite");
     fs::create_dir_all(&out).unwrap();
     let file = out.join("summary.md");
-    let o = run(&[input.to_str().unwrap(), "-o", file.to_str().unwrap(), "--format", "md"]);
+    let o = run(&[
+        input.to_str().unwrap(),
+        "-o",
+        file.to_str().unwrap(),
+        "--format",
+        "md",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(fs::read_to_string(&file).unwrap().starts_with("## trace-report"));
     assert!(!out.join("summary.md").join("report.md").exists());
-    let o = run(&[input.to_str().unwrap(), "-o", out.join("x.json").to_str().unwrap()]);
+    let o = run(&[
+        input.to_str().unwrap(),
+        "-o",
+        out.join("x.json").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("give -o a folder"), "{}", stderr(&o));
 }
@@ -344,21 +354,40 @@ fn dash_o_file_writes_that_file_or_says_it_wants_a_folder() {
 #[test]
 fn an_iteration_name_that_matches_nothing_lists_the_names_there_are() {
     let input = sample("redundant_copies.sqlite");
-    let o = run(&[input.to_str().unwrap(), "--iteration", "no-such-range", "-o", "-", "--format", "json"]);
+    let o = run(&[
+        input.to_str().unwrap(),
+        "--iteration",
+        "no-such-range",
+        "-o",
+        "-",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("no-such-range") && e.contains("'iter' (") , "{e}");
+    assert!(e.contains("no-such-range") && e.contains("'iter' ("), "{e}");
 }
 
 #[test]
 fn a_phase_pattern_that_matches_no_range_warns() {
     let input = sample("redundant_copies.sqlite");
-    let o = run(&[input.to_str().unwrap(), "--phase", "preprocess=^nothing_like_this$", "-o", "-", "--format", "json"]);
+    let o = run(&[
+        input.to_str().unwrap(),
+        "--phase",
+        "preprocess=^nothing_like_this$",
+        "-o",
+        "-",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let warnings = json["warnings"].as_array().unwrap();
     assert!(
-        warnings.iter().any(|w| w.as_str().unwrap().contains("--phase preprocess=^nothing_like_this$ matches no NVTX range")),
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("--phase preprocess=^nothing_like_this$ matches no NVTX range")),
         "{warnings:?}"
     );
 }

@@ -230,9 +230,15 @@ fn profile_alone_has_no_name_verdicts_and_dla_is_not_gpu_layout() {
             .unwrap_or_else(|| panic!("{name}"))
     };
     let fused = row("layer1.0.conv2.weight + QuantizeLinear_32 + Conv_34 + Add_36 + Relu_37");
-    assert_eq!((fused.category, fused.tensor_core), (Category::Conv, Verdict::Unknown));
+    assert_eq!(
+        (fused.category, fused.tensor_core),
+        (Category::Conv, Verdict::Unknown)
+    );
     let clip = row("features.0.0.weight + QuantizeLinear_8 + Conv_12 + PWN(Clip_16)");
-    assert_eq!((clip.category, clip.tensor_core), (Category::Conv, Verdict::Unknown));
+    assert_eq!(
+        (clip.category, clip.tensor_core),
+        (Category::Conv, Verdict::Unknown)
+    );
     let fc = row("fc.weight + MatMul_70 + Add_71");
     assert_eq!((fc.category, fc.tensor_core), (Category::Gemm, Verdict::Unknown));
     for dla in [
@@ -241,10 +247,17 @@ fn profile_alone_has_no_name_verdicts_and_dla_is_not_gpu_layout() {
         "Reformatting CopyNode for Output Tensor 0 to {ForeignNode[Conv_40...Relu_55]}",
     ] {
         let k = row(dla);
-        assert_eq!((k.category, k.tensor_core), (Category::Other, Verdict::Unknown), "{dla}");
+        assert_eq!(
+            (k.category, k.tensor_core),
+            (Category::Other, Verdict::Unknown),
+            "{dla}"
+        );
     }
     let gpu_reformat = row("Reformatting CopyNode for Input Tensor 0 to MaxPool_60");
-    assert_eq!((gpu_reformat.category, gpu_reformat.tensor_core), (Category::Layout, Verdict::No));
+    assert_eq!(
+        (gpu_reformat.category, gpu_reformat.tensor_core),
+        (Category::Layout, Verdict::No)
+    );
     assert_eq!(row("MaxPool_60").category, Category::Pooling);
     // One conversion: the GPU reformat (5 us); the DLA boundary is not one.
     let e = r.engine.as_ref().unwrap();

@@ -136,7 +136,12 @@ fn library_domain_ranges_never_become_the_iterations() {
     assert!(reason.contains("(domain TSL)"), "{reason}");
     // Each step is its host range (its GEMMs end 750 us in): 4 x 1 ms.
     assert_eq!(w["duration_ns"], 4 * MS);
-    let kernels: u64 = r["kernels"].as_array().unwrap().iter().map(|k| k["count"].as_u64().unwrap()).sum();
+    let kernels: u64 = r["kernels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["count"].as_u64().unwrap())
+        .sum();
     assert_eq!(kernels, 12);
 }
 
@@ -157,8 +162,14 @@ fn only_library_ranges_gives_the_gpu_span_and_says_why() {
     // The application's load_batch ranges launch 4 x 5 us of the 1.37 ms
     // issued between the first one's start and the last one's end (their
     // copies and the GEMMs of steps 0 to 2): 1.5%.
-    assert!(reason.contains("'load_batch' (4 times) launches 1% of the GPU work"), "{reason}");
-    assert!(reason.contains("'Thunk:#hlo_op=gemm_fusion_dot#' (domain TSL)"), "{reason}");
+    assert!(
+        reason.contains("'load_batch' (4 times) launches 1% of the GPU work"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("'Thunk:#hlo_op=gemm_fusion_dot#' (domain TSL)"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -172,21 +183,31 @@ fn ranges_that_launch_nothing_are_never_the_iterations() {
     assert_eq!(r["window"]["scope"], "gpu-span");
     let reason = r["window"]["reason"].as_str().unwrap();
     assert!(reason.contains("'wait_input' (3 times) launches 0%"), "{reason}");
-    assert!(r["warnings"].as_array().unwrap().iter().all(|w| !w.as_str().unwrap().contains("launch no GPU work")));
+    assert!(
+        r["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !w.as_str().unwrap().contains("launch no GPU work"))
+    );
 
     // Named by the user, they are used, with a warning that they hold no
     // GPU work.
     let r = report(&trace, &dir.join("named"), &["--iteration", "wait_input"]);
     assert_eq!(r["window"]["iteration_range"], "wait_input");
     assert_eq!(r["window"]["duration_ns"], 3 * 500 * US);
-    let warned = r["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|w| w.as_str().unwrap().contains("'wait_input' iterations launch no GPU work"));
+    let warned = r["warnings"].as_array().unwrap().iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .contains("'wait_input' iterations launch no GPU work")
+    });
     assert!(warned, "{}", r["warnings"]);
     // A library domain's ranges can be named too.
-    let r = report(&trace, &dir.join("thunks"), &["--iteration", "Thunk:#hlo_op=gemm_fusion_dot#"]);
+    let r = report(
+        &trace,
+        &dir.join("thunks"),
+        &["--iteration", "Thunk:#hlo_op=gemm_fusion_dot#"],
+    );
     assert_eq!(r["window"]["iterations"], 12);
 }
 
@@ -204,19 +225,30 @@ fn pytorch_internal_record_functions_are_not_iterations() {
             events.push(json!({"ph": "X", "cat": "user_annotation", "name": name,
                 "pid": 1, "tid": 1, "ts": t0 + at, "dur": 1000}));
             corr += 1;
-            events.push(json!({"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel",
-                "pid": 1, "tid": 1, "ts": t0 + at + 10, "dur": 5, "args": {"correlation": corr}}));
-            events.push(json!({"ph": "X", "cat": "kernel", "name": "multi_tensor_apply_kernel", "pid": 0, "tid": 7,
-                "ts": t0 + at + 20, "dur": 500, "args": {"device": 0, "stream": 7, "correlation": corr}}));
+            events.push(
+                json!({"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel",
+                "pid": 1, "tid": 1, "ts": t0 + at + 10, "dur": 5, "args": {"correlation": corr}}),
+            );
+            events.push(
+                json!({"ph": "X", "cat": "kernel", "name": "multi_tensor_apply_kernel", "pid": 0, "tid": 7,
+                "ts": t0 + at + 20, "dur": 500, "args": {"device": 0, "stream": 7, "correlation": corr}}),
+            );
         }
     }
     let trace = dir.join("optimizer.json");
-    std::fs::write(&trace, serde_json::to_vec(&json!({"traceEvents": events})).unwrap()).unwrap();
+    std::fs::write(
+        &trace,
+        serde_json::to_vec(&json!({"traceEvents": events})).unwrap(),
+    )
+    .unwrap();
     let r = report(&trace, &dir.join("out"), &[]);
     let w = &r["window"];
     assert_eq!(w["scope"], "gpu-span", "{w}");
     let reason = w["reason"].as_str().unwrap();
-    assert!(reason.contains("'Optimizer.step#SGD.step' (domain PyTorch)"), "{reason}");
+    assert!(
+        reason.contains("'Optimizer.step#SGD.step' (domain PyTorch)"),
+        "{reason}"
+    );
 }
 
 /// Kernels, copies and memsets with the start of the runtime call that
@@ -271,16 +303,26 @@ fn async_loop_iterations_reach_the_end_of_their_gpu_work() {
     // exactly, and the time outside every host range is the GPU tail.
     let union = format!(
         "SELECT column1 AS s, column2 AS e FROM (VALUES {})",
-        extents.iter().map(|(s, e)| format!("({s}, {e})")).collect::<Vec<_>>().join(", ")
+        extents
+            .iter()
+            .map(|(s, e)| format!("({s}, {e})"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let window_ns = merged_len(&conn, &union);
     let a = &r["attribution"];
     assert_eq!(r["window"]["duration_ns"], window_ns);
     assert_eq!(a["total_ns"], window_ns);
-    let phases: i64 = ["preprocess_ns", "inference_ns", "postprocess_ns", "unannotated_ns", "gpu_tail_ns"]
-        .iter()
-        .map(|k| a["phase"][k].as_i64().unwrap())
-        .sum();
+    let phases: i64 = [
+        "preprocess_ns",
+        "inference_ns",
+        "postprocess_ns",
+        "unannotated_ns",
+        "gpu_tail_ns",
+    ]
+    .iter()
+    .map(|k| a["phase"][k].as_i64().unwrap())
+    .sum();
     assert_eq!(phases, window_ns);
     let host_ns = merged_len(
         &conn,
@@ -299,11 +341,20 @@ fn async_loop_iterations_reach_the_end_of_their_gpu_work() {
             |r| r.get(0),
         )
         .unwrap();
-    let kernels: i64 = r["kernels"].as_array().unwrap().iter().map(|k| k["count"].as_i64().unwrap()).sum();
+    let kernels: i64 = r["kernels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["count"].as_i64().unwrap())
+        .sum();
     assert_eq!(kernels, in_window);
     assert!(kernels >= 432, "{kernels}");
     assert!(
-        r["warnings"].as_array().unwrap().iter().all(|w| !w.as_str().unwrap().contains("runs behind")),
+        r["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !w.as_str().unwrap().contains("runs behind")),
         "the lag is handled, not warned about"
     );
 }
@@ -312,7 +363,10 @@ fn host_ends(conn: &Connection) -> Vec<i64> {
     let mut q = conn
         .prepare("SELECT end FROM NVTX_EVENTS WHERE text = 'step' AND eventType = 59 ORDER BY start")
         .unwrap();
-    q.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    q.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 /// Length of the union of the (s, e) rows of `rows`, in SQL
@@ -338,10 +392,14 @@ fn us_to_ns(v: &Value) -> i64 {
 
 #[test]
 fn async_loop_kineto_steps_reach_the_end_of_their_gpu_work() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kineto/async_loop_h200.kineto.json.gz");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kineto/async_loop_h200.kineto.json.gz");
     let mut text = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(std::fs::File::open(&fixture).unwrap()), &mut text)
-        .unwrap();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&fixture).unwrap()),
+        &mut text,
+    )
+    .unwrap();
     let doc: Value = serde_json::from_slice(&text).unwrap();
     let events = doc["traceEvents"].as_array().unwrap();
     // The oracle: ProfilerStep ranges; launch call start by correlation id;
@@ -350,7 +408,9 @@ fn async_loop_kineto_steps_reach_the_end_of_their_gpu_work() {
     let mut calls = std::collections::HashMap::new();
     let mut gpu: Vec<(i64, i64)> = Vec::new(); // (correlation, end)
     for e in events {
-        let (Some(cat), Some(name)) = (e["cat"].as_str(), e["name"].as_str()) else { continue };
+        let (Some(cat), Some(name)) = (e["cat"].as_str(), e["name"].as_str()) else {
+            continue;
+        };
         if e["ph"] != "X" {
             continue;
         }
@@ -363,7 +423,9 @@ fn async_loop_kineto_steps_reach_the_end_of_their_gpu_work() {
                     calls.entry(c).or_insert(ts);
                 }
             }
-            "kernel" | "gpu_memcpy" | "gpu_memset" => gpu.push((e["args"]["correlation"].as_i64().unwrap(), end)),
+            "kernel" | "gpu_memcpy" | "gpu_memset" => {
+                gpu.push((e["args"]["correlation"].as_i64().unwrap(), end))
+            }
             _ => {}
         }
     }
@@ -394,10 +456,16 @@ fn async_loop_kineto_steps_reach_the_end_of_their_gpu_work() {
         .collect();
     assert_eq!(got, extents);
     let a = &r["attribution"];
-    let phases: i64 = ["preprocess_ns", "inference_ns", "postprocess_ns", "unannotated_ns", "gpu_tail_ns"]
-        .iter()
-        .map(|k| a["phase"][k].as_i64().unwrap())
-        .sum();
+    let phases: i64 = [
+        "preprocess_ns",
+        "inference_ns",
+        "postprocess_ns",
+        "unannotated_ns",
+        "gpu_tail_ns",
+    ]
+    .iter()
+    .map(|k| a["phase"][k].as_i64().unwrap())
+    .sum();
     assert_eq!(phases, a["total_ns"].as_i64().unwrap());
     assert!(a["phase"]["gpu_tail_ns"].as_i64().unwrap() > 0);
 }

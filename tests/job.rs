@@ -13,7 +13,9 @@ use std::process::Command;
 use common::open;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn bin() -> Command {
@@ -35,9 +37,13 @@ type Steps = Vec<BTreeMap<String, Vec<(i64, i64)>>>;
 fn rank_rows(path: &Path, pid: Option<i64>) -> (Steps, Vec<i64>) {
     let c = open(path);
     let origin: i64 = c
-        .query_row("SELECT utcEpochNs FROM TARGET_INFO_SESSION_START_TIME", [], |r| r.get(0))
+        .query_row("SELECT utcEpochNs FROM TARGET_INFO_SESSION_START_TIME", [], |r| {
+            r.get(0)
+        })
         .unwrap();
-    let pid_cond = pid.map(|p| format!("AND (n.globalTid >> 24) & 16777215 = {p}")).unwrap_or_default();
+    let pid_cond = pid
+        .map(|p| format!("AND (n.globalTid >> 24) & 16777215 = {p}"))
+        .unwrap_or_default();
     let steps: Vec<(i64, i64)> = c
         .prepare(&format!(
             "SELECT n.start, n.end FROM NVTX_EVENTS n WHERE coalesce(n.text, \
@@ -49,7 +55,9 @@ fn rank_rows(path: &Path, pid: Option<i64>) -> (Steps, Vec<i64>) {
         .unwrap()
         .map(|r| r.unwrap())
         .collect();
-    let kpid = pid.map(|p| format!("AND (k.globalPid >> 24) & 16777215 = {p}")).unwrap_or_default();
+    let kpid = pid
+        .map(|p| format!("AND (k.globalPid >> 24) & 16777215 = {p}"))
+        .unwrap_or_default();
     let kernels: Vec<(String, i64, i64)> = c
         .prepare(&format!(
             "SELECT s.value, k.start, k.end FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.shortName \
@@ -81,7 +89,11 @@ fn oracle(ranks: &[Steps], n: usize) -> (Vec<i64>, Vec<i64>, usize) {
     let (mut wait, mut late, mut matched) = (vec![0; r], vec![0; r], 0);
     for k in 0..n {
         for (name, first) in &ranks[0][k] {
-            let count = ranks.iter().map(|rk| rk[k].get(name).map_or(0, |v| v.len())).min().unwrap();
+            let count = ranks
+                .iter()
+                .map(|rk| rk[k].get(name).map_or(0, |v| v.len()))
+                .min()
+                .unwrap();
             for j in 0..count.min(first.len()) {
                 let ks: Vec<(i64, i64)> = ranks.iter().map(|rk| rk[k][name][j]).collect();
                 let last = ks.iter().map(|x| x.0).max().unwrap();
@@ -133,8 +145,16 @@ fn per_rank_captures_name_the_slow_rank_and_the_wait() {
     assert_eq!(ranks[0]["id"]["rank_from"], "file name");
     assert_eq!(ranks[0]["id"]["process"], "python3");
     for i in 0..2 {
-        assert_eq!(ranks[i]["wait_ns"].as_i64().unwrap(), wait[i] / n as i64, "rank {i} wait");
-        assert_eq!(ranks[i]["late_ns"].as_i64().unwrap(), late[i] / n as i64, "rank {i} late");
+        assert_eq!(
+            ranks[i]["wait_ns"].as_i64().unwrap(),
+            wait[i] / n as i64,
+            "rank {i} wait"
+        );
+        assert_eq!(
+            ranks[i]["late_ns"].as_i64().unwrap(),
+            late[i] / n as i64,
+            "rank {i} late"
+        );
     }
     // The planted 20 ms per step, within 20%.
     let w0 = wait[0] as f64 / n as f64 / 1e6;
@@ -144,7 +164,10 @@ fn per_rank_captures_name_the_slow_rank_and_the_wait() {
     assert_eq!(s["rank"], 1);
     assert_eq!(s["cause"]["kind"], "host");
     let idle = s["excess"]["idle_ns"].as_f64().unwrap() / 1e6;
-    assert!((16.0..=24.0).contains(&idle), "rank 1's extra GPU idle {idle} ms per step");
+    assert!(
+        (16.0..=24.0).contains(&idle),
+        "rank 1's extra GPU idle {idle} ms per step"
+    );
     // Step time is the slower rank's, per step.
     let (_, d0) = rank_rows(&r0, None);
     let (_, d1) = rank_rows(&r1, None);
@@ -163,7 +186,13 @@ fn per_rank_captures_name_the_slow_rank_and_the_wait() {
 fn one_report_of_two_processes_is_a_job() {
     let f = fixture("ddp_2gpu_nccl.sqlite");
     let out = tempdir("node");
-    let run = bin().arg(&f).arg("-o").arg(&out).args(["--format", "json"]).output().unwrap();
+    let run = bin()
+        .arg(&f)
+        .arg("-o")
+        .arg(&out)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(out.join("report.json").exists());
     let j = job_json(&out);
@@ -281,8 +310,16 @@ fn kineto_folder_names_ranks_and_straggler() {
         assert_eq!(ranks[i]["id"]["rank"], i as u64);
         assert_eq!(ranks[i]["id"]["rank_from"], "distributedInfo");
         assert_eq!(ranks[i]["id"]["world_size"], 2);
-        assert_eq!(ranks[i]["wait_ns"].as_i64().unwrap(), wait[i] / n as i64, "rank {i}");
-        assert_eq!(ranks[i]["late_ns"].as_i64().unwrap(), late[i] / n as i64, "rank {i}");
+        assert_eq!(
+            ranks[i]["wait_ns"].as_i64().unwrap(),
+            wait[i] / n as i64,
+            "rank {i}"
+        );
+        assert_eq!(
+            ranks[i]["late_ns"].as_i64().unwrap(),
+            late[i] / n as i64,
+            "rank {i}"
+        );
     }
     let w0 = wait[0] as f64 / n as f64 / 1e6;
     assert!((16.0..=24.0).contains(&w0), "rank 0 waits {w0} ms per step");

@@ -8,11 +8,11 @@ mod common;
 
 use common::{open, sample};
 use pulldown_cmark::{Options, Parser, html};
+use trace_report::document::Report;
 use trace_report::findings::overview::ItemKind;
 use trace_report::input;
 use trace_report::pipeline::{self, AnalysisOptions};
 use trace_report::progress::Progress;
-use trace_report::document::Report;
 use trace_report::report;
 
 const SAMPLES: [&str; 7] = [
@@ -84,7 +84,10 @@ fn the_timeline_draws_every_operation_of_the_iteration() {
             .filter(|i| matches!(i.kind, ItemKind::Kernel | ItemKind::Memcpy | ItemKind::Memset))
             .map(|i| i.count)
             .sum();
-        assert_eq!(drawn as i64, count, "{name}: every operation drawn (merged or not)");
+        assert_eq!(
+            drawn as i64, count,
+            "{name}: every operation drawn (merged or not)"
+        );
         // The iteration drawn is the median-duration one.
         let it = o.iteration.expect("samples have iterations");
         let mut d: Vec<i64> = r.iterations.iter().map(|i| i.duration_ns).collect();
@@ -103,7 +106,10 @@ fn the_timeline_draws_every_operation_of_the_iteration() {
 fn the_first_screen_comes_first_and_reads_per_iteration() {
     let r = report("resnet50_fp16_nchw_cpupre.sqlite");
     let html = String::from_utf8(report::html::render(&r)).unwrap();
-    let at = |id: &str| html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("{id}"));
+    let at = |id: &str| {
+        html.find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id}"))
+    };
     assert!(at("timeline") < at("fix-first"));
     assert!(at("fix-first") < at("attribution"));
     assert!(at("attribution") < at("findings"));
@@ -131,12 +137,21 @@ fn the_first_screen_comes_first_and_reads_per_iteration() {
 fn an_idle_gpu_says_what_it_waits_on_and_a_copying_gpu_says_so() {
     let idle = report("resnet50_fp16_nchw_cpupre.sqlite");
     let a = &idle.attribution.window;
-    assert!(a.activity.gpu_idle_ns * 2 > a.total_ns, "the oracle's premise: idle most of the time");
+    assert!(
+        a.activity.gpu_idle_ns * 2 > a.total_ns,
+        "the oracle's premise: idle most of the time"
+    );
     let text = report::terminal::render(&idle);
-    assert!(text.contains("The GPU is idle") && text.contains("host work"), "{text}");
+    assert!(
+        text.contains("The GPU is idle") && text.contains("host work"),
+        "{text}"
+    );
     let copying = report("redundant_copies.sqlite");
     let a = &copying.attribution.window;
-    assert!(a.activity.memcpy_ns > a.activity.kernel_ns, "the oracle's premise: mostly copies");
+    assert!(
+        a.activity.memcpy_ns > a.activity.kernel_ns,
+        "the oracle's premise: mostly copies"
+    );
     let html = String::from_utf8(report::html::render(&copying)).unwrap();
     assert!(html.contains("busy copying, not computing"));
     let md = String::from_utf8(report::markdown::render(&copying)).unwrap();

@@ -46,19 +46,18 @@ fn window_kernel_ns(scenario: &str, patterns: &[&str]) -> i64 {
     let conn = sql(scenario);
     // The window: each `iter` range to the end of the GPU work it launched.
     let window = common::window_sql_of(&conn);
-    conn
-        .query_row(
-            &format!(
-                "SELECT coalesce(sum(k.end - k.start), 0) FROM CUPTI_ACTIVITY_KIND_KERNEL k
+    conn.query_row(
+        &format!(
+            "SELECT coalesce(sum(k.end - k.start), 0) FROM CUPTI_ACTIVITY_KIND_KERNEL k
                  JOIN StringIds s ON s.id = k.demangledName
                  WHERE ({}) AND EXISTS (SELECT 1 FROM ({window}) n
                        WHERE k.start >= n.s AND k.start < n.e)",
-                like.join(" OR ")
-            ),
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+            like.join(" OR ")
+        ),
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 fn tr4(r: &Report) -> Vec<&Finding> {

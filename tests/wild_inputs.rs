@@ -381,11 +381,17 @@ fn mangled_kernel_names_are_demangled() {
     );
     let t = load(&p).unwrap();
     let name = t.name(t.kernels[0].name);
-    assert!(name.starts_with("void cutlass::Kernel<cutlass::conv::kernel::ImplicitGemmConvolution<float>"), "{name}");
+    assert!(
+        name.starts_with("void cutlass::Kernel<cutlass::conv::kernel::ImplicitGemmConvolution<float>"),
+        "{name}"
+    );
     assert_eq!(t.name(t.kernels[0].short_name), "Kernel");
     let r = trace_report::pipeline::analyze(&t, &Default::default()).unwrap();
     assert_eq!(r.kernels[0].short_name, "ImplicitGemmConvolution");
-    assert_eq!(r.kernels[0].category, trace_report::analysis::category::Category::Conv);
+    assert_eq!(
+        r.kernels[0].category,
+        trace_report::analysis::category::Category::Conv
+    );
 }
 
 /// The bundled BERT pair (one H100 workload, nsys SQLite and Kineto)
@@ -400,7 +406,8 @@ fn nsys_and_kineto_spellings_share_one_identity() {
     use std::io::Read;
     let sqlite = Path::new("sample_traces/bert_fp16_aligned.sqlite");
     let kineto = Path::new("tests/fixtures/kineto/bert_fp16_aligned.kineto.json.gz");
-    let c = rusqlite::Connection::open_with_flags(sqlite, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let c =
+        rusqlite::Connection::open_with_flags(sqlite, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let nsys_names: BTreeSet<String> = c
         .prepare("SELECT DISTINCT s.value FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN StringIds s ON s.id = k.demangledName")
         .unwrap()
@@ -409,7 +416,9 @@ fn nsys_and_kineto_spellings_share_one_identity() {
         .map(|r| r.unwrap())
         .collect();
     let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(kineto).unwrap()).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(std::fs::File::open(kineto).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let kineto_names: BTreeSet<String> = doc["traceEvents"]
         .as_array()
@@ -419,7 +428,11 @@ fn nsys_and_kineto_spellings_share_one_identity() {
         .map(|e| e["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!((nsys_names.len(), kineto_names.len()), (9, 9));
-    assert_eq!(nsys_names.intersection(&kineto_names).count(), 4, "the spellings differ");
+    assert_eq!(
+        nsys_names.intersection(&kineto_names).count(),
+        4,
+        "the spellings differ"
+    );
     // The reports' canonical identities line up, whole capture against whole capture.
     let whole = trace_report::pipeline::AnalysisOptions {
         window: trace_report::analysis::window::WindowChoice::WholeCapture,
@@ -442,17 +455,23 @@ fn nsys_and_kineto_spellings_share_one_identity() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let d: serde_json::Value = serde_json::from_slice(&std::fs::read(s.0.join("d/diff.json")).unwrap()).unwrap();
+    let d: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.0.join("d/diff.json")).unwrap()).unwrap();
     for row in d["kernels"].as_array().unwrap() {
         let both = !row["base"].as_array().unwrap().is_empty() && !row["new"].as_array().unwrap().is_empty();
-        let one_sided = row["base"].as_array().unwrap().is_empty() || row["new"].as_array().unwrap().is_empty();
+        let one_sided =
+            row["base"].as_array().unwrap().is_empty() || row["new"].as_array().unwrap().is_empty();
         assert!(row["match"] == "name" || one_sided, "{row}");
         if both {
             assert_eq!(row["base"].as_array().unwrap().len(), 1);
         }
     }
     // Every kernel of the base window is found in the new one.
-    let base_rows = d["kernels"].as_array().unwrap().iter().filter(|r| !r["base"].as_array().unwrap().is_empty());
+    let base_rows = d["kernels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["base"].as_array().unwrap().is_empty());
     assert!(base_rows.clone().count() >= 8);
     assert!(base_rows.into_iter().all(|r| r["match"] == "name"));
 }

@@ -389,13 +389,7 @@ fn host_spans(window: &Window) -> Vec<Span> {
     if window.iterations.is_empty() {
         return window.spans.clone();
     }
-    intervals::union(
-        window
-            .iterations
-            .iter()
-            .map(|i| (i.start, i.host_end))
-            .collect(),
-    )
+    intervals::union(window.iterations.iter().map(|i| (i.start, i.host_end)).collect())
 }
 
 /// The phase x bucket table of `spans` (disjoint, sorted).
@@ -652,12 +646,12 @@ mod tests {
         assert_eq!(a.phase_activity.preprocess.activity.kernel_ns, 10);
         assert_eq!(a.phase_activity.postprocess.activity.kernel_ns, 10);
         let cells: Ns = Phase::ALL
-        .iter()
-        .map(|&p| {
-            let r = a.phase_activity.get(p).activity;
-            r.kernel_ns + r.memcpy_ns + r.memset_ns + r.gpu_idle_ns
-        })
-        .sum();
+            .iter()
+            .map(|&p| {
+                let r = a.phase_activity.get(p).activity;
+                r.kernel_ns + r.memcpy_ns + r.memset_ns + r.gpu_idle_ns
+            })
+            .sum();
         assert_eq!(cells, 100);
     }
 }

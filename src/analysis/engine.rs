@@ -43,7 +43,9 @@ use crate::model::{Engine, EngineLayer, EngineTensor, Ns};
 /// TensorRT names a DLA subgraph `{ForeignNode[first...last]}`.
 pub fn is_dla(l: &EngineLayer) -> bool {
     let t = format!("{} {}", l.layer_type, l.operation.as_deref().unwrap_or("")).to_ascii_lowercase();
-    l.name.contains("ForeignNode") || t.contains("foreign") || t.split_whitespace().any(|w| w.starts_with("dla"))
+    l.name.contains("ForeignNode")
+        || t.contains("foreign")
+        || t.split_whitespace().any(|w| w.starts_with("dla"))
 }
 
 /// The ONNX operator types a fused layer name lists: `conv1.weight +
@@ -83,10 +85,16 @@ pub fn layer_category(l: &EngineLayer) -> Category {
         return Category::Gemm;
     }
     let ops = onnx_ops(&l.name);
-    if ops.iter().any(|op| matches!(*op, "Conv" | "ConvTranspose" | "QLinearConv" | "ConvInteger")) {
+    if ops
+        .iter()
+        .any(|op| matches!(*op, "Conv" | "ConvTranspose" | "QLinearConv" | "ConvInteger"))
+    {
         return Category::Conv;
     }
-    if ops.iter().any(|op| matches!(*op, "MatMul" | "Gemm" | "MatMulInteger" | "QLinearMatMul")) {
+    if ops
+        .iter()
+        .any(|op| matches!(*op, "MatMul" | "Gemm" | "MatMulInteger" | "QLinearMatMul"))
+    {
         return Category::Gemm;
     }
     let typed = format!("{} {}", l.layer_type, l.operation.as_deref().unwrap_or(""));

@@ -81,7 +81,10 @@ pub fn readable_short_name(full: &str, short: &str) -> String {
     };
     let generic = {
         let base = short.trim_end_matches(|c: char| c.is_ascii_digit());
-        matches!(base, "Kernel" | "kernel" | "device_kernel" | "global_kernel" | "kentry")
+        matches!(
+            base,
+            "Kernel" | "kernel" | "device_kernel" | "global_kernel" | "kentry"
+        )
     };
     if !generic {
         return short.to_string();
@@ -97,7 +100,17 @@ pub fn readable_short_name(full: &str, short: &str) -> String {
     // A type (`int`, `__half`, `int64_t`) is no kernel's name.
     let is_type = matches!(
         arg,
-        "int" | "unsigned" | "long" | "short" | "char" | "bool" | "float" | "double" | "void" | "half" | "signed"
+        "int"
+            | "unsigned"
+            | "long"
+            | "short"
+            | "char"
+            | "bool"
+            | "float"
+            | "double"
+            | "void"
+            | "half"
+            | "signed"
     ) || arg.starts_with("__")
         || arg.ends_with("_t");
     if !arg.is_empty()

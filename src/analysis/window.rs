@@ -290,15 +290,13 @@ fn groups(trace: &Trace) -> Vec<Group> {
         let shown = keys
             .entry(r.name)
             .or_insert_with(|| iteration_key(trace.name(r.name)).1);
-        let g = stats
-            .entry((r.domain, shown.clone()))
-            .or_insert_with(|| Group {
-                name: shown.clone(),
-                domain: r.domain,
-                count: 0,
-                nested: false,
-                total: 0,
-            });
+        let g = stats.entry((r.domain, shown.clone())).or_insert_with(|| Group {
+            name: shown.clone(),
+            domain: r.domain,
+            count: 0,
+            nested: false,
+            total: 0,
+        });
         g.count += 1;
         g.nested |= nested[i];
         g.total += r.end - r.start;
@@ -360,11 +358,19 @@ pub fn range_names(trace: &Trace) -> String {
         .take(12)
         .map(|(n, c)| {
             // Printed on a terminal: control characters made visible, long names cut.
-            let n: String = n.chars().take(60).map(|ch| if ch.is_control() { '?' } else { ch }).collect();
+            let n: String = n
+                .chars()
+                .take(60)
+                .map(|ch| if ch.is_control() { '?' } else { ch })
+                .collect();
             format!("'{n}' ({c})")
         })
         .collect();
-    let more = if v.len() > 12 { format!(" and {} more", v.len() - 12) } else { String::new() };
+    let more = if v.len() > 12 {
+        format!(" and {} more", v.len() - 12)
+    } else {
+        String::new()
+    };
     format!("range names in the trace: {}{more}", shown.join(", "))
 }
 
@@ -402,7 +408,10 @@ fn named(trace: &Trace, links: &Links, name: &str, profiler: bool) -> Result<Win
     if host.is_empty() {
         return Err(Error::input(
             &trace.source.path,
-            format!("no NVTX range named '{name}' (--iteration); {}", range_names(trace)),
+            format!(
+                "no NVTX range named '{name}' (--iteration); {}",
+                range_names(trace)
+            ),
         ));
     }
     let (launched, total) = projection::launched(trace, links, &[&host_ranges(trace, &host)]);
@@ -434,10 +443,21 @@ fn named(trace: &Trace, links: &Links, name: &str, profiler: bool) -> Result<Win
 fn detect(trace: &Trace, links: &Links) -> Result<Window> {
     let all = groups(trace);
     let top = |g: &Group| g.count >= MIN_ITERATIONS && !g.nested;
-    let mut candidates: Vec<&Group> = all.iter().filter(|g| g.domain == DEFAULT_DOMAIN && top(g)).collect();
-    candidates.sort_by(|a, b| b.total.cmp(&a.total).then(b.count.cmp(&a.count)).then(a.name.cmp(&b.name)));
+    let mut candidates: Vec<&Group> = all
+        .iter()
+        .filter(|g| g.domain == DEFAULT_DOMAIN && top(g))
+        .collect();
+    candidates.sort_by(|a, b| {
+        b.total
+            .cmp(&a.total)
+            .then(b.count.cmp(&a.count))
+            .then(a.name.cmp(&b.name))
+    });
     candidates.truncate(MAX_CANDIDATES);
-    let mut library: Vec<&Group> = all.iter().filter(|g| g.domain != DEFAULT_DOMAIN && top(g)).collect();
+    let mut library: Vec<&Group> = all
+        .iter()
+        .filter(|g| g.domain != DEFAULT_DOMAIN && top(g))
+        .collect();
     library.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
     let skipped = if library.is_empty() {
         String::new()
@@ -638,7 +658,9 @@ fn collect_iterations(trace: &Trace, groups: &[&Group]) -> Vec<Vec<Iteration>> {
         }
         let g = *which.entry((r.domain, r.name)).or_insert_with(|| {
             let shown = iteration_key(trace.name(r.name)).1;
-            groups.iter().position(|g| g.domain == r.domain && g.name == shown)
+            groups
+                .iter()
+                .position(|g| g.domain == r.domain && g.name == shown)
         });
         if let Some(g) = g {
             out[g].push(iteration(i, r));

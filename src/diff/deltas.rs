@@ -180,9 +180,15 @@ pub fn attribution(base: &Report, new: &Report, norm: &Normalization) -> Vec<Att
     for (i, name) in ["sync", "launch", "host"].iter().enumerate() {
         out.push(delta("gpu_idle", name, b.idle[i], n.idle[i]));
     }
-    for (i, name) in ["preprocess", "inference", "postprocess", "unannotated", "gpu_tail"]
-        .iter()
-        .enumerate()
+    for (i, name) in [
+        "preprocess",
+        "inference",
+        "postprocess",
+        "unannotated",
+        "gpu_tail",
+    ]
+    .iter()
+    .enumerate()
     {
         // The GPU tail only when a side has one (an asynchronous loop).
         if *name == "gpu_tail" && b.phase[i] == 0.0 && n.phase[i] == 0.0 {

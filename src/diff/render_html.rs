@@ -325,7 +325,11 @@ fn tensor_cores(s: &mut String, d: &Diff) {
 }
 
 fn findings(s: &mut String, d: &Diff) {
-    let _ = writeln!(s, "<h2 id=\"findings\">Findings ({})</h2>", d.normalization.unit());
+    let _ = writeln!(
+        s,
+        "<h2 id=\"findings\">Findings ({})</h2>",
+        d.normalization.unit()
+    );
     if d.findings.is_empty() {
         s.push_str("<p>No findings on either side.</p>\n");
         return;
@@ -355,7 +359,11 @@ fn sources(s: &mut String, d: &Diff) {
     row("input", Cell::text(kind(b.input)), Cell::text(kind(n.input)));
     row("trace", Cell::name(&b.source_path), Cell::name(&n.source_path));
     row("format", Cell::text(&b.format), Cell::text(&n.format));
-    row("GPUs", Cell::text(b.gpus.join(", ")), Cell::text(n.gpus.join(", ")));
+    row(
+        "GPUs",
+        Cell::text(b.gpus.join(", ")),
+        Cell::text(n.gpus.join(", ")),
+    );
     let structure = |x: &super::Side| match &x.iteration_range {
         Some(r) => format!(
             "{} '{r}' iterations, window {}",

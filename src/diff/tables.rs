@@ -4,10 +4,10 @@
 use super::Diff;
 use super::findings::{FindingSide, Status};
 use super::text::{bytes, count, delta, ns, pct};
-use crate::text::format;
+use crate::model::Ns;
 use crate::report::summary::clip_words;
 use crate::report::table::{Cell, Table};
-use crate::model::Ns;
+use crate::text::format;
 
 /// `better`/`worse` for a time delta.
 pub fn tone(v: f64) -> &'static str {
@@ -39,7 +39,12 @@ pub fn iterations(d: &Diff) -> Table {
         let change = b
             .zip(n)
             .and_then(|(b, n)| super::stats::pct((n - b) as f64, b as f64));
-        t.row(vec![Cell::text(name), Cell::num(show(b)), Cell::num(show(n)), Cell::num(pct(change))]);
+        t.row(vec![
+            Cell::text(name),
+            Cell::num(show(b)),
+            Cell::num(show(n)),
+            Cell::num(pct(change)),
+        ]);
     }
     t.row(vec![
         Cell::text("iterations"),
@@ -52,7 +57,13 @@ pub fn iterations(d: &Diff) -> Table {
 
 /// Attribution rows: total, activity, idle causes, phases.
 pub fn attribution(d: &Diff) -> Table {
-    let mut t = Table::new(&[("", false), ("BASE", true), ("NEW", true), ("Δ", true), ("change", true)]);
+    let mut t = Table::new(&[
+        ("", false),
+        ("BASE", true),
+        ("NEW", true),
+        ("Δ", true),
+        ("change", true),
+    ]);
     for a in &d.attribution {
         let name = match a.group.as_str() {
             "total" => Cell::bold("total"),

@@ -137,7 +137,10 @@ pub fn build(
         (ItemKind::Inference, &l.inference),
         (ItemKind::Postprocess, &l.postprocess),
     ];
-    if phases.iter().any(|(_, p)| !intervals::overlapping(p, s, e).is_empty()) {
+    if phases
+        .iter()
+        .any(|(_, p)| !intervals::overlapping(p, s, e).is_empty())
+    {
         lanes.push("host phase".into());
         let lane = lanes.len() - 1;
         // Preprocess wins over postprocess over inference, as in the table.
@@ -201,9 +204,8 @@ pub fn build(
     if folded_streams > 0 {
         lanes.push(format!("{folded_streams} other streams"));
     }
-    let lane_of = |key: (u32, u32)| {
-        first_gpu_lane + streams[..own].iter().position(|(k, _)| *k == key).unwrap_or(own)
-    };
+    let lane_of =
+        |key: (u32, u32)| first_gpu_lane + streams[..own].iter().position(|(k, _)| *k == key).unwrap_or(own);
     for (key, span, kind) in &ops {
         push(&mut items, lane_of(*key), *span, *kind);
     }

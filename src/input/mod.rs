@@ -217,7 +217,9 @@ fn demangle_kernel_names(trace: &mut Trace) {
     use crate::model::kernel_name::demangle;
     let mut map: Vec<Option<(NameId, NameId)>> = Vec::new();
     for id in 0..trace.names.len() as NameId {
-        let Some(full) = demangle(trace.names.get(id)) else { continue };
+        let Some(full) = demangle(trace.names.get(id)) else {
+            continue;
+        };
         let short = kineto::short_name::short_name(&full).to_string();
         if map.is_empty() {
             map = vec![None; trace.names.len()];

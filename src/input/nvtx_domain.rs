@@ -67,7 +67,11 @@ impl Domains {
                     },
                 };
                 // An empty registered name must not read as the default domain.
-                names.intern(if text.is_empty() { "NVTX domain (unnamed)" } else { &text })
+                names.intern(if text.is_empty() {
+                    "NVTX domain (unnamed)"
+                } else {
+                    &text
+                })
             });
             if let Some(r) = ranges.get_mut(index) {
                 r.domain = name;

@@ -68,7 +68,10 @@ pub fn demangle(name: &str) -> Option<String> {
     }
     let full = cpp_demangle::Symbol::new(name.trim())
         .ok()
-        .and_then(|s| s.demangle_with_options(&cpp_demangle::DemangleOptions::default()).ok())
+        .and_then(|s| {
+            s.demangle_with_options(&cpp_demangle::DemangleOptions::default())
+                .ok()
+        })
         .filter(|d| !d.is_empty());
     full.or_else(|| nested_name(name.trim()))
 }
@@ -280,7 +283,8 @@ fn drop_parameter_lists(s: &str) -> String {
     while i < b.len() {
         if b[i] == b'(' && !s[i..].starts_with(ANON) {
             let prev = out.trim_end().bytes().last();
-            let call = prev.is_some_and(|p| p.is_ascii_alphanumeric() || matches!(p, b'_' | b'>' | b')' | b']' | b'}'));
+            let call = prev
+                .is_some_and(|p| p.is_ascii_alphanumeric() || matches!(p, b'_' | b'>' | b')' | b']' | b'}'));
             if call {
                 if let Some(end) = balanced_end(s, i) {
                     i = end + 1;
@@ -346,7 +350,9 @@ mod tests {
             assert_eq!(canonical(nsys), canonical(kineto), "\n{nsys}\n{kineto}");
         }
         assert_eq!(
-            canonical("void at::native::<unnamed>::vectorized_layer_norm_kernel<c10::Half, float, (bool)0>(int, T2)"),
+            canonical(
+                "void at::native::<unnamed>::vectorized_layer_norm_kernel<c10::Half, float, (bool)0>(int, T2)"
+            ),
             "at::native::(anonymous namespace)::vectorized_layer_norm_kernel<c10::Half,float,false>"
         );
     }
@@ -357,7 +363,10 @@ mod tests {
             canonical("std::enable_if<!(false), void>::type internal::gemvx::kernel<int, int, float>(T1)"),
             "internal::gemvx::kernel<int,int,float>"
         );
-        assert_eq!(canonical("void k<(unsigned int)4, (long)-2, (bool)1>(int)"), "k<4u,-2l,true>");
+        assert_eq!(
+            canonical("void k<(unsigned int)4, (long)-2, (bool)1>(int)"),
+            "k<4u,-2l,true>"
+        );
         // Enum casts are spelled the same by both tools: kept.
         assert_eq!(
             canonical("void nchwToNhwcKernel<__half, float, true, (cudnnKernelDataType_t)0>(int, int)"),

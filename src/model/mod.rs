@@ -271,7 +271,10 @@ impl Trace {
 
     /// The recorded name of process `pid`.
     pub fn process_name(&self, pid: u32) -> Option<&str> {
-        self.processes.iter().find(|p| p.pid == pid).map(|p| p.name.as_str())
+        self.processes
+            .iter()
+            .find(|p| p.pid == pid)
+            .map(|p| p.name.as_str())
     }
 
     /// The device with this id, if the trace describes it.

@@ -54,9 +54,13 @@ const CAPTION: u32 = 23;
 /// Let the SVG scale with its container: `width="100%"` with the viewBox
 /// kept, no fixed height.
 fn scalable(svg: String) -> String {
-    let Some(end) = svg.find("viewBox=") else { return svg };
+    let Some(end) = svg.find("viewBox=") else {
+        return svg;
+    };
     let head = &svg[..end];
-    let Some(start) = head.find("<svg") else { return svg };
+    let Some(start) = head.find("<svg") else {
+        return svg;
+    };
     format!("{}<svg width=\"100%\" {}", &svg[..start], &svg[end..])
 }
 

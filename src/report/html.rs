@@ -54,7 +54,11 @@ fn header(s: &mut String, r: &Report, file: &str) {
     let _ = writeln!(
         s,
         "<div class=\"sub\">{} · {} · {} · {}</div>",
-        h(&if gpus.is_empty() { "GPU unknown".to_string() } else { gpus.join(" + ") }),
+        h(&if gpus.is_empty() {
+            "GPU unknown".to_string()
+        } else {
+            gpus.join(" + ")
+        }),
         h(&r.source.format),
         h(r.source
             .profiler_version
@@ -100,12 +104,19 @@ fn header(s: &mut String, r: &Report, file: &str) {
     card(
         s,
         "fix first",
+        &fixes.first().map_or("nothing".to_string(), |f| {
+            format!("{} {}", f.finding.code, f.finding.rule)
+        }),
         &fixes
             .first()
-            .map_or("nothing".to_string(), |f| format!("{} {}", f.finding.code, f.finding.rule)),
-        &fixes
-            .first()
-            .map(|f| format!("up to {} {} · {} findings", ns(f.stake_ns), summary::unit(r), fixes.len() + folded.len()))
+            .map(|f| {
+                format!(
+                    "up to {} {} · {} findings",
+                    ns(f.stake_ns),
+                    summary::unit(r),
+                    fixes.len() + folded.len()
+                )
+            })
             .unwrap_or_else(|| "no rule fired".into()),
     );
     s.push_str("</div>\n");
@@ -131,7 +142,11 @@ fn attribution(s: &mut String, r: &Report) {
         s,
         "<p class=\"sub\">Every nanosecond of the window ({} in total{}) is counted once: kernel if any kernel runs on any GPU, else memcpy, else memset, else GPU idle split by what the host was doing (sync wait, launching, busy elsewhere). Phases come from NVTX ranges nested in each iteration. Times are {unit}; shares are of the window.</p>",
         ns(total),
-        if r.window.iterations > 0 { format!(", {} iterations", r.window.iterations) } else { String::new() }
+        if r.window.iterations > 0 {
+            format!(", {} iterations", r.window.iterations)
+        } else {
+            String::new()
+        }
     );
     s.push_str(&table::bucket_legend());
     let chart = charts::attribution(r);
@@ -143,7 +158,11 @@ fn attribution(s: &mut String, r: &Report) {
     let mut t = Table::new(&cols);
     let row = |row: &phase_table::Row, bold: bool| {
         let mut v = vec![
-            if bold { Cell::bold(row.label) } else { Cell::text(row.label) },
+            if bold {
+                Cell::bold(row.label)
+            } else {
+                Cell::text(row.label)
+            },
             Cell::num(per(row.total_ns)),
             Cell::num(pct(row.total_ns, total)),
         ];
@@ -157,7 +176,13 @@ fn attribution(s: &mut String, r: &Report) {
     s.push_str(&t.html());
     if r.attribution.devices.len() > 1 {
         let _ = writeln!(s, "<h3>Per GPU ({unit})</h3>");
-        let mut t = Table::new(&[("GPU", false), ("kernel", true), ("memcpy", true), ("memset", true), ("idle", true)]);
+        let mut t = Table::new(&[
+            ("GPU", false),
+            ("kernel", true),
+            ("memcpy", true),
+            ("memset", true),
+            ("idle", true),
+        ]);
         for d in &r.attribution.devices {
             t.row(vec![
                 Cell::text(format!("{} {}", d.id, d.name)),
@@ -243,7 +268,14 @@ fn kernels(s: &mut String, r: &Report) {
     let mut t = Table::new(&[
         ("kernel", false),
         ("category", false),
-        (if r.window.iterations > 0 { "calls / iteration" } else { "calls" }, true),
+        (
+            if r.window.iterations > 0 {
+                "calls / iteration"
+            } else {
+                "calls"
+            },
+            true,
+        ),
         (unit, true),
         ("share", true),
         ("mean", true),

@@ -5,10 +5,10 @@
 
 use std::fmt::Write;
 
-use crate::text::escape::{html as h, truncate};
-use crate::text::format::ns;
 use crate::analysis::job::{JobReport, Lanes};
 use crate::model::Ns;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::ns;
 
 const COMPUTE: &str = "#4c78a8";
 const WAIT: &str = "#e45756";
@@ -31,9 +31,17 @@ pub fn render(j: &JobReport) -> Vec<u8> {
     let _ = writeln!(s, "<h1>{}</h1>", h(&title));
     let steps = match &j.step_name {
         Some(n) => format!("{} '{}' steps compared (the k-th step of every rank)", j.steps, n),
-        None => format!("{} step(s): no iteration ranges, each rank's span of GPU work", j.steps),
+        None => format!(
+            "{} step(s): no iteration ranges, each rank's span of GPU work",
+            j.steps
+        ),
     };
-    let _ = writeln!(s, "<div class=\"sub\">{} · clock: {}</div>", h(&steps), h(&j.clock.method));
+    let _ = writeln!(
+        s,
+        "<div class=\"sub\">{} · clock: {}</div>",
+        h(&steps),
+        h(&j.clock.method)
+    );
     cards(&mut s, j);
     if !j.warnings.is_empty() {
         s.push_str("<ul class=\"warnings\">\n");
@@ -68,7 +76,12 @@ fn cards(s: &mut String, j: &JobReport) {
             s,
             "step time (slowest rank, p50)",
             &ns(t.p50_ns),
-            &format!("mean {} · max {} · {} steps", ns(t.mean_ns), ns(t.max_ns), t.count),
+            &format!(
+                "mean {} · max {} · {} steps",
+                ns(t.mean_ns),
+                ns(t.max_ns),
+                t.count
+            ),
         );
     }
     match (&j.straggler, &j.no_straggler) {
@@ -77,7 +90,11 @@ fn cards(s: &mut String, j: &JobReport) {
                 s,
                 "straggler",
                 &truncate(&st.label, 40),
-                &format!("{} per step · {}", ns(st.late_ns), super::job_text::consistency(j, st)),
+                &format!(
+                    "{} per step · {}",
+                    ns(st.late_ns),
+                    super::job_text::consistency(j, st)
+                ),
             );
             card(s, "cause", cause_word(&st.cause), &st.summary);
         }
@@ -174,7 +191,13 @@ fn rect(s: &mut String, x: f64, y: f64, w: f64, fill: &str) {
     if w <= 0.0 {
         return;
     }
-    let h = if fill == IDLE { 22.0 } else if fill == COMPUTE { 18.0 } else { 10.0 };
+    let h = if fill == IDLE {
+        22.0
+    } else if fill == COMPUTE {
+        18.0
+    } else {
+        10.0
+    };
     let _ = writeln!(
         s,
         "<rect x=\"{x:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{h}\" fill=\"{fill}\"/>",
@@ -214,7 +237,11 @@ fn table(s: &mut String, j: &JobReport) {
             signed(e.transfer_ns),
             e.kernel
                 .as_ref()
-                .map(|(k, t)| format!("; the kernel most above the others: <code>{}</code> {}", h(&truncate(k, 80)), signed(*t)))
+                .map(|(k, t)| format!(
+                    "; the kernel most above the others: <code>{}</code> {}",
+                    h(&truncate(k, 80)),
+                    signed(*t)
+                ))
                 .unwrap_or_default()
         );
     }
@@ -234,11 +261,21 @@ fn steps_table(s: &mut String, j: &JobReport) {
     }
     s.push_str("<th>slowest</th><th>last to the collectives</th></tr>\n");
     for row in j.step_rows.iter().take(200) {
-        let _ = write!(s, "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td>", row.index + 1, ns(row.step_ns));
+        let _ = write!(
+            s,
+            "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            row.index + 1,
+            ns(row.step_ns)
+        );
         for d in &row.rank_ns {
             let _ = write!(s, "<td class=\"n\">{}</td>", ns(*d));
         }
-        let name = |i: usize| j.ranks.get(i).map(|r| h(&truncate(&r.label, 30))).unwrap_or_default();
+        let name = |i: usize| {
+            j.ranks
+                .get(i)
+                .map(|r| h(&truncate(&r.label, 30)))
+                .unwrap_or_default()
+        };
         let _ = writeln!(
             s,
             "<td>{}</td><td>{}</td></tr>",

@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
+use crate::analysis::job::JobReport;
 use crate::text::escape::{markdown as md, terminal as term};
 use crate::text::format::ns;
-use crate::analysis::job::JobReport;
 
 /// `job.json`.
 pub fn json(j: &JobReport) -> Vec<u8> {
@@ -75,7 +75,10 @@ pub fn consistency(j: &JobReport, st: &crate::analysis::job::Straggler) -> Strin
             st.last_at_collectives, j.clock.matched, st.last_in_steps, j.steps
         )
     } else {
-        format!("slower than the others' median: slowest in {} of {} steps", st.last_in_steps, j.steps)
+        format!(
+            "slower than the others' median: slowest in {} of {} steps",
+            st.last_in_steps, j.steps
+        )
     }
 }
 
@@ -91,7 +94,10 @@ pub fn markdown(j: &JobReport) -> Vec<u8> {
             ns(t.mean_ns),
             ns(t.max_ns),
             j.steps,
-            j.step_name.as_deref().map(|n| format!("`{}` ", md(n).replace('`', "'"))).unwrap_or_default()
+            j.step_name
+                .as_deref()
+                .map(|n| format!("`{}` ", md(n).replace('`', "'")))
+                .unwrap_or_default()
         );
     }
     match (&j.straggler, &j.no_straggler) {
@@ -133,7 +139,10 @@ pub fn markdown(j: &JobReport) -> Vec<u8> {
         md(&j.clock.method),
         j.clock
             .end_spread_ns
-            .map(|e| format!(" (matched collectives end within {} of each other, median)", ns(e)))
+            .map(|e| format!(
+                " (matched collectives end within {} of each other, median)",
+                ns(e)
+            ))
             .unwrap_or_default()
     );
     if !j.warnings.is_empty() {

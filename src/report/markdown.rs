@@ -228,7 +228,11 @@ fn details(s: &mut String, r: &Report) {
                 Cell::text(&f.code),
                 Cell::code(&f.rule),
                 Cell::num(ns(summary::per_iteration(r, f.time_at_stake_ns))),
-                Cell::num(format!("{} ({})", ns(f.time_at_stake_ns), pct(f.time_at_stake_ns, total))),
+                Cell::num(format!(
+                    "{} ({})",
+                    ns(f.time_at_stake_ns),
+                    pct(f.time_at_stake_ns, total)
+                )),
                 Cell::text(place),
                 Cell::text(summary::clip_words(&f.title, 160)),
             ]);
@@ -262,7 +266,11 @@ fn details(s: &mut String, r: &Report) {
     let mut t = Table::new(&cols);
     let row = |p: &phase_table::Row, bold: bool| {
         let mut v = vec![
-            if bold { Cell::bold(p.label) } else { Cell::text(p.label) },
+            if bold {
+                Cell::bold(p.label)
+            } else {
+                Cell::text(p.label)
+            },
             Cell::num(format!("{} ({})", per(p.total_ns), pct(p.total_ns, total))),
         ];
         v.extend(p.buckets.iter().map(|&b| Cell::num(per(b))));
@@ -286,7 +294,10 @@ fn details(s: &mut String, r: &Report) {
             r.kernels.len()
         );
         let top: Vec<_> = r.kernels.iter().take(TOP_KERNELS).collect();
-        let names: Vec<(&str, &str)> = top.iter().map(|k| (k.name.as_str(), k.short_name.as_str())).collect();
+        let names: Vec<(&str, &str)> = top
+            .iter()
+            .map(|k| (k.name.as_str(), k.short_name.as_str()))
+            .collect();
         let labels = summary::kernel_labels(&names, NAME_CHARS);
         let n = summary::iterations(r) as f64;
         let mut t = Table::new(&[
@@ -336,7 +347,12 @@ fn details(s: &mut String, r: &Report) {
 
     if let Some(f) = r.findings.first() {
         if !f.evidence.facts.is_empty() {
-            let _ = writeln!(s, "**Evidence for {} {}** (window totals)\n", md(&f.code), md(&f.rule));
+            let _ = writeln!(
+                s,
+                "**Evidence for {} {}** (window totals)\n",
+                md(&f.code),
+                md(&f.rule)
+            );
             for (k, v) in &f.evidence.facts {
                 let _ = writeln!(
                     s,
@@ -384,7 +400,10 @@ fn tensor_misses(s: &mut String, r: &Report) {
             ns(k.total_ns),
             k.tensor_core.label(),
             k.tensor_core_evidence.label(),
-            md(&summary::clip_words(k.tensor_core_reason.as_deref().unwrap_or(""), 240))
+            md(&summary::clip_words(
+                k.tensor_core_reason.as_deref().unwrap_or(""),
+                240
+            ))
         );
     }
     if !misses.is_empty() {

@@ -5,12 +5,12 @@
 
 use std::fmt::Write;
 
-use crate::document::Report;
 use super::charts::{self, BUCKETS, FLAGGED};
-use crate::text::escape::{html as h, truncate};
-use crate::text::format::ns;
+use crate::document::Report;
 use crate::findings::overview::{ItemKind, Overview};
 use crate::model::Ns;
+use crate::text::escape::{html as h, truncate};
+use crate::text::format::ns;
 
 /// Width of the drawing in viewBox units; text is 14 units, so it stays
 /// above 11 px down to a 790-px-wide chart.
@@ -131,7 +131,12 @@ pub fn svg(o: &Overview) -> String {
             "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{lh:.1}\" fill=\"{c}\">"
         );
         if i.count > 1 {
-            let _ = write!(s, "<title>{} merged, {}</title>", i.count, ns(i.end_ns - i.start_ns));
+            let _ = write!(
+                s,
+                "<title>{} merged, {}</title>",
+                i.count,
+                ns(i.end_ns - i.start_ns)
+            );
         }
         s.push_str("</rect>");
     }
@@ -167,7 +172,11 @@ pub fn svg(o: &Overview) -> String {
         "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#5b6478\">{unit} from the {} start</text></svg>",
         W - RIGHT,
         y0 + 10.0 + 2.0 * FONT,
-        if o.iteration.is_some() { "iteration's" } else { "window's" }
+        if o.iteration.is_some() {
+            "iteration's"
+        } else {
+            "window's"
+        }
     );
     s
 }

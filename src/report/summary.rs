@@ -7,9 +7,9 @@
 //! text.
 
 use crate::document::Report;
-use crate::text::format::{ns, pct};
 use crate::findings::Finding;
 use crate::model::Ns;
+use crate::text::format::{ns, pct};
 
 /// Findings under this share of the window are folded into one line.
 pub const FOLD_SHARE: f64 = 0.001;
@@ -127,7 +127,11 @@ pub fn folded_line(folded: &[&Finding]) -> Option<String> {
 
 /// The share of the window each part takes, 0..1.
 fn share(part: Ns, whole: Ns) -> f64 {
-    if whole <= 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole <= 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 /// The headline: what the GPU does with an iteration, in one sentence.
@@ -157,7 +161,11 @@ pub fn headline(r: &Report) -> String {
         format!(
             "The GPU is idle {} of the time: it waits on {}. The host, not the GPU, sets the pace.",
             pct(idle, total),
-            if listed.is_empty() { "the host".to_string() } else { listed.join(", ") }
+            if listed.is_empty() {
+                "the host".to_string()
+            } else {
+                listed.join(", ")
+            }
         )
     } else if copies > a.activity.kernel_ns {
         format!(
@@ -277,9 +285,12 @@ pub fn fact_label(key: &str) -> String {
 /// booleans in words.
 pub fn fact_value(key: &str, v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::Bool(b) if key == "from_nvtx_ranges" => {
-            if *b { "NVTX ranges" } else { "each iteration's head or tail (no phase ranges)" }.into()
+        serde_json::Value::Bool(b) if key == "from_nvtx_ranges" => if *b {
+            "NVTX ranges"
+        } else {
+            "each iteration's head or tail (no phase ranges)"
         }
+        .into(),
         serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
         serde_json::Value::Number(n) if n.is_f64() && !key.contains("share") => {
             number(n.as_f64().unwrap_or(0.0))
@@ -287,7 +298,6 @@ pub fn fact_value(key: &str, v: &serde_json::Value) -> String {
         _ => crate::text::format::fact(key, v),
     }
 }
-
 
 /// A demangled kernel name made short but telling: no `void`, no
 /// namespace qualifiers, no integer casts, so the template arguments that
@@ -312,7 +322,18 @@ pub fn compact_kernel_name(name: &str) -> String {
         if c == '(' {
             // `(int)8` -> `8`; keep other parentheses (`(T1::Params)`).
             let rest: String = chars.clone().take_while(|&d| d != ')').collect();
-            if matches!(rest.as_str(), "int" | "unsigned int" | "long" | "unsigned long" | "bool" | "char" | "signed char" | "unsigned char" | "short") {
+            if matches!(
+                rest.as_str(),
+                "int"
+                    | "unsigned int"
+                    | "long"
+                    | "unsigned long"
+                    | "bool"
+                    | "char"
+                    | "signed char"
+                    | "unsigned char"
+                    | "short"
+            ) {
                 for _ in 0..=rest.chars().count() {
                     chars.next();
                 }
@@ -342,7 +363,10 @@ pub fn kernel_labels(names: &[(&str, &str)], max: usize) -> Vec<String> {
                     Some(rest) if compact.chars().count() > max => {
                         let head = crate::text::escape::truncate(short, max * 2 / 5);
                         let n = head.chars().count();
-                        format!("{head}{}", crate::text::escape::truncate(rest, max.saturating_sub(n)))
+                        format!(
+                            "{head}{}",
+                            crate::text::escape::truncate(rest, max.saturating_sub(n))
+                        )
                     }
                     _ => crate::text::escape::truncate(&compact, max),
                 }
@@ -369,14 +393,20 @@ mod tests {
     #[test]
     fn words_and_numbers() {
         assert_eq!(clip_words("short", 10), "short");
-        assert_eq!(clip_words("FP16 GEMM (64 is below the tile)", 20), "FP16 GEMM (64 is…");
+        assert_eq!(
+            clip_words("FP16 GEMM (64 is below the tile)", 20),
+            "FP16 GEMM (64 is…"
+        );
         assert_eq!(number(352.0), "352");
         assert_eq!(number(42072.0004), "42072");
         assert_eq!(number(2.5), "2.5");
         assert_eq!(fact_label("from_nvtx_ranges"), "phase taken from");
         assert_eq!(fact_label("some_new_ns"), "some new");
         assert_eq!(fact_value("per_iteration", &serde_json::json!(352.0)), "352");
-        assert_eq!(fact_value("from_nvtx_ranges", &serde_json::json!(true)), "NVTX ranges");
+        assert_eq!(
+            fact_value("from_nvtx_ranges", &serde_json::json!(true)),
+            "NVTX ranges"
+        );
         assert_eq!(fact_value("share_of_window", &serde_json::json!(0.5)), "50.0%");
     }
 
@@ -389,10 +419,18 @@ mod tests {
             "vectorized_elementwise_kernel<8,CUDAFunctor_add<Half>,Array<char *,3>>(int,T2,T3)"
         );
         let l = kernel_labels(
-            &[(a, "vectorized_elementwise_kernel"), (b, "vectorized_elementwise_kernel"), ("a::k<1>", "k"), ("b::k<1>", "k")],
+            &[
+                (a, "vectorized_elementwise_kernel"),
+                (b, "vectorized_elementwise_kernel"),
+                ("a::k<1>", "k"),
+                ("b::k<1>", "k"),
+            ],
             40,
         );
-        assert!(l[0].contains("CUDAFunctor_add") && l[1].contains("FillFunctor"), "{l:?}");
+        assert!(
+            l[0].contains("CUDAFunctor_add") && l[1].contains("FillFunctor"),
+            "{l:?}"
+        );
         assert_eq!(l[2..], ["k<1> #1".to_string(), "k<1> #2".to_string()]);
     }
 }

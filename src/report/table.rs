@@ -209,7 +209,10 @@ mod tests {
         assert!(html.contains("<th><b>total</b></th>"));
         let md = t.markdown();
         assert!(md.starts_with("| kernel | calls |\n|---|---:|\n"));
-        assert!(md.contains("\\|"), "a pipe in a name must not split the row: {md}");
+        assert!(
+            md.contains("\\|"),
+            "a pipe in a name must not split the row: {md}"
+        );
         assert!(md.contains("| **total** | 352 |"));
         assert_eq!(plural(1, "row", "rows"), "1 row");
         assert_eq!(plural(2, "row", "rows"), "2 rows");

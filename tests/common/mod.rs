@@ -137,7 +137,9 @@ pub fn gpu_ops_sql(conn: &Connection) -> String {
     let mut parts = vec!["SELECT start AS s, end AS e, globalPid >> 24 AS pid, correlationId AS c FROM CUPTI_ACTIVITY_KIND_KERNEL".to_string()];
     for t in ["CUPTI_ACTIVITY_KIND_MEMCPY", "CUPTI_ACTIVITY_KIND_MEMSET"] {
         if has_table(conn, t) {
-            parts.push(format!("SELECT start, end, globalPid >> 24, correlationId FROM {t}"));
+            parts.push(format!(
+                "SELECT start, end, globalPid >> 24, correlationId FROM {t}"
+            ));
         }
     }
     parts.join(" UNION ALL ")
@@ -169,14 +171,19 @@ pub fn window_sql_of(conn: &Connection) -> String {
     );
     let mut q = conn.prepare(&sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
     let rows: Vec<String> = q
-        .query_map([], |r| Ok(format!("({}, {})", r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .query_map([], |r| {
+            Ok(format!("({}, {})", r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })
         .unwrap()
         .map(Result::unwrap)
         .collect();
     if rows.is_empty() {
         return "SELECT 0 AS s, 0 AS e WHERE 0".into();
     }
-    format!("SELECT column1 AS s, column2 AS e FROM (VALUES {})", rows.join(", "))
+    format!(
+        "SELECT column1 AS s, column2 AS e FROM (VALUES {})",
+        rows.join(", ")
+    )
 }
 
 /// The window as SQL rows when the iterations are synchronous: the iter

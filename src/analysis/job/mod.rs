@@ -192,18 +192,28 @@ pub struct Lane {
 pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
     let mut warnings = Vec::new();
     ranks.sort_by(|a, b| {
-        (a.id.rank.is_none(), a.id.rank, &a.id.file, a.id.devices.first(), a.id.pid).cmp(&(
-            b.id.rank.is_none(),
-            b.id.rank,
-            &b.id.file,
-            b.id.devices.first(),
-            b.id.pid,
-        ))
+        (
+            a.id.rank.is_none(),
+            a.id.rank,
+            &a.id.file,
+            a.id.devices.first(),
+            a.id.pid,
+        )
+            .cmp(&(
+                b.id.rank.is_none(),
+                b.id.rank,
+                &b.id.file,
+                b.id.devices.first(),
+                b.id.pid,
+            ))
     });
     check_identity(&ranks, &mut warnings);
     let n = ranks.iter().map(|r| r.steps.len()).min().unwrap_or(0);
     if ranks.iter().any(|r| r.steps.len() != n) {
-        let counts: Vec<String> = ranks.iter().map(|r| format!("{} {}", r.id.label(), r.steps.len())).collect();
+        let counts: Vec<String> = ranks
+            .iter()
+            .map(|r| format!("{} {}", r.id.label(), r.steps.len()))
+            .collect();
         warnings.push(format!(
             "the ranks have different numbers of steps ({}): the first {n} of each are compared",
             counts.join(", ")
@@ -216,12 +226,19 @@ pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
 
     // The common clock.
     let mut shifts = recorded_shifts(&ranks);
-    let mut method = if ranks.iter().map(|r| &r.id.file).collect::<std::collections::BTreeSet<_>>().len() <= 1 {
+    let mut method = if ranks
+        .iter()
+        .map(|r| &r.id.file)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        <= 1
+    {
         "one capture".to_string()
     } else if shifts.is_some() {
         "recorded start".to_string()
     } else {
-        warnings.push("the captures do not record when they started: their clocks are assumed to be one".into());
+        warnings
+            .push("the captures do not record when they started: their clocks are assumed to be one".into());
         "assumed".to_string()
     };
     let mut shift = shifts.take().unwrap_or_else(|| vec![0; ranks.len()]);
@@ -288,11 +305,24 @@ pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
     }
     let comm_total: Vec<Ns> = ranks
         .iter()
-        .map(|rk| rk.steps.iter().take(n).flat_map(|s| &s.comm_kernels).map(|k| k.end - k.start).sum())
+        .map(|rk| {
+            rk.steps
+                .iter()
+                .take(n)
+                .flat_map(|s| &s.comm_kernels)
+                .map(|k| k.end - k.start)
+                .sum()
+        })
         .collect();
     let unmatched: usize = ranks
         .iter()
-        .map(|rk| rk.steps.iter().take(n).map(|s| s.comm_kernels.len()).sum::<usize>())
+        .map(|rk| {
+            rk.steps
+                .iter()
+                .take(n)
+                .map(|s| s.comm_kernels.len())
+                .sum::<usize>()
+        })
         .sum::<usize>()
         - matched * r;
     if unmatched > 0 && matched > 0 {
@@ -332,10 +362,19 @@ pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
 
     let step_rows: Vec<StepRow> = (0..n)
         .map(|k| {
-            let rank_ns: Vec<Ns> = ranks.iter().map(|rk| rk.steps[k].end - rk.steps[k].start).collect();
+            let rank_ns: Vec<Ns> = ranks
+                .iter()
+                .map(|rk| rk.steps[k].end - rk.steps[k].start)
+                .collect();
             let (slowest, &step_ns) = rank_ns.iter().enumerate().max_by_key(|(_, d)| **d).unwrap();
             let latest = (matched > 0)
-                .then(|| step_late[k].iter().enumerate().max_by_key(|(_, l)| **l).map(|(i, _)| i))
+                .then(|| {
+                    step_late[k]
+                        .iter()
+                        .enumerate()
+                        .max_by_key(|(_, l)| **l)
+                        .map(|(i, _)| i)
+                })
                 .flatten();
             StepRow {
                 index: k,
@@ -350,7 +389,13 @@ pub fn analyze(mut ranks: Vec<RankTimeline>, generator: String) -> JobReport {
     let step_time = iterations::stats(&step_durations);
 
     let (straggler, no_straggler) = if !overlapping && ranks.len() > 1 && n > 0 {
-        (None, Some("no straggler named: the ranks' steps do not overlap in time, so they are not one run".to_string()))
+        (
+            None,
+            Some(
+                "no straggler named: the ranks' steps do not overlap in time, so they are not one run"
+                    .to_string(),
+            ),
+        )
     } else {
         name_straggler(&ranks, &rows, &step_rows, (matched, &last_at), n)
     };
@@ -385,7 +430,11 @@ fn check_identity(ranks: &[RankTimeline], warnings: &mut Vec<String>) {
             *seen.entry(n).or_insert(0) += 1;
         }
     }
-    let twice: Vec<String> = seen.iter().filter(|(_, c)| **c > 1).map(|(r, _)| r.to_string()).collect();
+    let twice: Vec<String> = seen
+        .iter()
+        .filter(|(_, c)| **c > 1)
+        .map(|(r, _)| r.to_string())
+        .collect();
     if !twice.is_empty() {
         warnings.push(format!(
             "rank {} appears in more than one input: the inputs may be several runs, not one job",
@@ -446,7 +495,9 @@ fn match_collectives(ranks: &[RankTimeline], n: usize) -> Vec<Set> {
             .map(|rk| {
                 let mut m: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
                 for (j, c) in rk.steps[k].comm_kernels.iter().enumerate() {
-                    m.entry(rk.comm_names[c.name as usize].as_str()).or_default().push(j);
+                    m.entry(rk.comm_names[c.name as usize].as_str())
+                        .or_default()
+                        .push(j);
                 }
                 m
             })
@@ -471,7 +522,10 @@ fn match_collectives(ranks: &[RankTimeline], n: usize) -> Vec<Set> {
 /// Per rank, the median offset of its collective ends from the sets'
 /// median end (after `shift`); None without matched collectives.
 fn end_offsets(ranks: &[RankTimeline], sets: &[Set], shift: &[Ns]) -> Option<Vec<Ns>> {
-    let sets: Vec<&Set> = sets.iter().filter(|s| s.kind == CommKind::Collective || ranks.len() == 2).collect();
+    let sets: Vec<&Set> = sets
+        .iter()
+        .filter(|s| s.kind == CommKind::Collective || ranks.len() == 2)
+        .collect();
     if sets.is_empty() {
         return None;
     }
@@ -570,7 +624,13 @@ fn name_straggler(
         (i, row.late_ns, last_in)
     } else {
         let (i, row) = rows.iter().enumerate().max_by_key(|(_, r)| r.step_ns).unwrap();
-        let others = median(rows.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r.step_ns).collect());
+        let others = median(
+            rows.iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, r)| r.step_ns)
+                .collect(),
+        );
         let excess = row.step_ns - others;
         if (excess as f64) < STRAGGLER_SHARE * mean_step as f64 {
             return (
@@ -586,7 +646,15 @@ fn name_straggler(
         let last_in = steps.iter().filter(|s| s.slowest == i).count();
         (i, excess, last_in)
     };
-    let others = |f: fn(&RankRow) -> Ns| median(rows.iter().enumerate().filter(|(j, _)| *j != who).map(|(_, r)| f(r)).collect());
+    let others = |f: fn(&RankRow) -> Ns| {
+        median(
+            rows.iter()
+                .enumerate()
+                .filter(|(j, _)| *j != who)
+                .map(|(_, r)| f(r))
+                .collect(),
+        )
+    };
     let me = &rows[who];
     let kernel = kernel_excess(ranks, who, n);
     let excess = Excess {
@@ -631,7 +699,9 @@ fn name_straggler(
             fmt(amount)
         ),
         Cause::Transfer => format!("slower transfers: {} more per step", fmt(amount)),
-        Cause::Unknown => "unknown: neither host time, kernels nor communication differ enough to explain it".into(),
+        Cause::Unknown => {
+            "unknown: neither host time, kernels nor communication differ enough to explain it".into()
+        }
     };
     (
         Some(Straggler {
@@ -653,7 +723,11 @@ fn name_straggler(
 fn kernel_excess(ranks: &[RankTimeline], who: usize, n: usize) -> Option<(String, Ns)> {
     let _ = n;
     let per_step = |r: &RankTimeline, name: &str| {
-        r.kernel_time.iter().find(|(k, _)| k == name).map_or(0, |(_, t)| *t) / r.steps.len().max(1) as Ns
+        r.kernel_time
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or(0, |(_, t)| *t)
+            / r.steps.len().max(1) as Ns
     };
     ranks[who]
         .kernel_time
@@ -745,7 +819,14 @@ mod tests {
                     busy,
                     compute: busy - comm.iter().map(|c| c.1 - c.0).sum::<Ns>(),
                     comm: comm.iter().map(|c| c.1 - c.0).sum(),
-                    comm_kernels: comm.iter().map(|&(s, e)| CommKernel { name: 0, start: s, end: e }).collect(),
+                    comm_kernels: comm
+                        .iter()
+                        .map(|&(s, e)| CommKernel {
+                            name: 0,
+                            start: s,
+                            end: e,
+                        })
+                        .collect(),
                     compute_spans: Vec::new(),
                 })
                 .collect(),
@@ -790,9 +871,22 @@ mod tests {
     #[test]
     fn separate_runs_are_not_split() {
         let r0 = rank(0, 0, vec![(1000, 1600, 200, vec![(1100, 1500)])]);
-        let r1 = rank(1, 0, vec![(10_000_000_000, 10_000_000_600, 200, vec![(10_000_000_400, 10_000_000_500)])]);
+        let r1 = rank(
+            1,
+            0,
+            vec![(
+                10_000_000_000,
+                10_000_000_600,
+                200,
+                vec![(10_000_000_400, 10_000_000_500)],
+            )],
+        );
         let job = analyze(vec![r0, r1], "t".into());
         assert_eq!(job.clock.matched, 0);
-        assert!(job.warnings.iter().any(|w| w.contains("not one run")), "{:?}", job.warnings);
+        assert!(
+            job.warnings.iter().any(|w| w.contains("not one run")),
+            "{:?}",
+            job.warnings
+        );
     }
 }

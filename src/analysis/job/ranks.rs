@@ -80,7 +80,11 @@ pub fn comm_kind(short_name: &str) -> Option<CommKind> {
         return None;
     }
     let p2p = ["sendrecv", "_send", "_recv"].iter().any(|w| lower.contains(w));
-    Some(if p2p { CommKind::PointToPoint } else { CommKind::Collective })
+    Some(if p2p {
+        CommKind::PointToPoint
+    } else {
+        CommKind::Collective
+    })
 }
 
 /// One communication kernel of a step, on the rank's own clock.
@@ -138,7 +142,10 @@ pub fn gpu_processes(trace: &Trace) -> Vec<u32> {
 /// The rank number a file name states (`ddp_rank1.sqlite`,
 /// `rank-3.pt.trace.json`; nsys `-o name_rank%q{RANK}` writes such names).
 pub fn rank_in_file_name(path: &str) -> Option<u32> {
-    let name = std::path::Path::new(path).file_name()?.to_string_lossy().to_ascii_lowercase();
+    let name = std::path::Path::new(path)
+        .file_name()?
+        .to_string_lossy()
+        .to_ascii_lowercase();
     let bytes = name.as_bytes();
     let mut found = None;
     let mut from = 0;
@@ -214,8 +221,20 @@ fn timeline(trace: &Trace, window: &Window, pid: u32, single: bool) -> RankTimel
         });
         ops.push((k.start, k.end, c, Some(k.short_name)));
     }
-    ops.extend(trace.memcpys.iter().filter(|m| m.pid == pid).map(|m| (m.start, m.end, None, None)));
-    ops.extend(trace.memsets.iter().filter(|m| m.pid == pid).map(|m| (m.start, m.end, None, None)));
+    ops.extend(
+        trace
+            .memcpys
+            .iter()
+            .filter(|m| m.pid == pid)
+            .map(|m| (m.start, m.end, None, None)),
+    );
+    ops.extend(
+        trace
+            .memsets
+            .iter()
+            .filter(|m| m.pid == pid)
+            .map(|m| (m.start, m.end, None, None)),
+    );
     ops.sort_unstable_by_key(|o| (o.0, o.1));
 
     let pid_of = |thread: u32| trace.threads.get(thread as usize).map(|t| t.pid);
@@ -309,10 +328,19 @@ mod tests {
 
     #[test]
     fn communication_kernels() {
-        assert_eq!(comm_kind("ncclDevKernel_AllReduce_Sum_f32_RING_LL"), Some(CommKind::Collective));
-        assert_eq!(comm_kind("ncclKernel_AllGather_RING_LL_Sum_int8_t"), Some(CommKind::Collective));
+        assert_eq!(
+            comm_kind("ncclDevKernel_AllReduce_Sum_f32_RING_LL"),
+            Some(CommKind::Collective)
+        );
+        assert_eq!(
+            comm_kind("ncclKernel_AllGather_RING_LL_Sum_int8_t"),
+            Some(CommKind::Collective)
+        );
         assert_eq!(comm_kind("ncclDevKernel_SendRecv"), Some(CommKind::PointToPoint));
-        assert_eq!(comm_kind("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t"), Some(CommKind::PointToPoint));
+        assert_eq!(
+            comm_kind("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t"),
+            Some(CommKind::PointToPoint)
+        );
         assert_eq!(comm_kind("ampere_sgemm_128x64_nn"), None);
         assert_eq!(comm_kind("my_nccl_like_kernel"), None);
     }

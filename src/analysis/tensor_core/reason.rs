@@ -435,9 +435,16 @@ mod tests {
     /// TF32/BF16 advice only where the GPU has them (sm 8.0+).
     #[test]
     fn fp32_advice_fits_the_architecture() {
-        let text = |name: &str| explain(&classify(name), Category::Gemm, Verdict::No, None).unwrap().text;
+        let text = |name: &str| {
+            explain(&classify(name), Category::Gemm, Verdict::No, None)
+                .unwrap()
+                .text
+        };
         let volta = text("volta_sgemm_128x64_nn");
-        assert!(!volta.contains("TF32 is disabled") && !volta.contains("allow_tf32"), "{volta}");
+        assert!(
+            !volta.contains("TF32 is disabled") && !volta.contains("allow_tf32"),
+            "{volta}"
+        );
         assert!(volta.contains("sm 70") && volta.contains("FP16"), "{volta}");
         let ampere = text("ampere_sgemm_128x64_nn");
         assert!(ampere.contains("allow_tf32"), "{ampere}");

@@ -131,7 +131,11 @@ impl Builder {
             }
             "distributedInfo" => {
                 let v: serde_json::Value = serde_json::from_slice(raw)?;
-                let int = |k: &str| v.get(k).and_then(|x| x.as_u64()).and_then(|x| u32::try_from(x).ok());
+                let int = |k: &str| {
+                    v.get(k)
+                        .and_then(|x| x.as_u64())
+                        .and_then(|x| u32::try_from(x).ok())
+                };
                 self.trace.source.distributed = Some(Distributed {
                     rank: int("rank"),
                     world_size: int("world_size"),
@@ -466,7 +470,12 @@ impl Builder {
         }
         let mut processes: Vec<Process> = std::mem::take(&mut self.process_names)
             .into_iter()
-            .filter_map(|(pid, name)| Some(Process { pid: u32::try_from(pid).ok()?, name }))
+            .filter_map(|(pid, name)| {
+                Some(Process {
+                    pid: u32::try_from(pid).ok()?,
+                    name,
+                })
+            })
             .filter(|p| self.host_pids.contains(&p.pid))
             .collect();
         processes.sort_by_key(|p| p.pid);

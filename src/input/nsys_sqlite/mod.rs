@@ -22,7 +22,8 @@ use crate::input::nvtx_domain;
 use crate::input::{InputFormat, Reader};
 use crate::model::build::RowCheck;
 use crate::model::{
-    ApiKind, DEFAULT_DOMAIN, Device, Kernel, MetricKind, MetricSeries, NameId, Names, Process, Range, RangeKind, Thread, Trace,
+    ApiKind, DEFAULT_DOMAIN, Device, Kernel, MetricKind, MetricSeries, NameId, Names, Process, Range,
+    RangeKind, Thread, Trace,
 };
 use crate::progress::Progress;
 use crate::timing::time;
@@ -859,10 +860,17 @@ impl<'p> Loader<'p> {
         if self.tables.contains("TARGET_INFO_SESSION_START_TIME") {
             if let Some(sql) = self.prepare(&query::SESSION_START, None, true)? {
                 let mut origin = None;
-                scan(&self.conn, self.path, &sql, "TARGET_INFO_SESSION_START_TIME", None, |r| {
-                    origin = origin.or(r.int(0));
-                    Ok(())
-                })?;
+                scan(
+                    &self.conn,
+                    self.path,
+                    &sql,
+                    "TARGET_INFO_SESSION_START_TIME",
+                    None,
+                    |r| {
+                        origin = origin.or(r.int(0));
+                        Ok(())
+                    },
+                )?;
                 self.trace.source.clock_origin_ns = origin;
             }
         } else {

@@ -2,6 +2,7 @@
 //! `diff.html` and `diff.md`, so the two pages cannot drift apart.
 
 use super::Diff;
+use super::deltas::NormMode;
 use super::findings::{FindingSide, Status};
 use super::text::{bytes, count, delta, ns, pct};
 use crate::model::Ns;
@@ -140,7 +141,15 @@ pub fn findings(d: &Diff, moved_only: bool, max: usize) -> Table {
         (&format!("at stake BASE ({unit})"), true),
         ("NEW", true),
     ]);
-    let stake = |x: &Option<FindingSide>| x.as_ref().map_or("-".into(), |x| ns(x.time_at_stake_norm_ns));
+    // The normalised stake first, the window total as secondary text.
+    let normalised = d.normalization.mode != NormMode::WindowTotal;
+    let stake = |x: &Option<FindingSide>| match x {
+        None => Cell::num("-"),
+        Some(x) if normalised => {
+            Cell::num(ns(x.time_at_stake_norm_ns)).noted(format!("{} in the window", ns(x.time_at_stake_ns as f64)))
+        }
+        Some(x) => Cell::num(ns(x.time_at_stake_norm_ns)),
+    };
     let sev = |x: &Option<FindingSide>| x.as_ref().map_or("-", |x| x.severity.label());
     for f in d
         .findings
@@ -152,8 +161,8 @@ pub fn findings(d: &Diff, moved_only: bool, max: usize) -> Table {
             Cell::text(f.status.label()),
             Cell::text(format!("{} {} — {}", f.code, f.rule, clip_words(f.title(), 140))).titled(f.title()),
             Cell::text(format!("{} → {}", sev(&f.base), sev(&f.new))),
-            Cell::num(stake(&f.base)),
-            Cell::num(stake(&f.new)),
+            stake(&f.base),
+            stake(&f.new),
         ]);
     }
     t

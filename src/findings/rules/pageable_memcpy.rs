@@ -186,8 +186,15 @@ fn check(cx: &Context) -> Option<Finding> {
         code: "TR103".into(),
         severity: Severity::for_share(stake, window_ns),
         title: format!(
-            "{count} copies ({}) staged through pageable host memory; largest cost: {} {}",
-            facts::bytes_label(bytes),
+            "{} staged through pageable host memory; largest cost: {} {}",
+            match cx.window.iterations.len() {
+                0 => format!("{count} copies ({})", facts::bytes_label(bytes)),
+                n => format!(
+                    "{} copies per iteration ({}; {count} in the window)",
+                    facts::count_label(count as f64 / n as f64),
+                    facts::bytes_label(bytes / n as u64)
+                ),
+            },
             top_kind.label(),
             facts::bytes_label(top_bytes)
         ),

@@ -129,6 +129,14 @@ pub fn memcpy(d: &Diff) -> Table {
     t
 }
 
+/// A title without a leading `rule:` that repeats the rule's name.
+fn untagged<'a>(title: &'a str, rule: &str) -> &'a str {
+    title
+        .strip_prefix(rule)
+        .and_then(|t| t.strip_prefix(':'))
+        .map_or(title, str::trim_start)
+}
+
 /// Findings on either side, time at stake in the diff's unit (per
 /// iteration when both sides have iterations); `moved_only` leaves out
 /// the unchanged ones.
@@ -159,7 +167,8 @@ pub fn findings(d: &Diff, moved_only: bool, max: usize) -> Table {
     {
         t.row(vec![
             Cell::text(f.status.label()),
-            Cell::text(format!("{} {} — {}", f.code, f.rule, clip_words(f.title(), 140))).titled(f.title()),
+            Cell::text(format!("{} {} — {}", f.code, f.rule, clip_words(untagged(f.title(), &f.rule), 140)))
+                .titled(f.title()),
             Cell::text(format!("{} → {}", sev(&f.base), sev(&f.new))),
             stake(&f.base),
             stake(&f.new),

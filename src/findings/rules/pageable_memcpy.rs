@@ -190,8 +190,9 @@ fn check(cx: &Context) -> Option<Finding> {
             match cx.window.iterations.len() {
                 0 => format!("{count} copies ({})", facts::bytes_label(bytes)),
                 n => format!(
-                    "{} copies per iteration ({}; {count} in the window)",
+                    "{} {} per iteration ({}; {count} in the window)",
                     facts::count_label(count as f64 / n as f64),
+                    if count == n as u64 { "copy" } else { "copies" },
                     facts::bytes_label(bytes / n as u64)
                 ),
             },

@@ -394,7 +394,7 @@ mod tests {
             item(0, 21, 30, ItemKind::Kernel),
             item(0, 100, 110, ItemKind::Kernel),
         ];
-        let m = merge(items, 2);
+        let m = merge(items, 4);
         assert_eq!(m.len(), 3);
         assert_eq!((m[0].start_ns, m[0].end_ns, m[0].count), (0, 30, 3));
         assert_eq!((m[1].start_ns, m[1].count), (100, 1));

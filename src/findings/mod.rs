@@ -132,6 +132,22 @@ pub struct TimelineItem {
     pub end_ns: Ns,
     /// Whether the span is one of the finding's operations.
     pub flagged: bool,
+    /// Spans this item stands for: more than 1 when neighbours closer than
+    /// the timeline's resolution were merged.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    /// Time the merged spans cover (their union), when they leave gaps;
+    /// absent when they cover the whole item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_ns: Option<Ns>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 /// One finding.

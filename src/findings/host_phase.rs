@@ -225,8 +225,8 @@ pub fn check(cx: &Context, side: Side, rule: &str, code: &str) -> Option<Finding
         code: code.into(),
         severity: Severity::for_share(stake, window_ns),
         title: format!(
-            "GPU idle for {} ({} of the window) while the host runs {what}: {place}",
-            facts::ns_label(stake),
+            "GPU idle {} ({} of the window) while the host runs {what}: {place}",
+            facts::per_iteration_label(cx, stake),
             facts::pct_label(stake, window_ns)
         ),
         time_at_stake_ns: stake,

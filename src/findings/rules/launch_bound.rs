@@ -248,7 +248,7 @@ fn check(cx: &Context) -> Option<Finding> {
             "launch-bound: {per_iteration:.0} kernels per iteration, {:.0}% shorter than the host takes to issue one ({}); GPU idle {} ({} of the window) in short gaps between them",
             short_share * 100.0,
             facts::ns_label(issue_ns),
-            facts::ns_label(involved),
+            facts::per_iteration_label(cx, involved),
             facts::pct_label(involved, window_ns)
         ),
         time_at_stake_ns: stake,

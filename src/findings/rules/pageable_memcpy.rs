@@ -186,8 +186,16 @@ fn check(cx: &Context) -> Option<Finding> {
         code: "TR103".into(),
         severity: Severity::for_share(stake, window_ns),
         title: format!(
-            "{count} copies ({}) staged through pageable host memory; largest cost: {} {}",
-            facts::bytes_label(bytes),
+            "{} staged through pageable host memory; largest cost: {} {}",
+            match cx.window.iterations.len() {
+                0 => format!("{count} copies ({})", facts::bytes_label(bytes)),
+                n => format!(
+                    "{} {} per iteration ({}; {count} in the window)",
+                    facts::count_label(count as f64 / n as f64),
+                    if count == n as u64 { "copy" } else { "copies" },
+                    facts::bytes_label(bytes / n as u64)
+                ),
+            },
             top_kind.label(),
             facts::bytes_label(top_bytes)
         ),

@@ -158,8 +158,8 @@ fn check(cx: &Context) -> Option<Finding> {
         code: "TR303".into(),
         severity: Severity::for_share(stake, window_ns),
         title: format!(
-            "GPU idle for {} ({} of the window) while the host waits in {calls} blocking calls (mostly {top})",
-            facts::ns_label(stake),
+            "GPU idle {} ({} of the window) while the host waits in {calls} blocking calls (mostly {top})",
+            facts::per_iteration_label(cx, stake),
             facts::pct_label(stake, window_ns)
         ),
         time_at_stake_ns: stake,

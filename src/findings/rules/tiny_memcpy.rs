@@ -243,7 +243,8 @@ fn check(cx: &Context) -> Option<Finding> {
         code: "TR104".into(),
         severity: Severity::for_share(stake, window_ns),
         title: format!(
-            "{} tiny copies ({per_iteration:.1} per iteration, runs of up to {longest}) pay a call and a sync each",
+            "{} tiny copies per iteration ({} in the window, runs of up to {longest}) pay a call and a sync each",
+            facts::count_label(per_iteration),
             tiny.len()
         ),
         time_at_stake_ns: stake,

@@ -18,6 +18,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+use crate::input::nsys_ids::{self, global_pid};
 use crate::input::nvtx_domain;
 use crate::input::{InputFormat, Reader};
 use crate::model::build::RowCheck;
@@ -81,9 +82,10 @@ fn uri_path(path: &Path) -> String {
 /// A one-line description of an SQLite error on `path`.
 pub fn sql_error(path: &Path, e: &rusqlite::Error) -> Error {
     // SQLite allocates with malloc, past our allocator: its out-of-memory
-    // must read like ours (the cap, the inputs, exit 2).
+    // must read like ours (the cap, the inputs, exit 2), which the binary
+    // prints for this error.
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OutOfMemory) {
-        crate::limits::exit_out_of_memory("SQLite could not allocate memory");
+        return Error::out_of_memory("SQLite could not allocate memory");
     }
     let text = e.to_string();
     let problem = if text.contains("file is not a database") {
@@ -130,12 +132,6 @@ impl Strings {
     }
 }
 
-/// The process id inside a serialized nsys GlobalId (bits 24..48; the
-/// thread id is in bits 0..24).
-fn global_pid(global_id: i64) -> u32 {
-    ((global_id >> 24) & 0xFF_FFFF) as u32
-}
-
 /// nsys global thread ids to model thread indexes.
 #[derive(Default)]
 struct Threads {
@@ -156,13 +152,7 @@ impl Threads {
         }
         let t = match self.index.get(&key) {
             Some(&t) => t,
-            None => {
-                let (pid, tid) = match global_tid {
-                    Some(g) if g >= 0 => (global_pid(g), (g & 0xFF_FFFF) as u64),
-                    _ => (0, 0),
-                };
-                self.insert(threads, key, Thread { pid, tid, name: None })
-            }
+            None => self.insert(threads, key, nsys_ids::thread(global_tid)),
         };
         self.last = Some((key, t));
         t
@@ -246,10 +236,7 @@ fn read_sync(
     };
     let blocking: HashSet<i64> = sync_types
         .iter()
-        .filter(|(_, name)| {
-            let n = name.to_ascii_uppercase();
-            n.contains("SYNCHRONIZE") && !n.contains("WAIT")
-        })
+        .filter(|(_, name)| nsys_ids::sync_blocks_host(name))
         .map(|(&id, _)| id)
         .collect();
     let mut ids = Vec::new();

@@ -192,7 +192,6 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
 mod tests {
     use super::*;
     use crate::analysis::roofline::{Bound, Roof, WorkSource};
-    use crate::findings::Severity;
     use crate::findings::rules::layout_transpose::tests::trace;
 
     fn placement(percent: f64) -> Placement {

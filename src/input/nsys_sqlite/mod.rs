@@ -9,7 +9,7 @@
 
 mod activity;
 mod host;
-mod query;
+pub mod query;
 mod rows;
 
 use std::collections::{HashMap, HashSet};
@@ -430,10 +430,10 @@ impl<'p> Loader<'p> {
     fn load(mut self, progress: &Progress) -> Result<Trace> {
         self.read_meta()?;
         self.read_strings()?;
-        let memcpy_kinds = self.read_enum("ENUM_CUDA_MEMCPY_OPER", "memcpy directions")?;
-        let mem_kinds = self.read_enum("ENUM_CUDA_MEM_KIND", "pageable/pinned memory kinds")?;
-        let event_types = self.read_enum("ENUM_NSYS_EVENT_TYPE", "NVTX range kinds")?;
-        let sync_types = self.read_enum("ENUM_CUPTI_SYNC_TYPE", "synchronization kinds")?;
+        let memcpy_kinds = self.read_enum(query::ENUM_MEMCPY_OPER, "memcpy directions")?;
+        let mem_kinds = self.read_enum(query::ENUM_MEM_KIND, "pageable/pinned memory kinds")?;
+        let event_types = self.read_enum(query::ENUM_EVENT_TYPE, "NVTX range kinds")?;
+        let sync_types = self.read_enum(query::ENUM_SYNC_TYPE, "synchronization kinds")?;
         time("activity tables", || {
             self.read_activity((&memcpy_kinds, &mem_kinds), &sync_types, progress)
         })?;

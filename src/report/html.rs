@@ -122,7 +122,8 @@ fn header(s: &mut String, r: &Report, file: &str) {
     s.push_str("</div>\n");
 }
 
-fn card(s: &mut String, label: &str, value: &str, note: &str) {
+/// One headline card: a label, its value and a note (every text escaped).
+pub fn card(s: &mut String, label: &str, value: &str, note: &str) {
     let _ = writeln!(
         s,
         "<div class=\"card\"><div class=\"l\">{}</div><div class=\"v\">{}</div><div class=\"sub\">{}</div></div>",

@@ -28,6 +28,7 @@ pub mod report;
 pub mod run;
 pub mod text;
 pub mod timing;
+pub mod workers;
 
 /// The top-level modules, bottom to top: each may use only the modules
 /// listed before it (and itself), never one after it, so imports point one
@@ -42,6 +43,7 @@ pub const LAYERS: &[&str] = &[
     "timing",   // per-stage timings (TRACE_REPORT_TIMINGS)
     "progress", // the progress bar on stderr
     "limits",   // the memory cap and its one-line error
+    "workers",  // independent pure work run on every core
     "file_state", // a file's version without reading it all; where caches live
     // The layers proper, bottom up.
     "model",    // the normalized trace and its one builder

@@ -118,7 +118,7 @@ fn the_first_screen_comes_first_and_reads_per_iteration() {
     // Per iteration: the top finding's window stake divided by 12.
     let f = &r.findings[0];
     let per = trace_report::text::format::ns(f.time_at_stake_ns / 12);
-    assert!(html.contains(&format!("<td class=\"n\">{per}</td>")), "{per}");
+    assert!(html.contains(&format!("<td class=\"n\">{per}<br>")), "{per}");
     // The best case: mean iteration time less the stake per iteration.
     let mean = r.iteration_time.as_ref().unwrap().mean_ns;
     let best = trace_report::text::format::ns(mean - f.time_at_stake_ns / 12);
@@ -131,6 +131,68 @@ fn the_first_screen_comes_first_and_reads_per_iteration() {
     assert!(!html.contains("at_stake"));
     assert!(!html.contains("from nvtx ranges"));
     assert!(!html.contains("(1 rows)"));
+}
+
+/// Finding headings and the Fix first section, without secondary text.
+fn primary_text(html: &str) -> String {
+    let mut out = String::new();
+    let fix = html.find("id=\"fix-first\"").unwrap_or(0);
+    let end = html[fix..].find("<h2").map_or(html.len(), |e| fix + e);
+    out.push_str(&html[fix..end]);
+    for part in html.split("<h3").skip(1) {
+        out.push_str(part.split("</h3>").next().unwrap_or(""));
+    }
+    // Drop <span class="sub">...</span> (secondary text).
+    let mut clean = String::new();
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find("<span class=\"sub\">") {
+        clean.push_str(&rest[..i]);
+        rest = rest[i..].find("</span>").map_or("", |j| &rest[i + j..]);
+    }
+    clean.push_str(rest);
+    clean
+}
+
+/// The window total of a time, as titles would print it.
+fn window_label(total: i64) -> String {
+    trace_report::findings::facts::ns_label(total)
+}
+
+#[test]
+fn finding_titles_state_time_per_iteration_and_never_lead_with_window_totals() {
+    for name in SAMPLES {
+        let r = report(name);
+        let n = r.window.iterations.max(1) as i64;
+        let html = String::from_utf8(report::html::render(&r)).unwrap();
+        let md = String::from_utf8(report::markdown::render(&r)).unwrap();
+        for f in &r.findings {
+            // A title that names the stake names it per iteration: the
+            // window total divided by the iteration count (the oracle is
+            // the finding's own window total, not the title).
+            if f.title.contains("GPU idle ") {
+                let per = format!("{} per iteration", window_label(f.time_at_stake_ns / n));
+                let involved = f.title.contains(&per) || f.title.contains(" per iteration (");
+                assert!(involved, "{name}: {}", f.title);
+            }
+            if n > 1 && f.time_at_stake_ns >= 1_000_000 {
+                let total = window_label(f.time_at_stake_ns);
+                assert!(
+                    !f.title.contains(&total),
+                    "{name}: window total in the title: {}",
+                    f.title
+                );
+                // In the HTML's headings and Fix first the window total is
+                // only secondary text.
+                let primary = primary_text(&html);
+                assert!(!primary.contains(&total), "{name}: {total} as a primary figure");
+            }
+        }
+        // Markdown's Fix first rows lead with the per-iteration stake.
+        if let Some(top) = r.findings.iter().max_by_key(|f| f.time_at_stake_ns) {
+            let per = trace_report::text::format::ns(top.time_at_stake_ns / n);
+            assert!(md.contains(&format!("| {per} (")), "{name}: {per}");
+        }
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@
 #   gemm_fp32   4096x4096x4096 fp32, TF32 off       1.3744e11 FLOP
 #   copy        1 GiB fp32 tensor copy_()           2 GiB of DRAM traffic, 0 FLOP
 #   add         two 256 MiB fp32 tensors            64M adds, 768 MiB min traffic
-#   conv3x3     fp16 NHWC, N=32 C=K=256 56x56 3x3   2*N*K*P*Q*C*R*S = 4.6242e11 FLOP
+#   conv3x3     fp16 NHWC, N=32 C=K=256 56x56 3x3   2*N*K*P*Q*C*R*S = 1.1838e11 FLOP (P=Q=56: stride 1, padding 1)
 #   depthwise   fp16 NCHW, N=32 C=256 56x56 3x3 groups=256
 #   layernorm   fp16 [8192, 4096]
 #   softmax     fp16 [8192, 4096]

@@ -2,6 +2,7 @@
 //! `diff.html` and `diff.md`, so the two pages cannot drift apart.
 
 use super::Diff;
+use super::deltas::NormMode;
 use super::findings::{FindingSide, Status};
 use super::text::{bytes, count, delta, ns, pct};
 use crate::model::Ns;
@@ -128,6 +129,14 @@ pub fn memcpy(d: &Diff) -> Table {
     t
 }
 
+/// A title without a leading `rule:` that repeats the rule's name.
+fn untagged<'a>(title: &'a str, rule: &str) -> &'a str {
+    title
+        .strip_prefix(rule)
+        .and_then(|t| t.strip_prefix(':'))
+        .map_or(title, str::trim_start)
+}
+
 /// Findings on either side, time at stake in the diff's unit (per
 /// iteration when both sides have iterations); `moved_only` leaves out
 /// the unchanged ones.
@@ -140,7 +149,14 @@ pub fn findings(d: &Diff, moved_only: bool, max: usize) -> Table {
         (&format!("at stake BASE ({unit})"), true),
         ("NEW", true),
     ]);
-    let stake = |x: &Option<FindingSide>| x.as_ref().map_or("-".into(), |x| ns(x.time_at_stake_norm_ns));
+    // The normalised stake first, the window total as secondary text.
+    let normalised = d.normalization.mode != NormMode::WindowTotal;
+    let stake = |x: &Option<FindingSide>| match x {
+        None => Cell::num("-"),
+        Some(x) if normalised => Cell::num(ns(x.time_at_stake_norm_ns))
+            .noted(format!("{} in the window", ns(x.time_at_stake_ns as f64))),
+        Some(x) => Cell::num(ns(x.time_at_stake_norm_ns)),
+    };
     let sev = |x: &Option<FindingSide>| x.as_ref().map_or("-", |x| x.severity.label());
     for f in d
         .findings
@@ -150,10 +166,16 @@ pub fn findings(d: &Diff, moved_only: bool, max: usize) -> Table {
     {
         t.row(vec![
             Cell::text(f.status.label()),
-            Cell::text(format!("{} {} — {}", f.code, f.rule, clip_words(f.title(), 140))).titled(f.title()),
+            Cell::text(format!(
+                "{} {} — {}",
+                f.code,
+                f.rule,
+                clip_words(untagged(f.title(), &f.rule), 140)
+            ))
+            .titled(f.title()),
             Cell::text(format!("{} → {}", sev(&f.base), sev(&f.new))),
-            Cell::num(stake(&f.base)),
-            Cell::num(stake(&f.new)),
+            stake(&f.base),
+            stake(&f.new),
         ]);
     }
     t

@@ -41,6 +41,33 @@ pub fn pct_label(part: Ns, whole: Ns) -> String {
     format!("{:.1}%", share(part, whole) * 100.0)
 }
 
+/// A window total as titles state it: per iteration when the window has
+/// iterations (`32.39 ms per iteration`), else the window total (`388.71 ms`).
+/// People optimise one iteration; the window total stays in the facts.
+pub fn per_iteration_label(cx: &Context, total: Ns) -> String {
+    match cx.window.iterations.len() as Ns {
+        0 => crate::text::format::ns(total),
+        n => format!("{} per iteration", crate::text::format::ns(total / n)),
+    }
+}
+
+/// A count or size per iteration (`2`, `0.5`), the total without iterations.
+pub fn per_iteration_count(cx: &Context, total: f64) -> f64 {
+    match cx.window.iterations.len() {
+        0 => total,
+        n => total / n as f64,
+    }
+}
+
+/// A count for titles: integers as integers, else one decimal.
+pub fn count_label(v: f64) -> String {
+    if (v - v.round()).abs() < 0.05 {
+        format!("{}", v.round() as i64)
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 /// Where a host time lies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
@@ -299,15 +326,56 @@ pub fn uncovered(spans: &[Span], s: Ns, e: Ns) -> Ns {
 /// merged, so a dense iteration stays small without dropping anything.
 pub const TIMELINE_RESOLUTION: Ns = 4000;
 
+/// A merged item spans at most this many resolution steps (1/200 of the
+/// iteration, as the overview's), so a dense lane keeps how busy it was
+/// where (see `overview`).
+pub const MAX_MERGED_STEPS: Ns = 20;
+
+/// `busy / len` as a share in 0..=1 (1 for an empty length).
+pub fn density(busy: Ns, len: Ns) -> f64 {
+    if len <= 0 {
+        1.0
+    } else {
+        (busy as f64 / len as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// Covered time an item `[a, b)` covering `busy` adds past `covered_to`
+/// (what a merged run already covers), assuming its cover is spread evenly.
+pub fn new_cover(a: Ns, b: Ns, busy: Ns, covered_to: Ns) -> Ns {
+    let len = b - a;
+    let fresh = (b - a.max(covered_to)).max(0);
+    if len <= 0 || fresh >= len {
+        busy.min(len.max(0))
+    } else {
+        (busy as f64 * fresh as f64 / len as f64) as Ns
+    }
+}
+
 /// Merge spans of one lane and flag closer than `res` (items in any order):
-/// nothing is dropped, neighbours become one span.
+/// nothing is dropped, neighbours become one span that counts them and the
+/// time they cover; a run starts a new span past [`MAX_MERGED_STEPS`] steps.
 pub fn merge_items(mut items: Vec<TimelineItem>, res: Ns) -> Vec<TimelineItem> {
     items.sort_unstable_by_key(|i| (i.lane, i.flagged, i.start_ns));
     let mut out: Vec<TimelineItem> = Vec::with_capacity(items.len().min(1 << 16));
     for i in items {
         match out.last_mut() {
-            Some(m) if m.lane == i.lane && m.flagged == i.flagged && i.start_ns <= m.end_ns + res => {
+            Some(m)
+                if m.lane == i.lane
+                    && m.flagged == i.flagged
+                    && i.start_ns <= m.end_ns + res
+                    && i.start_ns < m.start_ns + MAX_MERGED_STEPS * res =>
+            {
+                let busy = m.busy_ns.unwrap_or(m.end_ns - m.start_ns)
+                    + new_cover(
+                        i.start_ns,
+                        i.end_ns,
+                        i.busy_ns.unwrap_or(i.end_ns - i.start_ns),
+                        m.end_ns,
+                    );
                 m.end_ns = m.end_ns.max(i.end_ns);
+                m.count += i.count;
+                m.busy_ns = (busy < m.end_ns - m.start_ns).then_some(busy);
             }
             _ => out.push(i),
         }
@@ -344,6 +412,8 @@ pub fn timeline(
                 start_ns: a,
                 end_ns: b,
                 flagged,
+                count: 1,
+                busy_ns: None,
             });
         }
     };

@@ -17,7 +17,6 @@ use crate::analysis::attribution::{self, PhaseActivity};
 use crate::analysis::intervals::{self, Span};
 use crate::analysis::phase::Phase;
 use crate::model::{Ns, RangeKind};
-use crate::text::format;
 
 /// Smallest time at stake, as a share of the window, that fires the rules.
 pub const MIN_SHARE: f64 = 0.01;
@@ -182,8 +181,8 @@ pub fn check(cx: &Context, side: Side, rule: &dyn Rule) -> Option<Finding> {
     };
     let draft = Draft {
         title: format!(
-            "GPU idle for {} ({} of the window) while the host runs {what}: {place}",
-            format::ns(stake),
+            "GPU idle {} ({} of the window) while the host runs {what}: {place}",
+            facts::per_iteration_label(cx, stake),
             facts::pct_label(stake, window_ns)
         ),
         stake,

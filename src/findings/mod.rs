@@ -176,6 +176,22 @@ pub struct TimelineItem {
     pub end_ns: Ns,
     /// Whether the span is one of the finding's operations.
     pub flagged: bool,
+    /// Spans this item stands for: more than 1 when neighbours closer than
+    /// the timeline's resolution were merged.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    /// Time the merged spans cover (their union), when they leave gaps;
+    /// absent when they cover the whole item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_ns: Option<Ns>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 /// One finding.
@@ -227,10 +243,13 @@ pub fn rule(name_or_code: &str) -> Option<&'static dyn Rule> {
 
 /// Run every rule; findings sorted by time at stake (largest first).
 pub fn run(cx: &Context) -> Vec<Finding> {
-    let mut out: Vec<Finding> = rules()
-        .iter()
-        .flat_map(|r| crate::timing::time(r.name(), || r.check(cx)))
-        .collect();
+    // Rules are independent and read the trace only: one per core at a
+    // time, results in rule order.
+    let mut out: Vec<Finding> =
+        crate::workers::map(rules(), |r| crate::timing::time(r.name(), || r.check(cx)))
+            .into_iter()
+            .flatten()
+            .collect();
     // Every finding states its stake among its facts, whichever rule made it.
     for f in &mut out {
         f.evidence

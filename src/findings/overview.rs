@@ -5,9 +5,12 @@
 //!
 //! Dense lanes are summarised, never cut: spans of one lane and kind
 //! closer than [`RESOLUTION`]th of the iteration (under a pixel of any
-//! chart) are stored as one item that counts the operations it holds, and
-//! streams beyond [`MAX_STREAM_LANES`] share one lane; the picture says
-//! both.
+//! chart) are stored as one item that counts the operations it holds and
+//! the time they cover, and streams beyond [`MAX_STREAM_LANES`] share one
+//! lane; the picture says both. A merged item spans at most
+//! [`MAX_MERGED`] resolution steps, so a lane of 40,000 short kernels
+//! becomes a few hundred items whose covered share still varies along the
+//! iteration (drawn as bar height), not one solid bar.
 //!
 //! ```text
 //! host phase   |==preprocess==|=========inference=========|=post=|
@@ -27,6 +30,9 @@ use crate::model::{Ns, Trace};
 /// Spans closer than `iteration / RESOLUTION` are merged (a 1,600-px plot
 /// would draw them in one pixel).
 pub const RESOLUTION: Ns = 1600;
+/// A merged item covers at most this many resolution steps (about five
+/// pixels of a 1,400-px page), so density along a dense lane stays visible.
+pub const MAX_MERGED: Ns = 8;
 /// GPU streams drawn in lanes of their own; the rest share one.
 pub const MAX_STREAM_LANES: usize = 8;
 /// Findings marked on the picture (the largest at stake).
@@ -62,6 +68,22 @@ pub struct OverviewItem {
     /// Operations (or spans) this item stands for: more than 1 when
     /// neighbours closer than the resolution were merged.
     pub count: u64,
+    /// Time the operations cover within the item (their union), when
+    /// merged operations leave gaps; absent when they cover all of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_ns: Option<Ns>,
+}
+
+impl OverviewItem {
+    /// Time the item's operations cover.
+    pub fn busy(&self) -> Ns {
+        self.busy_ns.unwrap_or(self.end_ns - self.start_ns)
+    }
+
+    /// Share of the item's length its operations cover, 0..=1.
+    pub fn density(&self) -> f64 {
+        super::facts::density(self.busy(), self.end_ns - self.start_ns)
+    }
 }
 
 /// A finding's place on the overview.
@@ -117,6 +139,26 @@ pub fn build(
     let mut lanes: Vec<String> = Vec::new();
     let mut items: Vec<OverviewItem> = Vec::new();
     let clip = |a: Ns, b: Ns| (a.max(s), b.min(e));
+    let push_counted = |items: &mut Vec<OverviewItem>,
+                        lane: usize,
+                        (a, b): Span,
+                        kind: ItemKind,
+                        count: u64,
+                        busy: Option<Ns>| {
+        let (ca, cb) = clip(a, b);
+        if cb > ca {
+            // A clipped merged item keeps its share of the covered time.
+            let busy = busy.map(|x| (x as f64 * (cb - ca) as f64 / (b - a) as f64) as Ns);
+            items.push(OverviewItem {
+                lane,
+                start_ns: ca,
+                end_ns: cb,
+                kind,
+                count,
+                busy_ns: busy,
+            });
+        }
+    };
     let push = |items: &mut Vec<OverviewItem>, lane: usize, (a, b): Span, kind: ItemKind| {
         let (a, b) = clip(a, b);
         if b > a {
@@ -126,6 +168,7 @@ pub fn build(
                 end_ns: b,
                 kind,
                 count: 1,
+                busy_ns: None,
             });
         }
     };
@@ -262,7 +305,14 @@ pub fn build(
         let lane = lanes.len() - 1;
         let before = items.len();
         for i in t.items.iter().filter(|i| i.flagged) {
-            push(&mut items, lane, (i.start_ns, i.end_ns), ItemKind::Flagged);
+            push_counted(
+                &mut items,
+                lane,
+                (i.start_ns, i.end_ns),
+                ItemKind::Flagged,
+                i.count,
+                i.busy_ns,
+            );
         }
         if items.len() == before {
             lanes.pop();
@@ -289,15 +339,29 @@ pub fn build(
     })
 }
 
-/// Merge items of one lane and kind closer than `res`, summing counts.
+/// Merge items of one lane and kind closer than `res`, summing counts and
+/// the time covered; a merged item starts a new one past `MAX_MERGED * res`.
+///
+/// ```text
+/// res = 2, MAX_MERGED * res = 16
+/// in   |##.#.##.#..##.#.##|..........|###|
+/// out  [ 8 ops, busy 11/16][ 1 op ]  [ 1 ]
+/// ```
 fn merge(mut items: Vec<OverviewItem>, res: Ns) -> Vec<OverviewItem> {
     items.sort_unstable_by_key(|i| (i.lane, i.kind, i.start_ns));
     let mut out: Vec<OverviewItem> = Vec::with_capacity(items.len().min(1 << 16));
     for i in items {
         match out.last_mut() {
-            Some(m) if m.lane == i.lane && m.kind == i.kind && i.start_ns <= m.end_ns + res => {
+            Some(m)
+                if m.lane == i.lane
+                    && m.kind == i.kind
+                    && i.start_ns <= m.end_ns + res
+                    && i.start_ns < m.start_ns + MAX_MERGED * res =>
+            {
+                let busy = m.busy() + super::facts::new_cover(i.start_ns, i.end_ns, i.busy(), m.end_ns);
                 m.end_ns = m.end_ns.max(i.end_ns);
                 m.count += i.count;
+                m.busy_ns = (busy < m.end_ns - m.start_ns).then_some(busy);
             }
             _ => out.push(i),
         }
@@ -316,6 +380,7 @@ mod tests {
             end_ns: b,
             kind,
             count: 1,
+            busy_ns: None,
         }
     }
 
@@ -329,11 +394,42 @@ mod tests {
             item(0, 21, 30, ItemKind::Kernel),
             item(0, 100, 110, ItemKind::Kernel),
         ];
-        let m = merge(items, 2);
+        let m = merge(items, 4);
         assert_eq!(m.len(), 3);
         assert_eq!((m[0].start_ns, m[0].end_ns, m[0].count), (0, 30, 3));
         assert_eq!((m[1].start_ns, m[1].count), (100, 1));
         assert_eq!(m[2].kind, ItemKind::Memcpy);
         assert_eq!(m.iter().map(|i| i.count).sum::<u64>(), 5);
+        // The merged kernels cover 0-10, 11-20 and 21-30: 28 of 30 ns.
+        assert_eq!(m[0].busy(), 28);
+    }
+
+    #[test]
+    fn a_dense_lane_is_merged_in_pieces_that_keep_their_density() {
+        // 100 kernels of 1 ns every 3 ns, resolution 4: closer than a
+        // step, so merged, but a piece spans at most 8 steps (32 ns).
+        let items: Vec<OverviewItem> = (0..100)
+            .map(|k| item(0, 3 * k, 3 * k + 1, ItemKind::Kernel))
+            .collect();
+        let m = merge(items, 4);
+        assert_eq!(m.iter().map(|i| i.count).sum::<u64>(), 100, "none dropped");
+        assert!(m.len() >= 300 / 32, "{} pieces", m.len());
+        for i in &m {
+            assert!(i.start_ns - m[0].start_ns >= 0);
+            assert!(i.end_ns - i.start_ns <= 32 + 1, "{i:?}");
+            assert_eq!(i.busy(), i.count as Ns, "one ns per kernel");
+        }
+        // Every piece but the last holds 11 kernels in 31 ns: a third busy.
+        assert_eq!(m[0].count, 11);
+        assert!((m[0].density() - 11.0 / 31.0).abs() < 1e-9);
+        // Overlapping spans count their union once.
+        let o = merge(
+            vec![
+                item(1, 0, 10, ItemKind::Flagged),
+                item(1, 5, 12, ItemKind::Flagged),
+            ],
+            4,
+        );
+        assert_eq!((o.len(), o[0].busy_ns), (1, None), "0-12 covered in full");
     }
 }

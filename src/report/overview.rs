@@ -22,6 +22,9 @@ const LANE_GAP: f64 = 6.0;
 const TOP: f64 = 6.0;
 const AXIS_H: f64 = 46.0;
 const FONT: f64 = 14.0;
+/// Merged items covering less than this share of their stretch are drawn
+/// as a density bar (pale stretch, solid height = share covered).
+const DENSE: f64 = 0.9;
 
 const PREPROCESS: plotters::style::RGBColor = plotters::style::RGBColor(0x54, 0xA2, 0x4B);
 const INFERENCE: plotters::style::RGBColor = plotters::style::RGBColor(0xA0, 0xCB, 0xE8);
@@ -126,6 +129,25 @@ pub fn svg(o: &Overview) -> String {
             _ => (lane_y(i.lane), LANE_H),
         };
         let c = charts::css(color(i.kind));
+        let density = i.density();
+        if i.count > 1 && density < DENSE {
+            // Merged operations that leave gaps: the stretch pale, the
+            // share they cover as the height of a solid bar, so a lane of
+            // thousands of short kernels reads as how busy it was where.
+            let bh = (lh * density).max(1.5);
+            let _ = write!(
+                s,
+                "<g><title>{} operations merged: busy {} of {} ({:.0}%)</title>\
+                 <rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{lh:.1}\" fill=\"{c}\" fill-opacity=\"0.22\"/>\
+                 <rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{bh:.1}\" fill=\"{c}\"/></g>",
+                i.count,
+                ns(i.busy()),
+                ns(i.end_ns - i.start_ns),
+                density * 100.0,
+                y + lh - bh
+            );
+            continue;
+        }
         let _ = write!(
             s,
             "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{lh:.1}\" fill=\"{c}\">"
@@ -209,6 +231,12 @@ pub fn section(s: &mut String, r: &Report) {
         merged,
         marks
     )];
+    if o.items.iter().any(|i| i.count > 1 && i.density() < DENSE) {
+        notes.push(
+            "where merged spans leave gaps, the stretch is pale and the solid bar's height is the share of it they cover"
+                .into(),
+        );
+    }
     if o.folded_streams > 0 {
         notes.push(format!(
             "the {} least busy streams share the lane '{} other streams'",

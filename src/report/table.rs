@@ -23,14 +23,17 @@ pub enum Style {
     Bold,
 }
 
-/// One cell: text plus style, an optional tooltip (the full name) and an
-/// optional tone (`better`/`worse` in diffs).
+/// One cell: text plus style, an optional tooltip (the full name), an
+/// optional tone (`better`/`worse` in diffs) and an optional note: secondary
+/// text (a window total beside a per-iteration figure), drawn smaller on a
+/// line of its own in HTML and in parentheses in Markdown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
     pub text: String,
     pub style: Style,
     pub title: Option<String>,
     pub tone: Option<&'static str>,
+    pub note: Option<String>,
 }
 
 impl Cell {
@@ -40,6 +43,7 @@ impl Cell {
             style,
             title: None,
             tone: None,
+            note: None,
         }
     }
     pub fn text(t: impl Into<String>) -> Cell {
@@ -59,6 +63,10 @@ impl Cell {
     }
     pub fn titled(mut self, title: impl Into<String>) -> Cell {
         self.title = Some(title.into());
+        self
+    }
+    pub fn noted(mut self, note: impl Into<String>) -> Cell {
+        self.note = Some(note.into());
         self
     }
     pub fn toned(mut self, tone: &'static str) -> Cell {
@@ -127,6 +135,9 @@ impl Table {
                     }
                     _ => s.push_str(&h(&c.text)),
                 }
+                if let Some(n) = &c.note {
+                    let _ = write!(s, "<br><span class=\"sub\">{}</span>", h(n));
+                }
                 let _ = write!(s, "</{tag}>");
             }
             s.push_str("</tr>\n");
@@ -146,11 +157,15 @@ impl Table {
     pub fn markdown(&self) -> String {
         let cell = |c: &Cell| {
             let t = md(&c.text).replace('\n', " ");
-            match c.style {
+            let t = match c.style {
                 // Escaped even in code: a name from the trace stays inert.
                 Style::Code if !c.text.is_empty() => format!("`{}`", t.replace('`', "'")),
                 Style::Bold if !c.text.is_empty() => format!("**{t}**"),
                 _ => t,
+            };
+            match &c.note {
+                Some(n) => format!("{t} ({})", md(n).replace('\n', " ")),
+                None => t,
             }
         };
         let mut s = String::new();

@@ -90,12 +90,15 @@ pub fn render(r: &Report) -> String {
         pct(a.phase.unannotated_ns, total),
     ));
     if let Some(k) = r.kernels.first() {
+        let its = super::summary::iterations(r);
         out.push_str(&format!(
-            "top kernel: {} ({}, {} calls, {})\n",
+            "top kernel: {} ({}, {} {unit}; {} calls, {} in the window)\n",
             truncate(&clean(&k.short_name), 60),
             k.category.label(),
+            ns(k.total_ns / its),
             k.count,
-            ns(k.total_ns)
+            ns(k.total_ns),
+            unit = super::summary::unit(r),
         ));
     }
     out.push_str(&format!("{}\n", super::summary::headline(r)));
@@ -107,18 +110,19 @@ pub fn render(r: &Report) -> String {
     let (fixes, folded) = super::summary::fixes(r);
     match fixes.first() {
         Some(f) => out.push_str(&format!(
-            "findings: {} ({} warning or worse); fix first: {} {} ({} at stake {}{})\n",
+            "findings: {} ({} warning or worse); fix first: {} {}, {} at stake {}{}: {}\n",
             r.findings.len(),
             warn,
             f.finding.code,
-            truncate(&clean(&f.finding.title), 70),
+            f.finding.rule,
             ns(f.stake_ns),
             super::summary::unit(r),
             if r.window.iterations > 0 {
-                format!("; {} in the window", ns(f.finding.time_at_stake_ns))
+                format!(" ({} in the window)", ns(f.finding.time_at_stake_ns))
             } else {
                 String::new()
-            }
+            },
+            truncate(&clean(super::summary::title(f.finding)), 70),
         )),
         None if !folded.is_empty() => out.push_str(&format!(
             "findings: {}, each under 0.1% of the window\n",

@@ -2,10 +2,19 @@
 //! bandwidth, one row per GPU, each citing the datasheet it comes from.
 //!
 //! The table is `data/gpu_peaks.json`, compiled in; `--gpu-peaks FILE`
-//! replaces it with a file of the same form. A row is found by a
-//! case-insensitive regular expression on the GPU name the trace records
-//! (`NVIDIA H100 80GB HBM3`, `NVIDIA H200`, `AMD Instinct MI300X`), the first
-//! match winning; a GPU no row matches gets no roofline.
+//! replaces it with a file of the same form. A row is found by the tokens
+//! of the GPU name the trace records (`NVIDIA H100 80GB HBM3` -> NVIDIA,
+//! H100, 80GB, HBM3), the first match winning; a GPU no row matches gets
+//! no roofline.
+//!
+//! The rule is general, not a list of names: a row's alternative (`A100
+//! 80GB SXM4`) matches when all its tokens are in the name, as whole tokens
+//! (so `A10G` is not `A10`, `V100S` not `V100`, `L40` not `L40S`), and every
+//! variant token the name carries ([`VARIANT_TOKENS`]: board forms, paired,
+//! cut-down or mobile parts, MIG slices) is in the alternative too (so
+//! `H200 NVL`, `RTX 3090 Ti` or `H100 ... MIG 1g.10gb` are not their base
+//! model, whose datasheet figures differ). An integrated GPU's name
+//! (`AMD Radeon Graphics`) has no model token and matches nothing.
 
 use std::path::Path;
 
@@ -28,8 +37,13 @@ pub struct Citation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeakRow {
     pub name: String,
-    #[serde(rename = "match")]
-    pub pattern: String,
+    /// Token alternatives (`["H100 HBM3", "H100 SXM5"]`), the usual way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    /// A case-insensitive regular expression, for names tokens cannot say
+    /// (override files).
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
     #[serde(default)]
     pub exclude: Option<String>,
     pub fp64: Option<f64>,
@@ -124,10 +138,58 @@ impl GpuPeaks {
     }
 }
 
+/// Tokens that make a name another part than its model: board forms
+/// (PCIe, SXM), paired or cut-down parts (NVL, Ti, Super, D), partitions
+/// (MIG) and mobile parts (Laptop, Mobile, Max-Q). Upper case.
+pub const VARIANT_TOKENS: &[&str] = &[
+    "PCIE", "SXM", "SXM2", "SXM3", "SXM4", "SXM5", "SXM6", "NVL", "TI", "SUPER", "D", "MIG", "LAPTOP",
+    "MOBILE", "MAX",
+];
+
+/// A GPU name as upper-case tokens split at every non-alphanumeric
+/// character: `Tesla V100-SXM2-16GB` -> TESLA, V100, SXM2, 16GB.
+pub fn tokens(name: &str) -> Vec<String> {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect()
+}
+
+/// Whether the name's tokens match one alternative's tokens: all of the
+/// alternative's are there, and each variant token of the name is the
+/// alternative's too.
+pub fn tokens_match(alternative: &[String], name: &[String]) -> bool {
+    !alternative.is_empty()
+        && alternative.iter().all(|t| name.contains(t))
+        && name
+            .iter()
+            .filter(|t| VARIANT_TOKENS.contains(&t.as_str()))
+            .all(|t| alternative.contains(t))
+}
+
+/// How a row recognises a GPU name.
+#[derive(Debug, Clone)]
+enum Matcher {
+    Tokens(Vec<Vec<String>>),
+    Pattern(Regex, Option<Regex>),
+}
+
+impl Matcher {
+    fn is_match(&self, gpu: &str) -> bool {
+        match self {
+            Matcher::Tokens(alts) => {
+                let t = tokens(gpu);
+                alts.iter().any(|a| tokens_match(a, &t))
+            }
+            Matcher::Pattern(m, x) => m.is_match(gpu) && !x.as_ref().is_some_and(|x| x.is_match(gpu)),
+        }
+    }
+}
+
 /// A loaded table with compiled patterns.
 #[derive(Debug, Clone)]
 pub struct Table {
-    rows: Vec<(PeakRow, Regex, Option<Regex>)>,
+    rows: Vec<(PeakRow, Matcher)>,
     /// Where it came from: `built-in` or the file's path.
     pub origin: String,
 }
@@ -159,9 +221,12 @@ impl Table {
             if !(r.memory_gb_per_s.is_finite() && r.memory_gb_per_s > 0.0) {
                 return Err(format!("{}: memory_gb_per_s must be positive", r.name));
             }
-            let m = re(&r.pattern)?;
-            let x = r.exclude.as_deref().map(re).transpose()?;
-            rows.push((r, m, x));
+            let matcher = match (&r.pattern, r.names.is_empty()) {
+                (None, false) => Matcher::Tokens(r.names.iter().map(|a| tokens(a)).collect()),
+                (Some(p), true) => Matcher::Pattern(re(p)?, r.exclude.as_deref().map(re).transpose()?),
+                _ => return Err(format!("{}: give either `names` or `match`", r.name)),
+            };
+            rows.push((r, matcher));
         }
         Ok(Table {
             rows,
@@ -170,15 +235,15 @@ impl Table {
     }
 
     pub fn rows(&self) -> impl Iterator<Item = &PeakRow> {
-        self.rows.iter().map(|(r, _, _)| r)
+        self.rows.iter().map(|(r, _)| r)
     }
 
     /// The peaks of the GPU named `gpu`, if a row matches.
     pub fn lookup(&self, gpu: &str) -> Option<GpuPeaks> {
         self.rows
             .iter()
-            .find(|(_, m, x)| m.is_match(gpu) && !x.as_ref().is_some_and(|x| x.is_match(gpu)))
-            .map(|(r, _, _)| GpuPeaks::from_row(r))
+            .find(|(_, m)| m.is_match(gpu))
+            .map(|(r, _)| GpuPeaks::from_row(r))
     }
 }
 
@@ -207,14 +272,26 @@ mod tests {
         ("NVIDIA H100 PCIe", Some("NVIDIA H100 PCIe")),
         ("NVIDIA H200", Some("NVIDIA H200 SXM")),
         ("NVIDIA H200 NVL", None),
+        ("NVIDIA H200-SXM-141GB", Some("NVIDIA H200 SXM")),
+        ("NVIDIA H100 NVL", None),
+        ("NVIDIA H100 80GB HBM3 MIG 1g.10gb", None),
+        ("NVIDIA H100 SXM5 80GB", Some("NVIDIA H100 SXM")),
+        ("NVIDIA A100-SXM4-80GB MIG 3g.40gb", None),
+        ("NVIDIA A100 80GB", Some("NVIDIA A100 80GB SXM")),
+        ("NVIDIA A100", None),
         ("NVIDIA B200", Some("NVIDIA B200")),
         ("NVIDIA GeForce RTX 3090", Some("NVIDIA GeForce RTX 3090")),
         ("NVIDIA GeForce RTX 3090 Ti", None),
         ("NVIDIA GeForce RTX 4090", Some("NVIDIA GeForce RTX 4090")),
+        ("NVIDIA GeForce RTX 4090 D", None),
+        ("NVIDIA GeForce RTX 4090 Laptop GPU", None),
+        ("NVIDIA GeForce RTX 4090 SUPER", None),
         ("AMD Instinct MI250X", Some("AMD Instinct MI250X")),
         ("AMD Instinct MI300X", Some("AMD Instinct MI300X")),
         ("AMD Instinct MI300X VF", Some("AMD Instinct MI300X")),
         ("AMD Radeon Graphics", None),
+        ("AMD Instinct MI300A", None),
+        ("AMD Instinct MI250X / MI250", Some("AMD Instinct MI250X")),
         ("NVIDIA GeForce RTX 3080", None),
     ];
 
@@ -269,6 +346,36 @@ mod tests {
                 assert!(row.notes.contains("sparse / 2"), "{}", row.name);
             }
         }
+    }
+
+    /// The token rule itself, on both sides of each of its conditions.
+    #[test]
+    fn token_rule_needs_whole_tokens_and_the_names_variants() {
+        let t = |s: &str| tokens(s);
+        assert_eq!(t("Tesla V100-SXM2-16GB"), ["TESLA", "V100", "SXM2", "16GB"]);
+        // Whole tokens: a longer model token is another GPU.
+        assert!(tokens_match(&t("A10"), &t("NVIDIA A10")));
+        assert!(!tokens_match(&t("A10"), &t("NVIDIA A10G")));
+        assert!(!tokens_match(&t("A10G"), &t("NVIDIA A10")));
+        // Every token of the alternative: memory size decides A100 rows.
+        assert!(
+            !tokens_match(&t("A100 40GB"), &t("NVIDIA A100-PCIE-40GB")),
+            "PCIE not in it"
+        );
+        assert!(tokens_match(&t("A100 40GB PCIE"), &t("NVIDIA A100-PCIE-40GB")));
+        assert!(!tokens_match(&t("A100 40GB PCIE"), &t("NVIDIA A100-PCIE-80GB")));
+        // A variant of the name the alternative lacks: another part.
+        assert!(tokens_match(&t("H200"), &t("NVIDIA H200")));
+        assert!(!tokens_match(&t("H200"), &t("NVIDIA H200 NVL")));
+        assert!(tokens_match(&t("H200 NVL"), &t("NVIDIA H200 NVL")));
+        // A token that is no variant (HBM3, VF, 141GB) does not matter.
+        assert!(tokens_match(&t("H100 HBM3"), &t("NVIDIA H100 80GB HBM3")));
+        assert!(tokens_match(&t("MI300X"), &t("AMD Instinct MI300X VF")));
+        // Nothing matches an empty alternative.
+        assert!(!tokens_match(&[], &t("AMD Radeon Graphics")));
+        // An override row may still use a regular expression, not both.
+        let both = r#"{"gpus":[{"name":"x","names":["X1"],"match":"x","fp64":null,"fp32":1,"tf32":null,"fp16":null,"bf16":null,"fp8":null,"int8":null,"memory_gb_per_s":1,"source":{"title":"t","url":"u"}}]}"#;
+        assert!(Table::parse(both, "x").is_err());
     }
 
     #[test]

@@ -76,10 +76,15 @@ fn check(rule: &dyn Rule, cx: &Context, fam: &Family) -> Option<Finding> {
         );
     }
     let title = format!(
-        "copy-only kernels take {} of GPU kernel time ({} concatenations, {} other copies)",
+        "copy-only kernels take {} of GPU kernel time ({} concatenations and {} other copies{})",
         facts::pct_label(fam.union_ns, fam.kernel_ns),
-        concat,
-        fam.count - concat
+        facts::count_label(facts::per_iteration_count(cx, concat as f64)),
+        facts::count_label(facts::per_iteration_count(cx, (fam.count - concat) as f64)),
+        if cx.window.iterations.is_empty() {
+            ""
+        } else {
+            " per iteration"
+        }
     );
     let extra = vec![
         ("concat_kernels", json!(concat)),

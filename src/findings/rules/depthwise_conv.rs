@@ -4,8 +4,8 @@ use super::tensor_core_common as common;
 use crate::analysis::tensor_core::names::Verdict;
 use crate::analysis::tensor_core::reason::ReasonKind;
 use crate::declare_rule;
+use crate::findings::facts;
 use crate::findings::{Context, Evidence, Finding, Rule};
-use crate::text::format::ns;
 
 declare_rule! {
     /// Convolutions that cannot use Tensor Cores because of their shape:
@@ -52,7 +52,7 @@ impl DepthwiseConv {
             severity: common::severity(at_stake, cx.window.duration()),
             title: format!(
                 "depthwise/grouped convolutions on CUDA cores: {} in {} kernel(s), largest {}",
-                ns(time),
+                facts::per_iteration_label(cx, time),
                 rows.len(),
                 common::top_name(&rows)
             ),

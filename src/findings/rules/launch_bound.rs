@@ -200,7 +200,7 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
             "launch-bound: {per_iteration:.0} kernels per iteration, {:.0}% shorter than the host takes to issue one ({}); GPU idle {} ({} of the window) in short gaps between them",
             short_share * 100.0,
             format::ns(issue_ns),
-            format::ns(involved),
+            facts::per_iteration_label(cx, involved),
             facts::pct_label(involved, window_ns)
         ),
         stake,

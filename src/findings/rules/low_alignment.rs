@@ -6,6 +6,7 @@ use super::tensor_core_common as common;
 use crate::analysis::tensor_core::names::{self, Verdict};
 use crate::analysis::tensor_core::reason::ReasonKind;
 use crate::declare_rule;
+use crate::findings::facts;
 use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule};
 use crate::text::format::ns;
 
@@ -115,7 +116,7 @@ impl LowAlignment {
             severity: common::severity(at_stake, cx.window.duration()),
             title: format!(
                 "Tensor Core kernels in low-alignment variants: {} in {} kernel(s){from}",
-                ns(time),
+                facts::per_iteration_label(cx, time),
                 rows.len()
             ),
             time_at_stake_ns: at_stake,

@@ -7,8 +7,8 @@ use crate::analysis::kernels::KernelRow;
 use crate::analysis::tensor_core::names::Verdict;
 use crate::analysis::tensor_core::reason::{Reason, ReasonKind};
 use crate::declare_rule;
+use crate::findings::facts;
 use crate::findings::{Context, Evidence, Finding, Rule};
-use crate::text::format::ns;
 
 declare_rule! {
     /// Matrix work (GEMM, convolution, attention) that ran on CUDA cores
@@ -120,7 +120,7 @@ impl NoTensorCores {
                 severity: common::severity(at_stake, window),
                 title: format!(
                     "{what}: {} in {} kernel(s), largest {}",
-                    ns(time),
+                    facts::per_iteration_label(cx, time),
                     rows.len(),
                     common::top_name(&rows)
                 ),

@@ -139,8 +139,16 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         .unwrap_or((CopyKind::Unknown, 0));
     let draft = Draft {
         title: format!(
-            "{count} copies ({}) staged through pageable host memory; largest cost: {} {}",
-            format::bytes(bytes),
+            "{} staged through pageable host memory; largest cost: {} {}",
+            match cx.window.iterations.len() {
+                0 => format!("{count} copies ({})", format::bytes(bytes)),
+                n => format!(
+                    "{} {} per iteration ({}; {count} in the window)",
+                    facts::count_label(count as f64 / n as f64),
+                    if count == n as u64 { "copy" } else { "copies" },
+                    format::bytes(bytes / n as u64)
+                ),
+            },
             top_kind.label(),
             format::bytes(top_bytes)
         ),

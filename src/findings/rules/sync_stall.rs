@@ -11,7 +11,6 @@ use crate::findings::facts::{self, Draft, Where};
 use crate::findings::{Context, EvidenceTable, Finding, Rule};
 use crate::model::kinds::base_api_name;
 use crate::model::{ApiKind, Ns};
-use crate::text::format;
 
 /// Smallest time at stake, as a share of the window, that fires the rule.
 pub const MIN_SHARE: f64 = 0.01;
@@ -124,8 +123,8 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         .unwrap_or_default();
     let draft = Draft {
         title: format!(
-            "GPU idle for {} ({} of the window) while the host waits in {calls} blocking calls (mostly {top})",
-            format::ns(stake),
+            "GPU idle {} ({} of the window) while the host waits in {calls} blocking calls (mostly {top})",
+            facts::per_iteration_label(cx, stake),
             facts::pct_label(stake, window_ns)
         ),
         stake,

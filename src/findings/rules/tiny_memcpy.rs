@@ -191,7 +191,8 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         .collect();
     let draft = Draft {
         title: format!(
-            "{} tiny copies ({per_iteration:.1} per iteration, runs of up to {longest}) pay a call and a sync each",
+            "{} tiny copies per iteration ({} in the window, runs of up to {longest}) pay a call and a sync each",
+            facts::count_label(per_iteration),
             tiny.len()
         ),
         stake,

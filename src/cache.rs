@@ -16,7 +16,9 @@
 //! into place, so an interrupted write leaves no entry; an unreadable or
 //! truncated entry is a miss, never an error, and so is a cache folder
 //! that cannot be written. Nothing is written beside the trace. A new entry
-//! replaces older ones of the same kind and path.
+//! replaces older ones of the same kind and path, and the cache keeps at
+//! most [`MAX_ENTRIES`] entries and [`MAX_BYTES`], dropping the least
+//! recently used.
 
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -30,20 +32,31 @@ use crate::pipeline::AnalysisOptions;
 
 /// Bytes hashed at each end of a trace.
 const SAMPLE: u64 = 64 * 1024;
+/// Most entries kept, and most bytes: past either, the least recently used
+/// go (a hit counts as a use).
+const MAX_ENTRIES: usize = 500;
+const MAX_BYTES: u64 = 2 << 30;
 
 /// What the cache keeps of one analysed trace (the main command's and a
 /// diff side's result).
 #[derive(Serialize, serde::Deserialize)]
 pub struct Analysed {
     pub report: crate::document::Report,
-    /// Processes with GPU work: more than one is a job of ranks too.
-    pub gpu_processes: usize,
+    /// Processes with GPU work (more than one is a job of ranks too), when
+    /// counted.
+    pub gpu_processes: Option<usize>,
     /// Their timelines, when they were computed (reports in a folder).
     pub ranks: Option<Vec<crate::analysis::job::RankTimeline>>,
 }
 
 impl Analysed {
     pub const KIND: &str = "report";
+
+    /// Whether it holds what a run that writes a folder shows: the rank
+    /// timelines of a capture of several processes.
+    pub fn complete(&self) -> bool {
+        self.ranks.is_some() || self.gpu_processes.is_some_and(|n| n <= 1)
+    }
 }
 
 /// The analysis cache of one run: off (`--no-cache`) or a folder.
@@ -149,7 +162,13 @@ impl Cache {
         self.dir.as_ref()?;
         let bytes = fs::read(&key.file).ok()?;
         match serde_json::from_slice::<EntryIn<T>>(&bytes) {
-            Ok(e) if e.key == key.text => Some(e.value),
+            Ok(e) if e.key == key.text => {
+                // Recently used: the last to be evicted.
+                if let Ok(f) = fs::File::options().append(true).open(&key.file) {
+                    let _ = f.set_modified(std::time::SystemTime::now());
+                }
+                Some(e.value)
+            }
             // Another key with the same hash: leave it.
             Ok(_) => None,
             // Damaged (a disk filled up mid-write by another program, say).
@@ -165,8 +184,10 @@ impl Cache {
         if self.dir.is_none() {
             return;
         }
-        let _ = write_entry(key, value);
-        remove_stale(&key.file);
+        if write_entry(key, value).is_ok() {
+            remove_stale(&key.file);
+            evict(&key.file, MAX_ENTRIES, MAX_BYTES);
+        }
     }
 }
 
@@ -210,6 +231,33 @@ fn remove_stale(file: &Path) {
         let n = n.to_string_lossy();
         if n != name && n.starts_with(prefix) && n.ends_with(".json") && n.len() == name.len() {
             let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Remove the least recently used entries beside `kept` until at most
+/// `max_entries` entries of at most `max_bytes` in all remain.
+fn evict(kept: &Path, max_entries: usize, max_bytes: u64) {
+    let Some(dir) = kept.parent() else { return };
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    let mut all: Vec<(std::time::SystemTime, u64, PathBuf)> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((m.modified().ok()?, m.len(), e.path()))
+        })
+        .collect();
+    let mut bytes: u64 = all.iter().map(|e| e.1).sum();
+    let mut count = all.len();
+    all.sort();
+    for (_, len, path) in all {
+        if count <= max_entries && bytes <= max_bytes {
+            break;
+        }
+        if path != kept && fs::remove_file(&path).is_ok() {
+            count -= 1;
+            bytes = bytes.saturating_sub(len);
         }
     }
 }
@@ -290,6 +338,29 @@ mod tests {
         let k3 = cache.key("ranks", &input, "a", &[]).unwrap();
         cache.put(&k3, &3u32);
         assert!(k2.file.exists() && k3.file.exists());
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn the_least_recently_used_go_first() {
+        let d = scratch("evict");
+        let input = d.join("t.bin");
+        fs::write(&input, b"one").unwrap();
+        let cache = Cache::at(&d.join("c"));
+        let mut keys = Vec::new();
+        for kind in ["a", "b", "c"] {
+            let k = cache.key(kind, &input, "o", &[]).unwrap();
+            cache.put(&k, &1u32);
+            keys.push(k);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // `a` used again: `b` is now the least recently used.
+        assert_eq!(cache.get::<u32>(&keys[0]), Some(1));
+        evict(&keys[2].file, 2, u64::MAX);
+        assert!(keys[0].file.exists() && !keys[1].file.exists() && keys[2].file.exists());
+        // By size: only the newest entry stays.
+        evict(&keys[2].file, 10, 1);
+        assert!(!keys[0].file.exists() && keys[2].file.exists());
         let _ = fs::remove_dir_all(&d);
     }
 

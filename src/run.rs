@@ -69,14 +69,8 @@ fn analyze(cfg: &Config) -> Result<i32> {
         // With `-o -` stdout carries the report: the summary goes to stderr.
         let mut summary = terminal::render(&report);
         summary.push_str(&job_summary);
-        if !written.is_empty() {
-            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-            summary.push_str(&format!("wrote {}\n", files.join(", ")));
-        }
-        match cfg.output {
-            OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
-        }
+        show_written(&mut summary, &written);
+        show(&summary, &cfg.output);
     }
     let gate = cfg
         .fail_on
@@ -92,7 +86,7 @@ fn analysed(cfg: &Config) -> Result<(crate::document::Report, Vec<analysis::job:
     let cache = Cache::new(cfg.cache);
     let key = cache.analysis_key(Analysed::KIND, &cfg.input, &cfg.read, &cfg.analysis);
     let hit = key.as_ref().and_then(|k| cache.get::<Analysed>(k));
-    if let Some(a) = hit.filter(|a| !want_ranks || a.gpu_processes <= 1 || a.ranks.is_some()) {
+    if let Some(a) = hit.filter(|a| !want_ranks || a.complete()) {
         let ranks = if want_ranks {
             a.ranks.unwrap_or_default()
         } else {
@@ -104,9 +98,9 @@ fn analysed(cfg: &Config) -> Result<(crate::document::Report, Vec<analysis::job:
     let trace = timing::time("load", || input::load(&cfg.input, &cfg.read, &progress))?;
     progress.finish();
     let report = timing::time("analyze", || pipeline::analyze(&trace, &cfg.analysis))?;
-    let gpu_processes = analysis::job::ranks::gpu_processes(&trace).len();
     // A capture of several processes with GPU work is a job of ranks too.
-    let ranks = if want_ranks && gpu_processes > 1 {
+    let gpu_processes = want_ranks.then(|| analysis::job::ranks::gpu_processes(&trace).len());
+    let ranks = if gpu_processes.is_some_and(|n| n > 1) {
         Some(timing::time("ranks", || {
             pipeline::rank_timelines(&trace, &cfg.analysis)
         })?)
@@ -154,14 +148,8 @@ fn job(cfg: &JobConfig) -> Result<i32> {
     let written = output::write_job(&j, &cfg.output, &cfg.formats, &inputs)?;
     if !cfg.quiet {
         let mut summary = report::job_text::terminal(&j);
-        if !written.is_empty() {
-            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-            summary.push_str(&format!("wrote {}\n", files.join(", ")));
-        }
-        match cfg.output {
-            OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
-        }
+        show_written(&mut summary, &written);
+        show(&summary, &cfg.output);
     }
     Ok(EXIT_OK)
 }
@@ -203,22 +191,33 @@ fn compare(cfg: &DiffConfig) -> Result<i32> {
     let gate = cfg.fail_if_slower.filter(|&p| d.gate(p));
     if !cfg.quiet {
         let mut summary = diff::terminal::render(&d);
-        if !written.is_empty() {
-            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-            summary.push_str(&format!("wrote {}\n", files.join(", ")));
-        }
+        show_written(&mut summary, &written);
         if let Some(p) = gate {
             summary.push_str(&format!(
                 "gate: NEW is slower by {} (more than {p}%): exit 1\n",
                 diff::text::pct(d.verdict.change_pct)
             ));
         }
-        match cfg.output {
-            OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
-        }
+        show(&summary, &cfg.output);
     }
     Ok(if gate.is_some() { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// The terminal summary: on stdout, or on stderr when stdout carries a
+/// report (`-o -`).
+fn show(summary: &str, output: &OutputTarget) {
+    match output {
+        OutputTarget::Stdout(_) => eprint!("{summary}"),
+        OutputTarget::Dir(_) | OutputTarget::File(..) => print(summary),
+    }
+}
+
+/// The summary's `wrote FILE, FILE` line.
+fn show_written(summary: &mut String, written: &[std::path::PathBuf]) {
+    if !written.is_empty() {
+        let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        summary.push_str(&format!("wrote {}\n", files.join(", ")));
+    }
 }
 
 /// Print to stdout, ignoring a closed pipe.

@@ -185,7 +185,9 @@ pub fn load_cached(
     let trace = crate::timing::time("load", || input::load(path, read, progress))?;
     progress.finish();
     let report = pipeline::analyze(&trace, opts)?;
-    let gpu_processes = crate::analysis::job::ranks::gpu_processes(&trace).len();
+    // Counted so that the main command can take the entry when the capture
+    // is one process (several need rank timelines, not computed here).
+    let gpu_processes = Some(crate::analysis::job::ranks::gpu_processes(&trace).len());
     drop(trace);
     let a = Analysed {
         report,

@@ -32,10 +32,18 @@ pub fn generator() -> String {
 
 /// Analyse `trace` into a report.
 pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
-    let links = time("links", || Links::build(trace));
-    let window = time("window", || choose_window(trace, &opts.window, &links))?;
+    // The GPU's own layers need no window: built while it is chosen.
+    let ((links, window), gpu) = crate::workers::join(
+        || {
+            let links = time("links", || Links::build(trace));
+            let window = time("window", || choose_window(trace, &opts.window, &links));
+            (links, window)
+        },
+        || time("gpu layers", || attribution::gpu_layers(trace)),
+    );
+    let window = window?;
     let attribution = time("attribution", || {
-        attribution::attribute_with(trace, &window, &opts.phases, links)
+        attribution::attribute_from(trace, &window, &opts.phases, links, gpu)
     });
     // The host-work breakdown needs only the attribution: it runs beside
     // the kernel table and its annotations.

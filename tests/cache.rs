@@ -51,7 +51,7 @@ fn loaded(o: &Output) -> bool {
 /// Analyse `input` into `out` (a folder).
 fn analyse(cache: &Path, input: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args: Vec<&std::ffi::OsStr> = vec![input.as_os_str(), "-o".as_ref(), out.as_os_str()];
-    args.extend(extra.iter().map(|a| a.as_ref()));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     run(cache, &args)
 }
 
@@ -264,7 +264,7 @@ fn diff_and_jobs_reuse_their_analyses() {
             "-o".as_ref(),
             out.as_os_str(),
         ];
-        args.extend(extra.iter().map(|a| a.as_ref()));
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
         run(&cache, &args)
     };
     let reference = d.join("diff-ref");

@@ -42,13 +42,13 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         || time("gpu layers", || attribution::gpu_layers(trace)),
     );
     let window = window?;
-    let attribution = time("attribution", || {
-        attribution::attribute_from(trace, &window, &opts.phases, links, gpu)
-    });
-    // The host-work breakdown needs only the attribution: it runs beside
-    // the kernel table and its annotations.
-    let (host_work, tables) = crate::workers::join(
-        || time("host work", || host_work::analyze(trace, &window, &attribution)),
+    // The kernel table needs only the window: built beside the attribution.
+    let (attribution, tables) = crate::workers::join(
+        || {
+            time("attribution", || {
+                attribution::attribute_from(trace, &window, &opts.phases, links, gpu)
+            })
+        },
         || kernel_tables(trace, &window, opts),
     );
     let KernelTables {
@@ -58,7 +58,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         engine,
     } = tables?;
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
-    let (findings, (memcpy, memset)) = crate::workers::join(
+    let (findings, (memcpy, memset, host_work)) = crate::workers::join(
         || {
             time("findings", || {
                 findings::run(&Context {
@@ -73,6 +73,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             (
                 time("memcpy table", || memcpy::summarize(trace, &window)),
                 memcpy::memsets(trace, &window),
+                time("host work", || host_work::analyze(trace, &window, &attribution)),
             )
         },
     );

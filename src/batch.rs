@@ -5,7 +5,9 @@
 //! traces, which go to Parquet part files as they fill.
 //!
 //! A trace that cannot be analysed does not stop the batch: it is said on
-//! stderr and recorded in the dataset's `errors` table.
+//! stderr and recorded in the dataset's `errors` table. Results come from
+//! and go to the analysis cache like the main command's, so a batch over a
+//! folder that gained one file analyses that file only.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -14,13 +16,14 @@ use std::sync::mpsc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::cache::{Analysed, Cache};
 use crate::cli::BatchConfig;
 use crate::dataset::{self, Partition, rows::Tables};
 use crate::document::Report;
 use crate::error::{Error, Result};
 use crate::output::OutputTarget;
 use crate::progress::Progress;
-use crate::{input, output, pipeline};
+use crate::{analysis, input, output, pipeline};
 
 /// Traces whose rows are written together as one part file per table.
 pub const CHUNK: usize = 256;
@@ -61,15 +64,23 @@ pub fn run(cfg: &BatchConfig) -> Result<Outcome> {
         gated: 0,
     };
     let generator = pipeline::generator();
+    let cache = Cache::new(cfg.cache);
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..cfg.jobs.max(1).min(cfg.inputs.len().max(1)) {
             let tx = tx.clone();
-            let (next, folders) = (&next, &folders);
+            let (next, folders, cache) = (&next, &folders, &cache);
             scope.spawn(move || {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = cfg.inputs.get(index) else { break };
-                    let result = analyse_one(cfg, path, &folders[index]);
+                    // A bug on one trace (the hook has said it) fails that
+                    // trace, not the batch.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        analyse_one(cfg, cache, path, &folders[index])
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err(Error::input(path, "internal error while analysing it (please report this)"))
+                    });
                     if tx.send(Done { index, result }).is_err() {
                         break;
                     }
@@ -170,10 +181,29 @@ fn check_keys(out: &Path, p: &Partition) -> Result<()> {
     )))
 }
 
-fn analyse_one(cfg: &BatchConfig, path: &Path, folder: &Path) -> Result<Report> {
-    let trace = input::load(path, &cfg.read, &Progress::hidden())?;
-    let report = pipeline::analyze(&trace, &cfg.analysis)?;
-    drop(trace);
+/// One trace's report (from the analysis cache when it holds it), its
+/// report files written.
+fn analyse_one(cfg: &BatchConfig, cache: &Cache, path: &Path, folder: &Path) -> Result<Report> {
+    let key = cache.analysis_key(Analysed::KIND, path, &cfg.read, &cfg.analysis);
+    let report = match key.as_ref().and_then(|k| cache.get::<Analysed>(k)) {
+        Some(a) => a.report,
+        None => {
+            let trace = input::load(path, &cfg.read, &Progress::hidden())?;
+            let report = pipeline::analyze(&trace, &cfg.analysis)?;
+            // Counted so that the main command can reuse the entry.
+            let gpu_processes = Some(analysis::job::ranks::gpu_processes(&trace).len());
+            drop(trace);
+            let a = Analysed {
+                report,
+                gpu_processes,
+                ranks: None,
+            };
+            if let Some(k) = &key {
+                cache.put(k, &a);
+            }
+            a.report
+        }
+    };
     if !cfg.formats.is_empty() {
         output::write(
             &report,

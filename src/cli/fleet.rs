@@ -83,6 +83,8 @@ pub struct BatchConfig {
     pub labels: Vec<(String, String)>,
     pub jobs: usize,
     pub fail_on: Option<Severity>,
+    /// Whether the analysis cache is used (`--no-cache` turns it off).
+    pub cache: bool,
     pub quiet: bool,
 }
 
@@ -120,6 +122,7 @@ impl BatchArgs {
             labels,
             jobs: self.jobs,
             fail_on: self.fail_on,
+            cache: !r.no_cache,
             quiet: r.quiet,
             reports: self.output,
         })

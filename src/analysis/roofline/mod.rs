@@ -45,65 +45,14 @@ use crate::analysis::window::Window;
 use crate::model::{CopyKind, Ns, Trace};
 use peaks::{GpuPeaks, Precision, Table};
 
+pub use crate::analysis::verdicts::{Bound, Placement, Roof, WorkSource};
+
 /// A kernel whose mean launch is shorter than this, and that reaches less
 /// than [`LATENCY_PERCENT`] of its roof, is latency-bound: too short to
 /// reach either roof.
 pub const LATENCY_NS: Ns = 10_000;
 /// See [`LATENCY_NS`].
 pub const LATENCY_PERCENT: f64 = 25.0;
-
-/// Where a kernel's FLOPs and bytes come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkSource {
-    /// Nsight Compute counters (measured FLOPs, DRAM bytes).
-    Counters,
-    /// Operator shapes (formula FLOPs, minimum bytes).
-    Shapes,
-    /// TensorRT layer dimensions (formula FLOPs, tensor bytes).
-    EngineDims,
-    /// The size of a device-to-device copy (read + write).
-    CopySize,
-}
-
-impl WorkSource {
-    pub fn label(self) -> &'static str {
-        match self {
-            WorkSource::Counters => "counters",
-            WorkSource::Shapes => "shapes",
-            WorkSource::EngineDims => "engine dims",
-            WorkSource::CopySize => "copy size",
-        }
-    }
-}
-
-/// Which roof binds at a kernel's intensity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Roof {
-    Memory,
-    Compute,
-}
-
-/// The verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Bound {
-    MemoryBound,
-    ComputeBound,
-    /// Too short to reach either roof.
-    LatencyBound,
-}
-
-impl Bound {
-    pub fn label(self) -> &'static str {
-        match self {
-            Bound::MemoryBound => "memory-bound",
-            Bound::ComputeBound => "compute-bound",
-            Bound::LatencyBound => "latency-bound",
-        }
-    }
-}
 
 /// FLOPs and bytes of some GPU work, before the roofs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,34 +65,6 @@ pub struct Work {
     /// Whether the math ran on Tensor Cores, when the source knows
     /// (counters do; shapes defer to the Tensor Core verdict).
     pub tensor: Option<bool>,
-}
-
-/// A kernel's (or layer's) place under the roofs: the keys added to
-/// `kernels[]` and `engine.layers[]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Placement {
-    pub work_source: WorkSource,
-    /// FLOPs over the window (integer ops for INT8).
-    pub flops: f64,
-    /// Bytes over the window: DRAM bytes for `counters`, the minimum
-    /// traffic (each tensor once) for `shapes` and `engine_dims`.
-    pub bytes: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub precision: Option<Precision>,
-    /// Whether the compute roof is the Tensor Core one.
-    pub tensor_core_roof: bool,
-    /// FLOPs per byte; null when bytes are 0.
-    pub arithmetic_intensity: Option<f64>,
-    pub achieved_flops_per_s: f64,
-    pub achieved_bytes_per_s: f64,
-    /// The roof that binds at this intensity (needs the GPU's peaks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roof: Option<Roof>,
-    /// Achieved rate as a percentage of the binding roof.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roof_percent: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bound: Option<Bound>,
 }
 
 /// Place `work` done in `total_ns` (launches of `mean_ns` on average) under

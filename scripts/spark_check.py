@@ -82,6 +82,7 @@ def main():
     ap.add_argument("new_list")
     ap.add_argument("--binary", default=os.path.join(HERE, "..", "target", "release", "trace-report"))
     ap.add_argument("--shards", type=int, default=None)
+    ap.add_argument("--no-cache", action="store_true", help="analyse every trace (trace-report batch --no-cache)")
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     binary = os.path.abspath(a.binary)
@@ -96,7 +97,9 @@ def main():
         with open(lst) as f:
             files = [os.path.abspath(l.strip()) for l in f if l.strip()]
         counts[label] = len(files)
-        for r in spark_batch.map_batch(spark, files, out, [label], binary, a.shards, date="2026-11-30"):
+        for r in spark_batch.map_batch(
+            spark, files, out, [label], binary, a.shards, date="2026-11-30", extra=["--no-cache"] if a.no_cache else []
+        ):
             tail = (": " + r["stderr"].strip().replace("\n", " | ")) if r["exit"] else ""
             print(f"{label} shard: {r['traces']} trace(s), exit {r['exit']}{tail}")
     t_map = time.time() - t1

@@ -302,6 +302,35 @@ fn a_trace_that_fails_is_recorded_and_the_batch_goes_on() {
     let _ = std::fs::remove_dir_all(&out2);
 }
 
+/// A folder of TensorRT profiles: each engine once (its profile, which
+/// finds its graph by name), metadata files skipped, an engine graph with
+/// no profile still tried (and recorded when it fails).
+#[test]
+fn a_folder_of_trtexec_pairs_counts_each_engine_once() {
+    let out = temp("dataset-trtexec");
+    let run = batch(&out, &[], &["tests/fixtures/trtexec"]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let rows = polars(
+        &out,
+        "SELECT file_name FROM traces UNION ALL SELECT file_name FROM errors ORDER BY file_name",
+    );
+    let names: Vec<&str> = rows.iter().map(|r| r["file_name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "jetson_dla.profile.json",
+            "lonely.profile.json",
+            "names_only.profile.json",
+            "orphan.graph.json",
+            "resnet50_first4.profile.json",
+            "tiny_int8.profile.json",
+        ]
+    );
+    let errors = polars(&out, "SELECT file_name FROM errors");
+    assert_eq!(errors, [serde_json::json!({"file_name": "orphan.graph.json"})]);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn query_errors_are_one_line_with_status_2() {
     let out = temp("dataset-query-errors");

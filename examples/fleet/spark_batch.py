@@ -37,9 +37,10 @@ def session(name="trace-report batch"):
     )
 
 
-def map_batch(spark, files, dataset, labels, binary, shards=None, date=None):
-    """The map step: one `trace-report batch` per partition of `files`.
-    Returns one dict per shard: traces, exit status, the tail of stderr."""
+def map_batch(spark, files, dataset, labels, binary, shards=None, date=None, extra=()):
+    """The map step: one `trace-report batch` per partition of `files`
+    (`extra`: more arguments for it). Returns one dict per shard: traces,
+    exit status, the tail of stderr."""
     sc = spark.sparkContext
     shards = shards or 2 * sc.defaultParallelism
     args = ["--dataset", dataset, "--no-reports", "-q"]
@@ -47,6 +48,7 @@ def map_batch(spark, files, dataset, labels, binary, shards=None, date=None):
         args += ["--label", label]
     if date:
         args += ["--date", date]
+    args += list(extra)
 
     def run_shard(paths):
         paths = list(paths)

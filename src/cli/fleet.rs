@@ -130,8 +130,9 @@ impl BatchArgs {
 }
 
 /// The traces of a batch: each file argument, and every trace file below
-/// each folder argument (recursively, sorted; hidden entries and saved
-/// reports left out).
+/// each folder argument (recursively, sorted; hidden entries, saved
+/// reports and TensorRT companion files left out: a `X.graph.json` beside
+/// its `X.profile.json` is part of that trace).
 pub fn batch_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let entries = std::fs::read_dir(dir).map_err(|e| Error::input(dir, crate::error::io_problem(&e)))?;
@@ -147,7 +148,11 @@ pub fn batch_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
             }
             if p.is_dir() {
                 walk(&p, out)?;
-            } else if p.is_file() && is_trace_name(&name) && !name.ends_with("diff.json") {
+            } else if p.is_file()
+                && is_trace_name(&name)
+                && !name.ends_with("diff.json")
+                && !crate::input::trtexec::companion(&p)
+            {
                 out.push(p);
             }
         }

@@ -87,6 +87,23 @@ pub fn partner_candidates(path: &Path, kind: Kind) -> Vec<PathBuf> {
     out
 }
 
+/// Whether a file found in a folder is no trace of its own, by name: a
+/// metadata file TensorRT's tools write next to the pair, or an engine graph
+/// whose per-layer profile lies next to it (the profile is the trace and
+/// finds the graph by name: taking both would count one engine twice).
+pub fn companion(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let base = name.strip_suffix(".gz").unwrap_or(&name);
+    if base.ends_with(".metadata.json") {
+        return true;
+    }
+    Kind::Graph.suffixes().iter().any(|s| base.ends_with(s))
+        && partner_candidates(path, Kind::Graph).iter().any(|p| p.is_file())
+}
+
 /// Metadata files TensorRT's tools write next to the pair (optional).
 pub fn metadata_candidates(path: &Path, kind: Kind) -> (PathBuf, PathBuf, PathBuf) {
     let name = path

@@ -28,7 +28,7 @@ use crate::model::{Device, Engine, EngineLayer, Kernel, Trace};
 use crate::progress::Progress;
 use files::Kind;
 
-pub use files::kind_of;
+pub use files::{companion, kind_of};
 
 pub struct Trtexec;
 

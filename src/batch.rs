@@ -25,8 +25,17 @@ use crate::output::OutputTarget;
 use crate::progress::Progress;
 use crate::{analysis, input, output, pipeline};
 
-/// Traces whose rows are written together as one part file per table.
+/// Traces whose rows are written together as one part file per table
+/// (`TRACE_REPORT_BATCH_CHUNK` overrides it, for tests).
 pub const CHUNK: usize = 256;
+
+fn chunk_size() -> usize {
+    std::env::var("TRACE_REPORT_BATCH_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(CHUNK)
+}
 
 /// What a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +74,7 @@ pub fn run(cfg: &BatchConfig) -> Result<Outcome> {
     };
     let generator = pipeline::generator();
     let cache = Cache::new(cfg.cache);
+    let chunk_traces = chunk_size();
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..cfg.jobs.max(1).min(cfg.inputs.len().max(1)) {
             let tx = tx.clone();
@@ -79,7 +89,10 @@ pub fn run(cfg: &BatchConfig) -> Result<Outcome> {
                         analyse_one(cfg, cache, path, &folders[index])
                     }))
                     .unwrap_or_else(|_| {
-                        Err(Error::input(path, "internal error while analysing it (please report this)"))
+                        Err(Error::input(
+                            path,
+                            "internal error while analysing it (please report this)",
+                        ))
                     });
                     if tx.send(Done { index, result }).is_err() {
                         break;
@@ -117,7 +130,7 @@ pub fn run(cfg: &BatchConfig) -> Result<Outcome> {
             if let Some(b) = &bar {
                 b.inc(1);
             }
-            if tables.traces_added() == CHUNK {
+            if tables.traces_added() == chunk_traces {
                 if let Some(out) = &cfg.dataset {
                     flush(&mut tables, out, &partition, &batch_id, chunk, cfg)?;
                 }

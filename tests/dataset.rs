@@ -302,6 +302,47 @@ fn a_trace_that_fails_is_recorded_and_the_batch_goes_on() {
     let _ = std::fs::remove_dir_all(&out2);
 }
 
+/// Rows go to disk every CHUNK traces: three traces in chunks of two are
+/// two part files per table, and every row is read back once.
+#[test]
+fn rows_are_written_in_chunks() {
+    let out = temp("dataset-chunks");
+    let run = bin()
+        .env("TRACE_REPORT_BATCH_CHUNK", "2")
+        .arg("batch")
+        .args(
+            [
+                "sample_traces/bert_fp16_aligned.sqlite",
+                "sample_traces/gemm_int8_fp16_fp32.sqlite",
+                "tests/fixtures/README.md",
+            ]
+            .iter()
+            .map(|i| root().join(i)),
+        )
+        .arg("--dataset")
+        .arg(&out)
+        .args(["--no-reports", "-q", "-j", "1", "--date", "2026-11-30"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for t in ["traces", "kernels", "iterations", "findings", "errors"] {
+        let parts = std::fs::read_dir(out.join(t).join("date=2026-11-30"))
+            .unwrap()
+            .count();
+        assert_eq!(parts, 2, "{t}");
+    }
+    let n = |sql: &str| polars(&out, sql)[0]["n"].as_i64().unwrap();
+    assert_eq!(n("SELECT COUNT(*) AS n FROM traces"), 2);
+    assert_eq!(n("SELECT COUNT(*) AS n FROM errors"), 1);
+    assert_eq!(n("SELECT COUNT(DISTINCT trace_id) AS n FROM iterations"), 2);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 /// A folder of TensorRT profiles: each engine once (its profile, which
 /// finds its graph by name), metadata files skipped, an engine graph with
 /// no profile still tried (and recorded when it fails).
@@ -309,7 +350,12 @@ fn a_trace_that_fails_is_recorded_and_the_batch_goes_on() {
 fn a_folder_of_trtexec_pairs_counts_each_engine_once() {
     let out = temp("dataset-trtexec");
     let run = batch(&out, &[], &["tests/fixtures/trtexec"]);
-    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let rows = polars(
         &out,
         "SELECT file_name FROM traces UNION ALL SELECT file_name FROM errors ORDER BY file_name",

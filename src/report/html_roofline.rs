@@ -50,6 +50,11 @@ pub fn si(v: f64, unit: &str) -> String {
     format!("{x:.digits$} {p}{unit}")
 }
 
+/// A figure the source may not know: `-` when absent.
+pub fn opt_si(v: Option<f64>, unit: &str) -> String {
+    v.map_or("-".into(), |v| si(v, unit))
+}
+
 /// Arithmetic intensity as text.
 pub fn intensity(p: &Placement) -> String {
     match p.arithmetic_intensity {
@@ -148,6 +153,12 @@ fn sources(x: &Summary) -> String {
             x.sources.engine_dims
         ));
     }
+    if x.sources.gpu_metrics > 0 {
+        v.push(format!(
+            "{} from sampled GPU metrics (measured DRAM bandwidth of long kernels, no FLOPs)",
+            x.sources.gpu_metrics
+        ));
+    }
     v.join("; ")
 }
 
@@ -191,7 +202,9 @@ fn chart(s: &mut String, r: &Report) {
         .kernels
         .iter()
         .filter_map(|k| k.roofline.as_ref().map(|p| (k, p)))
-        .filter(|(_, p)| p.flops > 0.0 && p.bytes > 0.0 && p.achieved_flops_per_s > 0.0)
+        .filter(|(_, p)| {
+            p.flops.is_some_and(|f| f > 0.0) && p.bytes > 0.0 && p.achieved_flops_per_s.is_some_and(|f| f > 0.0)
+        })
         .collect();
     pts.sort_by(|a, b| b.0.total_ns.cmp(&a.0.total_ns));
     pts.truncate(MAX_POINTS);
@@ -230,11 +243,12 @@ fn chart(s: &mut String, r: &Report) {
     }
     let (mut xmin, mut xmax, mut ymin, mut ymax) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (_, p) in &pts {
-        let ai = p.flops / p.bytes;
+        let ai = p.flops.unwrap_or(0.0) / p.bytes;
         xmin = xmin.min(ai);
         xmax = xmax.max(ai);
-        ymin = ymin.min(p.achieved_flops_per_s);
-        ymax = ymax.max(p.achieved_flops_per_s);
+        let y = p.achieved_flops_per_s.unwrap_or(0.0);
+        ymin = ymin.min(y);
+        ymax = ymax.max(y);
     }
     if let Some(p) = peaks {
         for (_, v) in &roofs {
@@ -336,15 +350,15 @@ fn chart(s: &mut String, r: &Report) {
         let _ = writeln!(
             s,
             "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{radius:.1}\" fill=\"{}\" fill-opacity=\"0.55\" stroke=\"{}\"><title>{} ({}): {} of kernel time, {} FLOP/B, {}FLOP/s, {}B/s, {}</title></circle>",
-            px(p.flops / p.bytes),
-            py(p.achieved_flops_per_s),
+            px(p.flops.unwrap_or(0.0) / p.bytes),
+            py(p.achieved_flops_per_s.unwrap_or(0.0)),
             color(g),
             color(g),
             h(&truncate(&k.short_name, 120)),
             h(g),
             crate::text::format::pct(k.total_ns, x.kernel_ns),
             intensity(p),
-            si(p.achieved_flops_per_s, ""),
+            opt_si(p.achieved_flops_per_s, ""),
             si(p.achieved_bytes_per_s, ""),
             h(&roof_text(p))
         );
@@ -407,10 +421,10 @@ fn row_cells(s: &mut String, p: &Placement) {
     let _ = write!(
         s,
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
-        si(p.flops, ""),
+        opt_si(p.flops, ""),
         si(p.bytes, "B"),
         intensity(p),
-        si(p.achieved_flops_per_s, ""),
+        opt_si(p.achieved_flops_per_s, ""),
         si(p.achieved_bytes_per_s, "B/s"),
         roof_text(p),
         p.bound.map_or("-", |b| b.label()),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::html_roofline::{intensity, roof_text, si};
+use super::html_roofline::{intensity, opt_si, roof_text, si};
 use crate::document::Report;
 use crate::text::escape::{markdown as md, truncate};
 use crate::text::format::ns;
@@ -59,7 +59,7 @@ pub fn section(s: &mut String, r: &Report) {
                 md(&truncate(&k.short_name, 60)),
                 ns(k.total_ns),
                 intensity(p),
-                si(p.achieved_flops_per_s, ""),
+                opt_si(p.achieved_flops_per_s, ""),
                 si(p.achieved_bytes_per_s, "B/s"),
                 roof_text(p),
                 p.bound.map_or("-", |b| b.label()),

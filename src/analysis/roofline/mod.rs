@@ -9,7 +9,9 @@
 //! 2. `shapes`: the framework operator that launched the kernel, with its
 //!    input shapes and types ([`shapes`]): FLOPs by formula and the minimum
 //!    bytes (each tensor read or written once);
-//! 3. `engine_dims`: TensorRT layer dimensions ([`engine`]), per layer.
+//! 3. `engine_dims`: TensorRT layer dimensions ([`engine`]), per layer;
+//! 4. `gpu_metrics`: the capture's sampled DRAM throughput ([`gpu_metrics`]):
+//!    bytes (and achieved bandwidth) of long kernels, no FLOPs.
 //!
 //! Device-to-device copies carry their own size (`copy_size`: read plus
 //! write of the bytes copied).
@@ -33,6 +35,7 @@
 
 pub mod counters;
 pub mod engine;
+pub mod gpu_metrics;
 pub mod peaks;
 pub mod shapes;
 
@@ -64,6 +67,8 @@ pub enum WorkSource {
     EngineDims,
     /// The size of a device-to-device copy (read + write).
     CopySize,
+    /// Sampled DRAM throughput (measured bytes of long kernels, no FLOPs).
+    GpuMetrics,
 }
 
 impl WorkSource {
@@ -73,7 +78,13 @@ impl WorkSource {
             WorkSource::Shapes => "shapes",
             WorkSource::EngineDims => "engine dims",
             WorkSource::CopySize => "copy size",
+            WorkSource::GpuMetrics => "gpu metrics",
         }
+    }
+
+    /// Whether the source knows FLOPs (GPU metrics measure traffic only).
+    pub fn has_flops(self) -> bool {
+        self != WorkSource::GpuMetrics
     }
 }
 
@@ -116,6 +127,8 @@ pub struct Work {
     /// Whether the math ran on Tensor Cores, when the source knows
     /// (counters do; shapes defer to the Tensor Core verdict).
     pub tensor: Option<bool>,
+    /// The sampled metrics behind `gpu_metrics` work.
+    pub sampled: Option<gpu_metrics::SampledMetrics>,
 }
 
 /// A kernel's (or layer's) place under the roofs: the keys added to
@@ -123,8 +136,10 @@ pub struct Work {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
     pub work_source: WorkSource,
-    /// FLOPs over the window (integer ops for INT8).
-    pub flops: f64,
+    /// FLOPs over the window (integer ops for INT8); null when the source
+    /// measures traffic only (`gpu_metrics`).
+    #[serde(default)]
+    pub flops: Option<f64>,
     /// Bytes over the window: DRAM bytes for `counters`, the minimum
     /// traffic (each tensor once) for `shapes` and `engine_dims`.
     pub bytes: f64,
@@ -132,9 +147,11 @@ pub struct Placement {
     pub precision: Option<Precision>,
     /// Whether the compute roof is the Tensor Core one.
     pub tensor_core_roof: bool,
-    /// FLOPs per byte; null when bytes are 0.
+    /// FLOPs per byte; null when bytes are 0 or FLOPs unknown.
     pub arithmetic_intensity: Option<f64>,
-    pub achieved_flops_per_s: f64,
+    /// Null when FLOPs are unknown.
+    #[serde(default)]
+    pub achieved_flops_per_s: Option<f64>,
     pub achieved_bytes_per_s: f64,
     /// The roof that binds at this intensity (needs the GPU's peaks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +161,9 @@ pub struct Placement {
     pub roof_percent: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound: Option<Bound>,
+    /// The sampled GPU metrics behind `gpu_metrics` work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_metrics: Option<gpu_metrics::SampledMetrics>,
 }
 
 /// Place `work` done in `total_ns` (launches of `mean_ns` on average) under
@@ -156,16 +176,17 @@ pub fn place(
     peaks: Option<&GpuPeaks>,
 ) -> Placement {
     let secs = (total_ns.max(1)) as f64 * 1e-9;
-    let achieved_flops = work.flops / secs;
+    let flops = work.source.has_flops().then_some(work.flops);
+    let achieved_flops = flops.map(|f| f / secs);
     let achieved_bytes = work.bytes / secs;
-    let intensity = (work.bytes > 0.0).then(|| work.flops / work.bytes);
+    let intensity = flops.filter(|_| work.bytes > 0.0).map(|f| f / work.bytes);
     let tensor = work.tensor.unwrap_or(tensor_verdict == Verdict::Yes);
     let precision = work
         .precision
         .unwrap_or(if tensor { Precision::Fp16 } else { Precision::Fp32 });
     let mut p = Placement {
         work_source: work.source,
-        flops: work.flops,
+        flops,
         bytes: work.bytes,
         precision: work.precision,
         tensor_core_roof: tensor,
@@ -175,9 +196,17 @@ pub fn place(
         roof: None,
         roof_percent: None,
         bound: None,
+        gpu_metrics: work.sampled,
     };
     let Some(peaks) = peaks else { return p };
     let memory = peaks.memory_bytes_per_s;
+    let Some(achieved_flops) = achieved_flops else {
+        // Traffic only: the share of the memory roof is known, not which
+        // roof binds (that needs the intensity), so no verdict.
+        p.roof = Some(Roof::Memory);
+        p.roof_percent = Some(100.0 * achieved_bytes / memory);
+        return p;
+    };
     let compute = peaks.compute(precision, tensor);
     let (roof, percent) = match (compute, intensity) {
         // No bytes: only the compute roof can bind.
@@ -256,6 +285,8 @@ pub struct SourceCounts {
     pub counters: usize,
     pub shapes: usize,
     pub engine_dims: usize,
+    #[serde(default)]
+    pub gpu_metrics: usize,
 }
 
 /// The top-level `roofline` object of the report.
@@ -286,6 +317,9 @@ pub struct Summary {
     /// Thresholds of the verdict.
     pub latency_ns: Ns,
     pub latency_percent: f64,
+    /// How the capture's DRAM metrics were used, when it has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_metrics: Option<gpu_metrics::MetricsTraffic>,
 }
 
 /// Extra inputs of the roofline.
@@ -351,6 +385,7 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
     let from_counters = inputs.ncu.map(|c| counters::work(c, rows));
     let from_shapes = (!trace.operators.is_empty()).then(|| shapes::work(trace, window, rows));
     let from_engine = trace.engine.as_ref().map(|e| engine::work(e, rows));
+    let (from_metrics, metrics_use) = gpu_metrics::work(trace, window, rows, peaks.as_ref());
     let mut summary = Summary {
         gpu,
         peaks_table: table.origin.clone(),
@@ -363,12 +398,14 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
             .as_ref()
             .and_then(|w| w[i])
             .or_else(|| from_shapes.as_ref().and_then(|w| w[i]))
-            .or_else(|| from_engine.as_ref().and_then(|w| w[i]));
+            .or_else(|| from_engine.as_ref().and_then(|w| w[i]))
+            .or(from_metrics[i]);
         let Some(work) = work else { continue };
         match work.source {
             WorkSource::Counters => summary.sources.counters += 1,
             WorkSource::Shapes => summary.sources.shapes += 1,
             WorkSource::EngineDims => summary.sources.engine_dims += 1,
+            WorkSource::GpuMetrics => summary.sources.gpu_metrics += 1,
             WorkSource::CopySize => {}
         }
         row.roofline = Some(place(
@@ -384,6 +421,22 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
             .notes
             .push("the Nsight Compute CSV has no roofline counters (FLOP instruction counts, dram__bytes_read/write.sum)".into());
     }
+    if let Some(u) = &metrics_use {
+        notes.push(match &peaks {
+            Some(_) => format!(
+                "GPU metrics: {} kernel names get bytes and bandwidth from sampled DRAM throughput ({} + {}, every {}: the share of the datasheet bandwidth x their time; at least {} samples covering {:.0}% of their time; FLOPs unknown); {} had too few samples",
+                usage_kernels(u, &summary.sources),
+                u.metrics[0],
+                u.metrics[1],
+                crate::text::format::ns(u.period_ns),
+                u.min_samples,
+                u.min_covered * 100.0,
+                u.kernels_too_short
+            ),
+            None => "GPU metrics: the capture samples DRAM throughput as a share of the peak bandwidth, and the GPU's peak is unknown, so no bytes".into(),
+        });
+    }
+    summary.gpu_metrics = metrics_use;
     if summary.sources == SourceCounts::default() {
         notes.push(
             "no source of FLOPs and bytes: give an Nsight Compute CSV with the roofline counters (--ncu), or record operator shapes (PyTorch profiler record_shapes=True)".into(),
@@ -394,6 +447,12 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
     summary.copies = copies(trace, window, peaks.as_ref());
     summary.peaks = peaks;
     summary
+}
+
+/// Kernel names whose work came from the GPU metrics (the others the
+/// metrics covered had a better source).
+fn usage_kernels(u: &gpu_metrics::MetricsTraffic, sources: &SourceCounts) -> usize {
+    sources.gpu_metrics.min(u.kernels)
 }
 
 /// Place each engine layer with work under the roofs (one inference: the
@@ -436,11 +495,13 @@ pub fn summarise(summary: &mut Summary, rows: &[KernelRow], iterations: usize) {
         g.kernel_ns += r.total_ns;
         summary.kernel_ns += r.total_ns;
         if let Some(p) = &r.roofline {
-            *g.flops.get_or_insert(0.0) += p.flops;
+            if let Some(f) = p.flops {
+                *g.flops.get_or_insert(0.0) += f;
+                *summary.flops.get_or_insert(0.0) += f;
+            }
             *g.bytes.get_or_insert(0.0) += p.bytes;
             g.kernel_ns_with_work += r.total_ns;
             summary.kernel_ns_with_work += r.total_ns;
-            *summary.flops.get_or_insert(0.0) += p.flops;
             *summary.bytes.get_or_insert(0.0) += p.bytes;
         }
     }
@@ -502,6 +563,7 @@ mod tests {
             bytes,
             precision: Some(precision),
             tensor: Some(tensor),
+            sampled: None,
         }
     }
 
@@ -563,6 +625,6 @@ mod tests {
         );
         assert_eq!((x.roof, x.roof_percent, x.bound), (None, None, None));
         assert_eq!(x.arithmetic_intensity, Some(1.0));
-        assert_eq!(x.achieved_flops_per_s, 1e12);
+        assert_eq!(x.achieved_flops_per_s, Some(1e12));
     }
 }

@@ -406,6 +406,7 @@ pub fn work(trace: &Trace, window: &Window, rows: &[KernelRow]) -> Vec<Option<Wo
                 bytes: bytes * scale,
                 precision,
                 tensor: None,
+                sampled: None,
             })
         })
         .collect()

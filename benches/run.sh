@@ -64,17 +64,20 @@ median_of() {
     printf '%s\n' "${t[@]}" | sort -g | awk -v m="$m" '{a[NR]=$1} END {print a[int((NR+1)/2)], m}'
 }
 
-# The plain scan: every column trace-report reads, one SELECT per table.
+# The plain scan: one pass of count() and total() over every column
+# trace-report reads in the kernel, runtime, memcpy, memset, synchronization
+# and NVTX tables (text through length(), so it is read too). SQLite reads
+# each value once and prints one line per table: the cost of the rows
+# themselves, without formatting them.
 scan_sql() {
-    cat <<'EOF'
-SELECT start, end, deviceId, streamId, correlationId, demangledName, shortName, globalPid FROM CUPTI_ACTIVITY_KIND_KERNEL;
-SELECT start, end, nameId, globalTid, correlationId FROM CUPTI_ACTIVITY_KIND_RUNTIME;
-SELECT start, end, bytes, copyKind, srcKind, dstKind, deviceId, streamId, correlationId, globalPid FROM CUPTI_ACTIVITY_KIND_MEMCPY;
-SELECT start, end, bytes, deviceId, streamId, correlationId, globalPid FROM CUPTI_ACTIVITY_KIND_MEMSET;
-SELECT correlationId, syncType FROM CUPTI_ACTIVITY_KIND_SYNCHRONIZATION;
-SELECT start, end, eventType, globalTid, text, textId FROM NVTX_EVENTS;
-SELECT id, value FROM StringIds;
-EOF
+    cat <<'EOF2'
+SELECT count(*), total(start), total(end), total(deviceId), total(streamId), total(correlationId), total(demangledName), total(shortName), total(globalPid) FROM CUPTI_ACTIVITY_KIND_KERNEL;
+SELECT count(*), total(start), total(end), total(nameId), total(globalTid), total(correlationId) FROM CUPTI_ACTIVITY_KIND_RUNTIME;
+SELECT count(*), total(start), total(end), total(bytes), total(copyKind), total(srcKind), total(dstKind), total(deviceId), total(streamId), total(correlationId), total(globalPid) FROM CUPTI_ACTIVITY_KIND_MEMCPY;
+SELECT count(*), total(start), total(end), total(bytes), total(deviceId), total(streamId), total(correlationId), total(globalPid) FROM CUPTI_ACTIVITY_KIND_MEMSET;
+SELECT count(*), total(correlationId), total(syncType) FROM CUPTI_ACTIVITY_KIND_SYNCHRONIZATION;
+SELECT count(*), total(start), total(end), total(eventType), total(globalTid), total(length(text)), total(textId), total(domainId) FROM NVTX_EVENTS;
+EOF2
 }
 scan_sql >"$TMP/scan.sql"
 

@@ -26,6 +26,7 @@ pub mod report;
 pub mod run;
 pub mod text;
 pub mod timing;
+pub mod workers;
 
 /// The top-level modules, bottom to top: each may use only the modules
 /// listed before it (and itself), never one after it, so imports point one
@@ -40,6 +41,7 @@ pub const LAYERS: &[&str] = &[
     "timing",   // per-stage timings (TRACE_REPORT_TIMINGS)
     "progress", // the progress bar on stderr
     "limits",   // the memory cap and its one-line error
+    "workers",  // independent pure work run on every core
     // The layers proper, bottom up.
     "model",    // the normalized trace and its one builder
     "nsys",     // Nsight Systems as a tool: locate nsys, export .nsys-rep to SQLite

@@ -37,62 +37,37 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
     let attribution = time("attribution", || {
         attribution::attribute_with(trace, &window, &opts.phases, links)
     });
-    let mut kernels = time("kernel table", || kernels::summarize(trace, &window))
-        .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
-    crate::memory::release_free();
-    let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
-    let shapes = tensor_core::shapes::from_operators(trace);
-    let layers = trace.engine.as_ref().map(engine::layer_kernels);
-    let tensor_cores = time("tensor cores", || {
-        tensor_core::annotate(
-            trace,
-            &window,
-            &mut kernels,
-            tensor_core::Inputs {
-                ncu: counters.as_ref(),
-                shapes: (!shapes.is_empty()).then_some(&shapes),
-                layers: layers.as_ref(),
-            },
-        )
-    });
-    let table = opts
-        .gpu_peaks
-        .as_deref()
-        .map(roofline::peaks::Table::read)
-        .transpose()?;
-    let roofline = time("roofline", || {
-        roofline::annotate(
-            trace,
-            &window,
-            &mut kernels,
-            roofline::Inputs {
-                ncu: counters.as_ref(),
-                table: table.as_ref(),
-            },
-        )
-    });
-    let engine = trace.engine.as_ref().map(|e| {
-        let mut report = engine::report(e);
-        let verdicts: std::collections::HashMap<&str, _> =
-            kernels.iter().map(|k| (k.name.as_str(), k.tensor_core)).collect();
-        for l in &mut report.layers {
-            l.tensor_core = verdicts.get(l.kernel.as_str()).copied();
-        }
-        roofline::place_layers(&mut report.layers, e, roofline.peaks.as_ref());
-        report
-    });
-    let host_work = time("host work", || {
-        host_work::analyze(trace, &window, &attribution.layers)
-    });
+    // The host-work breakdown needs only the attribution: it runs beside
+    // the kernel table and its annotations.
+    let (host_work, tables) = crate::workers::join(
+        || time("host work", || host_work::analyze(trace, &window, &attribution)),
+        || kernel_tables(trace, &window, opts),
+    );
+    let KernelTables {
+        kernels,
+        tensor_cores,
+        roofline,
+        engine,
+    } = tables?;
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
-    let findings = time("findings", || {
-        findings::run(&Context {
-            trace,
-            window: &window,
-            attribution: &attribution,
-            kernels: &kernels,
-        })
-    });
+    let (findings, (memcpy, memset)) = crate::workers::join(
+        || {
+            time("findings", || {
+                findings::run(&Context {
+                    trace,
+                    window: &window,
+                    attribution: &attribution,
+                    kernels: &kernels,
+                })
+            })
+        },
+        || {
+            (
+                time("memcpy table", || memcpy::summarize(trace, &window)),
+                memcpy::memsets(trace, &window),
+            )
+        },
+    );
     let overview = time("overview", || {
         findings::overview::build(trace, &window, &attribution, &findings)
     });
@@ -143,14 +118,76 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         iterations: attribution.iterations.clone(),
         kernels,
         tensor_cores,
-        memcpy: time("memcpy table", || memcpy::summarize(trace, &window)),
-        memset: memcpy::memsets(trace, &window),
+        memcpy,
+        memset,
         findings,
         overview,
         warnings,
         engine,
         roofline,
         host_work,
+    })
+}
+
+/// The kernel table with its Tensor Core and roofline annotations, and the
+/// engine's layer table.
+struct KernelTables {
+    kernels: Vec<crate::analysis::kernels::KernelRow>,
+    tensor_cores: tensor_core::Summary,
+    roofline: roofline::Summary,
+    engine: Option<engine::EngineReport>,
+}
+
+fn kernel_tables(trace: &Trace, window: &window::Window, opts: &AnalysisOptions) -> Result<KernelTables> {
+    let mut kernels = time("kernel table", || kernels::summarize(trace, window))
+        .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
+    crate::memory::release_free();
+    let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
+    let shapes = tensor_core::shapes::from_operators(trace);
+    let layers = trace.engine.as_ref().map(engine::layer_kernels);
+    let tensor_cores = time("tensor cores", || {
+        tensor_core::annotate(
+            trace,
+            window,
+            &mut kernels,
+            tensor_core::Inputs {
+                ncu: counters.as_ref(),
+                shapes: (!shapes.is_empty()).then_some(&shapes),
+                layers: layers.as_ref(),
+            },
+        )
+    });
+    let table = opts
+        .gpu_peaks
+        .as_deref()
+        .map(roofline::peaks::Table::read)
+        .transpose()?;
+    let roofline = time("roofline", || {
+        roofline::annotate(
+            trace,
+            window,
+            &mut kernels,
+            roofline::Inputs {
+                ncu: counters.as_ref(),
+                table: table.as_ref(),
+            },
+        )
+    });
+    let engine = trace.engine.as_ref().map(|e| {
+        let mut report = engine::report(e);
+        let verdicts: std::collections::HashMap<&str, _> =
+            kernels.iter().map(|k| (k.name.as_str(), k.tensor_core)).collect();
+        for l in &mut report.layers {
+            l.tensor_core = verdicts.get(l.kernel.as_str()).copied();
+        }
+        roofline::place_layers(&mut report.layers, e, roofline.peaks.as_ref());
+        report
+    });
+    Ok(KernelTables {
+        kernels,
+        tensor_cores,
+        roofline,
+        engine,
     })
 }
 

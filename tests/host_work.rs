@@ -353,3 +353,37 @@ fn absent_without_host_data_and_attribution_unchanged() {
     let json = serde_json::to_value(&r2).unwrap();
     assert!(json.get("host_work").is_none());
 }
+
+/// The idle spans the attribution keeps from its table sweep (so that the
+/// host-work pass need not sweep again) are the ones a sweep of their own
+/// gives, clipped to where the host recorded activity, with the iterations as
+/// the window and with the whole capture; their unclipped totals are the
+/// attribution's idle times.
+#[test]
+fn idle_spans_kept_from_the_attribution_sweep_equal_a_separate_sweep() {
+    use trace_report::analysis::phase::PhaseRules;
+    use trace_report::analysis::window::{self, WindowChoice};
+    use trace_report::analysis::{attribution, intervals};
+    for path in [NSYS] {
+        let trace = input::load(Path::new(path), &Default::default(), &Progress::hidden()).expect("load");
+        let links = trace_report::analysis::links::Links::build(&trace);
+        for choice in [WindowChoice::default(), WindowChoice::WholeCapture] {
+            let w = window::choose_with(&trace, &choice, &links).expect("window");
+            let a = attribution::attribute(&trace, &w, &PhaseRules::default());
+            let kept = a.idle.as_ref().expect("host activity: idle kept");
+            let separate = attribution::idle_spans(&w.spans, &a.layers);
+            let region = attribution::host_region(&trace);
+            for (k, s) in kept.iter().zip(&separate) {
+                assert_eq!(k, &intervals::intersect(s, &region), "{path}");
+            }
+            let g = a.total.gpu_idle;
+            let totals = separate.map(|s| intervals::total(&s));
+            assert_eq!(totals, [g.sync_ns, g.launch_ns, g.host_ns], "{path}");
+            let kept_ns: i64 = kept.iter().map(|s| intervals::total(s)).sum();
+            assert!(
+                kept_ns > 0,
+                "{path}: some GPU idle time where the host recorded activity"
+            );
+        }
+    }
+}

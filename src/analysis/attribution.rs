@@ -409,18 +409,67 @@ fn sweep_into(spans: &[Span], layers: &Layers, t: &mut Table) {
 pub fn idle_spans(window: &[Span], layers: &Layers) -> [Vec<Span>; 3] {
     let mut out: [Vec<Span>; 3] = Default::default();
     intervals::sweep(window, &layers.as_slices(), |s, e, mask| {
-        let list = match bucket_of(mask) {
-            IDLE_SYNC => &mut out[0],
-            IDLE_LAUNCH => &mut out[1],
-            IDLE_HOST => &mut out[2],
-            _ => return,
-        };
-        match list.last_mut() {
-            Some(last) if last.1 == s => last.1 = e,
-            _ => list.push((s, e)),
-        }
+        push_idle(&mut out, s, e, mask)
     });
     out
+}
+
+/// Add a swept stretch to its idle cause's list (joining a touching one);
+/// busy stretches are left out.
+fn push_idle(out: &mut [Vec<Span>; 3], s: Ns, e: Ns, mask: u64) {
+    let list = match bucket_of(mask) {
+        IDLE_SYNC => &mut out[0],
+        IDLE_LAUNCH => &mut out[1],
+        IDLE_HOST => &mut out[2],
+        _ => return,
+    };
+    match list.last_mut() {
+        Some(last) if last.1 == s => last.1 = e,
+        _ => list.push((s, e)),
+    }
+}
+
+/// Where the trace records host activity: the union of its host spans, and
+/// one nanosecond at each CPU sample. Idle time outside it has nothing to
+/// break down.
+pub fn host_region(trace: &Trace) -> Vec<Span> {
+    let host = &trace.host;
+    let mut spans: Vec<Span> = host.spans.iter().map(|s| (s.start, s.end)).collect();
+    spans.extend(host.samples.iter().map(|s| (s.time, s.time.saturating_add(1))));
+    intervals::union(spans)
+}
+
+/// Collects the idle stretches of a sweep (in time order) clipped to a
+/// region (sorted disjoint spans):
+///
+/// ```text
+///  sweep    [--idle--)[busy)[------idle------)
+///  region      [=====)         [==)    [=======)
+///  kept        [-----)         [--)    [-)
+/// ```
+struct Idle<'a> {
+    out: &'a mut [Vec<Span>; 3],
+    region: &'a [Span],
+    at: usize,
+}
+
+impl<'a> Idle<'a> {
+    fn new(out: &'a mut [Vec<Span>; 3], region: &'a [Span]) -> Idle<'a> {
+        Idle { out, region, at: 0 }
+    }
+
+    fn add(&mut self, s: Ns, e: Ns, mask: u64) {
+        if bucket_of(mask) < IDLE_SYNC {
+            return;
+        }
+        let r = self.region;
+        while self.at < r.len() && r[self.at].1 <= s {
+            self.at += 1;
+        }
+        for &(a, b) in r[self.at..].iter().take_while(|x| x.0 < e) {
+            push_idle(self.out, s.max(a), e.min(b), mask);
+        }
+    }
 }
 
 /// Everything the attribution reports.
@@ -432,6 +481,12 @@ pub struct Result {
     pub total: Attribution,
     pub iterations: Vec<IterationRow>,
     pub devices: Vec<DeviceRow>,
+    /// The window's GPU-idle spans by cause (as [`idle_spans`]) where the
+    /// trace records host activity ([`host_region`]), kept from the table's
+    /// sweep for the host-work breakdown; None without host activity. Only
+    /// their overlap with host activity is kept: the full lists of a
+    /// 10M-kernel trace hold millions of gaps.
+    pub idle: Option<[Vec<Span>; 3]>,
     /// Built on first use and shared by the rules that need them.
     shared: Shared,
 }
@@ -474,7 +529,13 @@ pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
 /// [`attribute`] with the launch links already built (kept for the rules).
 pub fn attribute_with(trace: &Trace, window: &Window, rules: &PhaseRules, links: Links) -> Result {
     let layers = layers(trace, window, rules);
-    let (table, per_iteration) = tables(window, &layers);
+    let region = (!trace.host.is_empty()).then(|| host_region(trace));
+    let mut idle: Option<[Vec<Span>; 3]> = region.as_ref().map(|_| Default::default());
+    let keep = idle
+        .as_mut()
+        .zip(region.as_deref())
+        .map(|(out, region)| Idle::new(out, region));
+    let (table, per_iteration) = tables(window, &layers, keep);
     let iterations = window
         .iterations
         .iter()
@@ -497,6 +558,7 @@ pub fn attribute_with(trace: &Trace, window: &Window, rules: &PhaseRules, links:
         total: table.attribution(),
         iterations,
         devices: devices(trace, window, &table),
+        idle,
         layers,
         shared: Shared {
             links: OnceLock::from(links),
@@ -505,18 +567,30 @@ pub fn attribute_with(trace: &Trace, window: &Window, rules: &PhaseRules, links:
     }
 }
 
-/// The window's table and each iteration's. When iterations do not
-/// overlap (one thread's loop), the window is exactly their union and one
-/// sweep over the iterations fills both; otherwise each is swept apart.
-fn tables(window: &Window, layers: &Layers) -> (Table, Vec<Table>) {
+/// The window's table and each iteration's (and, when asked, the window's
+/// idle spans: the same sweep). When iterations do not overlap (one
+/// thread's loop), the window is exactly their union and one sweep over the
+/// iterations fills both; otherwise each is swept apart.
+fn tables(window: &Window, layers: &Layers, mut idle: Option<Idle>) -> (Table, Vec<Table>) {
     let its = &window.iterations;
     let disjoint = its.windows(2).all(|w| w[0].end <= w[1].start);
-    if !disjoint {
+    let whole = |idle: Option<Idle>| {
+        let mut t = Table::default();
+        match idle {
+            Some(mut keep) => intervals::sweep(&window.spans, &layers.as_slices(), |s, e, mask| {
+                t.add(mask, e - s);
+                keep.add(s, e, mask);
+            }),
+            None => sweep_into(&window.spans, layers, &mut t),
+        }
+        t
+    };
+    if !disjoint || its.is_empty() {
         let per = its
             .iter()
             .map(|it| table(&[(it.start, it.end)], layers))
             .collect();
-        return (table(&window.spans, layers), per);
+        return (whole(idle), per);
     }
     let spans: Vec<Span> = its.iter().map(|it| (it.start, it.end)).collect();
     let mut per = vec![Table::default(); its.len()];
@@ -528,10 +602,10 @@ fn tables(window: &Window, layers: &Layers) -> (Table, Vec<Table>) {
         }
         per[i].add(mask, e - s);
         total.add(mask, e - s);
+        if let Some(keep) = idle.as_mut() {
+            keep.add(s, e, mask);
+        }
     });
-    if its.is_empty() {
-        total = table(&window.spans, layers);
-    }
     (total, per)
 }
 

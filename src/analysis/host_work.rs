@@ -33,7 +33,7 @@ use hashbrown::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::attribution::{self, Layers};
+use super::attribution;
 use super::intervals::{self, Span};
 use super::window::Window;
 use crate::model::{ApiKind, Frame, HostSpan, HostSpanKind, NameId, Ns, Trace};
@@ -226,7 +226,7 @@ impl<'a> Covered<'a> {
 
 /// The `host_work` section, or None when the capture recorded nothing of
 /// what the host threads ran.
-pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWork> {
+pub fn analyze(trace: &Trace, window: &Window, attribution: &attribution::Result) -> Option<HostWork> {
     let host = &trace.host;
     if host.is_empty() || window.spans.is_empty() {
         return None;
@@ -247,16 +247,28 @@ pub fn analyze(trace: &Trace, window: &Window, layers: &Layers) -> Option<HostWo
     if spans.is_empty() && samples.is_empty() {
         return None;
     }
-    let idle = attribution::idle_spans(&window.spans, layers);
+    // The attribution kept them (where the host recorded activity) from
+    // its sweep; sweeping again costs as much as the attribution.
+    let swept;
+    let idle = match &attribution.idle {
+        Some(idle) => idle,
+        None => {
+            swept = attribution::idle_spans(&window.spans, &attribution.layers);
+            &swept
+        }
+    };
     let covered: Vec<Covered> = idle.iter().map(|s| Covered::new(s)).collect();
+    // The causes' idle totals; the spans above may cover only the part
+    // where the host recorded something.
+    let g = attribution.total.gpu_idle;
 
     let mut sources = Vec::new();
     let mut causes: Vec<CauseWork> = CAUSES
         .iter()
-        .zip(&idle)
-        .map(|(c, s)| CauseWork {
+        .zip([g.sync_ns, g.launch_ns, g.host_ns])
+        .map(|(c, idle_ns)| CauseWork {
             cause: (*c).to_string(),
-            gpu_idle_ns: s.iter().map(|x| x.1 - x.0).sum(),
+            gpu_idle_ns: idle_ns,
             python: Vec::new(),
             operators: Vec::new(),
             os_calls: Vec::new(),

@@ -199,10 +199,13 @@ pub fn rule(name_or_code: &str) -> Option<&'static dyn Rule> {
 
 /// Run every rule; findings sorted by time at stake (largest first).
 pub fn run(cx: &Context) -> Vec<Finding> {
-    let mut out: Vec<Finding> = rules()
-        .iter()
-        .flat_map(|r| crate::timing::time(r.name(), || r.check(cx)))
-        .collect();
+    // Rules are independent and read the trace only: one per core at a
+    // time, results in rule order.
+    let mut out: Vec<Finding> =
+        crate::workers::map(rules(), |r| crate::timing::time(r.name(), || r.check(cx)))
+            .into_iter()
+            .flatten()
+            .collect();
     // Every finding states its stake among its facts, whichever rule made it.
     for f in &mut out {
         f.evidence

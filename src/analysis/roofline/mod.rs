@@ -335,8 +335,19 @@ pub struct Inputs<'a> {
 pub fn gpu_name(trace: &Trace, window: &Window, ncu_gpu: Option<&str>) -> (Option<String>, Vec<String>) {
     let mut notes = Vec::new();
     let mut per_device: std::collections::HashMap<u32, u64> = Default::default();
-    for i in window.indexes(&trace.kernels, |k| k.start) {
-        *per_device.entry(trace.kernels[i].device).or_default() += 1;
+    // Kernels are counted only to choose between several models.
+    let mut models: Vec<&str> = trace
+        .devices
+        .iter()
+        .map(|d| d.name.trim())
+        .filter(|n| !n.is_empty())
+        .collect();
+    models.sort_unstable();
+    models.dedup();
+    if models.len() > 1 {
+        for i in window.indexes(&trace.kernels, |k| k.start) {
+            *per_device.entry(trace.kernels[i].device).or_default() += 1;
+        }
     }
     let mut names: Vec<(&str, u64)> = Vec::new();
     for d in &trace.devices {

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::rows::RowReader;
+use super::rows::{RawQuery, RawRow};
 use super::{PROGRESS_STEP, Strings, Threads, global_pid, sql_error};
 use crate::error::Result;
 use crate::model::build::RowCheck;
@@ -33,21 +33,20 @@ const MIN_SPLIT_ROWS: i64 = 100_000;
 /// 10M-kernel ResNet export: 0.47 us against 0.35 us per row).
 const KERNEL_ROW_COST: f64 = 1.35;
 
-/// Run `sql` with `params` on `conn`, calling `each` per row and advancing
-/// `progress`.
+/// Run `sql` with integer `params` on `conn`, calling `each` per row and
+/// advancing `progress`.
 pub(super) fn scan_rows(
     conn: &Connection,
     path: &Path,
     sql: &str,
-    params: impl rusqlite::Params,
+    params: &[i64],
     progress: Option<&Progress>,
-    mut each: impl FnMut(&RowReader) -> Result<()>,
+    mut each: impl FnMut(&RawRow) -> Result<()>,
 ) -> Result<()> {
-    let mut stmt = conn.prepare(sql).map_err(|e| sql_error(path, &e))?;
-    let mut rows = stmt.query(params).map_err(|e| sql_error(path, &e))?;
+    let mut rows = RawQuery::new(conn, sql, params).map_err(|e| sql_error(path, &e))?;
     let mut n: u64 = 0;
     while let Some(row) = rows.next().map_err(|e| sql_error(path, &e))? {
-        each(&RowReader(row))?;
+        each(&row)?;
         n += 1;
         if n % PROGRESS_STEP == 0 {
             if let Some(p) = progress {
@@ -126,7 +125,7 @@ pub(super) fn read_kernels(
     };
     let (kernels, unknown) = (&mut out.kernels, &mut out.unknown);
     let bad = out.bad.as_mut().expect("set above");
-    scan_rows(conn, path, sql, [], Some(progress), |r| {
+    scan_rows(conn, path, sql, &[], Some(progress), |r| {
         let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
             return Ok(());
         };
@@ -183,7 +182,7 @@ pub(super) fn read_memcpys(
     let copy: HashMap<i64, CopyKind> = kinds.0.iter().map(|(&i, n)| (i, CopyKind::parse(n))).collect();
     let mem: HashMap<i64, MemKind> = kinds.1.iter().map(|(&i, n)| (i, MemKind::parse(n))).collect();
     let mut bad = RowCheck::new("CUPTI_ACTIVITY_KIND_MEMCPY");
-    scan_rows(conn, path, sql, [], Some(progress), |r| {
+    scan_rows(conn, path, sql, &[], Some(progress), |r| {
         let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
             return Ok(());
         };
@@ -220,7 +219,7 @@ pub(super) fn read_memsets(
     progress: &Progress,
 ) -> Result<RowCheck> {
     let mut bad = RowCheck::new("CUPTI_ACTIVITY_KIND_MEMSET");
-    scan_rows(conn, path, sql, [], Some(progress), |r| {
+    scan_rows(conn, path, sql, &[], Some(progress), |r| {
         let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
             return Ok(());
         };
@@ -338,48 +337,41 @@ pub(super) fn read_runtime(
         unknown,
     } = &mut out;
     let params: &[i64] = if range.is_some() { &params } else { &[] };
-    scan_rows(
-        conn,
-        path,
-        &sql,
-        rusqlite::params_from_iter(params),
-        Some(progress),
-        |r| {
-            let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
-                return Ok(());
-            };
-            let Some(name_id) = r.int(2) else {
-                bad.null();
-                return Ok(());
-            };
-            let (name, mut kind) = classify(name_id);
-            let correlation = bad.u32(r.int(4));
-            if kind == ApiKind::Other && correlation != 0 && blocking.contains(correlation) {
-                kind = ApiKind::Sync;
-            }
-            if kind == ApiKind::Other {
-                *other += 1;
-                return Ok(());
-            }
-            if name == UNKNOWN {
-                unknown.push(Unknown {
-                    row: calls.len(),
-                    field: 0,
-                    id: name_id,
-                });
-            }
-            let thread = threads.get(thread_list, r.int(3));
-            calls.push(ApiCall {
-                start,
-                end,
-                name,
-                thread,
-                correlation,
-                kind,
+    scan_rows(conn, path, &sql, params, Some(progress), |r| {
+        let Some((start, end)) = bad.span(r.int(0), r.int(1)) else {
+            return Ok(());
+        };
+        let Some(name_id) = r.int(2) else {
+            bad.null();
+            return Ok(());
+        };
+        let (name, mut kind) = classify(name_id);
+        let correlation = bad.u32(r.int(4));
+        if kind == ApiKind::Other && correlation != 0 && blocking.contains(correlation) {
+            kind = ApiKind::Sync;
+        }
+        if kind == ApiKind::Other {
+            *other += 1;
+            return Ok(());
+        }
+        if name == UNKNOWN {
+            unknown.push(Unknown {
+                row: calls.len(),
+                field: 0,
+                id: name_id,
             });
-            Ok(())
-        },
-    )?;
+        }
+        let thread = threads.get(thread_list, r.int(3));
+        calls.push(ApiCall {
+            start,
+            end,
+            name,
+            thread,
+            correlation,
+            kind,
+        });
+        Ok(())
+    })?;
     Ok(out)
 }
 

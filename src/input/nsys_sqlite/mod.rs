@@ -28,7 +28,7 @@ use crate::model::{
 use crate::progress::Progress;
 use crate::timing::time;
 use query::{Prepared, Query};
-use rows::{IdMap, RowReader};
+use rows::{IdMap, RawRow, RowReader};
 
 pub use query::table_columns;
 
@@ -105,13 +105,13 @@ fn scan(
     sql: &str,
     table: &str,
     progress: Option<&Progress>,
-    each: impl FnMut(&RowReader) -> Result<()>,
+    each: impl FnMut(&RawRow) -> Result<()>,
 ) -> Result<()> {
     if let Some(p) = progress {
         let estimate = activity::rowid_range(conn, table).map(|(_, max)| max.max(0) as u64);
         p.stage(&format!("reading {table}"), estimate);
     }
-    activity::scan_rows(conn, path, sql, [], progress, each)
+    activity::scan_rows(conn, path, sql, &[], progress, each)
 }
 
 /// StringIds ids to model names.

@@ -39,6 +39,12 @@ pub const MAX_STREAM_LANES: usize = 8;
 pub const MAX_MARKED: usize = 8;
 /// Findings under this share of the window are not marked (nor ranked).
 pub const MIN_MARKED_SHARE: f64 = 0.001;
+/// An iteration with more GPU operations than this also gets a zoom: the
+/// middle [`ZOOM_FRACTION`]th of it drawn alone, where single operations
+/// are wide enough to see.
+pub const ZOOM_OPERATIONS: u64 = 3000;
+/// See [`ZOOM_OPERATIONS`].
+pub const ZOOM_FRACTION: Ns = 64;
 
 /// What a span is, which decides its colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -117,6 +123,10 @@ pub struct Overview {
     /// Streams beyond the lane limit, drawn together in the last GPU lane.
     pub folded_streams: usize,
     pub marks: Vec<OverviewMark>,
+    /// For a dense iteration (over [`ZOOM_OPERATIONS`] operations), its
+    /// middle [`ZOOM_FRACTION`]th drawn the same way at its own resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom: Option<Box<Overview>>,
 }
 
 /// Build the overview of the window's representative iteration (the whole
@@ -132,6 +142,23 @@ pub fn build(
         Some(i) => (window.iterations[i].start, window.iterations[i].end),
         None => (window.start(), window.end()),
     };
+    let mut o = build_span(trace, window, attribution, findings, iteration, (s, e))?;
+    if o.operations > ZOOM_OPERATIONS {
+        let (mid, half) = (s + (e - s) / 2, (e - s) / ZOOM_FRACTION / 2);
+        o.zoom = build_span(trace, window, attribution, findings, iteration, (mid - half, mid + half)).map(Box::new);
+    }
+    Some(o)
+}
+
+/// The overview of `[s, e)`, a stretch of `iteration` (or of the window).
+fn build_span(
+    trace: &Trace,
+    window: &Window,
+    attribution: &Attribution,
+    findings: &[Finding],
+    iteration: Option<usize>,
+    (s, e): Span,
+) -> Option<Overview> {
     if e <= s {
         return None;
     }
@@ -336,6 +363,7 @@ pub fn build(
         operations,
         folded_streams,
         marks,
+        zoom: None,
     })
 }
 

@@ -432,6 +432,40 @@ mod tests {
         assert_eq!(m[0].busy(), 28);
     }
 
+    /// 3 iterations of `n` 1-us kernels every 10 us.
+    fn dense(n: i64) -> crate::findings::testing::Analysis {
+        let mut b = crate::findings::testing::Builder::default();
+        for it in 0..3 {
+            let s = it * (10 * n + 1000);
+            b.range("iter", s, s + 10 * n + 500);
+            for k in 0..n {
+                let t = s + 10 * k;
+                b.kernel_at("k", (t, t + 1), t + 2, t + 3);
+            }
+        }
+        b.build()
+    }
+
+    #[test]
+    fn a_dense_iteration_gets_a_zoom_on_its_middle_and_a_sparse_one_none() {
+        let a = dense(ZOOM_OPERATIONS as i64 + 100);
+        let o = build(&a.trace, &a.window, &a.attribution, &[]).unwrap();
+        assert_eq!(o.operations, ZOOM_OPERATIONS + 100);
+        let z = o.zoom.as_ref().expect("a zoom");
+        // The middle 1/64 of the iteration, centred.
+        let (span, zspan) = (o.end_ns - o.start_ns, z.end_ns - z.start_ns);
+        assert_eq!(zspan, span / ZOOM_FRACTION / 2 * 2);
+        assert_eq!(z.start_ns - o.start_ns, span / 2 - zspan / 2);
+        // Every kernel of the stretch is drawn (the oracle: kernels start
+        // every 10 ns and last 1 ns, so a stretch holds about one in 10 ns).
+        let drawn: u64 = z.items.iter().filter(|i| i.kind == ItemKind::Kernel).map(|i| i.count).sum();
+        assert_eq!(drawn, z.operations);
+        assert!((z.operations as i64 - zspan / 10).abs() <= 1, "{} in {zspan} ns", z.operations);
+        assert!(z.zoom.is_none());
+        let sparse = dense(ZOOM_OPERATIONS as i64 - 100);
+        assert!(build(&sparse.trace, &sparse.window, &sparse.attribution, &[]).unwrap().zoom.is_none());
+    }
+
     #[test]
     fn a_dense_lane_is_merged_in_pieces_that_keep_their_density() {
         // 100 kernels of 1 ns every 3 ns, resolution 4: closer than a

@@ -50,14 +50,18 @@ pub fn section(s: &mut String, r: &Report) {
                 g.flop_share.map_or("-".into(), |f| format!("{:.1}%", 100.0 * f))
             );
         }
-        s.push_str("\n| kernel | time | FLOP/B | FLOP/s | bytes/s | of roof | verdict | source |\n|---|---:|---:|---:|---:|---|---|---|\n");
+        let _ = write!(
+            s,
+            "\n| kernel | time {} | FLOP/B | FLOP/s | bytes/s | of roof | verdict | source |\n|---|---:|---:|---:|---:|---|---|---|\n",
+            super::summary::unit(r)
+        );
         for k in r.kernels.iter().filter(|k| k.roofline.is_some()).take(TOP) {
             let p = k.roofline.as_ref().expect("filtered");
             let _ = writeln!(
                 s,
                 "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
                 md(&truncate(&k.short_name, 60)),
-                ns(k.total_ns),
+                ns(k.total_ns / super::summary::iterations(r)),
                 intensity(p),
                 opt_si(p.achieved_flops_per_s, ""),
                 si(p.achieved_bytes_per_s, "B/s"),

@@ -258,10 +258,10 @@ fn check(cx: &Context) -> Option<Finding> {
         code: "TR101".into(),
         severity: Severity::for_share(stake, window_ns),
         title: format!(
-            "{} uploaded to the GPU again in {} of {n} iterations ({} per iteration, largest {})",
+            "{} per iteration uploaded to the GPU again ({} in {} of {n} iterations, largest {})",
+            facts::bytes_label(per_iteration),
             facts::bytes_label(bytes),
             wh.iterations.len(),
-            facts::bytes_label(per_iteration),
             facts::bytes_label(largest)
         ),
         time_at_stake_ns: stake,

@@ -192,7 +192,9 @@ fn check(cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
         code: "TR102".into(),
         severity: Severity::for_share(stake, window_ns),
         title: format!(
-            "{n} device-to-host copies ({} each) went straight back to the GPU, in {} iterations",
+            "{} device-to-host {} per iteration ({} each) went straight back to the GPU ({n} in {} iterations)",
+            facts::count_label(facts::per_iteration_count(cx, n as f64)),
+            if facts::per_iteration_count(cx, n as f64) == 1.0 { "copy" } else { "copies" },
             facts::bytes_label(b),
             wh.iterations.len()
         ),

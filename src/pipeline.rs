@@ -32,15 +32,23 @@ pub fn generator() -> String {
 
 /// Analyse `trace` into a report.
 pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
-    let links = time("links", || Links::build(trace));
-    let window = time("window", || choose_window(trace, &opts.window, &links))?;
-    let attribution = time("attribution", || {
-        attribution::attribute_with(trace, &window, &opts.phases, links)
-    });
-    // The host-work breakdown needs only the attribution: it runs beside
-    // the kernel table and its annotations.
-    let (host_work, tables) = crate::workers::join(
-        || time("host work", || host_work::analyze(trace, &window, &attribution)),
+    // The GPU's own layers need no window: built while it is chosen.
+    let ((links, window), gpu) = crate::workers::join(
+        || {
+            let links = time("links", || Links::build(trace));
+            let window = time("window", || choose_window(trace, &opts.window, &links));
+            (links, window)
+        },
+        || time("gpu layers", || attribution::gpu_layers(trace)),
+    );
+    let window = window?;
+    // The kernel table needs only the window: built beside the attribution.
+    let (attribution, tables) = crate::workers::join(
+        || {
+            time("attribution", || {
+                attribution::attribute_from(trace, &window, &opts.phases, links, gpu)
+            })
+        },
         || kernel_tables(trace, &window, opts),
     );
     let KernelTables {
@@ -50,7 +58,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
         engine,
     } = tables?;
     let durations: Vec<_> = window.iterations.iter().map(|i| i.end - i.start).collect();
-    let (findings, (memcpy, memset)) = crate::workers::join(
+    let (findings, (memcpy, memset, host_work)) = crate::workers::join(
         || {
             time("findings", || {
                 findings::run(&Context {
@@ -65,6 +73,7 @@ pub fn analyze(trace: &Trace, opts: &AnalysisOptions) -> Result<Report> {
             (
                 time("memcpy table", || memcpy::summarize(trace, &window)),
                 memcpy::memsets(trace, &window),
+                time("host work", || host_work::analyze(trace, &window, &attribution)),
             )
         },
     );

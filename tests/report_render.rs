@@ -176,7 +176,11 @@ fn finding_titles_state_time_per_iteration_and_never_lead_with_window_totals() {
             }
             if n > 1 && f.time_at_stake_ns >= 1_000_000 {
                 let total = window_label(f.time_at_stake_ns);
-                assert!(!f.title.contains(&total), "{name}: window total in the title: {}", f.title);
+                assert!(
+                    !f.title.contains(&total),
+                    "{name}: window total in the title: {}",
+                    f.title
+                );
                 // In the HTML's headings and Fix first the window total is
                 // only secondary text.
                 let primary = primary_text(&html);

@@ -353,26 +353,60 @@ pub fn phase_spans(trace: &Trace, window: &Window, rules: &PhaseRules) -> [Vec<S
 
 /// Build every layer for `trace` over `window`.
 pub fn layers(trace: &Trace, window: &Window, rules: &PhaseRules) -> Layers {
-    let [preprocess, postprocess, inference] = phase_spans(trace, window, rules);
+    layers_with(trace, window, rules, gpu_layers(trace))
+}
+
+/// The layers that do not depend on the window: GPU activity, blocking
+/// calls and launch time (built while the window is being chosen).
+#[derive(Debug)]
+pub struct GpuLayers {
+    kernel: Vec<Span>,
+    memcpy: Vec<Span>,
+    memset: Vec<Span>,
+    sync: Vec<Span>,
+    launch: Vec<Span>,
+}
+
+pub fn gpu_layers(trace: &Trace) -> GpuLayers {
     let kernel = intervals::union_sorted(trace.kernels.iter().map(|k| (k.start, k.end)));
     let memcpy = intervals::union_sorted(trace.memcpys.iter().map(|m| (m.start, m.end)));
     let memset = intervals::union_sorted(trace.memsets.iter().map(|m| (m.start, m.end)));
     let sync = blocking_calls(trace);
-    Layers {
-        // Launch time counts only where nothing above it in the priority
-        // (GPU activity, blocking calls) does: the rest is dropped here,
-        // which keeps every use exact and the list short when the GPU is
-        // kept busy (most launches then overlap a kernel).
-        launch: intervals::subtract_sorted(
-            intervals::union_iter(
-                trace
-                    .api_calls
-                    .iter()
-                    .filter(|a| a.kind == ApiKind::Launch)
-                    .map(|a| (a.start, a.end)),
-            ),
-            &[&kernel, &memcpy, &memset, &sync],
+    // Launch time counts only where nothing above it in the priority (GPU
+    // activity, blocking calls) does: the rest is dropped here, which
+    // keeps every use exact and the list short when the GPU is kept busy
+    // (most launches then overlap a kernel).
+    let launch = intervals::subtract_sorted(
+        intervals::union_iter(
+            trace
+                .api_calls
+                .iter()
+                .filter(|a| a.kind == ApiKind::Launch)
+                .map(|a| (a.start, a.end)),
         ),
+        &[&kernel, &memcpy, &memset, &sync],
+    );
+    GpuLayers {
+        kernel,
+        memcpy,
+        memset,
+        sync,
+        launch,
+    }
+}
+
+/// [`layers`] from GPU layers built beforehand.
+pub fn layers_with(trace: &Trace, window: &Window, rules: &PhaseRules, gpu: GpuLayers) -> Layers {
+    let [preprocess, postprocess, inference] = phase_spans(trace, window, rules);
+    let GpuLayers {
+        kernel,
+        memcpy,
+        memset,
+        sync,
+        launch,
+    } = gpu;
+    Layers {
+        launch,
         kernel,
         memcpy,
         memset,
@@ -528,7 +562,18 @@ pub fn attribute(trace: &Trace, window: &Window, rules: &PhaseRules) -> Result {
 
 /// [`attribute`] with the launch links already built (kept for the rules).
 pub fn attribute_with(trace: &Trace, window: &Window, rules: &PhaseRules, links: Links) -> Result {
-    let layers = layers(trace, window, rules);
+    attribute_from(trace, window, rules, links, gpu_layers(trace))
+}
+
+/// [`attribute_with`] with the GPU layers built beforehand.
+pub fn attribute_from(
+    trace: &Trace,
+    window: &Window,
+    rules: &PhaseRules,
+    links: Links,
+    gpu: GpuLayers,
+) -> Result {
+    let layers = layers_with(trace, window, rules, gpu);
     let region = (!trace.host.is_empty()).then(|| host_region(trace));
     let mut idle: Option<[Vec<Span>; 3]> = region.as_ref().map(|_| Default::default());
     let keep = idle

@@ -153,9 +153,8 @@ pub fn findings(d: &Diff, moved_only: bool, max: usize) -> Table {
     let normalised = d.normalization.mode != NormMode::WindowTotal;
     let stake = |x: &Option<FindingSide>| match x {
         None => Cell::num("-"),
-        Some(x) if normalised => {
-            Cell::num(ns(x.time_at_stake_norm_ns)).noted(format!("{} in the window", ns(x.time_at_stake_ns as f64)))
-        }
+        Some(x) if normalised => Cell::num(ns(x.time_at_stake_norm_ns))
+            .noted(format!("{} in the window", ns(x.time_at_stake_ns as f64))),
         Some(x) => Cell::num(ns(x.time_at_stake_norm_ns)),
     };
     let sev = |x: &Option<FindingSide>| x.as_ref().map_or("-", |x| x.severity.label());
@@ -167,8 +166,13 @@ pub fn findings(d: &Diff, moved_only: bool, max: usize) -> Table {
     {
         t.row(vec![
             Cell::text(f.status.label()),
-            Cell::text(format!("{} {} — {}", f.code, f.rule, clip_words(untagged(f.title(), &f.rule), 140)))
-                .titled(f.title()),
+            Cell::text(format!(
+                "{} {} — {}",
+                f.code,
+                f.rule,
+                clip_words(untagged(f.title(), &f.rule), 140)
+            ))
+            .titled(f.title()),
             Cell::text(format!("{} → {}", sev(&f.base), sev(&f.new))),
             stake(&f.base),
             stake(&f.new),

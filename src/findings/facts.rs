@@ -391,7 +391,12 @@ pub fn merge_items(mut items: Vec<TimelineItem>, res: Ns) -> Vec<TimelineItem> {
                     && i.start_ns < m.start_ns + MAX_MERGED_STEPS * res =>
             {
                 let busy = m.busy_ns.unwrap_or(m.end_ns - m.start_ns)
-                    + new_cover(i.start_ns, i.end_ns, i.busy_ns.unwrap_or(i.end_ns - i.start_ns), m.end_ns);
+                    + new_cover(
+                        i.start_ns,
+                        i.end_ns,
+                        i.busy_ns.unwrap_or(i.end_ns - i.start_ns),
+                        m.end_ns,
+                    );
                 m.end_ns = m.end_ns.max(i.end_ns);
                 m.count += i.count;
                 m.busy_ns = (busy < m.end_ns - m.start_ns).then_some(busy);

@@ -486,7 +486,10 @@ mod tests {
         assert!((m[0].density() - 11.0 / 31.0).abs() < 1e-9);
         // Overlapping spans count their union once.
         let o = merge(
-            vec![item(1, 0, 10, ItemKind::Flagged), item(1, 5, 12, ItemKind::Flagged)],
+            vec![
+                item(1, 0, 10, ItemKind::Flagged),
+                item(1, 5, 12, ItemKind::Flagged),
+            ],
             4,
         );
         assert_eq!((o.len(), o[0].busy_ns), (1, None), "0-12 covered in full");

@@ -167,8 +167,8 @@ impl GpuPeaks {
 /// (PCIe, SXM), paired or cut-down parts (NVL, Ti, Super, D), partitions
 /// (MIG) and mobile parts (Laptop, Mobile, Max-Q). Upper case.
 pub const VARIANT_TOKENS: &[&str] = &[
-    "PCIE", "SXM", "SXM2", "SXM3", "SXM4", "SXM5", "SXM6", "NVL", "TI", "SUPER", "D", "MIG", "LAPTOP", "MOBILE",
-    "MAX",
+    "PCIE", "SXM", "SXM2", "SXM3", "SXM4", "SXM5", "SXM6", "NVL", "TI", "SUPER", "D", "MIG", "LAPTOP",
+    "MOBILE", "MAX",
 ];
 
 /// A GPU name as upper-case tokens split at every non-alphanumeric
@@ -383,7 +383,10 @@ mod tests {
         assert!(!tokens_match(&t("A10"), &t("NVIDIA A10G")));
         assert!(!tokens_match(&t("A10G"), &t("NVIDIA A10")));
         // Every token of the alternative: memory size decides A100 rows.
-        assert!(!tokens_match(&t("A100 40GB"), &t("NVIDIA A100-PCIE-40GB")), "PCIE not in it");
+        assert!(
+            !tokens_match(&t("A100 40GB"), &t("NVIDIA A100-PCIE-40GB")),
+            "PCIE not in it"
+        );
         assert!(tokens_match(&t("A100 40GB PCIE"), &t("NVIDIA A100-PCIE-40GB")));
         assert!(!tokens_match(&t("A100 40GB PCIE"), &t("NVIDIA A100-PCIE-80GB")));
         // A variant of the name the alternative lacks: another part.

@@ -120,7 +120,11 @@ fn check(cx: &Context, fam: &Family) -> Option<Finding> {
             facts::pct_label(fam.union_ns, fam.kernel_ns),
             facts::count_label(facts::per_iteration_count(cx, concat as f64)),
             facts::count_label(facts::per_iteration_count(cx, (fam.count - concat) as f64)),
-            if cx.window.iterations.is_empty() { "" } else { " per iteration" }
+            if cx.window.iterations.is_empty() {
+                ""
+            } else {
+                " per iteration"
+            }
         ),
         time_at_stake_ns: stake,
         evidence,

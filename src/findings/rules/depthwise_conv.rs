@@ -4,8 +4,8 @@ use super::tensor_core_common as common;
 use crate::analysis::tensor_core::names::Verdict;
 use crate::analysis::tensor_core::reason::ReasonKind;
 use crate::declare_rule;
-use crate::findings::{Context, Evidence, Finding, Rule};
 use crate::findings::facts;
+use crate::findings::{Context, Evidence, Finding, Rule};
 
 declare_rule! {
     /// Convolutions that cannot use Tensor Cores because of their shape:

@@ -7,8 +7,8 @@ use crate::analysis::kernels::KernelRow;
 use crate::analysis::tensor_core::names::Verdict;
 use crate::analysis::tensor_core::reason::{Reason, ReasonKind};
 use crate::declare_rule;
-use crate::findings::{Context, Evidence, Finding, Rule};
 use crate::findings::facts;
+use crate::findings::{Context, Evidence, Finding, Rule};
 
 declare_rule! {
     /// Matrix work (GEMM, convolution, attention) that ran on CUDA cores

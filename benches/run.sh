@@ -92,7 +92,7 @@ for s in $SIZES; do
     sqlite3 "file:$f?immutable=1" <"$TMP/scan.sql" >/dev/null
     tr=() sq=() peak=0
     for _ in $(seq "$RUNS"); do
-        read -r a kb < <(RUNS=1 measure "$BIN" -q -o "$TMP/out" "$f")
+        read -r a kb < <(RUNS=1 measure "$BIN" -q --no-cache -o "$TMP/out" "$f")
         read -r b _ < <(RUNS=1 measure sqlite3 -batch "file:$f?immutable=1" ".read $TMP/scan.sql")
         tr+=("$a") sq+=("$b")
         [ "$kb" -gt "$peak" ] && peak=$kb
@@ -107,7 +107,7 @@ if [ "$KINETO" = 1 ]; then
     f=$DATA/k1g.json
     bytes=$(stat -c %s "$f")
     cat "$f" >/dev/null
-    read -r t kb < <(median_of "$BIN" -q -o "$TMP/out" "$f")
+    read -r t kb < <(median_of "$BIN" -q --no-cache -o "$TMP/out" "$f")
     echo
     echo "| input | size | trace-report | throughput | peak RSS |"
     echo "|---|---|---|---|---|"
@@ -124,7 +124,7 @@ if [ -n "$PEERS" ]; then
     for s in $SIZES; do
         [ "$s" = 10m ] && [ -z "${PEERS_10M:-}" ] && continue
         cp "$DATA/r$s.sqlite" "$TMP/peer.sqlite"
-        read -r mine mkb < <(measure "$BIN" -q -o "$TMP/out" "$TMP/peer.sqlite")
+        read -r mine mkb < <(measure "$BIN" -q --no-cache -o "$TMP/out" "$TMP/peer.sqlite")
         for skill in top_kernels gpu_idle_gaps sync_cost_analysis; do
             rm -rf "$TMP"/peer.sqlite.* "$TMP"/.nsys* 2>/dev/null || true
             read -r t kb < <(measure "$PEERS/bin/nsys-ai" skill run "$skill" "$TMP/peer.sqlite")

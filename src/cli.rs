@@ -83,6 +83,11 @@ pub struct ReportArgs {
     /// $NSYS, PATH, then the usual install folders).
     #[arg(long, value_name = "PATH")]
     pub nsys: Option<PathBuf>,
+
+    /// Analyse the trace even when the analysis cache holds its result, and
+    /// store nothing there.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +324,8 @@ pub struct Config {
     pub analysis: AnalysisOptions,
     pub fail_on: Option<Severity>,
     pub quiet: bool,
+    /// Whether the analysis cache is used (`--no-cache` turns it off).
+    pub cache: bool,
 }
 
 /// A validated `profile` run: the capture, then the analysis of its report.
@@ -341,6 +348,7 @@ pub struct DiffConfig {
     pub options: crate::diff::DiffOptions,
     pub fail_if_slower: Option<f64>,
     pub quiet: bool,
+    pub cache: bool,
 }
 
 /// What the command line asks for.
@@ -415,6 +423,7 @@ impl AnalyzeArgs {
             formats: config.formats,
             analysis: config.analysis,
             quiet: config.quiet,
+            cache: config.cache,
         })))
     }
 
@@ -434,6 +443,7 @@ impl AnalyzeArgs {
             read: r.read(self.input_format)?,
             fail_on: self.fail_on,
             quiet: r.quiet,
+            cache: !r.no_cache,
             input,
         })
     }
@@ -505,6 +515,7 @@ impl DiffArgs {
             },
             fail_if_slower,
             quiet: r.quiet,
+            cache: !r.no_cache,
             base: self.base,
             new: self.new,
         })
@@ -522,6 +533,7 @@ pub struct JobConfig {
     pub formats: Vec<Format>,
     pub analysis: AnalysisOptions,
     pub quiet: bool,
+    pub cache: bool,
 }
 
 /// The files of a job: each argument, a folder's files (sorted; hidden

@@ -14,6 +14,10 @@ pub enum Error {
     Usage(String),
     /// An external tool (nsys) failed or is missing.
     Tool(String),
+    /// Memory ran out outside Rust's allocator (SQLite's malloc): what
+    /// could not be allocated. The binary reports it like an allocation
+    /// failure past the memory cap.
+    OutOfMemory(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -40,6 +44,10 @@ impl Error {
     pub fn tool(problem: impl Into<String>) -> Error {
         Error::Tool(one_line(problem.into()))
     }
+
+    pub fn out_of_memory(what: impl Into<String>) -> Error {
+        Error::OutOfMemory(one_line(what.into()))
+    }
 }
 
 impl fmt::Display for Error {
@@ -48,6 +56,7 @@ impl fmt::Display for Error {
             Error::Input { path, problem } => write!(f, "{}: {problem}", shown(path)),
             Error::Output { path, problem } => write!(f, "cannot write {}: {problem}", shown(path)),
             Error::Usage(problem) | Error::Tool(problem) => f.write_str(problem),
+            Error::OutOfMemory(what) => write!(f, "out of memory ({what})"),
         }
     }
 }

@@ -8,11 +8,13 @@
 //! one place that writes files) -> [`capture`], [`cli`] and [`run`] on top.
 
 pub mod analysis;
+pub mod cache;
 pub mod capture;
 pub mod cli;
 pub mod diff;
 pub mod document;
 pub mod error;
+pub mod file_state;
 pub mod findings;
 pub mod input;
 pub mod limits;
@@ -42,6 +44,7 @@ pub const LAYERS: &[&str] = &[
     "progress", // the progress bar on stderr
     "limits",   // the memory cap and its one-line error
     "workers",  // independent pure work run on every core
+    "file_state", // a file's version without reading it all; where caches live
     // The layers proper, bottom up.
     "model",    // the normalized trace and its one builder
     "nsys",     // Nsight Systems as a tool: locate nsys, export .nsys-rep to SQLite
@@ -50,6 +53,7 @@ pub const LAYERS: &[&str] = &[
     "findings", // the rules (pure)
     "document", // the report document (report.json)
     "pipeline", // from a loaded trace to the document
+    "cache",    // analysed traces kept between runs
     "report",   // the report's renderers
     "diff",     // comparing two reports, and its renderers
     "output",   // the one place that writes files

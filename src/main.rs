@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use trace_report::cli::Cli;
+use trace_report::error::Error;
 use trace_report::limits;
 use trace_report::run::{EXIT_ERROR, run};
 
@@ -40,6 +41,8 @@ fn main() -> ExitCode {
     });
     let code = match outcome {
         Ok(Ok(code)) => code,
+        // Out of memory reads the same wherever it ran out.
+        Ok(Err(Error::OutOfMemory(what))) => limits::exit_out_of_memory(&what),
         Ok(Err(e)) => {
             eprintln!("trace-report: error: {e}");
             EXIT_ERROR

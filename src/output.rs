@@ -210,16 +210,7 @@ where
         write_file(path, &exporter::<D>(f).render(doc), first)
     };
     match target {
-        OutputTarget::Stdout(f) => {
-            let bytes = exporter::<D>(*f).render(doc);
-            let mut out = std::io::stdout().lock();
-            match out.write_all(&bytes).and_then(|_| out.flush()) {
-                Ok(()) => Ok(Vec::new()),
-                // A closed pipe (`| head`) is the reader's choice, not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Vec::new()),
-                Err(e) => Err(Error::output("stdout", e.to_string())),
-            }
-        }
+        OutputTarget::Stdout(f) => to_stdout(&exporter::<D>(*f).render(doc)),
         OutputTarget::File(path, f) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
@@ -240,6 +231,17 @@ where
     }
 }
 
+/// A document to stdout; no file written.
+fn to_stdout(bytes: &[u8]) -> Result<Vec<PathBuf>> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(Vec::new()),
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Vec::new()),
+        Err(e) => Err(Error::output("stdout", e.to_string())),
+    }
+}
+
 /// Write a job report's chosen formats (`job.html`, `job.md`,
 /// `job.json`), never onto one of its `inputs`.
 pub fn write_job(
@@ -254,15 +256,7 @@ pub fn write_job(
         Format::Json => report::job_text::json(j),
     };
     match target {
-        OutputTarget::Stdout(f) => {
-            let bytes = render(*f);
-            let mut out = std::io::stdout().lock();
-            match out.write_all(&bytes).and_then(|_| out.flush()) {
-                Ok(()) => Ok(Vec::new()),
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Vec::new()),
-                Err(e) => Err(Error::output("stdout", e.to_string())),
-            }
-        }
+        OutputTarget::Stdout(f) => to_stdout(&render(*f)),
         OutputTarget::File(path, f) => {
             if inputs.iter().any(|i| same_file(path, i)) {
                 return Err(Error::output(path, "refusing to overwrite an input"));

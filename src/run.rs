@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::cache::{Analysed, Cache};
 use crate::cli::{Action, Config, DiffConfig, JobConfig, ProfileConfig};
 use crate::error::{Error, Result};
 use crate::findings;
@@ -54,18 +55,7 @@ fn explain(rule: &str) -> Result<i32> {
 }
 
 fn analyze(cfg: &Config) -> Result<i32> {
-    let progress = Progress::stderr(!cfg.quiet);
-    let trace = timing::time("load", || input::load(&cfg.input, &cfg.read, &progress))?;
-    progress.finish();
-    let report = timing::time("analyze", || pipeline::analyze(&trace, &cfg.analysis))?;
-    // A capture of several processes with GPU work is a job of ranks too.
-    let ranks = match cfg.output {
-        OutputTarget::Dir(_) if analysis::job::ranks::gpu_processes(&trace).len() > 1 => {
-            timing::time("ranks", || pipeline::rank_timelines(&trace, &cfg.analysis))?
-        }
-        _ => Vec::new(),
-    };
-    timing::time("free trace", || drop(trace));
+    let (report, ranks) = analysed(cfg)?;
     let mut written = timing::time("write", || {
         output::write(&report, &cfg.output, &cfg.formats, &cfg.input)
     })?;
@@ -79,14 +69,8 @@ fn analyze(cfg: &Config) -> Result<i32> {
         // With `-o -` stdout carries the report: the summary goes to stderr.
         let mut summary = terminal::render(&report);
         summary.push_str(&job_summary);
-        if !written.is_empty() {
-            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-            summary.push_str(&format!("wrote {}\n", files.join(", ")));
-        }
-        match cfg.output {
-            OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
-        }
+        show_written(&mut summary, &written);
+        show(&summary, &cfg.output);
     }
     let gate = cfg
         .fail_on
@@ -94,29 +78,78 @@ fn analyze(cfg: &Config) -> Result<i32> {
     Ok(if gate { EXIT_FINDINGS } else { EXIT_OK })
 }
 
+/// The report of `cfg`'s trace and, when it goes to a folder and the
+/// capture has several processes with GPU work, their rank timelines:
+/// from the analysis cache, else analysed (and stored).
+fn analysed(cfg: &Config) -> Result<(crate::document::Report, Vec<analysis::job::RankTimeline>)> {
+    let want_ranks = matches!(cfg.output, OutputTarget::Dir(_));
+    let cache = Cache::new(cfg.cache);
+    let key = cache.analysis_key(Analysed::KIND, &cfg.input, &cfg.read, &cfg.analysis);
+    let hit = key.as_ref().and_then(|k| cache.get::<Analysed>(k));
+    if let Some(a) = hit.filter(|a| !want_ranks || a.complete()) {
+        let ranks = if want_ranks {
+            a.ranks.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        return Ok((a.report, ranks));
+    }
+    let progress = Progress::stderr(!cfg.quiet);
+    let trace = timing::time("load", || input::load(&cfg.input, &cfg.read, &progress))?;
+    progress.finish();
+    let report = timing::time("analyze", || pipeline::analyze(&trace, &cfg.analysis))?;
+    // A capture of several processes with GPU work is a job of ranks too.
+    let gpu_processes = want_ranks.then(|| analysis::job::ranks::gpu_processes(&trace).len());
+    let ranks = if gpu_processes.is_some_and(|n| n > 1) {
+        Some(timing::time("ranks", || {
+            pipeline::rank_timelines(&trace, &cfg.analysis)
+        })?)
+    } else {
+        None
+    };
+    timing::time("free trace", || drop(trace));
+    let a = Analysed {
+        report,
+        gpu_processes,
+        ranks,
+    };
+    if let Some(k) = &key {
+        timing::time("cache", || cache.put(k, &a));
+    }
+    Ok((a.report, a.ranks.unwrap_or_default()))
+}
+
 /// The ranks of one job: each input is loaded, reduced to its ranks'
 /// timelines and dropped before the next, so memory is one trace's.
 fn job(cfg: &JobConfig) -> Result<i32> {
     let mut ranks = Vec::new();
+    let cache = Cache::new(cfg.cache);
     for input in &cfg.inputs {
+        let key = cache.analysis_key("ranks", input, &cfg.read, &cfg.analysis);
+        if let Some(hit) = key
+            .as_ref()
+            .and_then(|k| cache.get::<Vec<analysis::job::RankTimeline>>(k))
+        {
+            ranks.extend(hit);
+            continue;
+        }
         let progress = Progress::stderr(!cfg.quiet);
-        let trace = input::load(input, &cfg.read, &progress)?;
+        let trace = timing::time("load", || input::load(input, &cfg.read, &progress))?;
         progress.finish();
-        ranks.extend(pipeline::rank_timelines(&trace, &cfg.analysis)?);
+        let mine = pipeline::rank_timelines(&trace, &cfg.analysis)?;
+        drop(trace);
+        if let Some(k) = &key {
+            cache.put(k, &mine);
+        }
+        ranks.extend(mine);
     }
     let j = analysis::job::analyze(ranks, pipeline::generator());
     let inputs: Vec<&std::path::Path> = cfg.inputs.iter().map(|p| p.as_path()).collect();
     let written = output::write_job(&j, &cfg.output, &cfg.formats, &inputs)?;
     if !cfg.quiet {
         let mut summary = report::job_text::terminal(&j);
-        if !written.is_empty() {
-            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-            summary.push_str(&format!("wrote {}\n", files.join(", ")));
-        }
-        match cfg.output {
-            OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
-        }
+        show_written(&mut summary, &written);
+        show(&summary, &cfg.output);
     }
     Ok(EXIT_OK)
 }
@@ -145,9 +178,10 @@ fn profile(p: &ProfileConfig) -> Result<i32> {
 }
 
 fn compare(cfg: &DiffConfig) -> Result<i32> {
+    let cache = Cache::new(cfg.cache);
     let load = |path| {
         let progress = Progress::stderr(!cfg.quiet);
-        diff::input::load(path, &cfg.read, &cfg.analysis, &progress)
+        diff::input::load_cached(path, &cfg.read, &cfg.analysis, &cache, &progress)
     };
     let base = load(&cfg.base)?;
     let new = load(&cfg.new)?;
@@ -157,22 +191,33 @@ fn compare(cfg: &DiffConfig) -> Result<i32> {
     let gate = cfg.fail_if_slower.filter(|&p| d.gate(p));
     if !cfg.quiet {
         let mut summary = diff::terminal::render(&d);
-        if !written.is_empty() {
-            let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-            summary.push_str(&format!("wrote {}\n", files.join(", ")));
-        }
+        show_written(&mut summary, &written);
         if let Some(p) = gate {
             summary.push_str(&format!(
                 "gate: NEW is slower by {} (more than {p}%): exit 1\n",
                 diff::text::pct(d.verdict.change_pct)
             ));
         }
-        match cfg.output {
-            OutputTarget::Stdout(_) => eprint!("{summary}"),
-            OutputTarget::Dir(_) | OutputTarget::File(..) => print(&summary),
-        }
+        show(&summary, &cfg.output);
     }
     Ok(if gate.is_some() { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// The terminal summary: on stdout, or on stderr when stdout carries a
+/// report (`-o -`).
+fn show(summary: &str, output: &OutputTarget) {
+    match output {
+        OutputTarget::Stdout(_) => eprint!("{summary}"),
+        OutputTarget::Dir(_) | OutputTarget::File(..) => print(summary),
+    }
+}
+
+/// The summary's `wrote FILE, FILE` line.
+fn show_written(summary: &mut String, written: &[std::path::PathBuf]) {
+    if !written.is_empty() {
+        let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        summary.push_str(&format!("wrote {}\n", files.join(", ")));
+    }
 }
 
 /// Print to stdout, ignoring a closed pipe.

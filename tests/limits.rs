@@ -25,7 +25,8 @@ fn out_dir(name: &str) -> PathBuf {
 
 fn run(cap: Option<&str>, args: &[&std::ffi::OsStr]) -> Output {
     let mut c = Command::new(BIN);
-    c.args(args);
+    // The cap is on analysing: a result from the analysis cache needs none.
+    c.args(args).arg("--no-cache");
     match cap {
         Some(v) => c.env("TRACE_REPORT_MAX_MEMORY", v),
         None => c.env_remove("TRACE_REPORT_MAX_MEMORY"),

@@ -155,7 +155,7 @@ fn primary_text(html: &str) -> String {
 
 /// The window total of a time, as titles would print it.
 fn window_label(total: i64) -> String {
-    trace_report::findings::facts::ns_label(total)
+    trace_report::text::format::ns(total)
 }
 
 #[test]

@@ -147,24 +147,12 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The tables the SQLite reader reads.
-pub const TABLES: &[&str] = &[
-    "CUPTI_ACTIVITY_KIND_KERNEL",
-    "CUPTI_ACTIVITY_KIND_MEMCPY",
-    "CUPTI_ACTIVITY_KIND_MEMSET",
-    "CUPTI_ACTIVITY_KIND_RUNTIME",
-    "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION",
-    "NVTX_EVENTS",
-    "StringIds",
-    "META_DATA_EXPORT",
-    "TARGET_INFO_GPU",
-    "TARGET_INFO_CUDA_DEVICE",
-    "ThreadNames",
-    "ENUM_CUDA_MEMCPY_OPER",
-    "ENUM_CUDA_MEM_KIND",
-    "ENUM_NSYS_EVENT_TYPE",
-    "ENUM_CUPTI_SYNC_TYPE",
-];
+/// The tables the SQLite reader reads (the `-- table:` headers of its
+/// queries).
+pub fn tables() -> &'static [&'static str] {
+    static TABLES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    TABLES.get_or_init(trace_report::input::nsys_sqlite::query::tables)
+}
 
 /// A small real nsys export: a sample with every other table dropped and
 /// at most `ROWS` rows per table, as file bytes (made once).
@@ -192,7 +180,7 @@ pub fn tiny_export() -> &'static [u8] {
             .collect::<Result<_, _>>()
             .unwrap();
         for t in all {
-            if TABLES.contains(&t.as_str()) {
+            if tables().contains(&t.as_str()) {
                 if t != "StringIds" {
                     conn.execute(&format!("DELETE FROM \"{t}\" WHERE rowid > {ROWS}"), [])
                         .unwrap();
@@ -254,7 +242,8 @@ pub enum Op {
 }
 
 fn table(i: u8) -> &'static str {
-    TABLES[usize::from(i) % TABLES.len()]
+    let all = tables();
+    all[usize::from(i) % all.len()]
 }
 
 fn column(conn: &rusqlite::Connection, t: &str, i: u8) -> Option<String> {

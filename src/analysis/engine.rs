@@ -201,11 +201,11 @@ pub struct LayerRow {
     /// Tensor Core verdict of the layer's kernel (from its tactic name),
     /// filled once the kernel table is annotated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tensor_core: Option<crate::analysis::tensor_core::names::Verdict>,
+    pub tensor_core: Option<crate::analysis::verdicts::Verdict>,
     /// FLOPs and tensor bytes from the layer's dimensions, and the layer's
     /// place under the roofs (keys flattened into the row).
     #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
-    pub roofline: Option<crate::analysis::roofline::Placement>,
+    pub roofline: Option<crate::analysis::verdicts::Placement>,
 }
 
 /// Element type named in a format string (`Row major linear FP32`,

@@ -6,8 +6,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::category::{Category, categorize};
-use super::tensor_core::names::{Verdict, VerdictSource};
-use super::tensor_core::reason::ReasonKind;
+use super::verdicts::{ReasonKind, Verdict, VerdictSource};
 use super::window::Window;
 use crate::model::kernel_name::canonical;
 use crate::model::{Kernel, Ns, Trace};
@@ -44,7 +43,7 @@ pub struct KernelRow {
     /// FLOPs, bytes and the kernel's place under the roofs, when a source
     /// has its work (`roofline::annotate` fills it; keys flattened into the row).
     #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
-    pub roofline: Option<super::roofline::Placement>,
+    pub roofline: Option<super::verdicts::Placement>,
 }
 
 /// The short name shown for a kernel: the profiler's base function name,

@@ -15,4 +15,5 @@ pub mod phase;
 pub mod projection;
 pub mod roofline;
 pub mod tensor_core;
+pub mod verdicts;
 pub mod window;

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::cache::{Analysed, Cache};
 use crate::document::{Report, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::input;
@@ -149,6 +150,18 @@ pub fn load(
     opts: &AnalysisOptions,
     progress: &Progress,
 ) -> Result<Loaded> {
+    load_cached(path, read, opts, &Cache::off(), progress)
+}
+
+/// [`load`], taking a trace's report from `cache` when it holds it (and
+/// storing it there when not).
+pub fn load_cached(
+    path: &Path,
+    read: &input::Options,
+    opts: &AnalysisOptions,
+    cache: &Cache,
+    progress: &Progress,
+) -> Result<Loaded> {
     let shown = path.display().to_string();
     if read.format.is_none() {
         let head = input::read_head(path)?;
@@ -160,9 +173,31 @@ pub fn load(
             });
         }
     }
-    let trace = input::load(path, read, progress)?;
+    // The main command's entry serves (and is written) alike.
+    let key = cache.analysis_key(Analysed::KIND, path, read, opts);
+    if let Some(a) = key.as_ref().and_then(|k| cache.get::<Analysed>(k)) {
+        return Ok(Loaded {
+            path: shown,
+            kind: InputKind::Trace,
+            report: a.report,
+        });
+    }
+    let trace = crate::timing::time("load", || input::load(path, read, progress))?;
     progress.finish();
     let report = pipeline::analyze(&trace, opts)?;
+    // Counted so that the main command can take the entry when the capture
+    // is one process (several need rank timelines, not computed here).
+    let gpu_processes = Some(crate::analysis::job::ranks::gpu_processes(&trace).len());
+    drop(trace);
+    let a = Analysed {
+        report,
+        gpu_processes,
+        ranks: None,
+    };
+    if let Some(k) = &key {
+        cache.put(k, &a);
+    }
+    let report = a.report;
     Ok(Loaded {
         path: shown,
         kind: InputKind::Trace,

@@ -14,8 +14,6 @@ const TOP_KERNELS: usize = 15;
 /// Rows of each appeared/disappeared list.
 const TOP_LISTED: usize = 10;
 const NAME_CHARS: usize = 80;
-/// Hard cap on the whole document.
-pub const MAX_CHARS: usize = 60_000;
 
 fn kernel_cell(k: &KernelDelta) -> String {
     md(&truncate(&k.label(), 2 * NAME_CHARS))
@@ -194,13 +192,5 @@ pub fn render(d: &Diff) -> Vec<u8> {
         md(&d.normalization.explain())
     );
 
-    if s.len() > MAX_CHARS {
-        let mut cut = MAX_CHARS - 40;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push_str("\n\n…(truncated)\n");
-    }
-    s.into_bytes()
+    crate::report::markdown::capped(s)
 }

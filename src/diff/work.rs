@@ -118,23 +118,41 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("-".into(), |x| format!("{x:+.1}%"))
 }
 
+/// The table's rows: label, BASE, NEW, change.
+fn rows(w: &WorkDelta) -> [[String; 4]; 3] {
+    [
+        [
+            "FLOPs".into(),
+            si(w.base_flops, ""),
+            si(w.new_flops, ""),
+            pct(w.flops_change_pct),
+        ],
+        [
+            "bytes".into(),
+            si(w.base_bytes, "B"),
+            si(w.new_bytes, "B"),
+            pct(w.bytes_change_pct),
+        ],
+        [
+            "kernel time with work".into(),
+            crate::text::format::ns(ns_of(w.base_kernel_ns)),
+            crate::text::format::ns(ns_of(w.new_kernel_ns)),
+            pct(w.time_change_pct),
+        ],
+    ]
+}
+
 /// The Markdown piece.
 pub fn markdown(s: &mut String, d: &super::Diff) {
     let Some(w) = &d.work else { return };
     let unit = d.normalization.unit();
     s.push_str(&format!(
-        "### Work (FLOPs and bytes, {unit})\n\n| | BASE | NEW | change |\n|---|---:|---:|---:|\n| FLOPs | {} | {} | {} |\n| bytes | {} | {} | {} |\n| kernel time with work | {} | {} | {} |\n\n{}.\n\n",
-        si(w.base_flops, ""),
-        si(w.new_flops, ""),
-        pct(w.flops_change_pct),
-        si(w.base_bytes, "B"),
-        si(w.new_bytes, "B"),
-        pct(w.bytes_change_pct),
-        crate::text::format::ns(ns_of(w.base_kernel_ns)),
-        crate::text::format::ns(ns_of(w.new_kernel_ns)),
-        pct(w.time_change_pct),
-        crate::text::escape::markdown(&w.reading)
+        "### Work (FLOPs and bytes, {unit})\n\n| | BASE | NEW | change |\n|---|---:|---:|---:|\n"
     ));
+    for r in rows(w) {
+        s.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    s.push_str(&format!("\n{}.\n\n", crate::text::escape::markdown(&w.reading)));
 }
 
 /// The HTML piece.
@@ -143,20 +161,17 @@ pub fn html(s: &mut String, d: &super::Diff) {
     let unit = d.normalization.unit();
     let h = crate::text::escape::html;
     s.push_str(&format!(
-        "<h2 id=\"work\">Work: FLOPs and bytes ({})</h2>\n<table><tr><th></th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">change</th></tr>\n\
-         <tr><td>FLOPs</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
-         <tr><td>bytes</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
-         <tr><td>kernel time with work</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></table>\n<p>{}. Sources: BASE {}, NEW {}.</p>\n",
-        h(unit),
-        si(w.base_flops, ""),
-        si(w.new_flops, ""),
-        pct(w.flops_change_pct),
-        si(w.base_bytes, "B"),
-        si(w.new_bytes, "B"),
-        pct(w.bytes_change_pct),
-        crate::text::format::ns(ns_of(w.base_kernel_ns)),
-        crate::text::format::ns(ns_of(w.new_kernel_ns)),
-        pct(w.time_change_pct),
+        "<h2 id=\"work\">Work: FLOPs and bytes ({})</h2>\n<table><tr><th></th><th class=\"n\">BASE</th><th class=\"n\">NEW</th><th class=\"n\">change</th></tr>\n",
+        h(unit)
+    ));
+    let rows = rows(w).map(|[label, base, new, change]| {
+        format!(
+            "<tr><td>{label}</td><td class=\"n\">{base}</td><td class=\"n\">{new}</td><td class=\"n\">{change}</td></tr>"
+        )
+    });
+    s.push_str(&rows.join("\n"));
+    s.push_str(&format!(
+        "</table>\n<p>{}. Sources: BASE {}, NEW {}.</p>\n",
         h(&w.reading),
         h(&w.base_sources.join(", ")),
         h(&w.new_sources.join(", "))

@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Context, Evidence, Timeline, TimelineItem};
+use serde_json::json;
+
+use super::{Context, Evidence, EvidenceTable, Finding, Rule, Severity, Timeline, TimelineItem};
 use crate::analysis::intervals::{self, Cursor, Span};
 use crate::analysis::phase::Phase;
 use crate::model::{CopyKind, Memcpy, Ns, Trace};
@@ -34,32 +36,6 @@ pub fn clears(stake_ns: Ns, whole_ns: Ns, min_share: f64) -> bool {
     stake_ns >= MIN_STAKE_NS && share(stake_ns, whole_ns) >= min_share
 }
 
-/// A duration for titles: `850 ns`, `12.3 us`, `4.56 ms`, `1.234 s`.
-pub fn ns_label(v: Ns) -> String {
-    let a = v.unsigned_abs() as f64;
-    match a {
-        a if a < 1e3 => format!("{v} ns"),
-        a if a < 1e6 => format!("{:.1} us", v as f64 / 1e3),
-        a if a < 1e9 => format!("{:.2} ms", v as f64 / 1e6),
-        _ => format!("{:.3} s", v as f64 / 1e9),
-    }
-}
-
-/// A byte count for titles, in binary units: `4 B`, `64.0 MiB`.
-pub fn bytes_label(v: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let (mut x, mut u) = (v as f64, 0);
-    while x >= 1024.0 && u < UNITS.len() - 1 {
-        x /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{v} B")
-    } else {
-        format!("{x:.1} {}", UNITS[u])
-    }
-}
-
 /// A share as a percentage for titles: `12.5%`.
 pub fn pct_label(part: Ns, whole: Ns) -> String {
     format!("{:.1}%", share(part, whole) * 100.0)
@@ -70,8 +46,8 @@ pub fn pct_label(part: Ns, whole: Ns) -> String {
 /// People optimise one iteration; the window total stays in the facts.
 pub fn per_iteration_label(cx: &Context, total: Ns) -> String {
     match cx.window.iterations.len() as Ns {
-        0 => ns_label(total),
-        n => format!("{} per iteration", ns_label(total / n)),
+        0 => crate::text::format::ns(total),
+        n => format!("{} per iteration", crate::text::format::ns(total / n)),
     }
 }
 
@@ -490,6 +466,19 @@ pub struct Group {
     pub iterations: BTreeSet<usize>,
 }
 
+impl Group {
+    /// Count one copy: its bytes and GPU time, `host_ns` and `at_stake_ns`
+    /// of it, and its iteration.
+    pub fn add_copy(&mut self, m: &Memcpy, iteration: Option<usize>, host_ns: Ns, at_stake_ns: Ns) {
+        self.count += 1;
+        self.bytes += m.bytes;
+        self.gpu_ns += m.end - m.start;
+        self.host_ns += host_ns;
+        self.at_stake_ns += at_stake_ns;
+        self.iterations.extend(iteration);
+    }
+}
+
 /// Groups keyed for an evidence table, in key order.
 pub type Groups<K> = BTreeMap<K, Group>;
 
@@ -498,6 +487,51 @@ pub fn fact_map(
     pairs: impl IntoIterator<Item = (&'static str, serde_json::Value)>,
 ) -> BTreeMap<String, serde_json::Value> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// What one finding of a time-at-stake rule states of its own;
+/// [`Draft::finish`] adds what every such finding carries alike.
+pub struct Draft {
+    pub title: String,
+    pub stake: Ns,
+    pub facts: Vec<(&'static str, serde_json::Value)>,
+    pub table: EvidenceTable,
+    pub recommendation: String,
+}
+
+impl Draft {
+    /// `rule`'s finding: the draft's facts plus the stake and its share of
+    /// the window, the places in `wh` and a timeline of their
+    /// representative iteration drawn by `draw`, and the severity of the
+    /// stake's share.
+    pub fn finish(
+        self,
+        cx: &Context,
+        rule: &dyn Rule,
+        wh: &Where,
+        draw: impl FnOnce(usize) -> Option<Timeline>,
+    ) -> Finding {
+        let window_ns = cx.window.duration();
+        let mut facts = fact_map(self.facts);
+        facts.insert("at_stake_ns".into(), json!(self.stake));
+        facts.insert("share_of_window".into(), json!(share(self.stake, window_ns)));
+        let mut evidence = Evidence {
+            facts,
+            table: Some(self.table),
+            ..Evidence::default()
+        };
+        wh.fill(&mut evidence);
+        evidence.timeline = wh.representative(cx).and_then(draw);
+        Finding {
+            rule: rule.name().into(),
+            code: rule.code().into(),
+            severity: Severity::for_share(self.stake, window_ns),
+            title: self.title,
+            time_at_stake_ns: self.stake,
+            evidence,
+            recommendation: self.recommendation,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -524,10 +558,9 @@ mod tests {
 
     #[test]
     fn labels() {
-        assert_eq!(bytes_label(4), "4 B");
-        assert_eq!(bytes_label(64 << 20), "64.0 MiB");
-        assert_eq!(ns_label(1500), "1.5 us");
-        assert_eq!(ns_label(9_131_191), "9.13 ms");
+        // Titles use the renderers' formats (one definition, in text).
+        assert_eq!(crate::text::format::bytes(64 << 20), "64.0 MiB");
+        assert_eq!(crate::text::format::ns(9_131_191), "9.13 ms");
         assert_eq!(pct_label(1, 8), "12.5%");
         assert_eq!(share(1, 0), 0.0);
     }

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::facts::{self, Where};
-use super::{Context, Evidence, EvidenceTable, Finding, Severity};
+use super::facts::{self, Draft, Where};
+use super::{Context, EvidenceTable, Finding, Rule};
 use crate::analysis::attribution::{self, PhaseActivity};
 use crate::analysis::intervals::{self, Span};
 use crate::analysis::phase::Phase;
@@ -106,7 +106,7 @@ fn range_names(cx: &Context, spans: &[Span]) -> Vec<String> {
 }
 
 /// The finding for `side`, if the GPU idles enough while the host is in it.
-pub fn check(cx: &Context, side: Side, rule: &str, code: &str) -> Option<Finding> {
+pub fn check(cx: &Context, side: Side, rule: &dyn Rule) -> Option<Finding> {
     let (spans, annotated) = spans(cx, side);
     if spans.is_empty() {
         return None;
@@ -151,47 +151,6 @@ pub fn check(cx: &Context, side: Side, rule: &str, code: &str) -> Option<Finding
         Vec::new()
     };
     let n_its = cx.window.iterations.len().max(1) as Ns;
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
-            ("phase_ns", json!(phase_ns)),
-            ("gpu_idle_host_ns", json!(stake)),
-            ("gpu_idle_sync_ns", json!(total.gpu_idle.sync_ns)),
-            ("gpu_idle_launch_ns", json!(total.gpu_idle.launch_ns)),
-            ("kernel_ns", json!(total.activity.kernel_ns)),
-            ("memcpy_ns", json!(total.activity.memcpy_ns)),
-            ("per_iteration_idle_ns", json!(stake / n_its)),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-            ("from_nvtx_ranges", json!(annotated)),
-            ("ranges", json!(names.join(", "))),
-        ]),
-        table: Some(EvidenceTable {
-            columns: [
-                "iteration",
-                "phase_ns",
-                "kernel_ns",
-                "memcpy_ns",
-                "gpu idle, host busy_ns",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows,
-        }),
-        ..Evidence::default()
-    };
-    wh.fill(&mut evidence);
-    evidence.timeline = wh.representative(cx).and_then(|it| {
-        let i = &cx.window.iterations[it];
-        let l = &cx.attribution.layers;
-        let mut idle = Vec::new();
-        let layers: [&[Span]; 5] = [&l.kernel, &l.memcpy, &l.memset, &l.sync, &l.launch];
-        intervals::sweep(&clip(&spans, i.start, i.end), &layers, |a, b, mask| {
-            if mask == 0 {
-                idle.push(("GPU idle, host busy", (a, b)));
-            }
-        });
-        facts::timeline(cx, it, &|_| false, &idle)
-    });
     let what = match side {
         Side::Pre => "preprocessing",
         Side::Post => "postprocessing",
@@ -220,17 +179,46 @@ pub fn check(cx: &Context, side: Side, rule: &str, code: &str) -> Option<Finding
              postprocessing of batch N with the inference of batch N+1 (a consumer thread)."
         }
     };
-    Some(Finding {
-        rule: rule.into(),
-        code: code.into(),
-        severity: Severity::for_share(stake, window_ns),
+    let draft = Draft {
         title: format!(
             "GPU idle {} ({} of the window) while the host runs {what}: {place}",
             facts::per_iteration_label(cx, stake),
             facts::pct_label(stake, window_ns)
         ),
-        time_at_stake_ns: stake,
-        evidence,
+        stake,
+        facts: vec![
+            ("phase_ns", json!(phase_ns)),
+            ("gpu_idle_host_ns", json!(stake)),
+            ("gpu_idle_sync_ns", json!(total.gpu_idle.sync_ns)),
+            ("gpu_idle_launch_ns", json!(total.gpu_idle.launch_ns)),
+            ("kernel_ns", json!(total.activity.kernel_ns)),
+            ("memcpy_ns", json!(total.activity.memcpy_ns)),
+            ("per_iteration_idle_ns", json!(stake / n_its)),
+            ("from_nvtx_ranges", json!(annotated)),
+            ("ranges", json!(names.join(", "))),
+        ],
+        table: EvidenceTable::new(
+            &[
+                "iteration",
+                "phase_ns",
+                "kernel_ns",
+                "memcpy_ns",
+                "gpu idle, host busy_ns",
+            ],
+            rows,
+        ),
         recommendation: recommendation.into(),
-    })
+    };
+    Some(draft.finish(cx, rule, &wh, |it| {
+        let i = &cx.window.iterations[it];
+        let l = &cx.attribution.layers;
+        let mut idle = Vec::new();
+        let layers: [&[Span]; 5] = [&l.kernel, &l.memcpy, &l.memset, &l.sync, &l.launch];
+        intervals::sweep(&clip(&spans, i.start, i.end), &layers, |a, b, mask| {
+            if mask == 0 {
+                idle.push(("GPU idle, host busy", (a, b)));
+            }
+        });
+        facts::timeline(cx, it, &|_| false, &idle)
+    }))
 }

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use super::facts::{self, Where};
-use super::{Context, EvidenceTable};
+use super::facts::{self, Draft, Where};
+use super::{Context, EvidenceTable, Finding, Rule};
 use crate::analysis::category::{Category, categorize};
 use crate::analysis::intervals::{self, Span};
 use crate::model::{NameId, Ns};
@@ -92,8 +92,8 @@ impl Family {
         let n_its = cx.window.iterations.len().max(1) as f64;
         let mut rows: Vec<&NameId> = self.names.keys().collect();
         rows.sort_by_key(|id| std::cmp::Reverse(self.names[id].total_ns));
-        EvidenceTable {
-            columns: [
+        EvidenceTable::new(
+            &[
                 "kernel",
                 "calls",
                 "per iteration",
@@ -101,11 +101,8 @@ impl Family {
                 "phase",
                 "total_ns",
                 "mean_ns",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: rows
-                .into_iter()
+            ],
+            rows.into_iter()
                 .map(|id| {
                     let r = &self.names[id];
                     let phase = r.phases.iter().max_by_key(|e| e.1).map_or("", |e| *e.0);
@@ -120,7 +117,51 @@ impl Family {
                     ]
                 })
                 .collect(),
-        }
+        )
+    }
+
+    /// Whether the family's GPU time clears a rule's floor: at least
+    /// `min_kernel_share` of the window's kernel time (and 10 us).
+    pub fn clears(&self, min_kernel_share: f64) -> bool {
+        self.count > 0 && facts::clears(self.union_ns, self.kernel_ns, min_kernel_share)
+    }
+
+    /// `rule`'s finding on the family: the GPU time it occupies is at
+    /// stake; `extra` facts beside the family's own; its spans drawn on
+    /// the lane `lane`.
+    pub fn finding(
+        &self,
+        cx: &Context,
+        rule: &dyn Rule,
+        lane: &str,
+        title: String,
+        extra: Vec<(&'static str, serde_json::Value)>,
+        recommendation: String,
+    ) -> Finding {
+        let n_its = cx.window.iterations.len();
+        let mut facts = vec![
+            ("kernels", json!(self.count)),
+            ("kernel_names", json!(self.names.len())),
+            ("per_iteration", json!(self.count as f64 / n_its.max(1) as f64)),
+            ("total_ns", json!(self.total_ns)),
+            ("gpu_ns", json!(self.union_ns)),
+            ("window_kernel_ns", json!(self.kernel_ns)),
+            (
+                "share_of_kernel_time",
+                json!(facts::share(self.union_ns, self.kernel_ns)),
+            ),
+        ];
+        facts.extend(extra);
+        let draft = Draft {
+            title,
+            stake: self.union_ns,
+            facts,
+            table: self.table(cx),
+            recommendation,
+        };
+        draft.finish(cx, rule, &self.wh, |it| {
+            facts::timeline(cx, it, &|_| false, &self.marks(cx, it, lane))
+        })
     }
 
     /// The family's spans inside iteration `it`, as timeline marks.

@@ -37,15 +37,41 @@ pub const WARNING_SHARE: f64 = 0.05;
 pub const ERROR_SHARE: f64 = 0.25;
 
 /// Declare a rule: its doc comment becomes both rustdoc and the text
-/// `explain` prints.
+/// `explain` prints, and its name, code and summary are stated once, here.
+/// The rule's module supplies `fn findings(&self, cx: &Context) ->
+/// Vec<Finding>` in an `impl` of its own.
 #[macro_export]
 macro_rules! declare_rule {
-    ($(#[doc = $doc:literal])* pub struct $name:ident;) => {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident {
+            name: $rule:literal,
+            code: $code:literal,
+            summary: $summary:literal $(,)?
+        }
+    ) => {
         $(#[doc = $doc])*
         pub struct $name;
         impl $name {
             /// The rule's documentation, as `explain` prints it.
             pub const DOC: &'static str = concat!($($doc, "\n"),*);
+        }
+        impl $crate::findings::Rule for $name {
+            fn name(&self) -> &'static str {
+                $rule
+            }
+            fn code(&self) -> &'static str {
+                $code
+            }
+            fn summary(&self) -> &'static str {
+                $summary
+            }
+            fn doc(&self) -> &'static str {
+                Self::DOC
+            }
+            fn check(&self, cx: &$crate::findings::Context) -> Vec<$crate::findings::Finding> {
+                self.findings(cx)
+            }
         }
     };
 }
@@ -90,6 +116,24 @@ impl Severity {
 pub struct EvidenceTable {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl EvidenceTable {
+    pub fn new(columns: &[&str], rows: Vec<Vec<serde_json::Value>>) -> EvidenceTable {
+        EvidenceTable {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+        }
+    }
+
+    /// Rows ordered by their keys, largest first (ties keep their order).
+    pub fn largest_first<K: Ord>(
+        columns: &[&str],
+        mut rows: Vec<(K, Vec<serde_json::Value>)>,
+    ) -> EvidenceTable {
+        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        EvidenceTable::new(columns, rows.into_iter().map(|r| r.1).collect())
+    }
 }
 
 /// What a finding rests on. Fact keys end in `_ns` for times and `_bytes`

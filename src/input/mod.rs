@@ -8,6 +8,7 @@ pub mod gzip;
 pub mod json_stream;
 pub mod kineto;
 pub mod ncu;
+pub mod nsys_ids;
 pub mod nsys_json;
 pub mod nsys_rep;
 pub mod nsys_sqlite;

@@ -56,6 +56,32 @@ pub struct EngineLayer {
     pub profiled: bool,
 }
 
+impl EngineLayer {
+    /// A layer known by its name only: type `unknown`, nothing recorded,
+    /// not profiled.
+    pub fn named(name: String) -> EngineLayer {
+        EngineLayer {
+            name,
+            layer_type: "unknown".into(),
+            operation: None,
+            tactic: None,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            weights_type: None,
+            out_channels: None,
+            groups: None,
+            kernel_size: Vec::new(),
+            weights_count: None,
+            average_ns: 0,
+            median_ns: None,
+            total_ns: None,
+            percentage: None,
+            start: 0,
+            profiled: false,
+        }
+    }
+}
+
 /// An engine: its layers and what the build recorded.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Engine {

@@ -5,7 +5,8 @@
 //! ctime and inode: it is reused while the report is unchanged, and a
 //! changed report gets a fresh export (older exports of the same path are
 //! then removed). `<cache>` is `$TRACE_REPORT_CACHE`, else
-//! `$XDG_CACHE_HOME/trace-report`, else `~/.cache/trace-report`. Nothing is
+//! `$XDG_CACHE_HOME/trace-report`, else `~/.cache/trace-report`
+//! ([`cache_dir`]). Nothing is
 //! written beside the report, and the report itself is only read (by nsys).
 //! nsys writes to a temporary name that is renamed into place, so an
 //! interrupted export is never taken for a finished one.
@@ -15,33 +16,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::error::{Error, Result, shown};
+use crate::file_state::{cache_dir, fnv1a, state_bytes};
 use crate::nsys::child::{describe_status, wait_ticking};
 use crate::nsys::{self, Found};
 use crate::progress::Progress;
 
 /// The first bytes of an SQLite database.
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
-
-/// The cache folder (created on use).
-pub fn cache_dir() -> Result<PathBuf> {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(p) = var("TRACE_REPORT_CACHE") {
-        return Ok(p);
-    }
-    if let Some(p) = var("XDG_CACHE_HOME") {
-        return Ok(p.join("trace-report"));
-    }
-    if let Some(p) = var("HOME") {
-        return Ok(p.join(".cache").join("trace-report"));
-    }
-    Err(Error::usage(
-        "no cache folder for .nsys-rep exports: set TRACE_REPORT_CACHE (or HOME)",
-    ))
-}
 
 /// Where the export of `rep` lives in the cache while `rep` is unchanged.
 pub fn cached_path(rep: &Path) -> Result<PathBuf> {
@@ -193,38 +174,6 @@ fn is_sqlite(p: &Path) -> bool {
         && head == SQLITE_MAGIC
 }
 
-/// What identifies one version of a file's content without reading it.
-fn state_bytes(meta: &fs::Metadata) -> Vec<u8> {
-    let mut v = Vec::with_capacity(48);
-    v.extend_from_slice(&meta.len().to_le_bytes());
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        for x in [meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()] {
-            v.extend_from_slice(&x.to_le_bytes());
-        }
-        v.extend_from_slice(&meta.ino().to_le_bytes());
-        v.extend_from_slice(&meta.dev().to_le_bytes());
-    }
-    #[cfg(not(unix))]
-    if let Ok(t) = meta.modified() {
-        if let Ok(d) = t.duration_since(std::time::UNIX_EPOCH) {
-            v.extend_from_slice(&d.as_nanos().to_le_bytes());
-        }
-    }
-    v
-}
-
-/// FNV-1a, 64 bit: stable across Rust versions, unlike std's hasher.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -239,14 +188,6 @@ fn stem(rep: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv_reference_values() {
-        // Published FNV-1a 64 test vectors.
-        assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
-        assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
-        assert_eq!(fnv1a(b"foobar"), 0x85944171f73967e8);
-    }
 
     #[test]
     fn last_message_prefers_errors() {

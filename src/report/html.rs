@@ -5,11 +5,11 @@
 use std::fmt::Write;
 
 use super::table::{self, Cell, Table};
-use super::{charts, phase_table, summary};
+use super::{charts, copies, phase_table, summary};
 use crate::document::Report;
 use crate::model::Ns;
 use crate::text::escape::{html as h, truncate};
-use crate::text::format::{bytes, ns, pct};
+use crate::text::format::{ns, pct};
 
 /// The shared stylesheet, inlined in every page.
 pub const CSS: &str = include_str!("style.css");
@@ -122,7 +122,8 @@ fn header(s: &mut String, r: &Report, file: &str) {
     s.push_str("</div>\n");
 }
 
-fn card(s: &mut String, label: &str, value: &str, note: &str) {
+/// One headline card: a label, its value and a note (every text escaped).
+pub fn card(s: &mut String, label: &str, value: &str, note: &str) {
     let _ = writeln!(
         s,
         "<div class=\"card\"><div class=\"l\">{}</div><div class=\"v\">{}</div><div class=\"sub\">{}</div></div>",
@@ -307,36 +308,7 @@ fn memcpy(s: &mut String, r: &Report) {
         s.push_str("<p>No copies or memsets started in the window.</p>\n");
         return;
     }
-    let n = summary::iterations(r);
-    let mut t = Table::new(&[
-        ("kind", false),
-        ("count", true),
-        ("bytes", true),
-        ("time", true),
-        ("pageable", true),
-        ("window total", true),
-    ]);
-    for m in &r.memcpy {
-        t.row(vec![
-            Cell::text(&m.kind),
-            Cell::num(summary::number(m.count as f64 / n as f64)),
-            Cell::num(bytes(m.bytes / n as u64)),
-            Cell::num(ns(m.total_ns / n)),
-            Cell::num(summary::number(m.pageable_count as f64 / n as f64)),
-            Cell::num(format!("{} copies, {}", m.count, ns(m.total_ns))),
-        ]);
-    }
-    if r.memset.count > 0 {
-        t.row(vec![
-            Cell::text("memset"),
-            Cell::num(summary::number(r.memset.count as f64 / n as f64)),
-            Cell::num(bytes(r.memset.bytes / n as u64)),
-            Cell::num(ns(r.memset.total_ns / n)),
-            Cell::num("-"),
-            Cell::num(format!("{} memsets, {}", r.memset.count, ns(r.memset.total_ns))),
-        ]);
-    }
-    s.push_str(&t.html());
+    s.push_str(&copies::table(r, true).html());
 }
 
 fn environment(s: &mut String, r: &Report) {

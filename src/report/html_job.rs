@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use super::html::card;
 use crate::analysis::job::{JobReport, Lanes};
 use crate::model::Ns;
 use crate::text::escape::{html as h, truncate};
@@ -57,16 +58,6 @@ pub fn render(j: &JobReport) -> Vec<u8> {
     steps_table(&mut s, j);
     s.push_str("</main>\n</body>\n</html>\n");
     s.into_bytes()
-}
-
-fn card(s: &mut String, label: &str, value: &str, note: &str) {
-    let _ = writeln!(
-        s,
-        "<div class=\"card\"><div class=\"l\">{}</div><div class=\"v\">{}</div><div class=\"sub\">{}</div></div>",
-        h(label),
-        h(value),
-        h(note)
-    );
 }
 
 fn cards(s: &mut String, j: &JobReport) {

@@ -4,10 +4,10 @@
 use std::fmt::Write;
 
 use super::table::{Cell, Table};
-use super::{phase_table, summary};
+use super::{copies, phase_table, summary};
 use crate::document::Report;
 use crate::text::escape::{markdown as md, truncate};
-use crate::text::format::{bytes, ns, pct};
+use crate::text::format::{ns, pct};
 
 /// Rows of the kernel table.
 const TOP_KERNELS: usize = 10;
@@ -23,7 +23,8 @@ const TOP_RECOMMENDATIONS: usize = 3;
 const NAME_CHARS: usize = 90;
 /// Input warnings listed in the summary (the rest are in report.json).
 const MAX_WARNINGS: usize = 10;
-/// Hard cap on the whole document.
+/// Hard cap on a whole Markdown document (GitHub allows 65,536 characters
+/// in a comment); the diff's too.
 pub const MAX_CHARS: usize = 60_000;
 /// What the summary above the fold should stay within, in words.
 pub const WORD_BUDGET: usize = 350;
@@ -181,6 +182,12 @@ pub fn render(r: &Report) -> Vec<u8> {
         md(&r.window.reason),
     );
 
+    capped(s)
+}
+
+/// The document's bytes, cut to [`MAX_CHARS`] (at a character boundary,
+/// saying so) for GitHub's comment limit.
+pub fn capped(mut s: String) -> Vec<u8> {
     if s.len() > MAX_CHARS {
         let mut cut = MAX_CHARS - 40;
         while !s.is_char_boundary(cut) {
@@ -324,23 +331,7 @@ fn details(s: &mut String, r: &Report) {
 
     if !r.memcpy.is_empty() {
         let _ = writeln!(s, "### Memory copies ({unit})\n");
-        let n = summary::iterations(r);
-        let mut t = Table::new(&[
-            ("kind", false),
-            ("count", true),
-            ("bytes", true),
-            ("time", true),
-            ("pageable", true),
-        ]);
-        for m in &r.memcpy {
-            t.row(vec![
-                Cell::text(&m.kind),
-                Cell::num(summary::number(m.count as f64 / n as f64)),
-                Cell::num(bytes(m.bytes / n as u64)),
-                Cell::num(ns(m.total_ns / n)),
-                Cell::num(summary::number(m.pageable_count as f64 / n as f64)),
-            ]);
-        }
+        let t = copies::table(r, false);
         s.push_str(&t.markdown());
         s.push('\n');
     }

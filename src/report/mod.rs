@@ -3,6 +3,7 @@
 //! `crate::output` is the one place that writes files.
 
 pub mod charts;
+pub mod copies;
 pub mod host_work;
 pub mod html;
 pub mod html_engine;

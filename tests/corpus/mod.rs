@@ -14,6 +14,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
+use trace_report::input::nsys_sqlite::query;
 
 #[derive(Debug, Clone)]
 pub enum Expect {
@@ -86,26 +87,30 @@ pub fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// The tables the SQLite reader reads.
-pub const TABLES: &[&str] = &[
-    "CUPTI_ACTIVITY_KIND_KERNEL",
-    "CUPTI_ACTIVITY_KIND_MEMCPY",
-    "CUPTI_ACTIVITY_KIND_MEMSET",
-    "CUPTI_ACTIVITY_KIND_RUNTIME",
-    "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION",
-    "NVTX_EVENTS",
-    "StringIds",
-    "META_DATA_EXPORT",
-    "TARGET_INFO_GPU",
-    "TARGET_INFO_CUDA_DEVICE",
-    "ThreadNames",
-    "ENUM_CUDA_MEMCPY_OPER",
-    "ENUM_CUDA_MEM_KIND",
-    "ENUM_NSYS_EVENT_TYPE",
-    "ENUM_CUPTI_SYNC_TYPE",
-    "PROCESSES",
-    "TARGET_INFO_SESSION_START_TIME",
+/// Tables of optional capture features (GPU metrics, CPU samples, OS
+/// calls, whole-graph launches, diagnostics) and the older exports'
+/// metadata table: the sample lacks them or holds them incidentally, so
+/// their columns are dropped from the real captures that have them (see
+/// `sqlite_schema`) and the tiny export leaves them out.
+pub const FEATURE_TABLES: &[&str] = &[
+    "GPU_METRICS",
+    "TARGET_INFO_GPU_METRICS",
+    "COMPOSITE_EVENTS",
+    "SAMPLING_CALLCHAINS",
+    "DIAGNOSTIC_EVENT",
+    "OSRT_API",
+    "CUPTI_ACTIVITY_KIND_GRAPH_TRACE",
+    "EXPORT_META_DATA",
 ];
+
+/// The tables the SQLite reader reads from every export: those its queries
+/// name in their `-- table:` headers, less [`FEATURE_TABLES`].
+pub fn tables() -> Vec<&'static str> {
+    query::tables()
+        .into_iter()
+        .filter(|t| !FEATURE_TABLES.contains(t))
+        .collect()
+}
 
 /// A copy of a sample (via `VACUUM INTO`, never touching the sample).
 pub fn copy_sample(sample: &Path, out: &Path) -> Connection {
@@ -125,8 +130,9 @@ pub fn tiny_export(dir: &Path, rows: i64) -> PathBuf {
     }
     let tmp = dir.join(format!("tiny-{rows}.tmp.sqlite"));
     let conn = copy_sample(&repo().join("sample_traces/redundant_copies.sqlite"), &tmp);
+    let read = tables();
     for t in table_names(&conn) {
-        if !TABLES.contains(&t.as_str()) {
+        if !read.contains(&t.as_str()) {
             conn.execute(&format!("DROP TABLE {}", quote(&t)), []).unwrap();
         } else if t.starts_with("CUPTI_") || t == "NVTX_EVENTS" {
             conn.execute(&format!("DELETE FROM {} WHERE rowid > {rows}", quote(&t)), [])
@@ -183,37 +189,24 @@ pub fn drop_column(conn: &Connection, table: &str, column: &str) {
 /// required (from `queries/*.sql`: `-- table:` / `-- required:` / `-- optional:`).
 pub fn query_columns() -> Vec<(String, String, bool)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(repo().join("queries")).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let header = |key: &str| -> Vec<String> {
-            text.lines()
-                .filter_map(|l| l.strip_prefix(&format!("-- {key}:")))
-                .flat_map(|r| r.split(','))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        };
-        let table = header("table").into_iter().next().unwrap();
+    for q in query::ALL {
+        let table = q.header_values("table")[0];
         // The older exports' metadata table: no capture here has it to drop
         // columns from (tests/wild_inputs.rs builds one).
         if table == "EXPORT_META_DATA" {
             continue;
         }
-        let tables: Vec<String> = if table == "{{table}}" {
-            TABLES
-                .iter()
-                .filter(|t| t.starts_with("ENUM_"))
-                .map(|t| t.to_string())
-                .collect()
+        let tables: &[&str] = if table == "{{table}}" {
+            query::ENUM_TABLES
         } else {
-            vec![table]
+            &[table]
         };
         for t in tables {
-            for c in header("required") {
-                out.push((t.clone(), c, true));
+            for c in q.header_values("required") {
+                out.push((t.to_string(), c.to_string(), true));
             }
-            for c in header("optional") {
-                out.push((t.clone(), c, false));
+            for c in q.header_values("optional") {
+                out.push((t.to_string(), c.to_string(), false));
             }
         }
     }
@@ -280,7 +273,7 @@ impl Corpus {
             // NOT NULL and key constraints: rebuild the tables the SQL names
             // without them, then apply it.
             conn.execute_batch("ROLLBACK TO a").unwrap();
-            for t in TABLES.iter().filter(|t| sql.contains(*t)) {
+            for t in tables().into_iter().filter(|t| sql.contains(*t)) {
                 drop_column(&conn, t, "");
             }
             conn.execute_batch(sql)
@@ -520,8 +513,8 @@ fn sqlite_not_nsys(c: &mut Corpus) {
 
 /// nsys exports with tables or columns missing.
 fn sqlite_schema(c: &mut Corpus) {
-    for t in TABLES {
-        let expect = match *t {
+    for t in tables() {
+        let expect = match t {
             "CUPTI_ACTIVITY_KIND_KERNEL" => Expect::Err("without a CUPTI_ACTIVITY_KIND_KERNEL table"),
             "TARGET_INFO_CUDA_DEVICE" => Expect::Any,
             _ => Expect::Warn(t),

@@ -88,7 +88,7 @@ pub fn comm_kind(short_name: &str) -> Option<CommKind> {
 }
 
 /// One communication kernel of a step, on the rank's own clock.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommKernel {
     /// Index into [`RankTimeline::comm_names`].
     pub name: u32,
@@ -97,7 +97,7 @@ pub struct CommKernel {
 }
 
 /// One step of one rank.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StepSample {
     pub start: Ns,
     pub end: Ns,
@@ -115,7 +115,7 @@ pub struct StepSample {
 }
 
 /// What the job analysis keeps of one rank.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankTimeline {
     pub id: RankId,
     /// The iteration range name, if the steps are iterations.

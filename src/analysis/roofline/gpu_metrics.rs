@@ -38,19 +38,7 @@ pub const MIN_SAMPLES: u64 = 3;
 /// Least share of a kernel name's time its samples must cover.
 pub const MIN_COVERED: f64 = 0.5;
 
-/// The metrics' means over a kernel name's samples.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SampledMetrics {
-    /// Samples of the DRAM read metric used (the write metric's are as many
-    /// on the captures seen; the smaller count is given).
-    pub samples: u64,
-    pub period_ns: Ns,
-    pub dram_read_percent: f64,
-    pub dram_write_percent: f64,
-    /// Mean "SMs Active" over the same kind of samples, when sampled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sm_active_percent: Option<f64>,
-}
+pub use crate::analysis::verdicts::SampledMetrics;
 
 /// How the metrics were used, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -48,73 +48,14 @@ use crate::analysis::window::Window;
 use crate::model::{CopyKind, Ns, Trace};
 use peaks::{GpuPeaks, Precision, Table};
 
+pub use crate::analysis::verdicts::{Bound, Placement, Roof, WorkSource};
+
 /// A kernel whose mean launch is shorter than this, and that reaches less
 /// than [`LATENCY_PERCENT`] of its roof, is latency-bound: too short to
 /// reach either roof.
 pub const LATENCY_NS: Ns = 10_000;
 /// See [`LATENCY_NS`].
 pub const LATENCY_PERCENT: f64 = 25.0;
-
-/// Where a kernel's FLOPs and bytes come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkSource {
-    /// Nsight Compute counters (measured FLOPs, DRAM bytes).
-    Counters,
-    /// Operator shapes (formula FLOPs, minimum bytes).
-    Shapes,
-    /// TensorRT layer dimensions (formula FLOPs, tensor bytes).
-    EngineDims,
-    /// The size of a device-to-device copy (read + write).
-    CopySize,
-    /// Sampled DRAM throughput (measured bytes of long kernels, no FLOPs).
-    GpuMetrics,
-}
-
-impl WorkSource {
-    pub fn label(self) -> &'static str {
-        match self {
-            WorkSource::Counters => "counters",
-            WorkSource::Shapes => "shapes",
-            WorkSource::EngineDims => "engine dims",
-            WorkSource::CopySize => "copy size",
-            WorkSource::GpuMetrics => "gpu metrics",
-        }
-    }
-
-    /// Whether the source knows FLOPs (GPU metrics measure traffic only).
-    pub fn has_flops(self) -> bool {
-        self != WorkSource::GpuMetrics
-    }
-}
-
-/// Which roof binds at a kernel's intensity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Roof {
-    Memory,
-    Compute,
-}
-
-/// The verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Bound {
-    MemoryBound,
-    ComputeBound,
-    /// Too short to reach either roof.
-    LatencyBound,
-}
-
-impl Bound {
-    pub fn label(self) -> &'static str {
-        match self {
-            Bound::MemoryBound => "memory-bound",
-            Bound::ComputeBound => "compute-bound",
-            Bound::LatencyBound => "latency-bound",
-        }
-    }
-}
 
 /// FLOPs and bytes of some GPU work, before the roofs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -129,41 +70,6 @@ pub struct Work {
     pub tensor: Option<bool>,
     /// The sampled metrics behind `gpu_metrics` work.
     pub sampled: Option<gpu_metrics::SampledMetrics>,
-}
-
-/// A kernel's (or layer's) place under the roofs: the keys added to
-/// `kernels[]` and `engine.layers[]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Placement {
-    pub work_source: WorkSource,
-    /// FLOPs over the window (integer ops for INT8); null when the source
-    /// measures traffic only (`gpu_metrics`).
-    #[serde(default)]
-    pub flops: Option<f64>,
-    /// Bytes over the window: DRAM bytes for `counters`, the minimum
-    /// traffic (each tensor once) for `shapes` and `engine_dims`.
-    pub bytes: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub precision: Option<Precision>,
-    /// Whether the compute roof is the Tensor Core one.
-    pub tensor_core_roof: bool,
-    /// FLOPs per byte; null when bytes are 0 or FLOPs unknown.
-    pub arithmetic_intensity: Option<f64>,
-    /// Null when FLOPs are unknown.
-    #[serde(default)]
-    pub achieved_flops_per_s: Option<f64>,
-    pub achieved_bytes_per_s: f64,
-    /// The roof that binds at this intensity (needs the GPU's peaks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roof: Option<Roof>,
-    /// Achieved rate as a percentage of the binding roof.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roof_percent: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bound: Option<Bound>,
-    /// The sampled GPU metrics behind `gpu_metrics` work.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_metrics: Option<gpu_metrics::SampledMetrics>,
 }
 
 /// Place `work` done in `total_ns` (launches of `mean_ns` on average) under
@@ -436,7 +342,7 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
         notes.push(match &peaks {
             Some(_) => format!(
                 "GPU metrics: {} kernel names get bytes and bandwidth from sampled DRAM throughput ({} + {}, every {}: the share of the datasheet bandwidth x their time; at least {} samples covering {:.0}% of their time; FLOPs unknown); {} had too few samples",
-                usage_kernels(u, &summary.sources),
+                summary.sources.gpu_metrics.min(u.kernels),
                 u.metrics[0],
                 u.metrics[1],
                 crate::text::format::ns(u.period_ns),
@@ -458,12 +364,6 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
     summary.copies = copies(trace, window, peaks.as_ref());
     summary.peaks = peaks;
     summary
-}
-
-/// Kernel names whose work came from the GPU metrics (the others the
-/// metrics covered had a better source).
-fn usage_kernels(u: &gpu_metrics::MetricsTraffic, sources: &SourceCounts) -> usize {
-    sources.gpu_metrics.min(u.kernels)
 }
 
 /// Place each engine layer with work under the roofs (one inference: the

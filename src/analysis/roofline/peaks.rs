@@ -72,32 +72,7 @@ struct File {
     gpus: Vec<PeakRow>,
 }
 
-/// A precision the roofline knows a compute roof for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    Fp64,
-    Fp32,
-    Tf32,
-    Fp16,
-    Bf16,
-    Fp8,
-    Int8,
-}
-
-impl Precision {
-    pub fn label(self) -> &'static str {
-        match self {
-            Precision::Fp64 => "fp64",
-            Precision::Fp32 => "fp32",
-            Precision::Tf32 => "tf32",
-            Precision::Fp16 => "fp16",
-            Precision::Bf16 => "bf16",
-            Precision::Fp8 => "fp8",
-            Precision::Int8 => "int8",
-        }
-    }
-}
+pub use crate::analysis::verdicts::Precision;
 
 /// The peaks of the GPU a trace ran on, in FLOP/s and bytes/s.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

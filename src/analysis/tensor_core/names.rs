@@ -111,26 +111,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::category::{Category, categorize};
-
-/// Whether a kernel ran on Tensor Cores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Yes,
-    No,
-    #[default]
-    Unknown,
-}
-
-impl Verdict {
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Yes => "yes",
-            Verdict::No => "no",
-            Verdict::Unknown => "unknown",
-        }
-    }
-}
+pub use crate::analysis::verdicts::{Verdict, VerdictSource};
 
 /// The numeric type of a kernel's matrix operands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -904,29 +885,6 @@ fn decide(n: &Name, xmma: bool, info: &mut NameInfo) {
     } else {
         "not recognised"
     };
-}
-
-/// Where a verdict comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerdictSource {
-    /// Nsight Compute instruction counters.
-    Counters,
-    /// The capture's GPU metrics (Tensor Active).
-    GpuMetrics,
-    /// The kernel-name grammar.
-    #[default]
-    Name,
-}
-
-impl VerdictSource {
-    pub fn label(self) -> &'static str {
-        match self {
-            VerdictSource::Counters => "counters",
-            VerdictSource::GpuMetrics => "gpu_metrics",
-            VerdictSource::Name => "name",
-        }
-    }
 }
 
 #[cfg(test)]

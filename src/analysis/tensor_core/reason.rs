@@ -8,10 +8,9 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::names::{Miss, NameInfo, Precision, Verdict};
 use crate::analysis::category::Category;
+pub use crate::analysis::verdicts::ReasonKind;
 
 /// The shape of the operation a kernel computed, when an input records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,34 +30,6 @@ pub enum OpShape {
 /// Operation shapes by demangled kernel name (one shape per name: the
 /// first an input reports).
 pub type KernelShapes = HashMap<String, OpShape>;
-
-/// What kind of miss, for the finding rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReasonKind {
-    /// FP32 math on CUDA cores: TF32 is off.
-    Fp32NoTf32,
-    Fp64,
-    /// FP16/BF16 data on CUDA cores.
-    HalfOnCudaCores,
-    Int8OnCudaCores,
-    /// cuDNN's generic CUDA-core convolution.
-    GenericConv,
-    Depthwise,
-    Grouped,
-    /// Too few channels for a Tensor Core convolution.
-    TinyChannels,
-    /// Matrix-vector work: memory-bound, Tensor Cores would not help.
-    Gemv,
-    DecodeAttention,
-    OldArch,
-    /// A CUDA-core kernel; the name does not say why.
-    CudaCoreChoice,
-    /// A Tensor Core kernel in a low-alignment variant.
-    LowAlignment,
-    /// The name does not say which units it uses.
-    NotRecognised,
-}
 
 /// A reason and its text.
 #[derive(Debug, Clone, PartialEq)]

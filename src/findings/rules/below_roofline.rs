@@ -6,9 +6,10 @@ use crate::analysis::category::Category;
 use crate::analysis::kernels::KernelRow;
 use crate::analysis::roofline::{self, Placement};
 use crate::declare_rule;
-use crate::findings::facts;
-use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::findings::facts::{self, Draft, Where};
+use crate::findings::{Context, EvidenceTable, Finding, Rule};
 use crate::model::Ns;
+use crate::text::format;
 
 /// A kernel reaching less than this percentage of the roof that binds at
 /// its intensity is far below both roofs.
@@ -49,24 +50,16 @@ declare_rule! {
     /// torch.cat) with a preallocated static cache written in place.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct BelowRoofline;
+    pub struct BelowRoofline {
+        name: "below-roofline",
+        code: "TR501",
+        summary: "kernels far below both roofs holding a large share of GPU time",
+    }
 }
 
-impl Rule for BelowRoofline {
-    fn name(&self) -> &'static str {
-        "below-roofline"
-    }
-    fn code(&self) -> &'static str {
-        "TR501"
-    }
-    fn summary(&self) -> &'static str {
-        "kernels far below both roofs holding a large share of GPU time"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
-        check(cx.kernels, cx.window.duration()).into_iter().collect()
+impl BelowRoofline {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
+        check(self, cx).into_iter().collect()
     }
 }
 
@@ -119,7 +112,8 @@ fn far_below(p: &Placement) -> bool {
     p.flops.is_some() && p.roof_percent.is_some_and(|x| x < FAR_BELOW_PERCENT)
 }
 
-fn check(kernels: &[KernelRow], window_ns: Ns) -> Option<Finding> {
+fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
+    let kernels = cx.kernels;
     let kernel_ns: Ns = kernels.iter().map(|k| k.total_ns).sum();
     let low: Vec<(&KernelRow, &Placement)> = kernels
         .iter()
@@ -160,18 +154,27 @@ fn check(kernels: &[KernelRow], window_ns: Ns) -> Option<Finding> {
             ]
         })
         .collect();
-    let evidence = Evidence {
-        facts: facts::fact_map([
+    let rec: Vec<String> = kinds
+        .iter()
+        .map(|(kind, rec, ns)| format!("{} ({}): {}.", kind, format::ns(*ns), rec))
+        .collect();
+    let draft = Draft {
+        title: format!(
+            "{} kernels far below both roofs (< {}% of the binding roof) take {} of GPU kernel time",
+            low.len(),
+            FAR_BELOW_PERCENT,
+            facts::pct_label(low_ns, kernel_ns)
+        ),
+        stake,
+        facts: vec![
             ("kernel_names", json!(low.len())),
             ("total_ns", json!(low_ns)),
             ("window_kernel_ns", json!(kernel_ns)),
             ("share_of_kernel_time", json!(facts::share(low_ns, kernel_ns))),
             ("far_below_percent", json!(FAR_BELOW_PERCENT)),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(EvidenceTable {
-            columns: [
+        ],
+        table: EvidenceTable::new(
+            &[
                 "kernel",
                 "group",
                 "total_ns",
@@ -179,31 +182,13 @@ fn check(kernels: &[KernelRow], window_ns: Ns) -> Option<Finding> {
                 "% of roof",
                 "verdict",
                 "kind",
-            ]
-            .map(String::from)
-            .to_vec(),
+            ],
             rows,
-        }),
-        ..Evidence::default()
-    };
-    let rec: Vec<String> = kinds
-        .iter()
-        .map(|(kind, rec, ns)| format!("{} ({}): {}.", kind, facts::ns_label(*ns), rec))
-        .collect();
-    Some(Finding {
-        rule: "below-roofline".into(),
-        code: "TR501".into(),
-        severity: Severity::for_share(stake, window_ns),
-        title: format!(
-            "{} kernels far below both roofs (< {}% of the binding roof) take {} of GPU kernel time",
-            low.len(),
-            FAR_BELOW_PERCENT,
-            facts::pct_label(low_ns, kernel_ns)
         ),
-        time_at_stake_ns: stake,
-        evidence,
         recommendation: rec.join(" "),
-    })
+    };
+    // Kernels over the whole window: no phase, iteration or timeline.
+    Some(draft.finish(cx, rule, &Where::default(), |_| None))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::analysis::category::Category;
 use crate::declare_rule;
 use crate::findings::facts;
 use crate::findings::kernel_family::{self, Family};
-use crate::findings::{Context, Evidence, Finding, Rule, Severity};
+use crate::findings::{Context, Finding, Rule};
 
 /// Smallest share of the window's kernel time that fires the rule.
 pub const MIN_KERNEL_SHARE: f64 = 0.01;
@@ -32,35 +32,24 @@ declare_rule! {
     /// writing the parts straight into their final place removes them.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct ConcatCopy;
+    pub struct ConcatCopy {
+        name: "concat-copy",
+        code: "TR202",
+        summary: "concatenation and copy kernels that only move data",
+    }
 }
 
-impl Rule for ConcatCopy {
-    fn name(&self) -> &'static str {
-        "concat-copy"
-    }
-    fn code(&self) -> &'static str {
-        "TR202"
-    }
-    fn summary(&self) -> &'static str {
-        "concatenation and copy kernels that only move data"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
+impl ConcatCopy {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
         let fam = kernel_family::collect(cx, &[Category::Copy]);
-        check(cx, &fam).into_iter().collect()
+        check(self, cx, &fam).into_iter().collect()
     }
 }
 
-fn check(cx: &Context, fam: &Family) -> Option<Finding> {
-    if fam.count == 0 || !facts::clears(fam.union_ns, fam.kernel_ns, MIN_KERNEL_SHARE) {
+fn check(rule: &dyn Rule, cx: &Context, fam: &Family) -> Option<Finding> {
+    if !fam.clears(MIN_KERNEL_SHARE) {
         return None;
     }
-    let window_ns = cx.window.duration();
-    let stake = fam.union_ns;
-    let n_its = cx.window.iterations.len();
     let is = |pats: &[&str]| {
         fam.names
             .iter()
@@ -72,31 +61,6 @@ fn check(cx: &Context, fam: &Family) -> Option<Finding> {
             .sum::<u64>()
     };
     let concat = is(&["catarraybatchedcopy", "cat_array", "concat"]);
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
-            ("kernels", json!(fam.count)),
-            ("concat_kernels", json!(concat)),
-            ("copy_kernels", json!(fam.count - concat)),
-            ("kernel_names", json!(fam.names.len())),
-            ("per_iteration", json!(fam.count as f64 / n_its.max(1) as f64)),
-            ("total_ns", json!(fam.total_ns)),
-            ("gpu_ns", json!(fam.union_ns)),
-            ("window_kernel_ns", json!(fam.kernel_ns)),
-            (
-                "share_of_kernel_time",
-                json!(facts::share(fam.union_ns, fam.kernel_ns)),
-            ),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(fam.table(cx)),
-        ..Evidence::default()
-    };
-    fam.wh.fill(&mut evidence);
-    evidence.timeline = fam
-        .wh
-        .representative(cx)
-        .and_then(|it| facts::timeline(cx, it, &|_| false, &fam.marks(cx, it, "GPU: copy kernels")));
     let mut rec = Vec::new();
     if concat > 0 {
         rec.push(
@@ -111,30 +75,28 @@ fn check(cx: &Context, fam: &Family) -> Option<Finding> {
              fuse dtype conversions into the producer (torch.compile does both).",
         );
     }
-    Some(Finding {
-        rule: "concat-copy".into(),
-        code: "TR202".into(),
-        severity: Severity::for_share(stake, window_ns),
-        title: format!(
-            "copy-only kernels take {} of GPU kernel time ({} concatenations and {} other copies{})",
-            facts::pct_label(fam.union_ns, fam.kernel_ns),
-            facts::count_label(facts::per_iteration_count(cx, concat as f64)),
-            facts::count_label(facts::per_iteration_count(cx, (fam.count - concat) as f64)),
-            if cx.window.iterations.is_empty() {
-                ""
-            } else {
-                " per iteration"
-            }
-        ),
-        time_at_stake_ns: stake,
-        evidence,
-        recommendation: rec.join(" "),
-    })
+    let title = format!(
+        "copy-only kernels take {} of GPU kernel time ({} concatenations and {} other copies{})",
+        facts::pct_label(fam.union_ns, fam.kernel_ns),
+        facts::count_label(facts::per_iteration_count(cx, concat as f64)),
+        facts::count_label(facts::per_iteration_count(cx, (fam.count - concat) as f64)),
+        if cx.window.iterations.is_empty() {
+            ""
+        } else {
+            " per iteration"
+        }
+    );
+    let extra = vec![
+        ("concat_kernels", json!(concat)),
+        ("copy_kernels", json!(fam.count - concat)),
+    ];
+    Some(fam.finding(cx, rule, "GPU: copy kernels", title, extra, rec.join(" ")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Severity;
     use crate::findings::rules::layout_transpose::tests::trace;
 
     #[test]

@@ -25,23 +25,15 @@ declare_rule! {
     /// Time at stake is half the kernels' time (memory-bound kernels gain
     /// about 2x from a layout that reads each tensor once). Severity: error
     /// from 25% of the window at stake, warning from 5%, info below.
-    pub struct DepthwiseConv;
+    pub struct DepthwiseConv {
+        name: "depthwise-conv",
+        code: "TR402",
+        summary: "depthwise, grouped or tiny-channel convolutions that cannot use Tensor Cores",
+    }
 }
 
-impl Rule for DepthwiseConv {
-    fn name(&self) -> &'static str {
-        "depthwise-conv"
-    }
-    fn code(&self) -> &'static str {
-        "TR402"
-    }
-    fn summary(&self) -> &'static str {
-        "depthwise, grouped or tiny-channel convolutions that cannot use Tensor Cores"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
+impl DepthwiseConv {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
         let rows = common::rows_with_reason(cx, |r, why| {
             r.tensor_core == Verdict::No
                 && matches!(

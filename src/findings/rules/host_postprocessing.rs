@@ -2,7 +2,7 @@
 
 use crate::declare_rule;
 use crate::findings::host_phase::{self, Side};
-use crate::findings::{Context, Finding, Rule};
+use crate::findings::{Context, Finding};
 
 declare_rule! {
     /// The GPU idles while the host post-processes the output: NMS,
@@ -25,26 +25,16 @@ declare_rule! {
     /// most it.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct HostPostprocessing;
+    pub struct HostPostprocessing {
+        name: "host-postprocessing",
+        code: "TR302",
+        summary: "GPU idle while the host runs postprocessing (e.g. CPU NMS)",
+    }
 }
 
-impl Rule for HostPostprocessing {
-    fn name(&self) -> &'static str {
-        "host-postprocessing"
-    }
-    fn code(&self) -> &'static str {
-        "TR302"
-    }
-    fn summary(&self) -> &'static str {
-        "GPU idle while the host runs postprocessing (e.g. CPU NMS)"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
-        host_phase::check(cx, Side::Post, self.name(), self.code())
-            .into_iter()
-            .collect()
+impl HostPostprocessing {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
+        host_phase::check(cx, Side::Post, self).into_iter().collect()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::declare_rule;
 use crate::findings::host_phase::{self, Side};
-use crate::findings::{Context, Finding, Rule};
+use crate::findings::{Context, Finding};
 
 declare_rule! {
     /// The GPU idles while the host prepares the input: decoding, resizing,
@@ -25,26 +25,16 @@ declare_rule! {
     /// next batch while the GPU runs the current one can hide at most it.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct HostPreprocessing;
+    pub struct HostPreprocessing {
+        name: "host-preprocessing",
+        code: "TR301",
+        summary: "GPU idle while the host runs preprocessing",
+    }
 }
 
-impl Rule for HostPreprocessing {
-    fn name(&self) -> &'static str {
-        "host-preprocessing"
-    }
-    fn code(&self) -> &'static str {
-        "TR301"
-    }
-    fn summary(&self) -> &'static str {
-        "GPU idle while the host runs preprocessing"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
-        host_phase::check(cx, Side::Pre, self.name(), self.code())
-            .into_iter()
-            .collect()
+impl HostPreprocessing {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
+        host_phase::check(cx, Side::Pre, self).into_iter().collect()
     }
 }
 

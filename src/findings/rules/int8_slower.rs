@@ -27,26 +27,18 @@ declare_rule! {
     /// Time at stake: the extra time per occurrence times the INT8
     /// occurrences in the window. Severity: error from 25% of the window at
     /// stake, warning from 5%, info below.
-    pub struct Int8Slower;
+    pub struct Int8Slower {
+        name: "int8-slower",
+        code: "TR404",
+        summary: "INT8 ranges slower than the FP16/BF16 ranges doing the same work",
+    }
 }
 
 /// How much slower INT8 must be to report (5%: below is noise).
 const MARGIN: f64 = 1.05;
 
-impl Rule for Int8Slower {
-    fn name(&self) -> &'static str {
-        "int8-slower"
-    }
-    fn code(&self) -> &'static str {
-        "TR404"
-    }
-    fn summary(&self) -> &'static str {
-        "INT8 ranges slower than the FP16/BF16 ranges doing the same work"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
+impl Int8Slower {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
         let launches = cx.attribution.launches(cx.trace);
         compare::int8_vs_16bit(cx.trace, cx.window, cx.kernels, launches)
             .into_iter()

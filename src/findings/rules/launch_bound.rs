@@ -4,9 +4,10 @@ use serde_json::json;
 
 use crate::analysis::intervals::{self, Span};
 use crate::declare_rule;
-use crate::findings::facts::{self, Where};
-use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::findings::facts::{self, Draft, Where};
+use crate::findings::{Context, EvidenceTable, Finding, Rule, Severity};
 use crate::model::{ApiKind, Ns};
+use crate::text::format;
 
 /// Longest GPU idle gap counted as per-kernel launch overhead.
 pub const MAX_GAP_NS: Ns = 100_000;
@@ -57,24 +58,16 @@ declare_rule! {
     /// control flow inside the captured part), and tracing itself lengthens
     /// every launch call. An LLM `generate()` loop with most of its window
     /// in launch gaps is a warning, ranked first by its time at stake.
-    pub struct LaunchBound;
+    pub struct LaunchBound {
+        name: "launch-bound",
+        code: "TR304",
+        summary: "many short kernels with GPU idle between them (launch overhead)",
+    }
 }
 
-impl Rule for LaunchBound {
-    fn name(&self) -> &'static str {
-        "launch-bound"
-    }
-    fn code(&self) -> &'static str {
-        "TR304"
-    }
-    fn summary(&self) -> &'static str {
-        "many short kernels with GPU idle between them (launch overhead)"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
-        check(cx).into_iter().collect()
+impl LaunchBound {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
+        check(self, cx).into_iter().collect()
     }
 }
 
@@ -108,7 +101,7 @@ fn each_gap(window: &[Span], busy: &[Span], excluded: &mut intervals::Cursor, mu
 /// Gap histogram bucket upper bounds.
 const BUCKETS: [Ns; 6] = [2_000, 5_000, 10_000, 20_000, 50_000, MAX_GAP_NS];
 
-fn check(cx: &Context) -> Option<Finding> {
+fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let window_ns = cx.window.duration();
     let kernels = || {
@@ -202,8 +195,16 @@ fn check(cx: &Context) -> Option<Finding> {
             row
         })
         .collect();
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
+    let draft = Draft {
+        title: format!(
+            "launch-bound: {per_iteration:.0} kernels per iteration, {:.0}% shorter than the host takes to issue one ({}); GPU idle {} ({} of the window) in short gaps between them",
+            short_share * 100.0,
+            format::ns(issue_ns),
+            facts::per_iteration_label(cx, involved),
+            facts::pct_label(involved, window_ns)
+        ),
+        stake,
+        facts: vec![
             ("kernels", json!(n_kernels)),
             ("per_iteration", json!(per_iteration)),
             ("median_kernel_ns", json!(kernel_median)),
@@ -214,19 +215,16 @@ fn check(cx: &Context) -> Option<Finding> {
             ("gaps", json!(n_gaps)),
             ("gap_ns", json!(involved)),
             ("window_kernel_ns", json!(cx.attribution.total.activity.kernel_ns)),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(EvidenceTable {
-            columns: ["gap", "gaps", "idle_ns", "at_stake_ns"]
-                .map(String::from)
-                .to_vec(),
-            rows,
-        }),
-        ..Evidence::default()
+        ],
+        table: EvidenceTable::new(&["gap", "gaps", "idle_ns", "at_stake_ns"], rows),
+        recommendation: "Capture the steady-state forward as a CUDA graph (torch.compile(mode=\"reduce-overhead\"), \
+                         torch.cuda.CUDAGraph, TensorRT) so one launch replays every kernel, and fuse small \
+                         elementwise kernels (torch.compile); a larger batch also spreads the per-kernel cost. \
+                         Graphs need static shapes (pad or bucket variable lengths, one graph per bucket) and \
+                         no host synchronisation or data-dependent control flow inside the captured part."
+            .into(),
     };
-    wh.fill(&mut evidence);
-    evidence.timeline = wh.representative(cx).and_then(|it| {
+    let mut f = draft.finish(cx, rule, &wh, |it| {
         // The gaps again, within this iteration only (storing them all
         // would cost 16 bytes per kernel).
         let i = &cx.window.iterations[it];
@@ -240,26 +238,9 @@ fn check(cx: &Context) -> Option<Finding> {
         });
         facts::timeline(cx, it, &|_| false, &marks)
     });
-    Some(Finding {
-        rule: "launch-bound".into(),
-        code: "TR304".into(),
-        severity: Severity::for_share(stake, window_ns).min(Severity::Warning),
-        title: format!(
-            "launch-bound: {per_iteration:.0} kernels per iteration, {:.0}% shorter than the host takes to issue one ({}); GPU idle {} ({} of the window) in short gaps between them",
-            short_share * 100.0,
-            facts::ns_label(issue_ns),
-            facts::per_iteration_label(cx, involved),
-            facts::pct_label(involved, window_ns)
-        ),
-        time_at_stake_ns: stake,
-        evidence,
-        recommendation: "Capture the steady-state forward as a CUDA graph (torch.compile(mode=\"reduce-overhead\"), \
-                         torch.cuda.CUDAGraph, TensorRT) so one launch replays every kernel, and fuse small \
-                         elementwise kernels (torch.compile); a larger batch also spreads the per-kernel cost. \
-                         Graphs need static shapes (pad or bucket variable lengths, one graph per bucket) and \
-                         no host synchronisation or data-dependent control flow inside the captured part."
-            .into(),
-    })
+    // Never an error: see the rule's documentation.
+    f.severity = f.severity.min(Severity::Warning);
+    Some(f)
 }
 
 #[cfg(test)]

@@ -1,12 +1,10 @@
 //! TR201 `layout-transpose`.
 
-use serde_json::json;
-
 use crate::analysis::category::Category;
 use crate::declare_rule;
 use crate::findings::facts;
 use crate::findings::kernel_family::{self, Family};
-use crate::findings::{Context, Evidence, Finding, Rule, Severity};
+use crate::findings::{Context, Finding, Rule};
 
 /// Smallest share of the window's kernel time that fires the rule.
 pub const MIN_KERNEL_SHARE: f64 = 0.01;
@@ -34,25 +32,17 @@ declare_rule! {
     /// launches they cost the host are not counted.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct LayoutTranspose;
+    pub struct LayoutTranspose {
+        name: "layout-transpose",
+        code: "TR201",
+        summary: "time in layout conversion kernels (NCHW<->NHWC, transposes, reformats)",
+    }
 }
 
-impl Rule for LayoutTranspose {
-    fn name(&self) -> &'static str {
-        "layout-transpose"
-    }
-    fn code(&self) -> &'static str {
-        "TR201"
-    }
-    fn summary(&self) -> &'static str {
-        "time in layout conversion kernels (NCHW<->NHWC, transposes, reformats)"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
+impl LayoutTranspose {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
         let fam = kernel_family::collect(cx, &[Category::Layout]);
-        check(cx, &fam).into_iter().collect()
+        check(self, cx, &fam).into_iter().collect()
     }
 }
 
@@ -91,59 +81,31 @@ fn recommendation(cx: &Context, fam: &Family) -> String {
     out.join(" ")
 }
 
-fn check(cx: &Context, fam: &Family) -> Option<Finding> {
-    if fam.count == 0 || !facts::clears(fam.union_ns, fam.kernel_ns, MIN_KERNEL_SHARE) {
+fn check(rule: &dyn Rule, cx: &Context, fam: &Family) -> Option<Finding> {
+    if !fam.clears(MIN_KERNEL_SHARE) {
         return None;
     }
-    let window_ns = cx.window.duration();
-    let stake = fam.union_ns;
     let n_its = cx.window.iterations.len();
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
-            ("kernels", json!(fam.count)),
-            ("kernel_names", json!(fam.names.len())),
-            ("per_iteration", json!(fam.count as f64 / n_its.max(1) as f64)),
-            ("total_ns", json!(fam.total_ns)),
-            ("gpu_ns", json!(fam.union_ns)),
-            ("window_kernel_ns", json!(fam.kernel_ns)),
-            (
-                "share_of_kernel_time",
-                json!(facts::share(fam.union_ns, fam.kernel_ns)),
-            ),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(fam.table(cx)),
-        ..Evidence::default()
-    };
-    fam.wh.fill(&mut evidence);
-    evidence.timeline = fam
-        .wh
-        .representative(cx)
-        .and_then(|it| facts::timeline(cx, it, &|_| false, &fam.marks(cx, it, "GPU: layout conversions")));
-    Some(Finding {
-        rule: "layout-transpose".into(),
-        code: "TR201".into(),
-        severity: Severity::for_share(stake, window_ns),
-        title: format!(
-            "layout conversion kernels take {} of GPU kernel time ({} calls{})",
-            facts::pct_label(fam.union_ns, fam.kernel_ns),
-            fam.count,
-            if n_its > 0 {
-                format!(", {:.0} per iteration", fam.count as f64 / n_its as f64)
-            } else {
-                String::new()
-            }
-        ),
-        time_at_stake_ns: stake,
-        evidence,
-        recommendation: recommendation(cx, fam),
-    })
+    let title = format!(
+        "layout conversion kernels take {} of GPU kernel time ({} calls{})",
+        facts::pct_label(fam.union_ns, fam.kernel_ns),
+        fam.count,
+        if n_its > 0 {
+            format!(", {:.0} per iteration", fam.count as f64 / n_its as f64)
+        } else {
+            String::new()
+        }
+    );
+    let rec = recommendation(cx, fam);
+    Some(fam.finding(cx, rule, "GPU: layout conversions", title, Vec::new(), rec))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::findings::Severity;
     use crate::findings::testing::{Analysis, Builder};
     use crate::model::Ns;
 

@@ -29,23 +29,15 @@ declare_rule! {
     /// Time at stake is half the kernels' time (measured gaps are larger;
     /// 2x is the safe side). Severity: error from 25% of the window at
     /// stake, warning from 5%, info below.
-    pub struct LowAlignment;
+    pub struct LowAlignment {
+        name: "low-alignment",
+        code: "TR403",
+        summary: "Tensor Core kernels in align1/align2/align4 variants: dimensions not multiples of 8 (FP16) or 16 (INT8)",
+    }
 }
 
-impl Rule for LowAlignment {
-    fn name(&self) -> &'static str {
-        "low-alignment"
-    }
-    fn code(&self) -> &'static str {
-        "TR403"
-    }
-    fn summary(&self) -> &'static str {
-        "Tensor Core kernels in align1/align2/align4 variants: dimensions not multiples of 8 (FP16) or 16 (INT8)"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
+impl LowAlignment {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
         let rows = common::rows_with_reason(cx, |r, why| {
             r.tensor_core == Verdict::Yes && why.kind == ReasonKind::LowAlignment
         });

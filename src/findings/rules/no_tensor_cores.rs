@@ -30,7 +30,11 @@ declare_rule! {
     /// to 16x (FP16) the FP32 CUDA-core peak on A100/H100; assuming only 2x
     /// keeps the estimate safe for memory-bound layers. Severity: error from
     /// 25% of the window at stake, warning from 5%, info below.
-    pub struct NoTensorCores;
+    pub struct NoTensorCores {
+        name: "no-tensor-cores",
+        code: "TR401",
+        summary: "GEMM, convolution or attention kernels that ran on CUDA cores (FP32 without TF32, precision or kernel choice)",
+    }
 }
 
 const KINDS: [ReasonKind; 7] = [
@@ -93,20 +97,8 @@ fn fitted(kind: ReasonKind, arch: Option<u32>) -> (&'static str, &'static str) {
     }
 }
 
-impl Rule for NoTensorCores {
-    fn name(&self) -> &'static str {
-        "no-tensor-cores"
-    }
-    fn code(&self) -> &'static str {
-        "TR401"
-    }
-    fn summary(&self) -> &'static str {
-        "GEMM, convolution or attention kernels that ran on CUDA cores (FP32 without TF32, precision or kernel choice)"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
+impl NoTensorCores {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
         let missed = common::rows_with_reason(cx, |r: &KernelRow, why: &Reason| {
             r.tensor_core == Verdict::No && r.category.is_matrix() && KINDS.contains(&why.kind)
         });

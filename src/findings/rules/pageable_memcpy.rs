@@ -6,9 +6,10 @@ use serde_json::json;
 
 use super::reupload::memkind_label;
 use crate::declare_rule;
-use crate::findings::facts::{self, Group, Where};
-use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::findings::facts::{self, Draft, Group, Where};
+use crate::findings::{Context, EvidenceTable, Finding, Rule};
 use crate::model::{CopyKind, MemKind, Ns};
+use crate::text::format;
 
 /// How much faster a pinned copy is assumed to be than a pageable one.
 pub const PINNED_SPEEDUP: i64 = 2;
@@ -51,28 +52,20 @@ declare_rule! {
     /// together (copies from several threads overlap) nor the window.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct PageableMemcpy;
-}
-
-impl Rule for PageableMemcpy {
-    fn name(&self) -> &'static str {
-        "pageable-memcpy"
-    }
-    fn code(&self) -> &'static str {
-        "TR103"
-    }
-    fn summary(&self) -> &'static str {
-        "copies from/to pageable host memory (staged and synchronous)"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
-        check(cx).into_iter().collect()
+    pub struct PageableMemcpy {
+        name: "pageable-memcpy",
+        code: "TR103",
+        summary: "copies from/to pageable host memory (staged and synchronous)",
     }
 }
 
-fn check(cx: &Context) -> Option<Finding> {
+impl PageableMemcpy {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
+        check(self, cx).into_iter().collect()
+    }
+}
+
+fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let kernels = &cx.attribution.layers.kernel;
     let window_ns = cx.window.duration();
@@ -102,7 +95,7 @@ fn check(cx: &Context) -> Option<Finding> {
         involved_all += involved;
         wh.add(op.place);
         flagged.insert(op.index);
-        let g = groups
+        groups
             .entry((
                 m.kind,
                 memkind_label(m.src),
@@ -110,13 +103,8 @@ fn check(cx: &Context) -> Option<Finding> {
                 m.bytes,
                 op.place.phase.label(),
             ))
-            .or_default();
-        g.count += 1;
-        g.bytes += m.bytes;
-        g.gpu_ns += m.end - m.start;
-        g.host_ns += involved;
-        g.at_stake_ns += at_stake;
-        g.iterations.extend(op.place.iteration);
+            .or_default()
+            .add_copy(m, op.place.iteration, involved, at_stake);
     }
     stake = facts::cap_stake(cx, stake, spans);
     if groups.is_empty() || !facts::clears(stake, window_ns, MIN_SHARE) {
@@ -125,7 +113,7 @@ fn check(cx: &Context) -> Option<Finding> {
     let count: u64 = groups.values().map(|g| g.count).sum();
     let bytes: u64 = groups.values().map(|g| g.bytes).sum();
     let gpu: Ns = groups.values().map(|g| g.gpu_ns).sum();
-    let mut rows: Vec<(Ns, Vec<serde_json::Value>)> = groups
+    let rows: Vec<(Ns, Vec<serde_json::Value>)> = groups
         .iter()
         .map(|((kind, src, dst, b, phase), g)| {
             (
@@ -144,23 +132,35 @@ fn check(cx: &Context) -> Option<Finding> {
             )
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
     let (top_kind, top_bytes) = groups
         .iter()
         .max_by_key(|(_, g)| g.at_stake_ns)
         .map(|(k, _)| (k.0, k.3))
         .unwrap_or((CopyKind::Unknown, 0));
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
+    let draft = Draft {
+        title: format!(
+            "{} staged through pageable host memory; largest cost: {} {}",
+            match cx.window.iterations.len() {
+                0 => format!("{count} copies ({})", format::bytes(bytes)),
+                n => format!(
+                    "{} {} per iteration ({}; {count} in the window)",
+                    facts::count_label(count as f64 / n as f64),
+                    if count == n as u64 { "copy" } else { "copies" },
+                    format::bytes(bytes / n as u64)
+                ),
+            },
+            top_kind.label(),
+            format::bytes(top_bytes)
+        ),
+        stake,
+        facts: vec![
             ("pageable_copies", json!(count)),
             ("bytes", json!(bytes)),
             ("copy_ns", json!(gpu)),
             ("involved_ns", json!(involved_all)),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(EvidenceTable {
-            columns: [
+        ],
+        table: EvidenceTable::largest_first(
+            &[
                 "kind",
                 "memory",
                 "bytes",
@@ -170,47 +170,23 @@ fn check(cx: &Context) -> Option<Finding> {
                 "copy_ns",
                 "involved_ns",
                 "at_stake_ns",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: rows.into_iter().map(|r| r.1).collect(),
-        }),
-        ..Evidence::default()
-    };
-    wh.fill(&mut evidence);
-    evidence.timeline = wh
-        .representative(cx)
-        .and_then(|it| facts::timeline(cx, it, &|i| flagged.contains(&i), &[]));
-    Some(Finding {
-        rule: "pageable-memcpy".into(),
-        code: "TR103".into(),
-        severity: Severity::for_share(stake, window_ns),
-        title: format!(
-            "{} staged through pageable host memory; largest cost: {} {}",
-            match cx.window.iterations.len() {
-                0 => format!("{count} copies ({})", facts::bytes_label(bytes)),
-                n => format!(
-                    "{} {} per iteration ({}; {count} in the window)",
-                    facts::count_label(count as f64 / n as f64),
-                    if count == n as u64 { "copy" } else { "copies" },
-                    facts::bytes_label(bytes / n as u64)
-                ),
-            },
-            top_kind.label(),
-            facts::bytes_label(top_bytes)
+            ],
+            rows,
         ),
-        time_at_stake_ns: stake,
-        evidence,
         recommendation: "Use page-locked (pinned) host buffers: allocate them once (torch.empty(..., \
                          pin_memory=True), DataLoader(pin_memory=True), cudaHostAlloc) and reuse them, then \
                          copy with non_blocking=True / cudaMemcpyAsync so the copy overlaps compute."
             .into(),
-    })
+    };
+    Some(draft.finish(cx, rule, &wh, |it| {
+        facts::timeline(cx, it, &|i| flagged.contains(&i), &[])
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Severity;
     use crate::findings::testing::Builder;
 
     const IT: Ns = 1_000_000;

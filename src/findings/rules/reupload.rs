@@ -8,9 +8,10 @@ use super::round_trip;
 use crate::analysis::phase::Phase;
 use crate::analysis::window::MIN_ITERATIONS;
 use crate::declare_rule;
-use crate::findings::facts::{self, Where};
-use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::findings::facts::{self, Draft, Where};
+use crate::findings::{Context, EvidenceTable, Finding, Rule};
 use crate::model::Ns;
+use crate::text::format;
 
 /// Smallest upload considered: below it the cost is latency, which
 /// `tiny-memcpy` covers.
@@ -54,31 +55,23 @@ declare_rule! {
     /// uploading the data once, before the loop, removes them all.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct Reupload;
+    pub struct Reupload {
+        name: "reupload",
+        code: "TR101",
+        summary: "the same-size upload repeated every iteration (constant data re-sent)",
+    }
 }
 
-impl Rule for Reupload {
-    fn name(&self) -> &'static str {
-        "reupload"
-    }
-    fn code(&self) -> &'static str {
-        "TR101"
-    }
-    fn summary(&self) -> &'static str {
-        "the same-size upload repeated every iteration (constant data re-sent)"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
-        check(cx).into_iter().collect()
+impl Reupload {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
+        check(self, cx).into_iter().collect()
     }
 }
 
 /// Uploads of one key: (bytes, k).
 type Key = (u64, u32);
 
-fn check(cx: &Context) -> Option<Finding> {
+fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let n = cx.window.iterations.len();
     if n < MIN_ITERATIONS {
@@ -190,11 +183,7 @@ fn check(cx: &Context) -> Option<Finding> {
             wh.add(op.place);
             flagged.insert(op.index);
             let exposed = facts::exposed(cx, kernels, m.start, m.end);
-            row.count += 1;
-            row.bytes += m.bytes;
-            row.gpu_ns += m.end - m.start;
-            row.at_stake_ns += exposed;
-            row.iterations.extend(op.place.iteration);
+            row.add_copy(m, op.place.iteration, 0, exposed);
             *phases.entry(op.place.phase.label()).or_default() += 1;
             *kinds.entry(memkind_label(m.src)).or_default() += 1;
         }
@@ -220,8 +209,16 @@ fn check(cx: &Context) -> Option<Finding> {
     rows.sort_by(|a, b| b[7].as_i64().cmp(&a[7].as_i64()));
     let largest = recurring.keys().map(|k| k.0).max().unwrap_or(0);
     let per_iteration = bytes / wh.iterations.len().max(1) as u64;
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
+    let draft = Draft {
+        title: format!(
+            "{} per iteration uploaded to the GPU again ({} in {} of {n} iterations, largest {})",
+            format::bytes(per_iteration),
+            format::bytes(bytes),
+            wh.iterations.len(),
+            format::bytes(largest)
+        ),
+        stake,
+        facts: vec![
             ("uploads", json!(count)),
             ("recurring_uploads_per_iteration", json!(recurring.len())),
             ("bytes", json!(bytes)),
@@ -229,11 +226,9 @@ fn check(cx: &Context) -> Option<Finding> {
             ("iterations_with_upload", json!(wh.iterations.len())),
             ("window_iterations", json!(n)),
             ("copy_ns", json!(gpu)),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(EvidenceTable {
-            columns: [
+        ],
+        table: EvidenceTable::new(
+            &[
                 "bytes",
                 "k-th of that size",
                 "iterations",
@@ -242,35 +237,17 @@ fn check(cx: &Context) -> Option<Finding> {
                 "copy_ns",
                 "mean_ns",
                 "at_stake_ns",
-            ]
-            .map(String::from)
-            .to_vec(),
+            ],
             rows,
-        }),
-        ..Evidence::default()
-    };
-    wh.fill(&mut evidence);
-    evidence.timeline = wh
-        .representative(cx)
-        .and_then(|it| facts::timeline(cx, it, &|i| flagged.contains(&i), &[]));
-    Some(Finding {
-        rule: "reupload".into(),
-        code: "TR101".into(),
-        severity: Severity::for_share(stake, window_ns),
-        title: format!(
-            "{} per iteration uploaded to the GPU again ({} in {} of {n} iterations, largest {})",
-            facts::bytes_label(per_iteration),
-            facts::bytes_label(bytes),
-            wh.iterations.len(),
-            facts::bytes_label(largest)
         ),
-        time_at_stake_ns: stake,
-        evidence,
         recommendation: "Upload constant tensors (weights, tables, masks) once before the loop and keep \
                          them on the GPU (model.to('cuda') once, register_buffer, a cached device tensor); \
                          if only part changes, upload only that part."
             .into(),
-    })
+    };
+    Some(draft.finish(cx, rule, &wh, |it| {
+        facts::timeline(cx, it, &|i| flagged.contains(&i), &[])
+    }))
 }
 
 pub(crate) fn memkind_label(k: crate::model::MemKind) -> &'static str {
@@ -290,6 +267,7 @@ pub(crate) fn memkind_label(k: crate::model::MemKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Severity;
     use crate::findings::testing::{Analysis, Builder};
     use crate::model::{CopyKind, MemKind};
 

@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet};
 use serde_json::json;
 
 use crate::declare_rule;
-use crate::findings::facts::{self, CopyOp, Where};
-use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::findings::facts::{self, CopyOp, Draft, Where};
+use crate::findings::{Context, EvidenceTable, Finding, Rule};
 use crate::model::Ns;
+use crate::text::format;
 
 /// Smallest device-to-host copy that can start a round trip.
 pub const MIN_BYTES: u64 = 4096;
@@ -39,25 +40,17 @@ declare_rule! {
     /// between them is not counted.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct RoundTrip;
+    pub struct RoundTrip {
+        name: "round-trip",
+        code: "TR102",
+        summary: "data copied to the host and straight back to the device",
+    }
 }
 
-impl Rule for RoundTrip {
-    fn name(&self) -> &'static str {
-        "round-trip"
-    }
-    fn code(&self) -> &'static str {
-        "TR102"
-    }
-    fn summary(&self) -> &'static str {
-        "data copied to the host and straight back to the device"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
+impl RoundTrip {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
         let ops = facts::copies(cx);
-        check(cx, &ops).into_iter().collect()
+        check(self, cx, &ops).into_iter().collect()
     }
 }
 
@@ -97,7 +90,7 @@ fn exposed_pair(cx: &Context, kernels: &[(Ns, Ns)], a: (Ns, Ns), b: (Ns, Ns)) ->
     }
 }
 
-fn check(cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
+fn check(rule: &dyn Rule, cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
     let trace = cx.trace;
     let found = pairs(cx, ops);
     if found.is_empty() {
@@ -139,8 +132,8 @@ fn check(cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
         return None;
     }
     let n = found.len() as u64;
-    let table = EvidenceTable {
-        columns: [
+    let table = EvidenceTable::new(
+        &[
             "bytes",
             "pairs",
             "iterations",
@@ -149,11 +142,8 @@ fn check(cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
             "copy_ns",
             "mean host gap_ns",
             "at_stake_ns",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: rows
-            .iter()
+        ],
+        rows.iter()
             .rev()
             .map(|((b, out, back), r)| {
                 vec![
@@ -168,48 +158,39 @@ fn check(cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
                 ]
             })
             .collect(),
-    };
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
+    );
+    let (&(b, _, _), _) = rows.iter().next_back()?;
+    let draft = Draft {
+        title: format!(
+            "{} device-to-host {} per iteration ({} each) went straight back to the GPU ({n} in {} iterations)",
+            facts::count_label(facts::per_iteration_count(cx, n as f64)),
+            if facts::per_iteration_count(cx, n as f64) == 1.0 { "copy" } else { "copies" },
+            format::bytes(b),
+            wh.iterations.len()
+        ),
+        stake,
+        facts: vec![
             ("round_trips", json!(n)),
             ("bytes", json!(bytes)),
             ("iterations_with_round_trip", json!(wh.iterations.len())),
             ("window_iterations", json!(cx.window.iterations.len())),
             ("copy_ns", json!(gpu)),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(table),
-        ..Evidence::default()
-    };
-    wh.fill(&mut evidence);
-    evidence.timeline = wh
-        .representative(cx)
-        .and_then(|it| facts::timeline(cx, it, &|i| flagged.contains(&i), &[]));
-    let (&(b, _, _), _) = rows.iter().next_back()?;
-    Some(Finding {
-        rule: "round-trip".into(),
-        code: "TR102".into(),
-        severity: Severity::for_share(stake, window_ns),
-        title: format!(
-            "{} device-to-host {} per iteration ({} each) went straight back to the GPU ({n} in {} iterations)",
-            facts::count_label(facts::per_iteration_count(cx, n as f64)),
-            if facts::per_iteration_count(cx, n as f64) == 1.0 { "copy" } else { "copies" },
-            facts::bytes_label(b),
-            wh.iterations.len()
-        ),
-        time_at_stake_ns: stake,
-        evidence,
+        ],
+        table,
         recommendation: "Keep the tensor on the GPU: do the operation between the two copies with GPU \
                          ops instead of on the CPU (no .cpu()/.numpy() then .cuda()); if the host needs a \
                          value, copy only that value, asynchronously into pinned memory."
             .into(),
-    })
+    };
+    Some(draft.finish(cx, rule, &wh, |it| {
+        facts::timeline(cx, it, &|i| flagged.contains(&i), &[])
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Severity;
     use crate::findings::testing::Builder;
     use crate::model::{CopyKind, MemKind};
 

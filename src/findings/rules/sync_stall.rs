@@ -7,8 +7,8 @@ use serde_json::json;
 use crate::analysis::attribution::{is_pageable, memcpy_by_correlation};
 use crate::analysis::intervals::{self, Span};
 use crate::declare_rule;
-use crate::findings::facts::{self, Where};
-use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::findings::facts::{self, Draft, Where};
+use crate::findings::{Context, EvidenceTable, Finding, Rule};
 use crate::model::kinds::base_api_name;
 use crate::model::{ApiKind, Ns};
 
@@ -36,28 +36,20 @@ declare_rule! {
     /// it sat idle during the waits.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct SyncStall;
-}
-
-impl Rule for SyncStall {
-    fn name(&self) -> &'static str {
-        "sync-stall"
-    }
-    fn code(&self) -> &'static str {
-        "TR303"
-    }
-    fn summary(&self) -> &'static str {
-        "GPU idle while the host waits in synchronize calls or blocking copies"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
-        check(cx).into_iter().collect()
+    pub struct SyncStall {
+        name: "sync-stall",
+        code: "TR303",
+        summary: "GPU idle while the host waits in synchronize calls or blocking copies",
     }
 }
 
-fn check(cx: &Context) -> Option<Finding> {
+impl SyncStall {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
+        check(self, cx).into_iter().collect()
+    }
+}
+
+fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let by_corr = memcpy_by_correlation(trace);
     let busy = facts::gpu_busy(cx);
@@ -104,7 +96,7 @@ fn check(cx: &Context) -> Option<Finding> {
     }
     let calls: u64 = groups.values().map(|g| g.0).sum();
     let call_ns: Ns = groups.values().map(|g| g.1).sum();
-    let mut rows: Vec<(Ns, Vec<serde_json::Value>)> = groups
+    let rows: Vec<(Ns, Vec<serde_json::Value>)> = groups
         .iter()
         .map(|((name, phase), g)| {
             (
@@ -120,29 +112,35 @@ fn check(cx: &Context) -> Option<Finding> {
             )
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
-    let top = rows
+    let table = EvidenceTable::largest_first(
+        &["call", "phase", "calls", "iterations", "call_ns", "gpu idle_ns"],
+        rows,
+    );
+    let top = table
+        .rows
         .first()
-        .and_then(|r| r.1[0].as_str().map(String::from))
+        .and_then(|r| r[0].as_str().map(String::from))
         .unwrap_or_default();
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
+    let draft = Draft {
+        title: format!(
+            "GPU idle {} ({} of the window) while the host waits in {calls} blocking calls (mostly {top})",
+            facts::per_iteration_label(cx, stake),
+            facts::pct_label(stake, window_ns)
+        ),
+        stake,
+        facts: vec![
             ("blocking_calls", json!(calls)),
             ("call_ns", json!(call_ns)),
             ("gpu_idle_ns", json!(stake)),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(EvidenceTable {
-            columns: ["call", "phase", "calls", "iterations", "call_ns", "gpu idle_ns"]
-                .map(String::from)
-                .to_vec(),
-            rows: rows.into_iter().map(|r| r.1).collect(),
-        }),
-        ..Evidence::default()
+        ],
+        table,
+        recommendation: "Take synchronisation out of the loop: no torch.cuda.synchronize(), .item(), .cpu() \
+                         or printing of GPU tensors mid-iteration; copy results with non_blocking=True into \
+                         pinned memory and wait once per iteration (an event), or let the next batch's work \
+                         be queued before waiting."
+            .into(),
     };
-    wh.fill(&mut evidence);
-    evidence.timeline = wh.representative(cx).and_then(|it| {
+    Some(draft.finish(cx, rule, &wh, |it| {
         let i = &cx.window.iterations[it];
         let mine: Vec<Span> = intervals::overlapping(&spans, i.start, i.end).to_vec();
         let mut marks = Vec::new();
@@ -152,29 +150,13 @@ fn check(cx: &Context) -> Option<Finding> {
             }
         });
         facts::timeline(cx, it, &|_| false, &marks)
-    });
-    Some(Finding {
-        rule: "sync-stall".into(),
-        code: "TR303".into(),
-        severity: Severity::for_share(stake, window_ns),
-        title: format!(
-            "GPU idle {} ({} of the window) while the host waits in {calls} blocking calls (mostly {top})",
-            facts::per_iteration_label(cx, stake),
-            facts::pct_label(stake, window_ns)
-        ),
-        time_at_stake_ns: stake,
-        evidence,
-        recommendation: "Take synchronisation out of the loop: no torch.cuda.synchronize(), .item(), .cpu() \
-                         or printing of GPU tensors mid-iteration; copy results with non_blocking=True into \
-                         pinned memory and wait once per iteration (an event), or let the next batch's work \
-                         be queued before waiting."
-            .into(),
-    })
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Severity;
     use crate::findings::testing::Builder;
 
     const IT: Ns = 1_000_000;

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::json;
 
 use crate::declare_rule;
-use crate::findings::facts::{self, CopyOp, Group, Where};
-use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
+use crate::findings::facts::{self, CopyOp, Draft, Group, Where};
+use crate::findings::{Context, EvidenceTable, Finding, Rule};
 use crate::model::Ns;
 
 /// Largest copy that counts as tiny.
@@ -48,24 +48,16 @@ declare_rule! {
     /// the window.
     ///
     /// Severity: warning from 5% of the window, error from 25%.
-    pub struct TinyMemcpy;
+    pub struct TinyMemcpy {
+        name: "tiny-memcpy",
+        code: "TR104",
+        summary: "many small copies (.item(), scalars), each paying launch and sync latency",
+    }
 }
 
-impl Rule for TinyMemcpy {
-    fn name(&self) -> &'static str {
-        "tiny-memcpy"
-    }
-    fn code(&self) -> &'static str {
-        "TR104"
-    }
-    fn summary(&self) -> &'static str {
-        "many small copies (.item(), scalars), each paying launch and sync latency"
-    }
-    fn doc(&self) -> &'static str {
-        Self::DOC
-    }
-    fn check(&self, cx: &Context) -> Vec<Finding> {
-        check(cx).into_iter().collect()
+impl TinyMemcpy {
+    fn findings(&self, cx: &Context) -> Vec<Finding> {
+        check(self, cx).into_iter().collect()
     }
 }
 
@@ -113,7 +105,7 @@ fn runs(cx: &Context, ops: &[CopyOp], tiny: &[usize]) -> Vec<Run> {
     out
 }
 
-fn check(cx: &Context) -> Option<Finding> {
+fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let ops = facts::copies(cx);
     let tiny: Vec<usize> = (0..ops.len())
@@ -164,17 +156,13 @@ fn check(cx: &Context) -> Option<Finding> {
             let m = op.copy(trace);
             flagged.insert(op.index);
             wh.add(op.place);
-            let g = groups
-                .entry((m.kind.label(), m.bytes, op.place.phase.label()))
-                .or_default();
-            g.count += 1;
-            g.bytes += m.bytes;
-            g.gpu_ns += m.end - m.start;
-            g.host_ns += op
+            let call_ns = op
                 .call
                 .map_or(0, |c| trace.api_calls[c].end - trace.api_calls[c].start);
-            g.at_stake_ns += at_stake / n;
-            g.iterations.extend(op.place.iteration);
+            groups
+                .entry((m.kind.label(), m.bytes, op.place.phase.label()))
+                .or_default()
+                .add_copy(m, op.place.iteration, call_ns, at_stake / n);
         }
     }
     stake = facts::cap_stake(cx, stake, spans);
@@ -182,7 +170,7 @@ fn check(cx: &Context) -> Option<Finding> {
         return None;
     }
     let bytes: u64 = groups.values().map(|g| g.bytes).sum();
-    let mut rows: Vec<(u64, Vec<serde_json::Value>)> = groups
+    let rows: Vec<(u64, Vec<serde_json::Value>)> = groups
         .iter()
         .map(|((kind, b, phase), g)| {
             (
@@ -201,9 +189,14 @@ fn check(cx: &Context) -> Option<Finding> {
             )
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
-    let mut evidence = Evidence {
-        facts: facts::fact_map([
+    let draft = Draft {
+        title: format!(
+            "{} tiny copies per iteration ({} in the window, runs of up to {longest}) pay a call and a sync each",
+            facts::count_label(per_iteration),
+            tiny.len()
+        ),
+        stake,
+        facts: vec![
             ("tiny_copies", json!(tiny.len())),
             ("per_iteration", json!(per_iteration)),
             ("bytes", json!(bytes)),
@@ -213,11 +206,9 @@ fn check(cx: &Context) -> Option<Finding> {
             ),
             ("copies_in_runs", json!(in_runs)),
             ("longest_run", json!(longest)),
-            ("at_stake_ns", json!(stake)),
-            ("share_of_window", json!(facts::share(stake, window_ns))),
-        ]),
-        table: Some(EvidenceTable {
-            columns: [
+        ],
+        table: EvidenceTable::largest_first(
+            &[
                 "kind",
                 "bytes",
                 "phase",
@@ -227,38 +218,23 @@ fn check(cx: &Context) -> Option<Finding> {
                 "copy_ns",
                 "call_ns",
                 "at_stake_ns",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: rows.into_iter().map(|r| r.1).collect(),
-        }),
-        ..Evidence::default()
-    };
-    wh.fill(&mut evidence);
-    evidence.timeline = wh
-        .representative(cx)
-        .and_then(|it| facts::timeline(cx, it, &|i| flagged.contains(&i), &[]));
-    Some(Finding {
-        rule: "tiny-memcpy".into(),
-        code: "TR104".into(),
-        severity: Severity::for_share(stake, window_ns),
-        title: format!(
-            "{} tiny copies per iteration ({} in the window, runs of up to {longest}) pay a call and a sync each",
-            facts::count_label(per_iteration),
-            tiny.len()
+            ],
+            rows,
         ),
-        time_at_stake_ns: stake,
-        evidence,
         recommendation: "Batch small transfers: read many scalars at once (stack them and call .tolist() / \
                          .cpu() once instead of .item() in a loop), keep scalars as GPU tensors instead of \
                          uploading them, and pack small uploads into one pinned buffer."
             .into(),
-    })
+    };
+    Some(draft.finish(cx, rule, &wh, |it| {
+        facts::timeline(cx, it, &|i| flagged.contains(&i), &[])
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Severity;
     use crate::findings::testing::{Analysis, Builder};
     use crate::model::{CopyKind, MemKind};
 

@@ -617,46 +617,45 @@ impl Builder {
         }
         let rocm = self.rocm || props.iter().any(|d| d.name.starts_with("AMD"));
         let named: Vec<&Device> = props.iter().filter(|d| !d.name.trim().is_empty()).collect();
-        let common = named.first().filter(|first| {
-            named
-                .iter()
-                .all(|d| d.name == first.name && d.sm_count == first.sm_count)
-        });
-        let mut devices = Vec::new();
-        for id in used {
-            let found = if rocm {
-                common.copied()
-            } else {
-                props.iter().find(|d| d.id == id)
-            };
-            devices.push(match found {
-                Some(d) => Device {
-                    id,
-                    name: d.name.clone(),
-                    compute_capability: if rocm { None } else { d.compute_capability },
-                    sm_count: d.sm_count,
-                },
-                None => Device {
-                    id,
-                    name: if rocm {
-                        "AMD GPU (name not recorded)"
-                    } else {
-                        "unknown GPU"
-                    }
-                    .into(),
-                    compute_capability: None,
-                    sm_count: None,
-                },
-            });
-        }
-        if rocm && !props.is_empty() && common.is_none() && !devices.is_empty() {
+        let common: Option<Device> = named
+            .first()
+            .filter(|first| {
+                named
+                    .iter()
+                    .all(|d| d.name == first.name && d.sm_count == first.sm_count)
+            })
+            .map(|d| (*d).clone());
+        let props_empty = props.is_empty();
+        // CUDA: deviceProperties is keyed by the ids the work uses. ROCm:
+        // each GPU the work names gets the common description, if any.
+        let described: Vec<Device> = if !rocm {
+            props
+        } else {
+            used.iter()
+                .map(|&id| match &common {
+                    Some(d) => Device {
+                        id,
+                        name: d.name.clone(),
+                        compute_capability: None,
+                        sm_count: d.sm_count,
+                    },
+                    None => Device {
+                        id,
+                        name: "AMD GPU (name not recorded)".into(),
+                        compute_capability: None,
+                        sm_count: None,
+                    },
+                })
+                .collect()
+        };
+        if rocm && !props_empty && common.is_none() && !used.is_empty() {
             self.trace.warnings.push(
                 "ROCm trace: GPU work is filed under HSA agent ids, deviceProperties under HIP \
                  ordinals, and the listed GPUs differ: GPU names unknown"
                     .into(),
             );
         }
-        self.trace.devices = devices;
+        crate::model::build::fill_devices(&mut self.trace, described);
     }
 
     fn warnings(&mut self) {

@@ -86,10 +86,8 @@ pub fn mem_kind(raw: Option<&str>) -> MemKind {
 /// context synchronize; not stream-wait-event, which makes the GPU wait):
 /// the rule the SQLite reader applies to `ENUM_CUPTI_SYNC_TYPE` names.
 pub fn sync_blocks_host(raw: Option<&str>) -> bool {
-    raw.and_then(|r| value_name(r, &SYNC_TYPE)).is_some_and(|n| {
-        let n = n.to_ascii_uppercase();
-        n.contains("SYNCHRONIZE") && !n.contains("WAIT")
-    })
+    raw.and_then(|r| value_name(r, &SYNC_TYPE))
+        .is_some_and(|n| crate::input::nsys_ids::sync_blocks_host(&n))
 }
 
 #[cfg(test)]

@@ -33,10 +33,11 @@ use crate::input::gzip;
 use crate::input::json_stream::JsonStream;
 use crate::input::kineto::event::{Int, Text};
 use crate::input::kineto::{contains, trim_start};
+use crate::input::nsys_ids::{self, global_pid};
 use crate::input::{InputFormat, Reader};
 use crate::model::build::RowCheck;
 use crate::model::{
-    ApiCall, ApiKind, DEFAULT_DOMAIN, Kernel, Memcpy, Memset, NameId, Range, RangeKind, Thread, Trace,
+    ApiCall, ApiKind, DEFAULT_DOMAIN, Kernel, Memcpy, Memset, NameId, Range, RangeKind, Trace,
 };
 use crate::progress::Progress;
 
@@ -246,12 +247,6 @@ struct ThreadNameRec {
     tid: Int,
 }
 
-/// The process id inside an nsys global id (bits 24..48), as in the
-/// SQLite export.
-fn global_pid(global_id: i64) -> u32 {
-    ((global_id >> 24) & 0xFF_FFFF) as u32
-}
-
 /// Unusable rows per kind of record, reported once each.
 struct Checks {
     kernel: RowCheck,
@@ -330,11 +325,7 @@ impl Loader {
             return t;
         }
         let idx = self.trace.threads.len() as u32;
-        let (pid, tid) = match global_tid {
-            Some(g) if g >= 0 => (global_pid(g), (g & 0xFF_FFFF) as u64),
-            _ => (0, 0),
-        };
-        self.trace.threads.push(Thread { pid, tid, name: None });
+        self.trace.threads.push(nsys_ids::thread(global_tid));
         self.threads.insert(key, idx);
         idx
     }

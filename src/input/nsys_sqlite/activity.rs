@@ -21,8 +21,9 @@ use std::path::Path;
 use rusqlite::Connection;
 
 use super::rows::{RawQuery, RawRow};
-use super::{PROGRESS_STEP, Strings, Threads, global_pid, sql_error};
+use super::{PROGRESS_STEP, Strings, Threads, sql_error};
 use crate::error::Result;
+use crate::input::nsys_ids::global_pid;
 use crate::model::build::RowCheck;
 use crate::model::{ApiCall, ApiKind, CopyKind, Kernel, MemKind, Memcpy, Memset, NameId, Names, Thread};
 use crate::progress::Progress;

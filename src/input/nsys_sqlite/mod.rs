@@ -9,7 +9,7 @@
 
 mod activity;
 mod host;
-mod query;
+pub mod query;
 mod rows;
 
 use std::collections::{HashMap, HashSet};
@@ -18,6 +18,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+use crate::input::nsys_ids::{self, global_pid};
 use crate::input::nvtx_domain;
 use crate::input::{InputFormat, Reader};
 use crate::model::build::RowCheck;
@@ -81,9 +82,10 @@ fn uri_path(path: &Path) -> String {
 /// A one-line description of an SQLite error on `path`.
 pub fn sql_error(path: &Path, e: &rusqlite::Error) -> Error {
     // SQLite allocates with malloc, past our allocator: its out-of-memory
-    // must read like ours (the cap, the inputs, exit 2).
+    // must read like ours (the cap, the inputs, exit 2), which the binary
+    // prints for this error.
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OutOfMemory) {
-        crate::limits::exit_out_of_memory("SQLite could not allocate memory");
+        return Error::out_of_memory("SQLite could not allocate memory");
     }
     let text = e.to_string();
     let problem = if text.contains("file is not a database") {
@@ -130,12 +132,6 @@ impl Strings {
     }
 }
 
-/// The process id inside a serialized nsys GlobalId (bits 24..48; the
-/// thread id is in bits 0..24).
-fn global_pid(global_id: i64) -> u32 {
-    ((global_id >> 24) & 0xFF_FFFF) as u32
-}
-
 /// nsys global thread ids to model thread indexes.
 #[derive(Default)]
 struct Threads {
@@ -156,13 +152,7 @@ impl Threads {
         }
         let t = match self.index.get(&key) {
             Some(&t) => t,
-            None => {
-                let (pid, tid) = match global_tid {
-                    Some(g) if g >= 0 => (global_pid(g), (g & 0xFF_FFFF) as u64),
-                    _ => (0, 0),
-                };
-                self.insert(threads, key, Thread { pid, tid, name: None })
-            }
+            None => self.insert(threads, key, nsys_ids::thread(global_tid)),
         };
         self.last = Some((key, t));
         t
@@ -246,10 +236,7 @@ fn read_sync(
     };
     let blocking: HashSet<i64> = sync_types
         .iter()
-        .filter(|(_, name)| {
-            let n = name.to_ascii_uppercase();
-            n.contains("SYNCHRONIZE") && !n.contains("WAIT")
-        })
+        .filter(|(_, name)| nsys_ids::sync_blocks_host(name))
         .map(|(&id, _)| id)
         .collect();
     let mut ids = Vec::new();
@@ -443,10 +430,10 @@ impl<'p> Loader<'p> {
     fn load(mut self, progress: &Progress) -> Result<Trace> {
         self.read_meta()?;
         self.read_strings()?;
-        let memcpy_kinds = self.read_enum("ENUM_CUDA_MEMCPY_OPER", "memcpy directions")?;
-        let mem_kinds = self.read_enum("ENUM_CUDA_MEM_KIND", "pageable/pinned memory kinds")?;
-        let event_types = self.read_enum("ENUM_NSYS_EVENT_TYPE", "NVTX range kinds")?;
-        let sync_types = self.read_enum("ENUM_CUPTI_SYNC_TYPE", "synchronization kinds")?;
+        let memcpy_kinds = self.read_enum(query::ENUM_MEMCPY_OPER, "memcpy directions")?;
+        let mem_kinds = self.read_enum(query::ENUM_MEM_KIND, "pageable/pinned memory kinds")?;
+        let event_types = self.read_enum(query::ENUM_EVENT_TYPE, "NVTX range kinds")?;
+        let sync_types = self.read_enum(query::ENUM_SYNC_TYPE, "synchronization kinds")?;
         time("activity tables", || {
             self.read_activity((&memcpy_kinds, &mem_kinds), &sync_types, progress)
         })?;

@@ -57,6 +57,62 @@ pub const CPU_CALLCHAINS: Query = query!("cpu_callchains.sql");
 pub const OSRT: Query = query!("osrt.sql");
 pub const DIAGNOSTICS: Query = query!("diagnostics.sql");
 
+/// Every query file (a test checks it against `queries/`).
+pub const ALL: &[Query] = &[
+    KERNELS,
+    MEMCPY,
+    MEMSET,
+    GRAPH_TRACE,
+    RUNTIME,
+    RUNTIME_NAMES,
+    SYNC,
+    NVTX,
+    STRINGS,
+    META,
+    META_OLD,
+    GPUS,
+    CUDA_DEVICES,
+    THREADS,
+    SESSION_START,
+    PROCESSES,
+    ENUM,
+    GPU_METRICS_NAMES,
+    GPU_METRICS,
+    CPU_SAMPLES,
+    CPU_CALLCHAINS,
+    OSRT,
+    DIAGNOSTICS,
+];
+
+/// The enum tables the reader decodes through [`ENUM`] (its `{{table}}`).
+pub const ENUM_MEMCPY_OPER: &str = "ENUM_CUDA_MEMCPY_OPER";
+pub const ENUM_MEM_KIND: &str = "ENUM_CUDA_MEM_KIND";
+pub const ENUM_EVENT_TYPE: &str = "ENUM_NSYS_EVENT_TYPE";
+pub const ENUM_SYNC_TYPE: &str = "ENUM_CUPTI_SYNC_TYPE";
+pub const ENUM_TABLES: &[&str] = &[ENUM_MEMCPY_OPER, ENUM_MEM_KIND, ENUM_EVENT_TYPE, ENUM_SYNC_TYPE];
+
+/// Every table the reader may read: the `-- table:` headers of [`ALL`],
+/// the enum tables in place of [`ENUM`]'s `{{table}}`; each once, in
+/// query order.
+pub fn tables() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for q in ALL {
+        for t in q.header_values("table") {
+            let names = if t == "{{table}}" {
+                ENUM_TABLES
+            } else {
+                std::slice::from_ref(&t)
+            };
+            for &n in names {
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// What a query needs to run against one database.
 #[derive(Debug)]
 pub enum Prepared {
@@ -69,15 +125,20 @@ pub enum Prepared {
 }
 
 impl Query {
-    fn header(&self, key: &str) -> Vec<String> {
+    /// The comma-separated values of the header lines `-- key: ...`.
+    pub fn header_values(&self, key: &str) -> Vec<&'static str> {
         let prefix = format!("-- {key}:");
-        self.text
-            .lines()
-            .filter_map(|l| l.strip_prefix(&prefix))
+        let text: &'static str = self.text;
+        text.lines()
+            .filter_map(|l| l.strip_prefix(prefix.as_str()))
             .flat_map(|rest| rest.split(','))
-            .map(|s| s.trim().to_string())
+            .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect()
+    }
+
+    fn header(&self, key: &str) -> Vec<String> {
+        self.header_values(key).into_iter().map(String::from).collect()
     }
 
     /// The table this query reads; `table_arg` fills a `{{table}}` header.
@@ -148,23 +209,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_query_file_is_listed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| format!("queries/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = ALL.iter().map(|q| q.file.to_string()).collect();
+        listed.sort();
+        assert_eq!(listed, files);
+    }
+
+    #[test]
+    fn tables_come_from_the_headers() {
+        let t = tables();
+        assert_eq!(t[0], "CUPTI_ACTIVITY_KIND_KERNEL");
+        for want in ["StringIds", "OSRT_API", "EXPORT_META_DATA", ENUM_SYNC_TYPE] {
+            assert!(t.contains(&want), "{want} missing from {t:?}");
+        }
+        assert!(!t.iter().any(|n| n.contains("{{")));
+        let mut once = t.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), t.len());
+        // Each query's table, once each: the enum query stands for four.
+        assert_eq!(t.len(), ALL.len() - 1 - 1 + ENUM_TABLES.len());
+    }
+
+    #[test]
     fn every_query_file_has_a_header() {
-        for q in [
-            KERNELS,
-            MEMCPY,
-            MEMSET,
-            RUNTIME,
-            SYNC,
-            NVTX,
-            STRINGS,
-            META,
-            GPUS,
-            CUDA_DEVICES,
-            THREADS,
-            ENUM,
-            GPU_METRICS_NAMES,
-            GPU_METRICS,
-        ] {
+        for &q in ALL {
             assert!(!q.table(Some("X")).is_empty(), "{} names no table", q.file);
             assert!(!q.header("required").is_empty(), "{} requires nothing", q.file);
             assert!(q.text.contains("-- nsys:"), "{} says no nsys version", q.file);

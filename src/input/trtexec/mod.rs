@@ -24,7 +24,7 @@ use crate::error::io_problem;
 use crate::error::{Error, Result};
 use crate::input::{InputFormat, Reader, gzip, read_head};
 use crate::model::build::RowCheck;
-use crate::model::{Device, Engine, Kernel, Trace};
+use crate::model::{Device, Engine, EngineLayer, Kernel, Trace};
 use crate::progress::Progress;
 use files::Kind;
 
@@ -131,28 +131,20 @@ fn find_partner(path: &Path, kind: Kind) -> Result<Option<PathBuf>> {
 
 /// Layers in execution order (the profile's), with the graph's details.
 fn join(
-    graph: Option<Vec<parse::GraphLayer>>,
+    graph: Option<Vec<EngineLayer>>,
     rows: &[parse::ProfileRow],
     warnings: &mut Vec<String>,
-) -> Vec<crate::model::EngineLayer> {
+) -> Vec<EngineLayer> {
     let Some(graph) = graph else {
         warnings.push(
             "no trtexec --exportLayerInfo file next to the profile: layer types, precisions and tactics unknown".into(),
         );
         return rows
             .iter()
-            .map(|r| {
-                parse::layer(
-                    parse::GraphLayer {
-                        name: r.name.clone(),
-                        ..Default::default()
-                    },
-                    Some(r),
-                )
-            })
+            .map(|r| parse::layer(EngineLayer::named(r.name.clone()), Some(r)))
             .collect();
     };
-    let mut by_name: std::collections::HashMap<String, parse::GraphLayer> = std::collections::HashMap::new();
+    let mut by_name: std::collections::HashMap<String, EngineLayer> = std::collections::HashMap::new();
     let mut order: Vec<String> = Vec::new();
     for g in graph {
         order.push(g.name.clone());
@@ -163,10 +155,7 @@ fn join(
     for r in rows {
         let g = by_name.remove(&r.name).unwrap_or_else(|| {
             unknown += 1;
-            parse::GraphLayer {
-                name: r.name.clone(),
-                ..Default::default()
-            }
+            EngineLayer::named(r.name.clone())
         });
         layers.push(parse::layer(g, Some(r)));
     }

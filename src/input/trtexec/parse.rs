@@ -13,24 +13,8 @@ use serde_json::value::RawValue;
 use crate::input::decimal::{MS, to_ns};
 use crate::model::{EngineLayer, EngineTensor, Ns};
 
-/// A graph layer as read.
-#[derive(Debug, Default)]
-pub struct GraphLayer {
-    pub name: String,
-    pub layer_type: Option<String>,
-    pub operation: Option<String>,
-    pub tactic: Option<String>,
-    pub inputs: Vec<EngineTensor>,
-    pub outputs: Vec<EngineTensor>,
-    pub weights_type: Option<String>,
-    pub out_channels: Option<i64>,
-    pub groups: Option<i64>,
-    pub kernel_size: Vec<i64>,
-    pub weights_count: Option<i64>,
-}
-
 /// The graph file: its layers in engine order.
-pub fn graph(bytes: &[u8]) -> Result<Vec<GraphLayer>, String> {
+pub fn graph(bytes: &[u8]) -> Result<Vec<EngineLayer>, String> {
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
     let layers = doc
         .get("Layers")
@@ -64,17 +48,14 @@ fn tensors(v: Option<&Value>) -> Vec<EngineTensor> {
         .unwrap_or_default()
 }
 
-fn graph_layer(v: &Value) -> GraphLayer {
+/// A graph layer as read: the graph's details, no time yet.
+fn graph_layer(v: &Value) -> EngineLayer {
     if let Some(name) = v.as_str() {
         // Layer info without detailed verbosity: names only.
-        return GraphLayer {
-            name: name.to_string(),
-            ..GraphLayer::default()
-        };
+        return EngineLayer::named(name.to_string());
     }
-    GraphLayer {
-        name: text(v, "Name").unwrap_or_else(|| "<unnamed layer>".into()),
-        layer_type: text(v, "LayerType"),
+    EngineLayer {
+        layer_type: text(v, "LayerType").unwrap_or_else(|| "unknown".into()),
         operation: text(v, "ParameterType"),
         tactic: text(v, "TacticName"),
         inputs: tensors(v.get("Inputs")),
@@ -96,6 +77,7 @@ fn graph_layer(v: &Value) -> GraphLayer {
             .get("Weights")
             .and_then(|w| w.get("Count"))
             .and_then(Value::as_i64),
+        ..EngineLayer::named(text(v, "Name").unwrap_or_else(|| "<unnamed layer>".into()))
     }
 }
 
@@ -174,27 +156,16 @@ pub fn profile(bytes: &[u8]) -> Result<(Option<u64>, Vec<ProfileRow>), String> {
     Ok((count, out))
 }
 
-/// A model layer from a graph layer and its times.
-pub fn layer(g: GraphLayer, p: Option<&ProfileRow>) -> EngineLayer {
-    EngineLayer {
-        name: g.name,
-        layer_type: g.layer_type.unwrap_or_else(|| "unknown".into()),
-        operation: g.operation,
-        tactic: g.tactic,
-        inputs: g.inputs,
-        outputs: g.outputs,
-        weights_type: g.weights_type,
-        out_channels: g.out_channels,
-        groups: g.groups,
-        kernel_size: g.kernel_size,
-        weights_count: g.weights_count,
-        average_ns: p.map_or(0, |p| p.average_ns),
-        median_ns: p.and_then(|p| p.median_ns),
-        total_ns: p.and_then(|p| p.total_ns),
-        percentage: p.and_then(|p| p.percentage),
-        start: 0,
-        profiled: p.is_some(),
+/// Graph layer `g` with the times of its profile row `p`, if any.
+pub fn layer(mut g: EngineLayer, p: Option<&ProfileRow>) -> EngineLayer {
+    if let Some(p) = p {
+        g.average_ns = p.average_ns;
+        g.median_ns = p.median_ns;
+        g.total_ns = p.total_ns;
+        g.percentage = p.percentage;
+        g.profiled = true;
     }
+    g
 }
 
 #[cfg(test)]
@@ -228,7 +199,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(g[0].name, "a");
-        assert_eq!(g[0].layer_type, None);
+        assert_eq!(g[0].layer_type, "unknown");
         assert_eq!(g[1].tactic.as_deref(), Some("sm80_xmma_fprop"));
         assert_eq!(g[1].inputs[0].dims, [1, 3, 8, 8]);
         assert_eq!(g[1].weights_type.as_deref(), Some("Half"));

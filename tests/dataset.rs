@@ -215,12 +215,27 @@ fn polars_and_duckdb_agree_on_the_three_queries() {
     assert_eq!(pageable[0]["pageable_copies"].as_i64(), Some(base));
     assert_eq!(pageable[0]["traces"].as_i64(), Some(1));
 
-    // Query 3: one row per trace, shares in (0, 1].
+    // Query 3: one row per trace, shares in (0, 1]; the base trace's share
+    // is the union of its kernels, copies and memsets over its window (the
+    // union of the iterations' GPU extents), computed in SQL.
     assert_eq!(answers[2].len(), 4);
     for r in &answers[2] {
         let share = r["gpu_busy_share"].as_f64().unwrap();
         assert!(share > 0.0 && share <= 1.0, "{r}");
     }
+    let c = common::open(&root().join("sample_traces/bert_fp16_aligned.sqlite"));
+    let w = common::window_sql_of(&c);
+    let window_ns: i64 = c
+        .query_row(&format!("SELECT sum(e - s) FROM ({w})"), [], |r| r.get(0))
+        .unwrap();
+    let busy_ns = common::union_len(&c, &w, &["kernel", "memcpy", "memset"]);
+    let base_row = answers[2].iter().find(|r| r["build"] == "base").unwrap();
+    let share = base_row["gpu_busy_share"].as_f64().unwrap();
+    let oracle = busy_ns as f64 / window_ns as f64;
+    assert!(
+        (share - oracle).abs() <= 1e-9 * oracle,
+        "share {share}, oracle {busy_ns} / {window_ns}"
+    );
 
     // Kernel counts against the source.
     let rows = polars(

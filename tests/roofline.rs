@@ -220,7 +220,10 @@ fn engine_layers_from_their_dims() {
     assert_eq!(layer("MaxPool_2").flops.unwrap(), 32.0 * 64.0 * 56.0 * 56.0 * 9.0);
     // The input reformat: FP32 read, FP16 written, no math.
     let re = layer("Reformatting CopyNode for Input Tensor 0 to Conv_0 + Relu_1");
-    assert_eq!((re.flops, re.bytes), (Some(0.0), 32.0 * 3.0 * 224.0 * 224.0 * 6.0));
+    assert_eq!(
+        (re.flops, re.bytes),
+        (Some(0.0), 32.0 * 3.0 * 224.0 * 224.0 * 6.0)
+    );
 }
 
 /// Unknown GPU: no roofs, a sentence saying so; --gpu-peaks can add one.

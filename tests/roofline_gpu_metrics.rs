@@ -78,9 +78,7 @@ fn dram_metrics_give_bytes_of_long_kernels_as_sql_says() {
     let p = gaps[gaps.len() / 2];
     assert!((99_000..=101_000).contains(&p), "10 kHz sampling: {p}");
     let window = common::window_sql_of(&conn);
-    let in_window = format!(
-        "EXISTS (SELECT 1 FROM ({window}) w WHERE k.start >= w.s AND k.start <= w.e)"
-    );
+    let in_window = format!("EXISTS (SELECT 1 FROM ({window}) w WHERE k.start >= w.s AND k.start <= w.e)");
     // The oracle assumes launches that do not overlap (one stream): check.
     let overlaps: i64 = conn
         .query_row(
@@ -98,7 +96,10 @@ fn dram_metrics_give_bytes_of_long_kernels_as_sql_says() {
             "SELECT {name}, sum(k.end - k.start) FROM CUPTI_ACTIVITY_KIND_KERNEL k WHERE {in_window} GROUP BY 1"
         ))
         .unwrap();
-    for row in q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).unwrap() {
+    for row in q
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap()
+    {
         let (n, t) = row.unwrap();
         want.entry(n).or_default().total_ns = t;
     }
@@ -131,7 +132,10 @@ fn dram_metrics_give_bytes_of_long_kernels_as_sql_says() {
         })
         .map(|(k, e)| {
             let pct = e.sum[0] / e.n[0] as f64 + e.sum[1] / e.n[1] as f64;
-            (k.as_str(), pct / 100.0 * H100_BYTES_PER_S * e.total_ns as f64 * 1e-9)
+            (
+                k.as_str(),
+                pct / 100.0 * H100_BYTES_PER_S * e.total_ns as f64 * 1e-9,
+            )
         })
         .collect();
     // The fp32 SIMT GEMM (2.67 ms a launch) and the align1 fp16 GEMM (1 ms)
@@ -153,7 +157,11 @@ fn dram_metrics_give_bytes_of_long_kernels_as_sql_says() {
     for (k, bytes) in &expected {
         let p = got[k];
         assert_eq!(p.work_source, WorkSource::GpuMetrics);
-        assert!((p.bytes - bytes).abs() <= 1e-9 * bytes, "{k}: {} vs {bytes}", p.bytes);
+        assert!(
+            (p.bytes - bytes).abs() <= 1e-9 * bytes,
+            "{k}: {} vs {bytes}",
+            p.bytes
+        );
         // Traffic only: no FLOPs, no intensity, no verdict; the share of the
         // memory roof is the sampled read + write percent.
         assert_eq!((p.flops, p.arithmetic_intensity, p.bound), (None, None, None));
@@ -182,7 +190,14 @@ fn no_peak_or_no_dram_metrics_no_bytes() {
     .unwrap();
     let r = report("gemm_dram_metrics_subset.sqlite", Some(other));
     assert!(r.kernels.iter().all(|k| k.roofline.is_none()));
-    assert!(r.roofline.notes.iter().any(|n| n.contains("GPU's peak is unknown")), "{:?}", r.roofline.notes);
+    assert!(
+        r.roofline
+            .notes
+            .iter()
+            .any(|n| n.contains("GPU's peak is unknown")),
+        "{:?}",
+        r.roofline.notes
+    );
     let t = report("gemm_gpumetrics_subset.sqlite", None);
     assert!(t.roofline.gpu_metrics.is_none());
     assert!(t.kernels.iter().all(|k| k.roofline.is_none()));

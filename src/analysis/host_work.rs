@@ -312,7 +312,10 @@ pub fn analyze(trace: &Trace, window: &Window, attribution: &attribution::Result
         let recorded = intervals::union(spans.iter().map(|s| (s.start, s.end)).collect());
         for (cw, cov) in causes.iter_mut().zip(&covered) {
             let mut at = 0;
-            let inside: Ns = recorded.iter().map(|&(a, b)| cov.overlap_after(&mut at, a, b)).sum();
+            let inside: Ns = recorded
+                .iter()
+                .map(|&(a, b)| cov.overlap_after(&mut at, a, b))
+                .sum();
             cw.untraced_ns = Some(cw.gpu_idle_ns - inside);
         }
     }

@@ -145,7 +145,15 @@ pub fn build(
     let mut o = build_span(trace, window, attribution, findings, iteration, (s, e))?;
     if o.operations > ZOOM_OPERATIONS {
         let (mid, half) = (s + (e - s) / 2, (e - s) / ZOOM_FRACTION / 2);
-        o.zoom = build_span(trace, window, attribution, findings, iteration, (mid - half, mid + half)).map(Box::new);
+        o.zoom = build_span(
+            trace,
+            window,
+            attribution,
+            findings,
+            iteration,
+            (mid - half, mid + half),
+        )
+        .map(Box::new);
     }
     Some(o)
 }
@@ -458,12 +466,26 @@ mod tests {
         assert_eq!(z.start_ns - o.start_ns, span / 2 - zspan / 2);
         // Every kernel of the stretch is drawn (the oracle: kernels start
         // every 10 ns and last 1 ns, so a stretch holds about one in 10 ns).
-        let drawn: u64 = z.items.iter().filter(|i| i.kind == ItemKind::Kernel).map(|i| i.count).sum();
+        let drawn: u64 = z
+            .items
+            .iter()
+            .filter(|i| i.kind == ItemKind::Kernel)
+            .map(|i| i.count)
+            .sum();
         assert_eq!(drawn, z.operations);
-        assert!((z.operations as i64 - zspan / 10).abs() <= 1, "{} in {zspan} ns", z.operations);
+        assert!(
+            (z.operations as i64 - zspan / 10).abs() <= 1,
+            "{} in {zspan} ns",
+            z.operations
+        );
         assert!(z.zoom.is_none());
         let sparse = dense(ZOOM_OPERATIONS as i64 - 100);
-        assert!(build(&sparse.trace, &sparse.window, &sparse.attribution, &[]).unwrap().zoom.is_none());
+        assert!(
+            build(&sparse.trace, &sparse.window, &sparse.attribution, &[])
+                .unwrap()
+                .zoom
+                .is_none()
+        );
     }
 
     #[test]

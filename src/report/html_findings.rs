@@ -147,7 +147,12 @@ fn finding(s: &mut String, r: &Report, index: usize, f: &Finding) {
     }
     // The evidence is over the whole window (times are window totals unless
     // their label says otherwise); the stake is on the line above.
-    let facts: Vec<_> = f.evidence.facts.iter().filter(|(k, _)| *k != "at_stake_ns").collect();
+    let facts: Vec<_> = f
+        .evidence
+        .facts
+        .iter()
+        .filter(|(k, _)| *k != "at_stake_ns")
+        .collect();
     if !facts.is_empty() {
         let _ = writeln!(
             s,

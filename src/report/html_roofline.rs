@@ -212,7 +212,9 @@ fn chart(s: &mut String, r: &Report) {
         .iter()
         .filter_map(|k| k.roofline.as_ref().map(|p| (k, p)))
         .filter(|(_, p)| {
-            p.flops.is_some_and(|f| f > 0.0) && p.bytes > 0.0 && p.achieved_flops_per_s.is_some_and(|f| f > 0.0)
+            p.flops.is_some_and(|f| f > 0.0)
+                && p.bytes > 0.0
+                && p.achieved_flops_per_s.is_some_and(|f| f > 0.0)
         })
         .collect();
     pts.sort_by(|a, b| b.0.total_ns.cmp(&a.0.total_ns));

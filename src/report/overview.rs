@@ -265,7 +265,10 @@ pub fn section(s: &mut String, r: &Report) {
 fn zoom(s: &mut String, o: &Overview, z: &Overview) {
     let chart = svg_with_axis(
         z,
-        &format!("from the stretch's start ({} into the iteration)", ns(z.start_ns - o.start_ns)),
+        &format!(
+            "from the stretch's start ({} into the iteration)",
+            ns(z.start_ns - o.start_ns)
+        ),
     );
     if chart.is_empty() {
         return;

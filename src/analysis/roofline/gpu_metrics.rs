@@ -71,7 +71,8 @@ pub fn work(
 ) -> (Vec<Option<Work>>, Option<MetricsTraffic>) {
     let mut out = vec![None; rows.len()];
     let kinds = [MetricKind::DramRead, MetricKind::DramWrite, MetricKind::SmActive];
-    let of_kind = |k: MetricKind| -> Vec<&MetricSeries> { trace.gpu_metrics.iter().filter(|m| m.kind == k).collect() };
+    let of_kind =
+        |k: MetricKind| -> Vec<&MetricSeries> { trace.gpu_metrics.iter().filter(|m| m.kind == k).collect() };
     let (reads, writes) = (of_kind(MetricKind::DramRead), of_kind(MetricKind::DramWrite));
     if reads.is_empty() || writes.is_empty() {
         return (out, None);
@@ -82,7 +83,11 @@ pub fn work(
         min_covered: MIN_COVERED,
         ..MetricsTraffic::default()
     };
-    let row_of: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
+    let row_of: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.as_str(), i))
+        .collect();
     let mut acc: Vec<Acc> = vec![Acc::default(); rows.len()];
     for s in &trace.gpu_metrics {
         let Some(slot) = kinds.iter().position(|k| *k == s.kind) else {
@@ -119,7 +124,8 @@ pub fn work(
         };
         // The samples are shares of the peak: without it, no bytes.
         let Some(peaks) = peaks else { continue };
-        let bandwidth = (sampled.dram_read_percent + sampled.dram_write_percent) / 100.0 * peaks.memory_bytes_per_s;
+        let bandwidth =
+            (sampled.dram_read_percent + sampled.dram_write_percent) / 100.0 * peaks.memory_bytes_per_s;
         usage.kernels += 1;
         out[r] = Some(Work {
             source: WorkSource::GpuMetrics,

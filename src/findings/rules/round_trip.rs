@@ -164,7 +164,11 @@ fn check(rule: &dyn Rule, cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
         title: format!(
             "{} device-to-host {} per iteration ({} each) went straight back to the GPU ({n} in {} iterations)",
             facts::count_label(facts::per_iteration_count(cx, n as f64)),
-            if facts::per_iteration_count(cx, n as f64) == 1.0 { "copy" } else { "copies" },
+            if facts::per_iteration_count(cx, n as f64) == 1.0 {
+                "copy"
+            } else {
+                "copies"
+            },
             format::bytes(b),
             wh.iterations.len()
         ),

@@ -150,6 +150,7 @@ pub fn run(cfg: &BatchConfig) -> Result<Outcome> {
             chunk += 1;
         }
         remove_stale_parts(out, &partition, &batch_id, chunk);
+        replace_older_rows(out, &partition, &batch_id, cfg)?;
         if !cfg.quiet {
             println!(
                 "dataset: {} trace(s) into {} ({}; {} part file(s) a table)",
@@ -280,6 +281,27 @@ fn remove_stale_parts(out: &Path, p: &Partition, batch: &str, chunks: usize) {
             c += 1;
         }
     }
+}
+
+/// A trace this batch analysed (or failed) has no rows left from an
+/// earlier batch in the same partition: a batch over a folder that gained
+/// a file replaces the rows of the files it had, never doubles them. Only
+/// part files holding such rows are rewritten; shards of one file list
+/// (disjoint traces) leave each other's files alone.
+fn replace_older_rows(out: &Path, p: &Partition, batch: &str, cfg: &BatchConfig) -> Result<()> {
+    let ids: std::collections::HashSet<String> = cfg.inputs.iter().map(|i| dataset::trace_id(i)).collect();
+    let guard = cfg.inputs.first().map(|p| p.as_path()).unwrap_or(Path::new(""));
+    for table in dataset::TABLES {
+        for part in dataset::other_parts(out, table, p, batch) {
+            match dataset::without_traces(&part, &ids)? {
+                None => {}
+                Some((0, _)) => std::fs::remove_file(&part)
+                    .map_err(|e| Error::output(&part, crate::error::io_problem(&e)))?,
+                Some((_, bytes)) => output::write_file(&part, &bytes, guard)?,
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The batch's id: its inputs (absolute paths, sizes, times), so the same

@@ -276,6 +276,41 @@ fn rerunning_a_batch_replaces_its_rows_and_keys_stay_one_list() {
         let dir = out.join(t).join("date=2026-11-30").join("host=a").join("run=7");
         assert!(dir.is_dir(), "{t}");
     }
+    // A batch that gained a trace replaces the rows of the one it had.
+    batch_ok(
+        &out,
+        &["host=a", "run=7"],
+        &[
+            "sample_traces/gemm_int8_fp16_fp32.sqlite",
+            "sample_traces/bert_fp16_aligned.sqlite",
+        ],
+    );
+    let rows = polars(
+        &out,
+        "SELECT file_name, COUNT(*) AS n FROM traces GROUP BY file_name ORDER BY file_name",
+    );
+    assert_eq!(
+        rows,
+        [
+            serde_json::json!({"file_name": "bert_fp16_aligned.sqlite", "n": 1}),
+            serde_json::json!({"file_name": "gemm_int8_fp16_fp32.sqlite", "n": 1}),
+        ]
+    );
+    let kernels = polars(
+        &out,
+        "SELECT COUNT(DISTINCT trace_id) AS t, COUNT(*) AS n FROM kernels",
+    );
+    let again = polars(
+        &out,
+        "SELECT COUNT(*) AS n FROM (SELECT DISTINCT trace_id, name FROM kernels)",
+    );
+    assert_eq!(kernels[0]["t"], 2);
+    assert_eq!(kernels[0]["n"], again[0]["n"], "no kernel row twice");
+    // The first batch's files held only the replaced trace: gone.
+    let parts = std::fs::read_dir(out.join("traces/date=2026-11-30/host=a/run=7"))
+        .unwrap()
+        .count();
+    assert_eq!(parts, 1);
     // Other keys would make ragged partitions: refused, nothing written.
     for labels in [&["build=x"][..], &["run=7", "host=a"], &[]] {
         let run = batch(&out, labels, &inputs);

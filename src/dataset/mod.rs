@@ -209,6 +209,53 @@ pub fn part_path(out: &Path, table: &str, p: &Partition, batch: &str, chunk: usi
         .join(format!("part-{batch}-{chunk}.parquet"))
 }
 
+/// The part files of `table` in partition `p` written by batches other
+/// than `batch`.
+pub fn other_parts(out: &Path, table: &str, p: &Partition, batch: &str) -> Vec<PathBuf> {
+    let dir = out.join(table).join(p.dir());
+    let mine = format!("part-{batch}-");
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|f| {
+                    let n = f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    n.starts_with("part-") && n.ends_with(".parquet") && !n.starts_with(&mine)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.sort();
+    parts
+}
+
+/// A part file without the rows of the traces `ids`: `None` when it holds
+/// none of them (leave it as it is), else the rows left (possibly none)
+/// as Parquet bytes and their count.
+pub fn without_traces(
+    path: &Path,
+    ids: &std::collections::HashSet<String>,
+) -> Result<Option<(usize, Vec<u8>)>> {
+    let problem = |e: PolarsError| Error::input(path, format!("reading a part of the dataset: {e}"));
+    let file = std::fs::File::open(path).map_err(|e| Error::input(path, crate::error::io_problem(&e)))?;
+    let df = ParquetReader::new(file).finish().map_err(problem)?;
+    let keep: BooleanChunked = df
+        .column("trace_id")
+        .and_then(|c| c.str())
+        .map_err(problem)?
+        .iter()
+        .map(|id| id.is_none_or(|id| !ids.contains(id)))
+        .collect();
+    if keep.all() {
+        return Ok(None);
+    }
+    let mut left = df.filter(&keep).map_err(problem)?;
+    Ok(Some((left.height(), parquet_bytes(&mut left)?)))
+}
+
 /// The README's schema tables, generated from the code (a test keeps the
 /// README in step).
 pub fn schema_markdown() -> String {

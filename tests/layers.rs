@@ -539,6 +539,9 @@ fn no_import_circle_inside_a_folder() {
     assert!(circles.is_empty(), "import circles:\n{}", circles.join("\n"));
     // The scanner finds a circle where there is one.
     let a = sub_edges("use super::b::X;", &["analysis".into(), "a".into()]);
-    let b = sub_edges("use crate::analysis::{a::Y, c};", &["analysis".into(), "b".into()]);
+    let b = sub_edges(
+        "use crate::analysis::{a::Y, c};",
+        &["analysis".into(), "b".into()],
+    );
     assert_eq!((a, b), (vec!["b".to_string()], vec!["a".to_string(), "c".into()]));
 }

@@ -21,6 +21,9 @@ use crate::input::{InputFormat, Options as ReadOptions};
 use crate::output::{Format, OutputTarget};
 use crate::pipeline::AnalysisOptions;
 
+mod fleet;
+pub use fleet::{BatchArgs, BatchConfig, QueryArgs, QueryConfig, batch_inputs};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "trace-report",
@@ -51,6 +54,11 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Compare two builds: BASE and NEW traces or saved report.json files.
     Diff(DiffArgs),
+    /// Analyse many traces, a few at a time: each one's reports and,
+    /// with --dataset, a Parquet dataset of all of them.
+    Batch(BatchArgs),
+    /// Run SQL over a dataset written by `batch --dataset`.
+    Query(QueryArgs),
 }
 
 /// The flags of every command that analyses traces and writes reports.
@@ -242,7 +250,7 @@ impl ValueEnum for InputFormat {
 /// `--input-format`: the formats as a value enum, with the error naming
 /// the unknown one and the known ones.
 #[derive(Clone)]
-struct InputFormatParser;
+pub(crate) struct InputFormatParser;
 
 impl TypedValueParser for InputFormatParser {
     type Value = InputFormat;
@@ -266,7 +274,7 @@ impl TypedValueParser for InputFormatParser {
 
 impl ReportArgs {
     /// The chosen formats, each once.
-    fn formats(&self) -> Result<Vec<Format>> {
+    pub(crate) fn formats(&self) -> Result<Vec<Format>> {
         let mut formats = self.format.clone();
         formats.dedup();
         if formats.is_empty() {
@@ -282,7 +290,11 @@ impl ReportArgs {
     }
 
     /// The window and phase choices, with `ncu` counters and `gpu_peaks`.
-    fn analysis(&self, ncu: Option<PathBuf>, gpu_peaks: Option<PathBuf>) -> Result<AnalysisOptions> {
+    pub(crate) fn analysis(
+        &self,
+        ncu: Option<PathBuf>,
+        gpu_peaks: Option<PathBuf>,
+    ) -> Result<AnalysisOptions> {
         let window = match (&self.iteration, self.whole_capture) {
             (Some(name), _) => WindowChoice::Named(name.clone()),
             (None, true) => WindowChoice::WholeCapture,
@@ -303,7 +315,7 @@ impl ReportArgs {
 
     /// How inputs are read; a named nsys must work (a bare name is looked
     /// up on PATH).
-    fn read(&self, format: Option<InputFormat>) -> Result<ReadOptions> {
+    pub(crate) fn read(&self, format: Option<InputFormat>) -> Result<ReadOptions> {
         let nsys = match &self.nsys {
             Some(p) => crate::nsys::find(Some(p))?.map(|f| f.path),
             None => None,
@@ -360,6 +372,8 @@ pub enum Action {
     Profile(Box<ProfileConfig>),
     Diff(Box<DiffConfig>),
     Job(Box<JobConfig>),
+    Batch(Box<BatchConfig>),
+    Query(Box<QueryConfig>),
 }
 
 impl Action {
@@ -370,6 +384,9 @@ impl Action {
             Action::Profile(p) => vec![&p.report.input],
             Action::Diff(d) => vec![&d.base, &d.new],
             Action::Job(j) => j.inputs.iter().map(|p| p.as_path()).collect(),
+            // Traces are read a few at a time: name none in particular.
+            Action::Batch(_) => Vec::new(),
+            Action::Query(q) => vec![&q.dataset],
             Action::Explain(_) | Action::Rules => Vec::new(),
         }
     }
@@ -383,6 +400,8 @@ impl Cli {
             Some(Command::Rules) => Ok(Action::Rules),
             Some(Command::Profile(p)) => Ok(Action::Profile(Box::new(p.into_config()?))),
             Some(Command::Diff(args)) => Ok(Action::Diff(Box::new(args.into_config()?))),
+            Some(Command::Batch(args)) => Ok(Action::Batch(Box::new(args.into_config()?))),
+            Some(Command::Query(args)) => Ok(Action::Query(Box::new(args.into_config()?))),
             None => self.analyze.into_action(),
         }
     }
@@ -571,7 +590,7 @@ pub fn job_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 /// Whether a file name looks like a trace a folder of ranks would hold.
-fn is_trace_name(name: &str) -> bool {
+pub(crate) fn is_trace_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     [
         ".sqlite",

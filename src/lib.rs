@@ -4,13 +4,16 @@
 //! Data flows one way, up [`LAYERS`]: [`input`] (bytes to model) ->
 //! [`model`] (one normalized trace, time in ns) -> [`analysis`] and
 //! [`findings`] (pure functions to serde types) -> [`document`] (the report)
-//! -> [`report`] and [`diff`] (renderers return bytes) -> [`output`] (the
-//! one place that writes files) -> [`capture`], [`cli`] and [`run`] on top.
+//! -> [`report`], [`diff`] and [`dataset`] (renderers return bytes) ->
+//! [`output`] (the one place that writes files) -> [`capture`], [`cli`],
+//! [`batch`] and [`run`] on top.
 
 pub mod analysis;
+pub mod batch;
 pub mod cache;
 pub mod capture;
 pub mod cli;
+pub mod dataset;
 pub mod diff;
 pub mod document;
 pub mod error;
@@ -56,8 +59,10 @@ pub const LAYERS: &[&str] = &[
     "cache",    // analysed traces kept between runs
     "report",   // the report's renderers
     "diff",     // comparing two reports, and its renderers
+    "dataset",  // reports as Parquet tables (bytes), and SQL over them
     "output",   // the one place that writes files
     "capture",  // `profile`: running a command under nsys
     "cli",      // arguments to a validated configuration
+    "batch",    // many traces, a few at a time, into reports and a dataset
     "run",      // carrying it out
 ];

@@ -3,13 +3,13 @@
 use std::io::Write;
 
 use crate::cache::{Analysed, Cache};
-use crate::cli::{Action, Config, DiffConfig, JobConfig, ProfileConfig};
+use crate::cli::{Action, BatchConfig, Config, DiffConfig, JobConfig, ProfileConfig, QueryConfig};
 use crate::error::{Error, Result};
 use crate::findings;
 use crate::output::OutputTarget;
 use crate::progress::Progress;
 use crate::report::terminal;
-use crate::{analysis, capture, diff, input, nsys, output, pipeline, report, timing};
+use crate::{analysis, batch, capture, dataset, diff, input, nsys, output, pipeline, report, timing};
 
 /// Exit status for success.
 pub const EXIT_OK: i32 = 0;
@@ -25,6 +25,8 @@ pub fn run(action: Action) -> Result<i32> {
         Action::Diff(cfg) => compare(&cfg),
         Action::Profile(p) => profile(&p),
         Action::Job(cfg) => job(&cfg),
+        Action::Batch(cfg) => run_batch(&cfg),
+        Action::Query(cfg) => query(&cfg),
         Action::Rules => {
             let mut out = String::new();
             for r in findings::rules() {
@@ -220,8 +222,35 @@ fn show_written(summary: &mut String, written: &[std::path::PathBuf]) {
     }
 }
 
+/// Many traces: 2 when none could be analysed, 1 when some could not (or
+/// one tripped `--fail-on`), like the main command's statuses per trace.
+fn run_batch(cfg: &BatchConfig) -> Result<i32> {
+    let o = batch::run(cfg)?;
+    if o.analysed == 0 {
+        return Err(Error::usage(format!(
+            "none of the {} trace(s) could be analysed",
+            cfg.inputs.len()
+        )));
+    }
+    Ok(if o.failed > 0 || o.gated > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn query(cfg: &QueryConfig) -> Result<i32> {
+    let df = dataset::query::run(&cfg.dataset, &cfg.sql)?;
+    print_bytes(&dataset::query::render(&df, cfg.format));
+    Ok(EXIT_OK)
+}
+
 /// Print to stdout, ignoring a closed pipe.
 fn print(s: &str) {
+    print_bytes(s.as_bytes());
+}
+
+fn print_bytes(b: &[u8]) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(s.as_bytes()).and_then(|_| out.flush());
+    let _ = out.write_all(b).and_then(|_| out.flush());
 }

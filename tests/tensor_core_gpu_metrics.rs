@@ -33,8 +33,19 @@ const TENSOR_ACTIVE: &str = "Tensor Active [Throughput %]";
 #[test]
 fn the_reader_takes_tensor_active_by_name() {
     let t = trace();
-    assert_eq!(t.gpu_metrics.len(), 1, "one GPU, one Tensor Active series");
-    let s = &t.gpu_metrics[0];
+    // One GPU: one Tensor Active series, and the SMs Active series the
+    // roofline's GPU-metrics source reads too.
+    assert_eq!(t.gpu_metrics.len(), 2);
+    let s = t
+        .gpu_metrics
+        .iter()
+        .find(|m| m.kind == MetricKind::TensorActive)
+        .expect("a Tensor Active series");
+    assert!(
+        t.gpu_metrics
+            .iter()
+            .any(|m| m.kind == MetricKind::SmActive && m.name == "SMs Active [Throughput %]")
+    );
     assert_eq!(
         (s.kind, s.name.as_str(), s.device),
         (MetricKind::TensorActive, TENSOR_ACTIVE, 0)
@@ -50,7 +61,7 @@ fn the_reader_takes_tensor_active_by_name() {
         .unwrap();
     assert_eq!(s.times.len() as i64, expected);
     assert!(s.times.is_sorted());
-    // The other metric kept in the fixture (SMs Active) is not read.
+    // The fixture keeps those two metrics only.
     let other: i64 = sql()
         .query_row("SELECT count(DISTINCT metricId) FROM GPU_METRICS", [], |r| {
             r.get(0)

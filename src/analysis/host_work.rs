@@ -184,7 +184,9 @@ impl<'a> Covered<'a> {
         Covered { spans, prefix }
     }
 
-    /// How much of `[s, e)` the spans cover.
+    /// How much of `[s, e)` the spans cover (a scan from the first span:
+    /// sweeps use [`Self::overlap_after`]).
+    #[cfg(test)]
     fn overlap(&self, s: Ns, e: Ns) -> Ns {
         self.overlap_after(&mut 0, s, e)
     }
@@ -290,7 +292,10 @@ pub fn analyze(trace: &Trace, window: &Window, attribution: &attribution::Result
         if kind == HostSpanKind::OsCall {
             let union = intervals::union(of_kind.iter().map(|s| (s.start, s.end)).collect());
             for (cw, cov) in causes.iter_mut().zip(&covered) {
-                cw.os_call_ns = Some(union.iter().map(|&(a, b)| cov.overlap(a, b)).sum());
+                // The union is sorted: one forward sweep, not a scan from
+                // the first idle span per interval (quadratic on LLM traces).
+                let mut at = 0;
+                cw.os_call_ns = Some(union.iter().map(|&(a, b)| cov.overlap_after(&mut at, a, b)).sum());
             }
         }
         let per_cause = timed(&of_kind, &covered);
@@ -306,7 +311,8 @@ pub fn analyze(trace: &Trace, window: &Window, attribution: &attribution::Result
     if !sources.iter().any(|s| s == "python-functions") && samples.is_empty() {
         let recorded = intervals::union(spans.iter().map(|s| (s.start, s.end)).collect());
         for (cw, cov) in causes.iter_mut().zip(&covered) {
-            let inside: Ns = recorded.iter().map(|&(a, b)| cov.overlap(a, b)).sum();
+            let mut at = 0;
+            let inside: Ns = recorded.iter().map(|&(a, b)| cov.overlap_after(&mut at, a, b)).sum();
             cw.untraced_ns = Some(cw.gpu_idle_ns - inside);
         }
     }

@@ -118,6 +118,8 @@ pub enum WorkSource {
     EngineDims,
     /// The size of a device-to-device copy (read + write).
     CopySize,
+    /// Sampled DRAM throughput (measured bytes of long kernels, no FLOPs).
+    GpuMetrics,
 }
 
 impl WorkSource {
@@ -127,7 +129,13 @@ impl WorkSource {
             WorkSource::Shapes => "shapes",
             WorkSource::EngineDims => "engine dims",
             WorkSource::CopySize => "copy size",
+            WorkSource::GpuMetrics => "gpu metrics",
         }
+    }
+
+    /// Whether the source knows FLOPs (GPU metrics measure traffic only).
+    pub fn has_flops(self) -> bool {
+        self != WorkSource::GpuMetrics
     }
 }
 
@@ -164,8 +172,10 @@ impl Bound {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
     pub work_source: WorkSource,
-    /// FLOPs over the window (integer ops for INT8).
-    pub flops: f64,
+    /// FLOPs over the window (integer ops for INT8); null when the source
+    /// measures traffic only (`gpu_metrics`).
+    #[serde(default)]
+    pub flops: Option<f64>,
     /// Bytes over the window: DRAM bytes for `counters`, the minimum
     /// traffic (each tensor once) for `shapes` and `engine_dims`.
     pub bytes: f64,
@@ -173,9 +183,11 @@ pub struct Placement {
     pub precision: Option<Precision>,
     /// Whether the compute roof is the Tensor Core one.
     pub tensor_core_roof: bool,
-    /// FLOPs per byte; null when bytes are 0.
+    /// FLOPs per byte; null when bytes are 0 or FLOPs unknown.
     pub arithmetic_intensity: Option<f64>,
-    pub achieved_flops_per_s: f64,
+    /// Null when FLOPs are unknown.
+    #[serde(default)]
+    pub achieved_flops_per_s: Option<f64>,
     pub achieved_bytes_per_s: f64,
     /// The roof that binds at this intensity (needs the GPU's peaks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,4 +197,21 @@ pub struct Placement {
     pub roof_percent: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound: Option<Bound>,
+    /// The sampled GPU metrics behind `gpu_metrics` work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_metrics: Option<SampledMetrics>,
+}
+
+/// Means of the capture's GPU metrics over a kernel name's samples (see
+/// `roofline::gpu_metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SampledMetrics {
+    /// Samples of each DRAM metric used (the smaller count of the two).
+    pub samples: u64,
+    pub period_ns: crate::model::Ns,
+    pub dram_read_percent: f64,
+    pub dram_write_percent: f64,
+    /// Mean "SMs Active" over the same kind of samples, when sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sm_active_percent: Option<f64>,
 }

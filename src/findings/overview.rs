@@ -39,6 +39,12 @@ pub const MAX_STREAM_LANES: usize = 8;
 pub const MAX_MARKED: usize = 8;
 /// Findings under this share of the window are not marked (nor ranked).
 pub const MIN_MARKED_SHARE: f64 = 0.001;
+/// An iteration with more GPU operations than this also gets a zoom: the
+/// middle [`ZOOM_FRACTION`]th of it drawn alone, where single operations
+/// are wide enough to see.
+pub const ZOOM_OPERATIONS: u64 = 3000;
+/// See [`ZOOM_OPERATIONS`].
+pub const ZOOM_FRACTION: Ns = 64;
 
 /// What a span is, which decides its colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -117,6 +123,10 @@ pub struct Overview {
     /// Streams beyond the lane limit, drawn together in the last GPU lane.
     pub folded_streams: usize,
     pub marks: Vec<OverviewMark>,
+    /// For a dense iteration (over [`ZOOM_OPERATIONS`] operations), its
+    /// middle [`ZOOM_FRACTION`]th drawn the same way at its own resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom: Option<Box<Overview>>,
 }
 
 /// Build the overview of the window's representative iteration (the whole
@@ -132,6 +142,23 @@ pub fn build(
         Some(i) => (window.iterations[i].start, window.iterations[i].end),
         None => (window.start(), window.end()),
     };
+    let mut o = build_span(trace, window, attribution, findings, iteration, (s, e))?;
+    if o.operations > ZOOM_OPERATIONS {
+        let (mid, half) = (s + (e - s) / 2, (e - s) / ZOOM_FRACTION / 2);
+        o.zoom = build_span(trace, window, attribution, findings, iteration, (mid - half, mid + half)).map(Box::new);
+    }
+    Some(o)
+}
+
+/// The overview of `[s, e)`, a stretch of `iteration` (or of the window).
+fn build_span(
+    trace: &Trace,
+    window: &Window,
+    attribution: &Attribution,
+    findings: &[Finding],
+    iteration: Option<usize>,
+    (s, e): Span,
+) -> Option<Overview> {
     if e <= s {
         return None;
     }
@@ -336,6 +363,7 @@ pub fn build(
         operations,
         folded_streams,
         marks,
+        zoom: None,
     })
 }
 
@@ -402,6 +430,40 @@ mod tests {
         assert_eq!(m.iter().map(|i| i.count).sum::<u64>(), 5);
         // The merged kernels cover 0-10, 11-20 and 21-30: 28 of 30 ns.
         assert_eq!(m[0].busy(), 28);
+    }
+
+    /// 3 iterations of `n` 1-us kernels every 10 us.
+    fn dense(n: i64) -> crate::findings::testing::Analysis {
+        let mut b = crate::findings::testing::Builder::default();
+        for it in 0..3 {
+            let s = it * (10 * n + 1000);
+            b.range("iter", s, s + 10 * n + 500);
+            for k in 0..n {
+                let t = s + 10 * k;
+                b.kernel_at("k", (t, t + 1), t + 2, t + 3);
+            }
+        }
+        b.build()
+    }
+
+    #[test]
+    fn a_dense_iteration_gets_a_zoom_on_its_middle_and_a_sparse_one_none() {
+        let a = dense(ZOOM_OPERATIONS as i64 + 100);
+        let o = build(&a.trace, &a.window, &a.attribution, &[]).unwrap();
+        assert_eq!(o.operations, ZOOM_OPERATIONS + 100);
+        let z = o.zoom.as_ref().expect("a zoom");
+        // The middle 1/64 of the iteration, centred.
+        let (span, zspan) = (o.end_ns - o.start_ns, z.end_ns - z.start_ns);
+        assert_eq!(zspan, span / ZOOM_FRACTION / 2 * 2);
+        assert_eq!(z.start_ns - o.start_ns, span / 2 - zspan / 2);
+        // Every kernel of the stretch is drawn (the oracle: kernels start
+        // every 10 ns and last 1 ns, so a stretch holds about one in 10 ns).
+        let drawn: u64 = z.items.iter().filter(|i| i.kind == ItemKind::Kernel).map(|i| i.count).sum();
+        assert_eq!(drawn, z.operations);
+        assert!((z.operations as i64 - zspan / 10).abs() <= 1, "{} in {zspan} ns", z.operations);
+        assert!(z.zoom.is_none());
+        let sparse = dense(ZOOM_OPERATIONS as i64 - 100);
+        assert!(build(&sparse.trace, &sparse.window, &sparse.attribution, &[]).unwrap().zoom.is_none());
     }
 
     #[test]

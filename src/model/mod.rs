@@ -165,15 +165,36 @@ pub enum MetricKind {
     /// Percent of the sample period the Tensor Core pipe was active,
     /// averaged over SMs (nsys "Tensor Active [Throughput %]").
     TensorActive,
+    /// DRAM read throughput as a percent of the peak (nsys "DRAM Read
+    /// Bandwidth [Throughput %]").
+    DramRead,
+    /// DRAM write throughput as a percent of the peak.
+    DramWrite,
+    /// Percent of SMs with at least one warp resident (nsys "SMs Active
+    /// [Throughput %]").
+    SmActive,
 }
 
 impl MetricKind {
     /// The kind of a metric by the name the profiler gives it. Combined
     /// metrics ("Tensor Active / FP16 Active") are not Tensor Active: they
     /// also count FP16 arithmetic that is not MMA.
+    /// DRAM and SM metrics count only as percentages (`[Throughput %]`):
+    /// another unit would need another conversion.
     pub fn classify(name: &str) -> Option<MetricKind> {
         let n = name.trim().to_ascii_lowercase();
-        (n.starts_with("tensor active") && !n.contains('/')).then_some(MetricKind::TensorActive)
+        let percent = n.contains('%');
+        if n.starts_with("tensor active") && !n.contains('/') {
+            Some(MetricKind::TensorActive)
+        } else if percent && n.starts_with("dram read") {
+            Some(MetricKind::DramRead)
+        } else if percent && n.starts_with("dram write") {
+            Some(MetricKind::DramWrite)
+        } else if percent && n.starts_with("sms active") {
+            Some(MetricKind::SmActive)
+        } else {
+            None
+        }
     }
 }
 

@@ -94,10 +94,14 @@ fn row_chart<'a, 'b>(
         .y_label_area_size(a.label_area)
         .build_cartesian_2d(a.x.clone(), (0..n as i32 - 1).into_segmented())
         .map_err(|e| e.to_string())?;
+    // Labels longer than the label area are cut to fit it (about 9 units
+    // a character at this font size: digits and underscores are wide),
+    // not clipped at the picture's left edge.
+    let fits = (a.label_area.saturating_sub(12) / 9) as usize;
     let label = |i: i32| {
         let i = i as usize;
         let i = if a.top_first { n.saturating_sub(1 + i) } else { i };
-        a.labels.get(i).cloned().unwrap_or_default()
+        escape::truncate(a.labels.get(i).map_or("", String::as_str), fits)
     };
     chart
         .configure_mesh()

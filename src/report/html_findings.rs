@@ -145,9 +145,20 @@ fn finding(s: &mut String, r: &Report, index: usize, f: &Finding) {
         }
         let _ = writeln!(s, "<div><b>Where:</b> {}</div>", h(&parts.join(" · ")));
     }
-    if !f.evidence.facts.is_empty() {
+    // The evidence is over the whole window (times are window totals unless
+    // their label says otherwise); the stake is on the line above.
+    let facts: Vec<_> = f.evidence.facts.iter().filter(|(k, _)| *k != "at_stake_ns").collect();
+    if !facts.is_empty() {
+        let _ = writeln!(
+            s,
+            "<div class=\"sub\">Evidence over the whole window{}:</div>",
+            match r.window.iterations {
+                0 => String::new(),
+                n => format!(" ({n} iterations; times are totals unless their label says otherwise)"),
+            }
+        );
         s.push_str("<dl class=\"facts\">\n");
-        for (k, v) in &f.evidence.facts {
+        for (k, v) in facts {
             let _ = writeln!(
                 s,
                 "<div><dt>{}</dt><dd>{}</dd></div>",

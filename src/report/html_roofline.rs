@@ -50,6 +50,11 @@ pub fn si(v: f64, unit: &str) -> String {
     format!("{x:.digits$} {p}{unit}")
 }
 
+/// A figure the source may not know: `-` when absent.
+pub fn opt_si(v: Option<f64>, unit: &str) -> String {
+    v.map_or("-".into(), |v| si(v, unit))
+}
+
 /// Arithmetic intensity as text.
 pub fn intensity(p: &Placement) -> String {
     match p.arithmetic_intensity {
@@ -90,25 +95,34 @@ pub fn section(s: &mut String, r: &Report) {
     if with_work.is_empty() && layers_with_work == 0 && x.copies.is_empty() {
         return;
     }
+    // Times, FLOPs and bytes per iteration (window totals secondary);
+    // rates and shares are the same either way.
+    let its = super::summary::iterations(r);
     if !with_work.is_empty() {
         let _ = writeln!(
             s,
-            "<p>{} of {} kernel names ({} of {} kernel time) have work: {}. {} FLOPs and {} moved{}.</p>",
+            "<p>{} of {} kernel names ({} of {} kernel time {unit}) have work: {}. {} FLOPs and {} moved {unit}{}.</p>",
             with_work.len(),
             r.kernels.len(),
-            ns(x.kernel_ns_with_work),
-            ns(x.kernel_ns),
+            ns(x.kernel_ns_with_work / its),
+            ns(x.kernel_ns / its),
             sources(x),
-            si(x.flops.unwrap_or(0.0), ""),
-            si(x.bytes.unwrap_or(0.0), "B"),
-            match (x.flops_per_iteration, x.bytes_per_iteration) {
-                (Some(f), Some(b)) => format!(" ({} FLOPs and {} per iteration)", si(f, ""), si(b, "B")),
-                _ => String::new(),
-            }
+            x.flops.map_or("Unknown".into(), |f| si(f / its as f64, "")),
+            si(x.bytes.unwrap_or(0.0) / its as f64, "B"),
+            if its > 1 {
+                format!(
+                    " ({} FLOPs and {} in the window)",
+                    x.flops.map_or("unknown".into(), |f| si(f, "")),
+                    si(x.bytes.unwrap_or(0.0), "B")
+                )
+            } else {
+                String::new()
+            },
+            unit = super::summary::unit(r),
         );
         chart(s, r);
-        shares(s, x);
-        kernel_table(s, r);
+        shares(s, x, its, super::summary::unit(r));
+        kernel_table(s, r, its);
     }
     for c in &x.copies {
         let _ = writeln!(
@@ -146,6 +160,12 @@ fn sources(x: &Summary) -> String {
         v.push(format!(
             "{} from engine layer dimensions (formula FLOPs, tensor bytes)",
             x.sources.engine_dims
+        ));
+    }
+    if x.sources.gpu_metrics > 0 {
+        v.push(format!(
+            "{} from sampled GPU metrics (measured DRAM bandwidth of long kernels, no FLOPs)",
+            x.sources.gpu_metrics
         ));
     }
     v.join("; ")
@@ -191,7 +211,9 @@ fn chart(s: &mut String, r: &Report) {
         .kernels
         .iter()
         .filter_map(|k| k.roofline.as_ref().map(|p| (k, p)))
-        .filter(|(_, p)| p.flops > 0.0 && p.bytes > 0.0 && p.achieved_flops_per_s > 0.0)
+        .filter(|(_, p)| {
+            p.flops.is_some_and(|f| f > 0.0) && p.bytes > 0.0 && p.achieved_flops_per_s.is_some_and(|f| f > 0.0)
+        })
         .collect();
     pts.sort_by(|a, b| b.0.total_ns.cmp(&a.0.total_ns));
     pts.truncate(MAX_POINTS);
@@ -230,11 +252,12 @@ fn chart(s: &mut String, r: &Report) {
     }
     let (mut xmin, mut xmax, mut ymin, mut ymax) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (_, p) in &pts {
-        let ai = p.flops / p.bytes;
+        let ai = p.flops.unwrap_or(0.0) / p.bytes;
         xmin = xmin.min(ai);
         xmax = xmax.max(ai);
-        ymin = ymin.min(p.achieved_flops_per_s);
-        ymax = ymax.max(p.achieved_flops_per_s);
+        let y = p.achieved_flops_per_s.unwrap_or(0.0);
+        ymin = ymin.min(y);
+        ymax = ymax.max(y);
     }
     if let Some(p) = peaks {
         for (_, v) in &roofs {
@@ -248,6 +271,20 @@ fn chart(s: &mut String, r: &Report) {
     let (pw, ph) = (w - left - right, hgt - top - bottom);
     let px = |v: f64| left + (v.log10() - lx0) / (lx1 - lx0).max(1e-9) * pw;
     let py = |v: f64| top + ph - (v.log10() - ly0) / (ly1 - ly0).max(1e-9) * ph;
+    // The legend above the picture, in HTML: inside it, it would share the
+    // right margin with the compute roofs' labels.
+    s.push_str("<div class=\"legend\">");
+    for g in roofline::GROUPS {
+        if pts.iter().any(|(k, _)| roofline::group(k.category) == g) {
+            let _ = write!(
+                s,
+                "<span><i class=\"sw\" style=\"background:{};border-radius:5px\"></i>{}</span>",
+                color(g),
+                h(g)
+            );
+        }
+    }
+    s.push_str("</div>\n");
     let _ = write!(
         s,
         "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {hgt}\" width=\"100%\" role=\"img\" aria-label=\"roofline chart\" font-family=\"sans-serif\" font-size=\"12\">\n<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{hgt}\" fill=\"#fff\"/>\n"
@@ -336,35 +373,17 @@ fn chart(s: &mut String, r: &Report) {
         let _ = writeln!(
             s,
             "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{radius:.1}\" fill=\"{}\" fill-opacity=\"0.55\" stroke=\"{}\"><title>{} ({}): {} of kernel time, {} FLOP/B, {}FLOP/s, {}B/s, {}</title></circle>",
-            px(p.flops / p.bytes),
-            py(p.achieved_flops_per_s),
+            px(p.flops.unwrap_or(0.0) / p.bytes),
+            py(p.achieved_flops_per_s.unwrap_or(0.0)),
             color(g),
             color(g),
             h(&truncate(&k.short_name, 120)),
             h(g),
             crate::text::format::pct(k.total_ns, x.kernel_ns),
             intensity(p),
-            si(p.achieved_flops_per_s, ""),
+            opt_si(p.achieved_flops_per_s, ""),
             si(p.achieved_bytes_per_s, ""),
             h(&roof_text(p))
-        );
-    }
-    // Legend.
-    let mut ly = top + 6.0;
-    for g in roofline::GROUPS {
-        if !pts.iter().any(|(k, _)| roofline::group(k.category) == g) {
-            continue;
-        }
-        ly += 18.0;
-        let _ = writeln!(
-            s,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"{}\" fill-opacity=\"0.55\"/><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#333\">{}</text>",
-            left + pw + 12.0,
-            ly + 60.0,
-            color(g),
-            left + pw + 24.0,
-            ly + 64.0,
-            h(g)
         );
     }
     s.push_str("</svg></div>\n");
@@ -384,33 +403,37 @@ fn decade(d: i32) -> String {
     }
 }
 
-fn shares(s: &mut String, x: &Summary) {
-    s.push_str(
-        "<h3>Share of FLOPs vs share of time</h3>\n<table>\n<tr><th>kernels</th><th class=\"num\">share of kernel time</th><th class=\"num\">share of FLOPs</th><th class=\"num\">time</th><th class=\"num\">FLOPs</th><th class=\"num\">bytes</th></tr>\n",
+fn shares(s: &mut String, x: &Summary, its: i64, unit: &str) {
+    let _ = writeln!(
+        s,
+        "<h3>Share of FLOPs vs share of time</h3>\n<table>\n<tr><th>kernels</th><th class=\"n\">share of kernel time</th><th class=\"n\">share of FLOPs</th><th class=\"n\">time {unit}</th><th class=\"n\">FLOPs {unit}</th><th class=\"n\">bytes {unit}</th></tr>",
     );
+    let div = its as f64;
     for g in &x.by_group {
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td class=\"num\">{:.1}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{:.1}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             h(&g.group),
             100.0 * g.time_share,
             g.flop_share.map_or("-".into(), |f| format!("{:.1}%", 100.0 * f)),
-            ns(g.kernel_ns),
-            g.flops.map_or("-".into(), |f| si(f, "")),
-            g.bytes.map_or("-".into(), |b| si(b, "B")),
+            ns(g.kernel_ns / its),
+            g.flops.map_or("-".into(), |f| si(f / div, "")),
+            g.bytes.map_or("-".into(), |b| si(b / div, "B")),
         );
     }
     s.push_str("</table>\n<p class=\"note\">FLOP shares are among the kernels with work; time shares among all kernels.</p>\n");
 }
 
-fn row_cells(s: &mut String, p: &Placement) {
+/// The roofline cells of a row; FLOPs and bytes divided by `div` (the
+/// iterations), rates as they are.
+fn row_cells(s: &mut String, p: &Placement, div: f64) {
     let _ = write!(
         s,
-        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
-        si(p.flops, ""),
-        si(p.bytes, "B"),
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
+        opt_si(p.flops.map(|f| f / div), ""),
+        si(p.bytes / div, "B"),
         intensity(p),
-        si(p.achieved_flops_per_s, ""),
+        opt_si(p.achieved_flops_per_s, ""),
         si(p.achieved_bytes_per_s, "B/s"),
         roof_text(p),
         p.bound.map_or("-", |b| b.label()),
@@ -418,24 +441,26 @@ fn row_cells(s: &mut String, p: &Placement) {
     );
 }
 
-const HEAD: &str = "<th class=\"num\">FLOPs</th><th class=\"num\">bytes</th><th class=\"num\">FLOP/B</th><th class=\"num\">FLOP/s</th><th class=\"num\">bytes/s</th><th>of roof</th><th>verdict</th><th>source</th>";
+const HEAD: &str = "<th class=\"n\">FLOPs</th><th class=\"n\">bytes</th><th class=\"n\">FLOP/B</th><th class=\"n\">FLOP/s</th><th class=\"n\">bytes/s</th><th>of roof</th><th>verdict</th><th>source</th>";
 
-fn kernel_table(s: &mut String, r: &Report) {
+fn kernel_table(s: &mut String, r: &Report, its: i64) {
     let _ = writeln!(
         s,
-        "<h3>Kernels under the roofs</h3>\n<table>\n<tr><th>kernel</th><th>group</th><th class=\"num\">time</th>{HEAD}</tr>"
+        "<h3>Kernels under the roofs ({})</h3>\n<p class=\"sub\">Time, FLOPs and bytes {}; the rates and shares of the roof are the same for the window.</p>\n<table class=\"roof\">\n<tr><th>kernel</th><th>group</th><th class=\"n\">time</th>{HEAD}</tr>",
+        super::summary::unit(r),
+        super::summary::unit(r)
     );
     for k in r.kernels.iter().filter(|k| k.roofline.is_some()).take(MAX_ROWS) {
         let p = k.roofline.as_ref().expect("filtered");
         let _ = write!(
             s,
-            "<tr><td title=\"{}\">{}</td><td>{}</td><td class=\"num\">{}</td>",
+            "<tr><td class=\"name\" title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td>",
             h(&k.name),
             h(&truncate(&k.short_name, 60)),
             h(roofline::group(k.category)),
-            ns(k.total_ns)
+            ns(k.total_ns / its)
         );
-        row_cells(s, p);
+        row_cells(s, p, its as f64);
         s.push_str("</tr>\n");
     }
     s.push_str("</table>\n");
@@ -447,19 +472,19 @@ fn layer_table(s: &mut String, r: &Report) {
     layers.sort_by(|a, b| b.time_ns.cmp(&a.time_ns));
     let _ = writeln!(
         s,
-        "<h3>Engine layers under the roofs (one inference)</h3>\n<table>\n<tr><th>layer</th><th>type</th><th class=\"num\">time</th>{HEAD}</tr>"
+        "<h3>Engine layers under the roofs (one inference)</h3>\n<table class=\"roof\">\n<tr><th>layer</th><th>type</th><th class=\"n\">time</th>{HEAD}</tr>"
     );
     for l in layers.into_iter().take(MAX_ROWS) {
         let p = l.roofline.as_ref().expect("filtered");
         let _ = write!(
             s,
-            "<tr><td title=\"{}\">{}</td><td>{}</td><td class=\"num\">{}</td>",
+            "<tr><td class=\"name\" title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td>",
             h(&l.name),
             h(&truncate(&l.name, 60)),
             h(&l.layer_type),
             ns(l.time_ns)
         );
-        row_cells(s, p);
+        row_cells(s, p, 1.0);
         s.push_str("</tr>\n");
     }
     s.push_str("</table>\n");

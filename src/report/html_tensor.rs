@@ -119,7 +119,9 @@ fn chart(r: &Report) -> String {
         .max()
         .unwrap_or(1)
         .max(1);
-    let (left, width, row) = (110.0, 560.0, 30.0);
+    // Bars leave room for their label ("24.26 ms · 34.1% on Tensor Cores",
+    // about 230 units) inside the 800-unit picture.
+    let (left, width, row) = (110.0, 440.0, 30.0);
     let height = 20.0 + row * bars.len() as f64;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"{height}\" viewBox=\"0 0 800 {height}\" font-family=\"sans-serif\" font-size=\"12\">"

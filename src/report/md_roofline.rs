@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::html_roofline::{intensity, roof_text, si};
+use super::html_roofline::{intensity, opt_si, roof_text, si};
 use crate::document::Report;
 use crate::text::escape::{markdown as md, truncate};
 use crate::text::format::ns;
@@ -50,16 +50,20 @@ pub fn section(s: &mut String, r: &Report) {
                 g.flop_share.map_or("-".into(), |f| format!("{:.1}%", 100.0 * f))
             );
         }
-        s.push_str("\n| kernel | time | FLOP/B | FLOP/s | bytes/s | of roof | verdict | source |\n|---|---:|---:|---:|---:|---|---|---|\n");
+        let _ = write!(
+            s,
+            "\n| kernel | time {} | FLOP/B | FLOP/s | bytes/s | of roof | verdict | source |\n|---|---:|---:|---:|---:|---|---|---|\n",
+            super::summary::unit(r)
+        );
         for k in r.kernels.iter().filter(|k| k.roofline.is_some()).take(TOP) {
             let p = k.roofline.as_ref().expect("filtered");
             let _ = writeln!(
                 s,
                 "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
                 md(&truncate(&k.short_name, 60)),
-                ns(k.total_ns),
+                ns(k.total_ns / super::summary::iterations(r)),
                 intensity(p),
-                si(p.achieved_flops_per_s, ""),
+                opt_si(p.achieved_flops_per_s, ""),
                 si(p.achieved_bytes_per_s, "B/s"),
                 roof_text(p),
                 p.bound.map_or("-", |b| b.label()),

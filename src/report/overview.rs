@@ -90,6 +90,16 @@ fn ticks(span: Ns) -> (f64, f64, &'static str) {
 
 /// The SVG (empty without lanes).
 pub fn svg(o: &Overview) -> String {
+    let origin = if o.iteration.is_some() {
+        "iteration's"
+    } else {
+        "window's"
+    };
+    svg_with_axis(o, &format!("from the {origin} start"))
+}
+
+/// The SVG with `axis` after the unit under the time axis.
+fn svg_with_axis(o: &Overview, axis: &str) -> String {
     if o.lanes.is_empty() || o.end_ns <= o.start_ns {
         return String::new();
     }
@@ -191,14 +201,10 @@ pub fn svg(o: &Overview) -> String {
     }
     let _ = write!(
         s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#5b6478\">{unit} from the {} start</text></svg>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#5b6478\">{unit} {}</text></svg>",
         W - RIGHT,
         y0 + 10.0 + 2.0 * FONT,
-        if o.iteration.is_some() {
-            "iteration's"
-        } else {
-            "window's"
-        }
+        h(axis)
     );
     s
 }
@@ -249,6 +255,39 @@ pub fn section(s: &mut String, r: &Report) {
         }
     }
     let _ = writeln!(s, "<p class=\"sub\">{}.</p>", h(&notes.join("; ")));
+    if let Some(z) = &o.zoom {
+        zoom(s, o, z);
+    }
+}
+
+/// The zoom of a dense iteration: its middle stretch, where single
+/// operations are wide enough to see.
+fn zoom(s: &mut String, o: &Overview, z: &Overview) {
+    let chart = svg_with_axis(
+        z,
+        &format!("from the stretch's start ({} into the iteration)", ns(z.start_ns - o.start_ns)),
+    );
+    if chart.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "<h3>Zoom: the middle 1/{} of the iteration, {}</h3>",
+        crate::findings::overview::ZOOM_FRACTION,
+        ns(z.end_ns - z.start_ns)
+    );
+    s.push_str(&super::table::legend_html(&legend(z)));
+    let _ = writeln!(s, "<div class=\"chart wide\">{chart}</div>");
+    let merged: u64 = z.items.iter().filter(|i| i.count > 1).map(|i| i.count).sum();
+    let _ = writeln!(
+        s,
+        "<p class=\"sub\">{} GPU operations in this stretch ({} of the iteration's {}); spans closer than {} are drawn merged ({} spans of operations, idle time and findings' marks), none dropped; a finding's lane shows its operations at the resolution the finding stored them.</p>",
+        z.operations,
+        crate::text::format::pct(z.end_ns - z.start_ns, o.end_ns - o.start_ns),
+        o.operations,
+        ns(z.resolution_ns),
+        merged
+    );
 }
 
 #[cfg(test)]

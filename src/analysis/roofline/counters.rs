@@ -223,6 +223,7 @@ pub fn work(c: &NcuCounters, rows: &[KernelRow]) -> Vec<Option<Work>> {
                 bytes: sum.dram_bytes * scale,
                 precision,
                 tensor: Some(tensor),
+                sampled: None,
             })
         })
         .collect()

@@ -122,6 +122,7 @@ pub fn layer_work(l: &EngineLayer) -> Option<Work> {
         bytes: b,
         precision: precision_of(compute_type(l)),
         tensor: None,
+        sampled: None,
     })
 }
 

@@ -9,7 +9,9 @@
 //! 2. `shapes`: the framework operator that launched the kernel, with its
 //!    input shapes and types ([`shapes`]): FLOPs by formula and the minimum
 //!    bytes (each tensor read or written once);
-//! 3. `engine_dims`: TensorRT layer dimensions ([`engine`]), per layer.
+//! 3. `engine_dims`: TensorRT layer dimensions ([`engine`]), per layer;
+//! 4. `gpu_metrics`: the capture's sampled DRAM throughput ([`gpu_metrics`]):
+//!    bytes (and achieved bandwidth) of long kernels, no FLOPs.
 //!
 //! Device-to-device copies carry their own size (`copy_size`: read plus
 //! write of the bytes copied).
@@ -33,6 +35,7 @@
 
 pub mod counters;
 pub mod engine;
+pub mod gpu_metrics;
 pub mod peaks;
 pub mod shapes;
 
@@ -65,6 +68,8 @@ pub struct Work {
     /// Whether the math ran on Tensor Cores, when the source knows
     /// (counters do; shapes defer to the Tensor Core verdict).
     pub tensor: Option<bool>,
+    /// The sampled metrics behind `gpu_metrics` work.
+    pub sampled: Option<gpu_metrics::SampledMetrics>,
 }
 
 /// Place `work` done in `total_ns` (launches of `mean_ns` on average) under
@@ -77,16 +82,17 @@ pub fn place(
     peaks: Option<&GpuPeaks>,
 ) -> Placement {
     let secs = (total_ns.max(1)) as f64 * 1e-9;
-    let achieved_flops = work.flops / secs;
+    let flops = work.source.has_flops().then_some(work.flops);
+    let achieved_flops = flops.map(|f| f / secs);
     let achieved_bytes = work.bytes / secs;
-    let intensity = (work.bytes > 0.0).then(|| work.flops / work.bytes);
+    let intensity = flops.filter(|_| work.bytes > 0.0).map(|f| f / work.bytes);
     let tensor = work.tensor.unwrap_or(tensor_verdict == Verdict::Yes);
     let precision = work
         .precision
         .unwrap_or(if tensor { Precision::Fp16 } else { Precision::Fp32 });
     let mut p = Placement {
         work_source: work.source,
-        flops: work.flops,
+        flops,
         bytes: work.bytes,
         precision: work.precision,
         tensor_core_roof: tensor,
@@ -96,9 +102,17 @@ pub fn place(
         roof: None,
         roof_percent: None,
         bound: None,
+        gpu_metrics: work.sampled,
     };
     let Some(peaks) = peaks else { return p };
     let memory = peaks.memory_bytes_per_s;
+    let Some(achieved_flops) = achieved_flops else {
+        // Traffic only: the share of the memory roof is known, not which
+        // roof binds (that needs the intensity), so no verdict.
+        p.roof = Some(Roof::Memory);
+        p.roof_percent = Some(100.0 * achieved_bytes / memory);
+        return p;
+    };
     let compute = peaks.compute(precision, tensor);
     let (roof, percent) = match (compute, intensity) {
         // No bytes: only the compute roof can bind.
@@ -177,6 +191,8 @@ pub struct SourceCounts {
     pub counters: usize,
     pub shapes: usize,
     pub engine_dims: usize,
+    #[serde(default)]
+    pub gpu_metrics: usize,
 }
 
 /// The top-level `roofline` object of the report.
@@ -207,6 +223,9 @@ pub struct Summary {
     /// Thresholds of the verdict.
     pub latency_ns: Ns,
     pub latency_percent: f64,
+    /// How the capture's DRAM metrics were used, when it has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_metrics: Option<gpu_metrics::MetricsTraffic>,
 }
 
 /// Extra inputs of the roofline.
@@ -283,6 +302,7 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
     let from_counters = inputs.ncu.map(|c| counters::work(c, rows));
     let from_shapes = (!trace.operators.is_empty()).then(|| shapes::work(trace, window, rows));
     let from_engine = trace.engine.as_ref().map(|e| engine::work(e, rows));
+    let (from_metrics, metrics_use) = gpu_metrics::work(trace, window, rows, peaks.as_ref());
     let mut summary = Summary {
         gpu,
         peaks_table: table.origin.clone(),
@@ -295,12 +315,14 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
             .as_ref()
             .and_then(|w| w[i])
             .or_else(|| from_shapes.as_ref().and_then(|w| w[i]))
-            .or_else(|| from_engine.as_ref().and_then(|w| w[i]));
+            .or_else(|| from_engine.as_ref().and_then(|w| w[i]))
+            .or(from_metrics[i]);
         let Some(work) = work else { continue };
         match work.source {
             WorkSource::Counters => summary.sources.counters += 1,
             WorkSource::Shapes => summary.sources.shapes += 1,
             WorkSource::EngineDims => summary.sources.engine_dims += 1,
+            WorkSource::GpuMetrics => summary.sources.gpu_metrics += 1,
             WorkSource::CopySize => {}
         }
         row.roofline = Some(place(
@@ -316,6 +338,22 @@ pub fn annotate(trace: &Trace, window: &Window, rows: &mut [KernelRow], inputs: 
             .notes
             .push("the Nsight Compute CSV has no roofline counters (FLOP instruction counts, dram__bytes_read/write.sum)".into());
     }
+    if let Some(u) = &metrics_use {
+        notes.push(match &peaks {
+            Some(_) => format!(
+                "GPU metrics: {} kernel names get bytes and bandwidth from sampled DRAM throughput ({} + {}, every {}: the share of the datasheet bandwidth x their time; at least {} samples covering {:.0}% of their time; FLOPs unknown); {} had too few samples",
+                summary.sources.gpu_metrics.min(u.kernels),
+                u.metrics[0],
+                u.metrics[1],
+                crate::text::format::ns(u.period_ns),
+                u.min_samples,
+                u.min_covered * 100.0,
+                u.kernels_too_short
+            ),
+            None => "GPU metrics: the capture samples DRAM throughput as a share of the peak bandwidth, and the GPU's peak is unknown, so no bytes".into(),
+        });
+    }
+    summary.gpu_metrics = metrics_use;
     if summary.sources == SourceCounts::default() {
         notes.push(
             "no source of FLOPs and bytes: give an Nsight Compute CSV with the roofline counters (--ncu), or record operator shapes (PyTorch profiler record_shapes=True)".into(),
@@ -368,11 +406,13 @@ pub fn summarise(summary: &mut Summary, rows: &[KernelRow], iterations: usize) {
         g.kernel_ns += r.total_ns;
         summary.kernel_ns += r.total_ns;
         if let Some(p) = &r.roofline {
-            *g.flops.get_or_insert(0.0) += p.flops;
+            if let Some(f) = p.flops {
+                *g.flops.get_or_insert(0.0) += f;
+                *summary.flops.get_or_insert(0.0) += f;
+            }
             *g.bytes.get_or_insert(0.0) += p.bytes;
             g.kernel_ns_with_work += r.total_ns;
             summary.kernel_ns_with_work += r.total_ns;
-            *summary.flops.get_or_insert(0.0) += p.flops;
             *summary.bytes.get_or_insert(0.0) += p.bytes;
         }
     }
@@ -434,6 +474,7 @@ mod tests {
             bytes,
             precision: Some(precision),
             tensor: Some(tensor),
+            sampled: None,
         }
     }
 
@@ -495,6 +536,6 @@ mod tests {
         );
         assert_eq!((x.roof, x.roof_percent, x.bound), (None, None, None));
         assert_eq!(x.arithmetic_intensity, Some(1.0));
-        assert_eq!(x.achieved_flops_per_s, 1e12);
+        assert_eq!(x.achieved_flops_per_s, Some(1e12));
     }
 }

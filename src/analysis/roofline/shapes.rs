@@ -27,7 +27,7 @@ use super::peaks::Precision;
 use super::{Work, WorkSource};
 use crate::analysis::kernels::KernelRow;
 use crate::analysis::window::Window;
-use crate::model::{Ns, Trace};
+use crate::model::{NameId, Ns, Trace};
 
 /// Bytes of one element of a PyTorch type name; None for non-tensors.
 pub fn element_size(t: &str) -> Option<f64> {
@@ -345,14 +345,21 @@ pub fn op_work(op: &str, dims: &[Vec<i64>], types: &[String], concrete: &[String
 }
 
 /// Work per kernel row from the operators that launched its kernels.
+///
+/// Cost: one binary search per kernel of the window; each distinct
+/// (operator name, shapes, types, arguments) is parsed and priced once
+/// (the strings are interned, and a model repeats its layers: the 355 MB
+/// LLM trace has 138k operator calls and a few hundred distinct ones).
 pub fn work(trace: &Trace, window: &Window, rows: &[KernelRow]) -> Vec<Option<Work>> {
     let row_of: HashMap<&str, usize> = rows
         .iter()
         .enumerate()
         .map(|(i, r)| (r.name.as_str(), i))
         .collect();
-    // The longest kernel of each operator call gets the call's work.
-    let mut main: HashMap<u32, (usize, Ns)> = HashMap::new();
+    // The longest kernel of each operator call gets the call's work:
+    // (kernel index, duration) per operator, in operator order.
+    const NONE: usize = usize::MAX;
+    let mut main: Vec<(usize, Ns)> = vec![(NONE, 0); trace.operators.len()];
     for i in window.indexes(&trace.kernels, |k| k.start) {
         let k = &trace.kernels[i];
         let key = (k.pid, k.correlation);
@@ -362,30 +369,39 @@ pub fn work(trace: &Trace, window: &Window, rows: &[KernelRow]) -> Vec<Option<Wo
         else {
             continue;
         };
-        let op = trace.kernel_operators[at].operator;
+        let Some(e) = main.get_mut(trace.kernel_operators[at].operator as usize) else {
+            continue;
+        };
         let dur = k.end - k.start;
-        let e = main.entry(op).or_insert((i, dur));
-        if dur > e.1 {
+        if e.0 == NONE || dur > e.1 {
             *e = (i, dur);
         }
     }
     // Per row: summed work, launches with work, precision (first seen).
     let mut acc: Vec<Option<(f64, f64, u64, Option<Precision>)>> = vec![None; rows.len()];
-    let mut cache: HashMap<u32, Option<OpWork>> = HashMap::new();
-    for (op, (ki, _)) in main {
-        let Some(o) = trace.operators.get(op as usize) else {
+    let mut priced: HashMap<(NameId, NameId, NameId, NameId), Option<OpWork>> = HashMap::new();
+    let mut row_of_name: HashMap<NameId, Option<usize>> = HashMap::new();
+    for (op, &(ki, _)) in main.iter().enumerate() {
+        if ki == NONE {
             continue;
-        };
-        let w = *cache.entry(op).or_insert_with(|| {
-            op_work(
-                trace.name(o.name),
-                &o.dims(&trace.names),
-                &o.types(&trace.names),
-                &o.concrete(&trace.names),
-            )
-        });
+        }
+        let o = &trace.operators[op];
+        let w = *priced
+            .entry((o.name, o.input_dims, o.input_types, o.concrete_inputs))
+            .or_insert_with(|| {
+                op_work(
+                    trace.name(o.name),
+                    &o.dims(&trace.names),
+                    &o.types(&trace.names),
+                    &o.concrete(&trace.names),
+                )
+            });
         let Some(w) = w else { continue };
-        let Some(&r) = row_of.get(trace.name(trace.kernels[ki].name)) else {
+        let kname = trace.kernels[ki].name;
+        let row = *row_of_name
+            .entry(kname)
+            .or_insert_with(|| row_of.get(trace.name(kname)).copied());
+        let Some(r) = row else {
             continue;
         };
         let a = acc[r].get_or_insert((0.0, 0.0, 0, w.precision));
@@ -406,6 +422,7 @@ pub fn work(trace: &Trace, window: &Window, rows: &[KernelRow]) -> Vec<Option<Wo
                 bytes: bytes * scale,
                 precision,
                 tensor: None,
+                sampled: None,
             })
         })
         .collect()

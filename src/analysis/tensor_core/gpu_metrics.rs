@@ -120,35 +120,51 @@ pub fn samples_per_name(
     for s in series {
         let Some(p) = period(s) else { continue };
         usage.period_ns = usage.period_ns.max(p);
-        // Kernels of this GPU, in start order (the trace is sorted).
-        let on_gpu: Vec<usize> = (0..trace.kernels.len())
-            .filter(|&i| trace.kernels[i].device == s.device)
-            .collect();
-        let mut reach = Ns::MIN;
-        for (j, &i) in on_gpu.iter().enumerate() {
-            let k = &trace.kernels[i];
-            // The part of the kernel no other kernel on this GPU overlaps.
-            let lo = k.start.max(reach);
-            let hi = on_gpu
-                .get(j + 1)
-                .map_or(k.end, |&n| k.end.min(trace.kernels[n].start));
-            reach = reach.max(k.end);
-            if !window.contains(k.start) || hi - lo < 2 * p {
-                continue;
-            }
-            let (a, b) = (lo + p, hi - p);
-            let from = s.times.partition_point(|&t| t < a);
-            let to = s.times.partition_point(|&t| t <= b);
-            if from >= to {
-                continue;
-            }
-            let e = out.entry(k.name).or_default();
-            for &v in &s.values[from..to] {
+        kernel_samples(trace, window, s, p, |i, values| {
+            let e = out.entry(trace.kernels[i].name).or_default();
+            for &v in values {
                 e.sum += f64::from(v);
                 e.samples += 1;
             }
-            usage.samples_used += (to - from) as u64;
-        }
+            usage.samples_used += values.len() as u64;
+        });
     }
     (out, Some(usage))
+}
+
+/// For each kernel of the window on the series' GPU, in start order, the
+/// values of the samples that describe it alone (see the module comment:
+/// the period on both sides of a sample inside the part of the kernel no
+/// other kernel of that GPU overlaps): `f(kernel index, values)`, called
+/// only for kernels with at least one sample.
+pub fn kernel_samples(
+    trace: &Trace,
+    window: &Window,
+    s: &MetricSeries,
+    p: Ns,
+    mut f: impl FnMut(usize, &[f32]),
+) {
+    // Kernels of this GPU, in start order (the trace is sorted).
+    let on_gpu: Vec<usize> = (0..trace.kernels.len())
+        .filter(|&i| trace.kernels[i].device == s.device)
+        .collect();
+    let mut reach = Ns::MIN;
+    for (j, &i) in on_gpu.iter().enumerate() {
+        let k = &trace.kernels[i];
+        // The part of the kernel no other kernel on this GPU overlaps.
+        let lo = k.start.max(reach);
+        let hi = on_gpu
+            .get(j + 1)
+            .map_or(k.end, |&n| k.end.min(trace.kernels[n].start));
+        reach = reach.max(k.end);
+        if !window.contains(k.start) || hi - lo < 2 * p {
+            continue;
+        }
+        let (a, b) = (lo + p, hi - p);
+        let from = s.times.partition_point(|&t| t < a);
+        let to = s.times.partition_point(|&t| t <= b);
+        if from < to {
+            f(i, &s.values[from..to]);
+        }
+    }
 }

@@ -105,8 +105,11 @@ fn fix(k: &KernelRow) -> (&'static str, &'static str) {
     }
 }
 
+/// Far below both roofs: under the threshold of the binding roof, which
+/// only FLOPs and bytes together decide (a measured bandwidth alone says
+/// nothing of the compute roof).
 fn far_below(p: &Placement) -> bool {
-    p.roof_percent.is_some_and(|x| x < FAR_BELOW_PERCENT)
+    p.flops.is_some() && p.roof_percent.is_some_and(|x| x < FAR_BELOW_PERCENT)
 }
 
 fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
@@ -197,16 +200,17 @@ mod tests {
     fn placement(percent: f64) -> Placement {
         Placement {
             work_source: WorkSource::Shapes,
-            flops: 1e6,
+            flops: Some(1e6),
             bytes: 1e6,
             precision: None,
             tensor_core_roof: false,
             arithmetic_intensity: Some(1.0),
-            achieved_flops_per_s: 1e9,
+            achieved_flops_per_s: Some(1e9),
             achieved_bytes_per_s: 1e9,
             roof: Some(Roof::Memory),
             roof_percent: Some(percent),
             bound: Some(Bound::MemoryBound),
+            gpu_metrics: None,
         }
     }
 

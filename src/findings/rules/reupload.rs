@@ -211,10 +211,10 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let per_iteration = bytes / wh.iterations.len().max(1) as u64;
     let draft = Draft {
         title: format!(
-            "{} uploaded to the GPU again in {} of {n} iterations ({} per iteration, largest {})",
+            "{} per iteration uploaded to the GPU again ({} in {} of {n} iterations, largest {})",
+            format::bytes(per_iteration),
             format::bytes(bytes),
             wh.iterations.len(),
-            format::bytes(per_iteration),
             format::bytes(largest)
         ),
         stake,

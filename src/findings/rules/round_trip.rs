@@ -162,7 +162,9 @@ fn check(rule: &dyn Rule, cx: &Context, ops: &[CopyOp]) -> Option<Finding> {
     let (&(b, _, _), _) = rows.iter().next_back()?;
     let draft = Draft {
         title: format!(
-            "{n} device-to-host copies ({} each) went straight back to the GPU, in {} iterations",
+            "{} device-to-host {} per iteration ({} each) went straight back to the GPU ({n} in {} iterations)",
+            facts::count_label(facts::per_iteration_count(cx, n as f64)),
+            if facts::per_iteration_count(cx, n as f64) == 1.0 { "copy" } else { "copies" },
             format::bytes(b),
             wh.iterations.len()
         ),

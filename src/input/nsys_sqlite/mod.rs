@@ -944,13 +944,13 @@ impl<'p> Loader<'p> {
                 Ok(())
             },
         )?;
+        if listed > 0 && !wanted.values().any(|(k, _)| *k == MetricKind::TensorActive) {
+            self.warn(
+                "GPU metrics were sampled without a Tensor Active metric: \
+                 Tensor Core verdicts use kernel names (and --ncu counters)",
+            );
+        }
         if wanted.is_empty() {
-            if listed > 0 {
-                self.warn(
-                    "GPU metrics were sampled without a Tensor Active metric: \
-                     Tensor Core verdicts use kernel names (and --ncu counters)",
-                );
-            }
             return Ok(());
         }
         let mut gpu_ordinal = self.gpu_ordinals()?;

@@ -436,3 +436,112 @@ fn the_layer_list_names_each_module_once() {
     let unique: BTreeSet<_> = LAYERS.iter().collect();
     assert_eq!(unique.len(), LAYERS.len());
 }
+
+/// The modules of `top`'s folder that `code` (the file of module path
+/// `module`, inside `top`) refers to: `crate::top::x` and `super::` chains
+/// that resolve to `top::x`, `{a, b}` groups included.
+fn sub_edges(code: &str, module: &[String]) -> Vec<String> {
+    let mut s = blank(code);
+    drop_test_items(&mut s);
+    let top = module[0].as_bytes();
+    let mut out = Vec::new();
+    let heads = |s: &[u8], j: usize| -> Vec<String> {
+        if s.get(j) == Some(&b'{') {
+            group_heads(s, j)
+        } else {
+            vec![ident_at(s, j).0]
+        }
+    };
+    let mut i = 0;
+    while i < s.len() {
+        let word_start = i == 0 || !(is_ident(s[i - 1]) || s[i - 1] == b':');
+        if word_start && s[i..].starts_with(b"crate::") {
+            let at = i + b"crate::".len();
+            if s[at..].starts_with(top) && s[at + top.len()..].starts_with(b"::") {
+                out.extend(heads(&s, at + top.len() + 2));
+            }
+            i = at;
+        } else if word_start && s[i..].starts_with(b"super::") {
+            let mut ups = 0;
+            let mut j = i;
+            while s[j..].starts_with(b"super::") {
+                ups += 1;
+                j += b"super::".len();
+            }
+            // Resolved to the folder's own module: the next segment is one of its modules.
+            if module.len() == ups + 1 {
+                out.extend(heads(&s, j));
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out.retain(|m| !m.is_empty() && m != "self" && m != &module[1]);
+    out
+}
+
+/// Inside each layer's folder the modules point one way too: the graph of
+/// `analysis/x.rs` -> `analysis/y/` references has no circle (the kernel
+/// table once held the roofline's types while the roofline read the table).
+#[test]
+fn no_import_circle_inside_a_folder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut graphs: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for p in sources() {
+        let rel = p.strip_prefix(&root).unwrap().to_path_buf();
+        let module = module_path(&rel);
+        // The folder's own mod.rs re-exports and wires its modules.
+        if module.len() < 2 {
+            continue;
+        }
+        let code = fs::read_to_string(&p).unwrap();
+        let node = graphs
+            .entry(module[0].clone())
+            .or_default()
+            .entry(module[1].clone())
+            .or_default();
+        node.extend(sub_edges(&code, &module));
+    }
+    assert!(graphs.get("analysis").is_some_and(|g| g.len() > 10));
+    let mut circles = Vec::new();
+    for (top, graph) in &graphs {
+        // Depth-first search; a node met again on the current path closes a circle.
+        fn visit(
+            n: &str,
+            graph: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+            found: &mut Vec<String>,
+        ) {
+            if let Some(at) = path.iter().position(|p| p == n) {
+                found.push(format!("{} -> {n}", path[at..].join(" -> ")));
+                return;
+            }
+            if !done.insert(n.to_string()) {
+                return;
+            }
+            path.push(n.to_string());
+            for m in graph.get(n).into_iter().flatten() {
+                if graph.contains_key(m) {
+                    visit(m, graph, path, done, found);
+                }
+            }
+            path.pop();
+        }
+        let mut done = BTreeSet::new();
+        let mut found = Vec::new();
+        for n in graph.keys() {
+            visit(n, graph, &mut Vec::new(), &mut done, &mut found);
+        }
+        circles.extend(found.into_iter().map(|c| format!("{top}: {c}")));
+    }
+    assert!(circles.is_empty(), "import circles:\n{}", circles.join("\n"));
+    // The scanner finds a circle where there is one.
+    let a = sub_edges("use super::b::X;", &["analysis".into(), "a".into()]);
+    let b = sub_edges(
+        "use crate::analysis::{a::Y, c};",
+        &["analysis".into(), "b".into()],
+    );
+    assert_eq!((a, b), (vec!["b".to_string()], vec!["a".to_string(), "c".into()]));
+}

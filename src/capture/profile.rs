@@ -188,15 +188,7 @@ pub fn run(nsys: &Found, opts: &CaptureOptions, progress: &Progress) -> Result<(
     let shown_cmd = command_line(&opts.command);
     let label = format!("profiling {shown_cmd} with nsys");
     progress.spin(&label);
-    crate::limits::for_child(&mut cmd);
-    let mut child = cmd.spawn().map_err(|e| {
-        Error::tool(format!(
-            "cannot run {} ({}): {}",
-            shown(&nsys.path),
-            nsys.how,
-            crate::error::io_problem(&e)
-        ))
-    })?;
+    let mut child = nsys.spawn(&mut cmd)?;
     let interrupt = IgnoreInterrupt::new();
     let status = if relay {
         let (out, err) = (child.stdout.take(), child.stderr.take());

@@ -82,15 +82,7 @@ fn export(nsys: &Found, rep: &Path, target: &Path, progress: &Progress) -> Resul
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    crate::limits::for_child(&mut cmd);
-    let child = cmd.spawn().map_err(|e| {
-        Error::tool(format!(
-            "cannot run {} ({}): {}",
-            shown(&nsys.path),
-            nsys.how,
-            crate::error::io_problem(&e)
-        ))
-    })?;
+    let child = nsys.spawn(&mut cmd)?;
     let out =
         wait_ticking(child, progress).map_err(|e| Error::tool(format!("waiting for nsys export: {e}")))?;
     if !out.status.success() {

@@ -38,6 +38,22 @@ pub struct Found {
     pub how: &'static str,
 }
 
+impl Found {
+    /// Start `cmd` (a command of this nsys) under the memory cap's rules
+    /// for children; a failure to start names this nsys and how it was found.
+    pub fn spawn(&self, cmd: &mut std::process::Command) -> Result<std::process::Child> {
+        crate::limits::for_child(cmd);
+        cmd.spawn().map_err(|e| {
+            Error::tool(format!(
+                "cannot run {} ({}): {}",
+                crate::error::shown(&self.path),
+                self.how,
+                crate::error::io_problem(&e)
+            ))
+        })
+    }
+}
+
 /// Find nsys for this process: `flag` is `--nsys PATH`. `Ok(None)` when there
 /// is none; an error when `--nsys` or `NSYS` names something unusable (a
 /// wrong explicit choice must not silently fall back to another nsys).

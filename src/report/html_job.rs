@@ -201,18 +201,16 @@ fn table(s: &mut String, j: &JobReport) {
     s.push_str("<table><tr><th>rank</th><th>file</th><th class=\"n\">step</th><th class=\"n\">compute</th><th class=\"n\">GPU idle</th><th class=\"n\">comm</th><th class=\"n\">waiting</th><th class=\"n\">transfer</th><th class=\"n\">late</th></tr>\n");
     for r in &j.ranks {
         let file = r.id.file.rsplit(['/', '\\']).next().unwrap_or(&r.id.file);
+        let times: Vec<String> = super::job_text::rank_times(r)
+            .iter()
+            .map(|t| format!("<td class=\"n\">{t}</td>"))
+            .collect();
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td class=\"name\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"name\">{}</td>{}</tr>",
             h(&r.label),
             h(file),
-            ns(r.step_ns),
-            ns(r.compute_ns),
-            ns(r.idle_ns),
-            ns(r.comm_ns),
-            ns(r.wait_ns),
-            ns(r.transfer_ns),
-            ns(r.late_ns)
+            times.concat()
         );
     }
     s.push_str("</table>\n");

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::analysis::job::JobReport;
+use crate::analysis::job::{JobReport, RankRow};
 use crate::text::escape::{markdown as md, terminal as term};
 use crate::text::format::ns;
 
@@ -31,17 +31,11 @@ pub fn terminal(j: &JobReport) -> String {
         );
     }
     for r in &j.ranks {
+        let [step, compute, idle, comm, wait, transfer, late] = rank_times(r);
         let _ = writeln!(
             s,
-            "  {}: step {}, compute {}, GPU idle {}, comm {} (wait {}, transfer {}), late {}",
+            "  {}: step {step}, compute {compute}, GPU idle {idle}, comm {comm} (wait {wait}, transfer {transfer}), late {late}",
             term(&r.label),
-            ns(r.step_ns),
-            ns(r.compute_ns),
-            ns(r.idle_ns),
-            ns(r.comm_ns),
-            ns(r.wait_ns),
-            ns(r.transfer_ns),
-            ns(r.late_ns)
         );
     }
     match (&j.straggler, &j.no_straggler) {
@@ -64,6 +58,21 @@ pub fn terminal(j: &JobReport) -> String {
         let _ = writeln!(s, "warning: {}", term(w));
     }
     s
+}
+
+/// A rank's times per step, in the tables' order: step, compute, GPU
+/// idle, communication, waiting, transfer, late.
+pub fn rank_times(r: &RankRow) -> [String; 7] {
+    [
+        r.step_ns,
+        r.compute_ns,
+        r.idle_ns,
+        r.comm_ns,
+        r.wait_ns,
+        r.transfer_ns,
+        r.late_ns,
+    ]
+    .map(ns)
 }
 
 /// How consistently the straggler is behind: at the collectives when they
@@ -119,18 +128,7 @@ pub fn markdown(j: &JobReport) -> Vec<u8> {
     s.push_str("| rank | step | compute | GPU idle | comm | waiting | transfer | late |\n");
     s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in &j.ranks {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            md(&r.label),
-            ns(r.step_ns),
-            ns(r.compute_ns),
-            ns(r.idle_ns),
-            ns(r.comm_ns),
-            ns(r.wait_ns),
-            ns(r.transfer_ns),
-            ns(r.late_ns)
-        );
+        let _ = writeln!(s, "| {} | {} |", md(&r.label), rank_times(r).join(" | "));
     }
     let _ = writeln!(
         s,

@@ -5,7 +5,7 @@ use crate::analysis::tensor_core::names::Verdict;
 use crate::analysis::tensor_core::reason::ReasonKind;
 use crate::declare_rule;
 use crate::findings::facts;
-use crate::findings::{Context, Evidence, Finding, Rule};
+use crate::findings::{Context, Finding};
 
 declare_rule! {
     /// Convolutions that cannot use Tensor Cores because of their shape:
@@ -44,25 +44,20 @@ impl DepthwiseConv {
         if rows.is_empty() {
             return Vec::new();
         }
-        let time: i64 = rows.iter().map(|(r, _)| r.total_ns).sum();
-        let at_stake = time / 2;
-        vec![Finding {
-            rule: self.name().into(),
-            code: self.code().into(),
-            severity: common::severity(at_stake, cx.window.duration()),
-            title: format!(
-                "depthwise/grouped convolutions on CUDA cores: {} in {} kernel(s), largest {}",
-                facts::per_iteration_label(cx, time),
-                rows.len(),
-                common::top_name(&rows)
-            ),
-            time_at_stake_ns: at_stake,
-            evidence: Evidence {
-                facts: common::facts(cx, &rows),
-                table: Some(common::table(&rows)),
-                ..Evidence::default()
-            },
-            recommendation: "Run the model channels_last (NHWC) so cuDNN uses its NHWC depthwise kernels, let TensorRT or torch.compile fuse the depthwise convolution with its neighbours, and pad tiny channel counts to a multiple of 8.".into(),
-        }]
+        let title = format!(
+            "depthwise/grouped convolutions on CUDA cores: {} in {} kernel(s), largest {}",
+            facts::per_iteration_label(cx, common::time(&rows)),
+            rows.len(),
+            common::top_name(&rows)
+        );
+        vec![common::finding(
+            self,
+            cx,
+            &rows,
+            title,
+            Vec::new(),
+            None,
+            "Run the model channels_last (NHWC) so cuDNN uses its NHWC depthwise kernels, let TensorRT or torch.compile fuse the depthwise convolution with its neighbours, and pad tiny channel counts to a multiple of 8.",
+        )]
     }
 }

@@ -7,7 +7,7 @@ use crate::analysis::tensor_core::names::{self, Verdict};
 use crate::analysis::tensor_core::reason::ReasonKind;
 use crate::declare_rule;
 use crate::findings::facts;
-use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule};
+use crate::findings::{Context, EvidenceTable, Finding};
 use crate::text::format::ns;
 
 declare_rule! {
@@ -98,34 +98,26 @@ impl LowAlignment {
             ]);
         }
         all_ranges.sort_by_key(|(n, t)| (std::cmp::Reverse(*t), n.clone()));
-        let time: i64 = rows.iter().map(|(r, _)| r.total_ns).sum();
-        let at_stake = time / 2;
-        let mut facts = common::facts(cx, &rows);
         let range_names: Vec<&str> = all_ranges.iter().take(5).map(|(n, _)| n.as_str()).collect();
+        let mut extra = Vec::new();
+        let mut from = String::new();
         if !range_names.is_empty() {
-            facts.insert("launched_from".into(), json!(range_names.join(", ")));
+            extra.push(("launched_from", json!(range_names.join(", "))));
+            from = format!(", launched from {}", range_names.join(", "));
         }
-        let from = if range_names.is_empty() {
-            String::new()
-        } else {
-            format!(", launched from {}", range_names.join(", "))
-        };
-        vec![Finding {
-            rule: self.name().into(),
-            code: self.code().into(),
-            severity: common::severity(at_stake, cx.window.duration()),
-            title: format!(
-                "Tensor Core kernels in low-alignment variants: {} in {} kernel(s){from}",
-                facts::per_iteration_label(cx, time),
-                rows.len()
-            ),
-            time_at_stake_ns: at_stake,
-            evidence: Evidence {
-                facts,
-                table: Some(table),
-                ..Evidence::default()
-            },
-            recommendation: "Make GEMM dimensions and leading dimensions multiples of 8 for FP16/BF16 (16 for INT8, 64 or 128 is better): pad hidden sizes, vocabulary and FFN widths, and channel counts; then cuBLAS/cuDNN pick their full-speed aligned kernels.".into(),
-        }]
+        let title = format!(
+            "Tensor Core kernels in low-alignment variants: {} in {} kernel(s){from}",
+            facts::per_iteration_label(cx, common::time(&rows)),
+            rows.len()
+        );
+        vec![common::finding(
+            self,
+            cx,
+            &rows,
+            title,
+            extra,
+            Some(table),
+            "Make GEMM dimensions and leading dimensions multiples of 8 for FP16/BF16 (16 for INT8, 64 or 128 is better): pad hidden sizes, vocabulary and FFN widths, and channel counts; then cuBLAS/cuDNN pick their full-speed aligned kernels.",
+        )]
     }
 }

@@ -1,14 +1,12 @@
 //! TR401 no-tensor-cores.
 
-use std::collections::BTreeMap;
-
 use super::tensor_core_common as common;
 use crate::analysis::kernels::KernelRow;
 use crate::analysis::tensor_core::names::Verdict;
 use crate::analysis::tensor_core::reason::{Reason, ReasonKind};
 use crate::declare_rule;
 use crate::findings::facts;
-use crate::findings::{Context, Evidence, Finding, Rule};
+use crate::findings::{Context, Finding};
 
 declare_rule! {
     /// Matrix work (GEMM, convolution, attention) that ran on CUDA cores
@@ -102,36 +100,21 @@ impl NoTensorCores {
         let missed = common::rows_with_reason(cx, |r: &KernelRow, why: &Reason| {
             r.tensor_core == Verdict::No && r.category.is_matrix() && KINDS.contains(&why.kind)
         });
-        let window = cx.window.duration();
         let mut out = Vec::new();
         for kind in KINDS {
             let rows: Vec<_> = missed.iter().filter(|(_, w)| w.kind == kind).cloned().collect();
             if rows.is_empty() {
                 continue;
             }
-            let time: i64 = rows.iter().map(|(r, _)| r.total_ns).sum();
-            let at_stake = time / 2;
             let (what, fix) = fitted(kind, crate::analysis::tensor_core::gpu_arch(cx.trace));
-            let mut facts: BTreeMap<String, serde_json::Value> = common::facts(cx, &rows);
-            facts.insert("cause".into(), serde_json::json!(kind));
-            out.push(Finding {
-                rule: self.name().into(),
-                code: self.code().into(),
-                severity: common::severity(at_stake, window),
-                title: format!(
-                    "{what}: {} in {} kernel(s), largest {}",
-                    facts::per_iteration_label(cx, time),
-                    rows.len(),
-                    common::top_name(&rows)
-                ),
-                time_at_stake_ns: at_stake,
-                evidence: Evidence {
-                    facts,
-                    table: Some(common::table(&rows)),
-                    ..Evidence::default()
-                },
-                recommendation: fix.into(),
-            });
+            let title = format!(
+                "{what}: {} in {} kernel(s), largest {}",
+                facts::per_iteration_label(cx, common::time(&rows)),
+                rows.len(),
+                common::top_name(&rows)
+            );
+            let cause = vec![("cause", serde_json::json!(kind))];
+            out.push(common::finding(self, cx, &rows, title, cause, None, fix));
         }
         out
     }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::analysis::kernels::KernelRow;
 use crate::analysis::tensor_core::{self, reason::Reason};
-use crate::findings::{Context, EvidenceTable, Severity};
+use crate::findings::{Context, Evidence, EvidenceTable, Finding, Rule, Severity};
 use crate::model::Ns;
 
 /// The shared severity thresholds (warning from 5% of the window at
@@ -95,4 +95,39 @@ pub fn top_name(rows: &[(&KernelRow, Reason)]) -> String {
         .max_by_key(|(r, _)| r.total_ns)
         .map(|(r, _)| crate::text::escape::truncate(&r.name, 70))
         .unwrap_or_default()
+}
+
+/// The kernels' time, for titles.
+pub fn time(rows: &[(&KernelRow, Reason)]) -> Ns {
+    rows.iter().map(|(r, _)| r.total_ns).sum()
+}
+
+/// `rule`'s finding on kernels `rows`: half their time at stake (they
+/// would still run, on Tensor Cores or a full-speed variant), the shared
+/// facts plus `extra`, and `table` (else the shared kernel table).
+pub fn finding(
+    rule: &dyn Rule,
+    cx: &Context,
+    rows: &[(&KernelRow, Reason)],
+    title: String,
+    extra: Vec<(&'static str, serde_json::Value)>,
+    table: Option<EvidenceTable>,
+    recommendation: &str,
+) -> Finding {
+    let at_stake = time(rows) / 2;
+    let mut facts = facts(cx, rows);
+    facts.extend(extra.into_iter().map(|(k, v)| (k.to_string(), v)));
+    Finding {
+        rule: rule.name().into(),
+        code: rule.code().into(),
+        severity: severity(at_stake, cx.window.duration()),
+        title,
+        time_at_stake_ns: at_stake,
+        evidence: Evidence {
+            facts,
+            table: Some(table.unwrap_or_else(|| self::table(rows))),
+            ..Evidence::default()
+        },
+        recommendation: recommendation.into(),
+    }
 }

@@ -245,23 +245,28 @@ fn build_span(
     // GPU work by (device, stream), busiest first: every operation that
     // overlaps the span, including one that started before it (a long
     // kernel queued by an earlier iteration still runs in this one).
-    let mut ops: Vec<((u32, u32), Span, ItemKind)> = Vec::new();
-    let hi = trace.kernels.partition_point(|k| k.start < e);
-    for k in trace.kernels[..hi].iter().filter(|k| k.end > s) {
-        ops.push(((k.device, k.stream), (k.start, k.end), ItemKind::Kernel));
-    }
-    let hi = trace.memcpys.partition_point(|m| m.start < e);
-    for m in trace.memcpys[..hi].iter().filter(|m| m.end > s) {
-        ops.push(((m.device, m.stream), (m.start, m.end), ItemKind::Memcpy));
-    }
-    let hi = trace.memsets.partition_point(|m| m.start < e);
-    for m in trace.memsets[..hi].iter().filter(|m| m.end > s) {
-        ops.push(((m.device, m.stream), (m.start, m.end), ItemKind::Memset));
-    }
+    // Two passes over the sorted arrays instead of a list of operations: a
+    // whole window can hold millions of them. Pass 1: busy time per stream.
+    let kernels = &trace.kernels[..trace.kernels.partition_point(|k| k.start < e)];
+    let memcpys = &trace.memcpys[..trace.memcpys.partition_point(|m| m.start < e)];
+    let memsets = &trace.memsets[..trace.memsets.partition_point(|m| m.start < e)];
+    let each_op = |f: &mut dyn FnMut((u32, u32), Span, ItemKind)| {
+        for k in kernels.iter().filter(|k| k.end > s) {
+            f((k.device, k.stream), (k.start, k.end), ItemKind::Kernel);
+        }
+        for m in memcpys.iter().filter(|m| m.end > s) {
+            f((m.device, m.stream), (m.start, m.end), ItemKind::Memcpy);
+        }
+        for m in memsets.iter().filter(|m| m.end > s) {
+            f((m.device, m.stream), (m.start, m.end), ItemKind::Memset);
+        }
+    };
     let mut busy: std::collections::BTreeMap<(u32, u32), Ns> = Default::default();
-    for (key, (a, b), _) in &ops {
-        *busy.entry(*key).or_default() += b.min(&e) - a.max(&s);
-    }
+    let mut operations = 0u64;
+    each_op(&mut |key, (a, b), _| {
+        *busy.entry(key).or_default() += b.min(e) - a.max(s);
+        operations += 1;
+    });
     let mut streams: Vec<((u32, u32), Ns)> = busy.into_iter().collect();
     streams.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let multi_gpu = streams.iter().any(|((d, _), _)| *d != streams[0].0.0);
@@ -284,10 +289,36 @@ fn build_span(
     }
     let lane_of =
         |key: (u32, u32)| first_gpu_lane + streams[..own].iter().position(|(k, _)| *k == key).unwrap_or(own);
-    for (key, span, kind) in &ops {
-        push(&mut items, lane_of(*key), *span, *kind);
-    }
-    let operations = ops.len() as u64;
+    // Pass 2: each (lane, kind) gets its operations in start order (each
+    // array is sorted by start, and a kind comes from one array), so they
+    // are merged as they come, by the same rule as `merge`.
+    let mut open: std::collections::HashMap<(usize, ItemKind), OverviewItem> = Default::default();
+    each_op(&mut |key, (a, b), kind| {
+        let (a, b) = clip(a, b);
+        if b <= a {
+            return;
+        }
+        let lane = lane_of(key);
+        let item = OverviewItem {
+            lane,
+            start_ns: a,
+            end_ns: b,
+            kind,
+            count: 1,
+            busy_ns: None,
+        };
+        match open.entry((lane, kind)) {
+            std::collections::hash_map::Entry::Occupied(mut m) => {
+                if let Some(next) = absorb(m.get_mut(), item, res) {
+                    items.push(std::mem::replace(m.get_mut(), next));
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(item);
+            }
+        }
+    });
+    items.extend(open.into_values());
 
     // GPU idle by what the host was doing, as the attribution splits it.
     let idle = intervals::subtract_sorted([(s, e)], &[attribution.gpu_busy()]);
@@ -387,22 +418,32 @@ fn merge(mut items: Vec<OverviewItem>, res: Ns) -> Vec<OverviewItem> {
     items.sort_unstable_by_key(|i| (i.lane, i.kind, i.start_ns));
     let mut out: Vec<OverviewItem> = Vec::with_capacity(items.len().min(1 << 16));
     for i in items {
-        match out.last_mut() {
-            Some(m)
-                if m.lane == i.lane
-                    && m.kind == i.kind
-                    && i.start_ns <= m.end_ns + res
-                    && i.start_ns < m.start_ns + MAX_MERGED * res =>
-            {
-                let busy = m.busy() + super::facts::new_cover(i.start_ns, i.end_ns, i.busy(), m.end_ns);
-                m.end_ns = m.end_ns.max(i.end_ns);
-                m.count += i.count;
-                m.busy_ns = (busy < m.end_ns - m.start_ns).then_some(busy);
-            }
-            _ => out.push(i),
-        }
+        let rest = match out.last_mut() {
+            Some(m) => absorb(m, i, res),
+            None => Some(i),
+        };
+        out.extend(rest);
     }
     out
+}
+
+/// Fold `i` (starting at or after `m`) into `m` when they are of one lane
+/// and kind, closer than `res`, and `m` spans under `MAX_MERGED * res`;
+/// else hand `i` back.
+fn absorb(m: &mut OverviewItem, i: OverviewItem, res: Ns) -> Option<OverviewItem> {
+    if m.lane == i.lane
+        && m.kind == i.kind
+        && i.start_ns <= m.end_ns + res
+        && i.start_ns < m.start_ns + MAX_MERGED * res
+    {
+        let busy = m.busy() + super::facts::new_cover(i.start_ns, i.end_ns, i.busy(), m.end_ns);
+        m.end_ns = m.end_ns.max(i.end_ns);
+        m.count += i.count;
+        m.busy_ns = (busy < m.end_ns - m.start_ns).then_some(busy);
+        None
+    } else {
+        Some(i)
+    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use crate::model::{
 use crate::progress::Progress;
 use crate::timing::time;
 use query::{Prepared, Query};
-use rows::{IdMap, RawRow, RowReader};
+use rows::{IdMap, RawRow};
 
 pub use query::table_columns;
 
@@ -966,24 +966,19 @@ impl<'p> Loader<'p> {
         let (mut negative, mut unmapped) = (0u64, HashSet::new());
         for id in metric_ids {
             progress.stage("reading GPU_METRICS", None);
-            let mut stmt = self.conn.prepare(&sql).map_err(|e| sql_error(self.path, &e))?;
-            let mut rows = stmt.query([id]).map_err(|e| sql_error(self.path, &e))?;
-            while let Some(row) = rows.next().map_err(|e| sql_error(self.path, &e))? {
-                let r = RowReader(row);
+            activity::scan_rows(&self.conn, self.path, &sql, &[id], None, |r| {
                 let (Some(t), Some(type_id)) = (r.int(0), r.int(1)) else {
-                    continue;
+                    return Ok(());
                 };
                 let Some((kind, name)) = wanted.get(&(type_id, id)) else {
-                    continue;
+                    return Ok(());
                 };
-                let value = match row.get_ref(2) {
-                    Ok(rusqlite::types::ValueRef::Integer(v)) => v as f64,
-                    Ok(rusqlite::types::ValueRef::Real(v)) => v,
-                    _ => continue,
+                let Some(value) = r.number(2) else {
+                    return Ok(());
                 };
                 if value < 0.0 {
                     negative += 1;
-                    continue;
+                    return Ok(());
                 }
                 let s = series.entry((type_id, id)).or_insert_with(|| {
                     let gpu = type_id & 0xFF;
@@ -1004,7 +999,8 @@ impl<'p> Loader<'p> {
                 });
                 s.times.push(t);
                 s.values.push(value as f32);
-            }
+                Ok(())
+            })?;
         }
         if negative > 0 {
             self.warn(format!(

@@ -8,26 +8,15 @@ use std::ffi::c_int;
 use std::marker::PhantomData;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, Row, ffi};
+use rusqlite::{Connection, ffi};
 
 use crate::model::NameId;
-
-/// A row with lenient typed getters.
-pub struct RowReader<'a, 'r>(pub &'a Row<'r>);
-
-impl RowReader<'_, '_> {
-    /// An integer column; reals are truncated, numeric text parsed,
-    /// anything else is absent.
-    pub fn int(&self, i: usize) -> Option<i64> {
-        int_of(self.0.get_ref(i).ok()?)
-    }
-}
 
 /// A query stepped through SQLite's C API: the big tables have tens of
 /// millions of rows, and the safe row API checks the column count and wraps
 /// a `Result` around every value, which cost as much as SQLite's own work
 /// per value. The values read are the same (SQLite's own type of each
-/// value decides, as for [`RowReader`]).
+/// value decides what a getter gives).
 pub struct RawQuery<'c> {
     stmt: *mut ffi::sqlite3_stmt,
     db: *mut ffi::sqlite3,
@@ -149,9 +138,20 @@ impl RawRow<'_> {
         }
     }
 
-    /// As [`RowReader::int`].
+    /// An integer column; reals are truncated, numeric text parsed,
+    /// anything else is absent.
     pub fn int(&self, i: usize) -> Option<i64> {
         int_of(self.value(i)?)
+    }
+
+    /// A numeric column (integer or real) as stored; anything else is
+    /// absent.
+    pub fn number(&self, i: usize) -> Option<f64> {
+        match self.value(i)? {
+            ValueRef::Integer(v) => Some(v as f64),
+            ValueRef::Real(v) => Some(v),
+            _ => None,
+        }
     }
 
     /// A text column borrowed from the row; invalid UTF-8 (SQLite stores
@@ -251,7 +251,7 @@ mod tests {
         }
         let mut safe = conn.prepare("SELECT a, b FROM t").unwrap();
         let ints: Vec<(Option<i64>, Option<i64>)> = safe
-            .query_map([], |row| Ok((RowReader(row).int(0), RowReader(row).int(1))))
+            .query_map([], |row| Ok((int_of(row.get_ref(0)?), int_of(row.get_ref(1)?))))
             .unwrap()
             .map(|r| r.unwrap())
             .collect();
@@ -259,6 +259,14 @@ mod tests {
         assert_eq!(seen[0], (Some(42), None, Some("x".into()), None, None));
         assert_eq!(seen[1].0, Some(2));
         assert_eq!(seen[1].1, Some(17));
+        let mut q = RawQuery::new(&conn, "SELECT a, b FROM t", &[]).unwrap();
+        let mut numbers = Vec::new();
+        while let Some(r) = q.next().unwrap() {
+            numbers.push((r.number(0), r.number(1)));
+        }
+        assert_eq!(numbers[0], (Some(42.0), None));
+        assert_eq!(numbers[1], (Some(2.9), None), "numeric text is not a number here");
+        assert_eq!(numbers[3], (None, Some(1e300)));
         assert_eq!(seen[2].2.as_deref(), Some("f\u{fffd}"));
         assert_eq!(seen[3].1, None, "1e300 is no integer");
         assert_eq!(seen[4].3.as_deref(), Some("nope"));

@@ -9,6 +9,7 @@
 
 mod activity;
 mod host;
+mod pages;
 pub mod query;
 mod rows;
 

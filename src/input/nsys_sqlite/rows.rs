@@ -124,6 +124,7 @@ impl<'q> RawRow<'q> {
 }
 
 impl RawRow<'_> {
+    #[inline]
     pub(super) fn value(&self, i: usize) -> Option<ValueRef<'_>> {
         let (stmt, columns) = match self.0 {
             Inner::Values(v) => return v.get(i).copied(),
@@ -157,6 +158,7 @@ impl RawRow<'_> {
 
     /// An integer column; reals are truncated, numeric text parsed,
     /// anything else is absent.
+    #[inline]
     pub fn int(&self, i: usize) -> Option<i64> {
         int_of(self.value(i)?)
     }
@@ -188,6 +190,7 @@ impl RawRow<'_> {
     }
 }
 
+#[inline]
 fn int_of(v: ValueRef) -> Option<i64> {
     match v {
         ValueRef::Integer(v) => Some(v),

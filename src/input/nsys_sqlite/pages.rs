@@ -257,7 +257,7 @@ fn be<const N: usize>(b: &[u8]) -> Option<i64> {
 
 /// The value of serial type `t` at the start of `b`.
 #[inline(always)]
-fn serial_value(t: u64, b: &[u8], real: bool) -> Option<ValueRef<'_>> {
+fn serial_value(t: u64, b: &[u8]) -> Option<ValueRef<'_>> {
     let v = match t {
         0 => return Some(ValueRef::Null),
         1 => be::<1>(b)?,
@@ -276,7 +276,7 @@ fn serial_value(t: u64, b: &[u8], real: bool) -> Option<ValueRef<'_>> {
         }
         t => return Some(ValueRef::Text(b.get(..((t - 13) / 2) as usize)?)),
     };
-    Some(if real { ValueRef::Real(v as f64) } else { ValueRef::Integer(v) })
+    Some(ValueRef::Integer(v))
 }
 
 /// Decode the selected fields of one record into `out`; `cols` is scratch
@@ -307,7 +307,10 @@ fn decode<'a>(
             Field::Null => ValueRef::Null,
             Field::Rowid => ValueRef::Integer(rowid),
             Field::Column { index, real } => match cols.get(index) {
-                Some(&(t, at)) => serial_value(t, payload.get(at..)?, real)?,
+                Some(&(t, at)) => match serial_value(t, payload.get(at..)?)? {
+                    ValueRef::Integer(v) if real => ValueRef::Real(v as f64),
+                    v => v,
+                },
                 // Rows written before the column was added end early: NULL
                 // (plans only take columns without a default).
                 None => ValueRef::Null,

@@ -371,7 +371,7 @@ fn idle_spans_kept_from_the_attribution_sweep_equal_a_separate_sweep() {
             let w = window::choose_with(&trace, &choice, &links).expect("window");
             let a = attribution::attribute(&trace, &w, &PhaseRules::default());
             let kept = a.idle.as_ref().expect("host activity: idle kept");
-            let separate = attribution::idle_spans(&w.spans, &a.layers);
+            let separate = attribution::idle_spans(&trace, &w.spans, &a.layers);
             let region = attribution::host_region(&trace);
             for (k, s) in kept.iter().zip(&separate) {
                 assert_eq!(k, &intervals::intersect(s, &region), "{path}");

@@ -28,7 +28,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::intervals::{self, Span};
+use super::intervals::{self, Cursor, Layer, Span};
+use super::launch_layer::{self, LaunchCalls};
 use super::links::Links;
 use super::phase::{Phase, PhaseRules};
 use super::tensor_core::launch::Launches;
@@ -240,9 +241,8 @@ pub struct Layers {
     pub memcpy: Vec<Span>,
     pub memset: Vec<Span>,
     pub sync: Vec<Span>,
-    /// Kernel launch calls, less what the layers above cover (they win
-    /// wherever both do).
-    pub launch: Vec<Span>,
+    /// Kernel launch calls (the layers above win wherever both cover).
+    pub launch: Launch,
     pub preprocess: Vec<Span>,
     pub postprocess: Vec<Span>,
     pub inference: Vec<Span>,
@@ -252,7 +252,50 @@ pub struct Layers {
     pub host: Vec<Span>,
 }
 
+/// The launch layer's spans.
+#[derive(Debug)]
+pub enum Launch {
+    /// Read from the trace's calls by each sweep ([`LaunchCalls`]), with
+    /// the longest launch call.
+    Calls { longest: Ns },
+    /// Given as disjoint sorted spans.
+    Spans(Vec<Span>),
+}
+
+impl Default for Launch {
+    fn default() -> Launch {
+        Launch::Spans(Vec::new())
+    }
+}
+
+/// A layer as a sweep reads it.
+enum Source<'a> {
+    Spans(Cursor<'a>),
+    Calls(LaunchCalls<'a>),
+}
+
+impl Layer for Source<'_> {
+    fn first_after(&mut self, t: Ns) -> Option<Span> {
+        match self {
+            Source::Spans(c) => c.first_after(t),
+            Source::Calls(c) => c.first_after(t),
+        }
+    }
+}
+
 impl Layers {
+    /// The launch layer within `[from, to)`, clipped to it.
+    pub fn launch_in(&self, trace: &Trace, from: Ns, to: Ns) -> Vec<Span> {
+        match &self.launch {
+            Launch::Calls { longest } => LaunchCalls::new(&trace.api_calls, *longest).clipped(from, to),
+            Launch::Spans(spans) => intervals::overlapping(spans, from, to)
+                .iter()
+                .map(|&(a, b)| (a.max(from), b.min(to)))
+                .filter(|&(a, b)| a < b)
+                .collect(),
+        }
+    }
+
     /// The host phase at time `t` (by the same priority as the table).
     pub fn phase_at(&self, t: Ns) -> Phase {
         let covers = |spans: &[Span]| {
@@ -272,18 +315,29 @@ impl Layers {
         }
     }
 
-    fn as_slices(&self) -> [&[Span]; 9] {
+    /// The layers in bit order, for a sweep over `trace`'s calls.
+    fn sources<'a>(&'a self, trace: &'a Trace) -> [Source<'a>; 9] {
+        let spans = |s: &'a [Span]| Source::Spans(Cursor::new(s));
+        let launch = match &self.launch {
+            Launch::Calls { longest } => Source::Calls(LaunchCalls::new(&trace.api_calls, *longest)),
+            Launch::Spans(s) => spans(s),
+        };
         [
-            &self.kernel,
-            &self.memcpy,
-            &self.memset,
-            &self.sync,
-            &self.launch,
-            &self.preprocess,
-            &self.postprocess,
-            &self.inference,
-            &self.host,
+            spans(&self.kernel),
+            spans(&self.memcpy),
+            spans(&self.memset),
+            spans(&self.sync),
+            launch,
+            spans(&self.preprocess),
+            spans(&self.postprocess),
+            spans(&self.inference),
+            spans(&self.host),
         ]
+    }
+
+    /// [`intervals::sweep`] of `spans` over these layers.
+    fn sweep(&self, trace: &Trace, spans: &[Span], f: impl FnMut(Ns, Ns, u64)) {
+        intervals::sweep_by(spans, &mut self.sources(trace), f);
     }
 }
 
@@ -364,7 +418,7 @@ pub struct GpuLayers {
     memcpy: Vec<Span>,
     memset: Vec<Span>,
     sync: Vec<Span>,
-    launch: Vec<Span>,
+    launch: Launch,
 }
 
 pub fn gpu_layers(trace: &Trace) -> GpuLayers {
@@ -372,20 +426,9 @@ pub fn gpu_layers(trace: &Trace) -> GpuLayers {
     let memcpy = intervals::union_sorted(trace.memcpys.iter().map(|m| (m.start, m.end)));
     let memset = intervals::union_sorted(trace.memsets.iter().map(|m| (m.start, m.end)));
     let sync = blocking_calls(trace);
-    // Launch time counts only where nothing above it in the priority (GPU
-    // activity, blocking calls) does: the rest is dropped here, which
-    // keeps every use exact and the list short when the GPU is kept busy
-    // (most launches then overlap a kernel).
-    let launch = intervals::subtract_sorted(
-        intervals::union_iter(
-            trace
-                .api_calls
-                .iter()
-                .filter(|a| a.kind == ApiKind::Launch)
-                .map(|a| (a.start, a.end)),
-        ),
-        &[&kernel, &memcpy, &memset, &sync],
-    );
+    let launch = Launch::Calls {
+        longest: launch_layer::longest(&trace.api_calls),
+    };
     GpuLayers {
         kernel,
         memcpy,
@@ -427,24 +470,18 @@ fn host_spans(window: &Window) -> Vec<Span> {
 }
 
 /// The phase x bucket table of `spans` (disjoint, sorted).
-pub fn table(spans: &[Span], layers: &Layers) -> Table {
+pub fn table(trace: &Trace, spans: &[Span], layers: &Layers) -> Table {
     let mut t = Table::default();
-    sweep_into(spans, layers, &mut t);
+    layers.sweep(trace, spans, |s, e, mask| t.add(mask, e - s));
     t
-}
-
-fn sweep_into(spans: &[Span], layers: &Layers, t: &mut Table) {
-    intervals::sweep(spans, &layers.as_slices(), |s, e, mask| t.add(mask, e - s));
 }
 
 /// The window's GPU-idle time by cause, `[sync, launch, host]`, as
 /// sorted disjoint spans: the same sweep and priorities as the table, so
 /// each list's length is that cause's `gpu_idle` total.
-pub fn idle_spans(window: &[Span], layers: &Layers) -> [Vec<Span>; 3] {
+pub fn idle_spans(trace: &Trace, window: &[Span], layers: &Layers) -> [Vec<Span>; 3] {
     let mut out: [Vec<Span>; 3] = Default::default();
-    intervals::sweep(window, &layers.as_slices(), |s, e, mask| {
-        push_idle(&mut out, s, e, mask)
-    });
+    layers.sweep(trace, window, |s, e, mask| push_idle(&mut out, s, e, mask));
     out
 }
 
@@ -530,7 +567,6 @@ pub struct Result {
 struct Shared {
     links: OnceLock<Links>,
     launches: OnceLock<Launches>,
-    busy: OnceLock<Vec<Span>>,
 }
 
 impl Result {
@@ -547,11 +583,14 @@ impl Result {
     }
 
     /// Union of GPU activity: kernels, copies and memsets on any GPU.
-    pub fn gpu_busy(&self) -> &[Span] {
-        self.shared.busy.get_or_init(|| {
-            let l = &self.layers;
-            intervals::union_merged(&[&l.kernel, &l.memcpy, &l.memset])
-        })
+    pub fn gpu_busy(&self) -> intervals::Union<'_> {
+        intervals::Union::new(&self.gpu_busy_lists())
+    }
+
+    /// The lists whose union [`Self::gpu_busy`] is.
+    pub fn gpu_busy_lists(&self) -> [&[Span]; 3] {
+        let l = &self.layers;
+        [&l.kernel, &l.memcpy, &l.memset]
     }
 }
 
@@ -580,7 +619,7 @@ pub fn attribute_from(
         .as_mut()
         .zip(region.as_deref())
         .map(|(out, region)| Idle::new(out, region));
-    let (table, per_iteration) = tables(window, &layers, keep);
+    let (table, per_iteration) = tables(trace, window, &layers, keep);
     let iterations = window
         .iterations
         .iter()
@@ -616,24 +655,24 @@ pub fn attribute_from(
 /// idle spans: the same sweep). When iterations do not overlap (one
 /// thread's loop), the window is exactly their union and one sweep over the
 /// iterations fills both; otherwise each is swept apart.
-fn tables(window: &Window, layers: &Layers, mut idle: Option<Idle>) -> (Table, Vec<Table>) {
+fn tables(trace: &Trace, window: &Window, layers: &Layers, mut idle: Option<Idle>) -> (Table, Vec<Table>) {
     let its = &window.iterations;
     let disjoint = its.windows(2).all(|w| w[0].end <= w[1].start);
     let whole = |idle: Option<Idle>| {
         let mut t = Table::default();
-        match idle {
-            Some(mut keep) => intervals::sweep(&window.spans, &layers.as_slices(), |s, e, mask| {
-                t.add(mask, e - s);
+        let mut keep = idle;
+        layers.sweep(trace, &window.spans, |s, e, mask| {
+            t.add(mask, e - s);
+            if let Some(keep) = keep.as_mut() {
                 keep.add(s, e, mask);
-            }),
-            None => sweep_into(&window.spans, layers, &mut t),
-        }
+            }
+        });
         t
     };
     if !disjoint || its.is_empty() {
         let per = its
             .iter()
-            .map(|it| table(&[(it.start, it.end)], layers))
+            .map(|it| table(trace, &[(it.start, it.end)], layers))
             .collect();
         return (whole(idle), per);
     }
@@ -641,7 +680,7 @@ fn tables(window: &Window, layers: &Layers, mut idle: Option<Idle>) -> (Table, V
     let mut per = vec![Table::default(); its.len()];
     let mut total = Table::default();
     let mut i = 0;
-    intervals::sweep(&spans, &layers.as_slices(), |s, e, mask| {
+    layers.sweep(trace, &spans, |s, e, mask| {
         while its[i].end <= s {
             i += 1;
         }
@@ -743,13 +782,13 @@ mod tests {
             memcpy: vec![(15, 30)],
             memset: vec![(55, 57)],
             sync: vec![(30, 35)],
-            launch: vec![(0, 12), (33, 45)],
+            launch: Launch::Spans(vec![(0, 12), (33, 45)]),
             preprocess: vec![(0, 25)],
             postprocess: vec![(20, 60)],
             inference: vec![(30, 80)],
             host: vec![(0, 90)],
         };
-        let a = table(&[(0, 100)], &layers).attribution();
+        let a = table(&Trace::default(), &[(0, 100)], &layers).attribution();
         assert_eq!(a.total_ns, 100);
         assert_eq!(a.activity.kernel_ns, 20);
         assert_eq!(a.activity.memcpy_ns, 10); // 20..30

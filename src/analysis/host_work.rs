@@ -255,7 +255,7 @@ pub fn analyze(trace: &Trace, window: &Window, attribution: &attribution::Result
     let idle = match &attribution.idle {
         Some(idle) => idle,
         None => {
-            swept = attribution::idle_spans(&window.spans, &attribution.layers);
+            swept = attribution::idle_spans(trace, &window.spans, &attribution.layers);
             &swept
         }
     };

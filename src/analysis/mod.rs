@@ -8,6 +8,7 @@ pub mod host_work;
 pub mod intervals;
 pub mod iterations;
 pub mod job;
+pub mod launch_layer;
 pub mod kernels;
 pub mod links;
 pub mod memcpy;

@@ -248,7 +248,7 @@ pub fn is_download(k: CopyKind) -> bool {
 }
 
 /// Union of GPU activity: kernels, copies and memsets on any GPU.
-pub fn gpu_busy<'a>(cx: &Context<'a>) -> &'a [Span] {
+pub fn gpu_busy<'a>(cx: &Context<'a>) -> intervals::Union<'a> {
     cx.attribution.gpu_busy()
 }
 
@@ -275,6 +275,30 @@ pub fn exposed(cx: &Context, cover: &[Span], s: Ns, e: Ns) -> Ns {
         .sum()
 }
 
+/// [`exposed`] with a union of lists as the cover.
+pub fn exposed_union(cx: &Context, cover: &mut intervals::Union, s: Ns, e: Ns) -> Ns {
+    intervals::overlapping(&cx.window.spans, s, e)
+        .iter()
+        .map(|&(ws, we)| {
+            let (a, b) = (s.max(ws), e.min(we));
+            (b - a).max(0) - cover.covered(a, b)
+        })
+        .sum()
+}
+
+/// [`exposed_union`] through a cursor on the window, for spans visited in
+/// time order.
+pub fn exposed_union_in(window: &mut Cursor, cover: &mut intervals::Union, s: Ns, e: Ns) -> Ns {
+    window
+        .overlapping(s, e)
+        .iter()
+        .map(|&(ws, we)| {
+            let (a, b) = (s.max(ws), e.min(we));
+            (b - a).max(0) - cover.covered(a, b)
+        })
+        .sum()
+}
+
 /// [`uncovered`] through a cursor, for spans visited in time order.
 pub fn uncovered_in(spans: &mut Cursor, s: Ns, e: Ns) -> Ns {
     if e <= s {
@@ -287,16 +311,6 @@ pub fn uncovered_in(spans: &mut Cursor, s: Ns, e: Ns) -> Ns {
         .filter(|&d| d > 0)
         .sum();
     e - s - covered
-}
-
-/// [`exposed`] through cursors on the window and `cover`, for spans
-/// visited in time order.
-pub fn exposed_in(window: &mut Cursor, cover: &mut Cursor, s: Ns, e: Ns) -> Ns {
-    window
-        .overlapping(s, e)
-        .iter()
-        .map(|&(ws, we)| uncovered_in(cover, s.max(ws), e.min(we)))
-        .sum()
 }
 
 /// How much of `[s, e)` lies in the window, outside `cover` and inside

@@ -50,12 +50,13 @@ fn spans(cx: &Context, side: Side) -> (Vec<Span>, bool) {
         // Phases are annotated, just not this one: there is none.
         return (Vec::new(), true);
     }
-    let busy = facts::gpu_busy(cx);
+    let mut busy = facts::gpu_busy(cx);
+    let mut inside = Vec::new();
     let mut out = Vec::new();
     // Host time: the iterations' host ranges (an iteration's GPU tail is
     // not the host's).
     for it in &cx.window.iterations {
-        let inside = intervals::overlapping(busy, it.start, it.host_end);
+        busy.clipped(it.start, it.host_end, &mut inside);
         let (Some(first), Some(last)) = (inside.first(), inside.last()) else {
             continue;
         };
@@ -70,7 +71,7 @@ fn spans(cx: &Context, side: Side) -> (Vec<Span>, bool) {
 /// The activity of `spans` that counts for `side`: its phase row when the
 /// phase is annotated, else everything.
 fn activity(spans: &[Span], cx: &Context, side: Side, annotated: bool) -> PhaseActivity {
-    let a = attribution::table(spans, &cx.attribution.layers).attribution();
+    let a = attribution::table(cx.trace, spans, &cx.attribution.layers).attribution();
     if annotated {
         *a.phase_activity.get(side.phase())
     } else {
@@ -211,14 +212,10 @@ pub fn check(cx: &Context, side: Side, rule: &dyn Rule) -> Option<Finding> {
     };
     Some(draft.finish(cx, rule, &wh, |it| {
         let i = &cx.window.iterations[it];
-        let l = &cx.attribution.layers;
-        let mut idle = Vec::new();
-        let layers: [&[Span]; 5] = [&l.kernel, &l.memcpy, &l.memset, &l.sync, &l.launch];
-        intervals::sweep(&clip(&spans, i.start, i.end), &layers, |a, b, mask| {
-            if mask == 0 {
-                idle.push(("GPU idle, host busy", (a, b)));
-            }
-        });
+        // GPU idle with no synchronize or launch call: the host's.
+        let [_, _, host] =
+            attribution::idle_spans(cx.trace, &clip(&spans, i.start, i.end), &cx.attribution.layers);
+        let idle: Vec<_> = host.into_iter().map(|s| ("GPU idle, host busy", s)).collect();
         facts::timeline(cx, it, &|_| false, &idle)
     }))
 }

@@ -321,10 +321,10 @@ fn build_span(
     items.extend(open.into_values());
 
     // GPU idle by what the host was doing, as the attribution splits it.
-    let idle = intervals::subtract_sorted([(s, e)], &[attribution.gpu_busy()]);
+    let idle = intervals::subtract_sorted([(s, e)], &attribution.gpu_busy_lists());
     let sync = intervals::intersect(&idle, intervals::overlapping(&l.sync, s, e));
     let rest = intervals::subtract_sorted(idle.iter().copied(), &[&sync]);
-    let launch = intervals::intersect(&rest, intervals::overlapping(&l.launch, s, e));
+    let launch = intervals::intersect(&rest, &l.launch_in(trace, s, e));
     let host = intervals::subtract_sorted(rest.iter().copied(), &[&launch]);
     if !idle.is_empty() {
         lanes.push("GPU idle: sync/launch/host".into());

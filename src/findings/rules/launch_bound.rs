@@ -82,9 +82,16 @@ fn median(v: &mut [Ns]) -> Option<Ns> {
 /// Call `f(start, end, counted)` for each gap of at most MAX_GAP_NS between
 /// busy spans inside a span of `window`, where `counted` (> 0) is the part
 /// not covered by `excluded`.
-fn each_gap(window: &[Span], busy: &[Span], excluded: &mut intervals::Cursor, mut f: impl FnMut(Ns, Ns, Ns)) {
+fn each_gap(
+    window: &[Span],
+    busy: &mut intervals::Union,
+    excluded: &mut intervals::Cursor,
+    mut f: impl FnMut(Ns, Ns, Ns),
+) {
+    let mut inside = Vec::new();
     for &(ws, we) in window {
-        let inside = intervals::overlapping(busy, ws, we);
+        // Clipped to the window span: the gaps between its spans are the same.
+        busy.clipped(ws, we, &mut inside);
         for pair in inside.windows(2) {
             let (gs, ge) = (pair[0].1, pair[1].0);
             if gs < ws || ge > we || ge - gs > MAX_GAP_NS {
@@ -150,7 +157,7 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let kernel_median = median(&mut durations).unwrap_or(0);
     drop(durations);
     let l = &cx.attribution.layers;
-    let busy = facts::gpu_busy(cx);
+    let mut busy = facts::gpu_busy(cx);
     let mut excluded: Vec<Span> = Vec::with_capacity(l.sync.len() + l.preprocess.len() + l.postprocess.len());
     excluded.extend_from_slice(&l.sync);
     excluded.extend_from_slice(&l.preprocess);
@@ -163,7 +170,7 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     // Gaps come in time order: cursors, not a search per gap.
     let mut placer = facts::Placer::new(cx);
     let mut excluded_at = intervals::Cursor::new(&excluded);
-    each_gap(&cx.window.spans, busy, &mut excluded_at, |gs, ge, counted| {
+    each_gap(&cx.window.spans, &mut busy, &mut excluded_at, |gs, ge, counted| {
         let saving = (counted - GRAPH_GAP_NS).max(0);
         involved += counted;
         stake += saving;
@@ -231,7 +238,8 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         let mut marks: Vec<(&str, Span)> = Vec::new();
         let mut excluded_at = intervals::Cursor::new(&excluded);
         let spans = intervals::overlapping(&cx.window.spans, i.start, i.end);
-        each_gap(spans, busy, &mut excluded_at, |gs, ge, _| {
+        let mut busy = facts::gpu_busy(cx);
+        each_gap(spans, &mut busy, &mut excluded_at, |gs, ge, _| {
             if ge > i.start && gs < i.end {
                 marks.push(("GPU idle between kernels", (gs, ge)));
             }

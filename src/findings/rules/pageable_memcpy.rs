@@ -72,7 +72,7 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let mut groups: BTreeMap<(CopyKind, &str, &str, u64, &str), Group> = BTreeMap::new();
     let mut wh = Where::default();
     let mut flagged: HashSet<usize> = HashSet::new();
-    let busy = facts::gpu_busy(cx);
+    let mut busy = facts::gpu_busy(cx);
     let (mut stake, mut involved_all) = (0, 0);
     let mut spans: Vec<(Ns, Ns)> = Vec::new();
     for op in facts::copies(cx) {
@@ -86,7 +86,7 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         // own execution, which keeps the GPU busy.
         let call_idle = op.call.map_or(0, |c| {
             let a = &trace.api_calls[c];
-            facts::exposed(cx, busy, a.start, a.end).min(m.end - m.start + CALL_OVERHEAD_NS)
+            facts::exposed_union(cx, &mut busy, a.start, a.end).min(m.end - m.start + CALL_OVERHEAD_NS)
         });
         let involved = copy_exposed + call_idle;
         let at_stake = involved - copy_exposed / PINNED_SPEEDUP;

@@ -52,17 +52,14 @@ impl SyncStall {
 fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     let trace = cx.trace;
     let by_corr = memcpy_by_correlation(trace);
-    let busy = facts::gpu_busy(cx);
+    let mut busy = facts::gpu_busy(cx);
     let window_ns = cx.window.duration();
     let mut spans: Vec<Span> = Vec::new();
     let mut groups: BTreeMap<(&str, &str), (u64, Ns, Ns, BTreeSet<usize>)> = BTreeMap::new();
     let mut wh = Where::default();
     // Calls come in start order: cursors, not searches per call.
     let mut placer = facts::Placer::new(cx);
-    let (mut window_at, mut busy_at) = (
-        intervals::Cursor::new(&cx.window.spans),
-        intervals::Cursor::new(busy),
-    );
+    let mut window_at = intervals::Cursor::new(&cx.window.spans);
     for i in cx.window.indexes(&trace.api_calls, |a| a.start) {
         let a = &trace.api_calls[i];
         let blocking = match a.kind {
@@ -75,7 +72,7 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         if !blocking {
             continue;
         }
-        let idle = facts::exposed_in(&mut window_at, &mut busy_at, a.start, a.end);
+        let idle = facts::exposed_union_in(&mut window_at, &mut busy, a.start, a.end);
         let p = placer.place(a.start);
         if idle > 0 {
             wh.add(p);
@@ -90,7 +87,7 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         g.3.extend(p.iteration);
     }
     let spans = intervals::union_sorted(spans);
-    let stake: Ns = spans.iter().map(|&(s, e)| facts::exposed(cx, busy, s, e)).sum();
+    let stake: Ns = spans.iter().map(|&(s, e)| facts::exposed_union(cx, &mut busy, s, e)).sum();
     if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }
@@ -144,11 +141,18 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         let i = &cx.window.iterations[it];
         let mine: Vec<Span> = intervals::overlapping(&spans, i.start, i.end).to_vec();
         let mut marks = Vec::new();
-        intervals::sweep(&mine, &[busy], |a, b, mask| {
-            if mask == 0 {
-                marks.push(("GPU idle, host waiting", (a, b)));
+        let mut busy = facts::gpu_busy(cx);
+        let mut inside = Vec::new();
+        for &(a, b) in &mine {
+            busy.clipped(a, b, &mut inside);
+            let mut t = a;
+            for &(x, y) in inside.iter().chain([&(b, b)]) {
+                if x > t {
+                    marks.push(("GPU idle, host waiting", (t, x)));
+                }
+                t = y;
             }
-        });
+        }
         facts::timeline(cx, it, &|_| false, &marks)
     }))
 }

@@ -7,7 +7,7 @@ use crate::analysis::tensor_core;
 use crate::analysis::window::{self, WindowChoice};
 use crate::analysis::{attribution, engine, host_work, iterations, kernels, memcpy, roofline};
 use crate::document::{AttributionReport, GpuInfo, Report, SCHEMA_VERSION, SourceInfo, WindowInfo};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::findings::{self, Context};
 use crate::input::ncu;
 use crate::model::Trace;
@@ -148,8 +148,7 @@ struct KernelTables {
 }
 
 fn kernel_tables(trace: &Trace, window: &window::Window, opts: &AnalysisOptions) -> Result<KernelTables> {
-    let mut kernels = time("kernel table", || kernels::summarize(trace, window))
-        .map_err(|e| Error::input(&trace.source.path, format!("kernel summary failed: {e}")))?;
+    let mut kernels = time("kernel table", || kernels::summarize(trace, window));
     crate::memory::release_free();
     let counters = opts.ncu.as_deref().map(ncu::read).transpose()?;
     let shapes = tensor_core::shapes::from_operators(trace);

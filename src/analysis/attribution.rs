@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::intervals::{self, Cursor, Layer, Span};
 use super::launch_layer::{self, LaunchCalls};
+use super::span_list::{self, At, SpanList, Spans};
 use super::links::Links;
 use super::phase::{Phase, PhaseRules};
 use super::tensor_core::launch::Launches;
@@ -237,7 +238,8 @@ fn phase_of(mask: u64) -> usize {
 /// The unions the sweep walks: one per category.
 #[derive(Debug, Default)]
 pub struct Layers {
-    pub kernel: Vec<Span>,
+    /// Compact: as long as the trace has kernels.
+    pub kernel: SpanList,
     pub memcpy: Vec<Span>,
     pub memset: Vec<Span>,
     pub sync: Vec<Span>,
@@ -271,6 +273,7 @@ impl Default for Launch {
 /// A layer as a sweep reads it.
 enum Source<'a> {
     Spans(Cursor<'a>),
+    List(At<'a, SpanList>),
     Calls(LaunchCalls<'a>),
 }
 
@@ -278,6 +281,7 @@ impl Layer for Source<'_> {
     fn first_after(&mut self, t: Ns) -> Option<Span> {
         match self {
             Source::Spans(c) => c.first_after(t),
+            Source::List(c) => c.first_after(t),
             Source::Calls(c) => c.first_after(t),
         }
     }
@@ -323,7 +327,7 @@ impl Layers {
             Launch::Spans(s) => spans(s),
         };
         [
-            spans(&self.kernel),
+            Source::List(At::new(&self.kernel)),
             spans(&self.memcpy),
             spans(&self.memset),
             spans(&self.sync),
@@ -414,7 +418,7 @@ pub fn layers(trace: &Trace, window: &Window, rules: &PhaseRules) -> Layers {
 /// calls and launch time (built while the window is being chosen).
 #[derive(Debug)]
 pub struct GpuLayers {
-    kernel: Vec<Span>,
+    kernel: SpanList,
     memcpy: Vec<Span>,
     memset: Vec<Span>,
     sync: Vec<Span>,
@@ -422,7 +426,10 @@ pub struct GpuLayers {
 }
 
 pub fn gpu_layers(trace: &Trace) -> GpuLayers {
-    let kernel = intervals::union_sorted(trace.kernels.iter().map(|k| (k.start, k.end)));
+    let kernel = SpanList::from_sorted(
+        intervals::union_iter(trace.kernels.iter().map(|k| (k.start, k.end))),
+        trace.kernels.len(),
+    );
     let memcpy = intervals::union_sorted(trace.memcpys.iter().map(|m| (m.start, m.end)));
     let memset = intervals::union_sorted(trace.memsets.iter().map(|m| (m.start, m.end)));
     let sync = blocking_calls(trace);
@@ -583,12 +590,12 @@ impl Result {
     }
 
     /// Union of GPU activity: kernels, copies and memsets on any GPU.
-    pub fn gpu_busy(&self) -> intervals::Union<'_> {
-        intervals::Union::new(&self.gpu_busy_lists())
+    pub fn gpu_busy(&self) -> span_list::Union<'_> {
+        span_list::Union::new(&self.gpu_busy_lists())
     }
 
     /// The lists whose union [`Self::gpu_busy`] is.
-    pub fn gpu_busy_lists(&self) -> [&[Span]; 3] {
+    pub fn gpu_busy_lists(&self) -> [&dyn Spans; 3] {
         let l = &self.layers;
         [&l.kernel, &l.memcpy, &l.memset]
     }
@@ -778,7 +785,7 @@ mod tests {
     #[test]
     fn table_sums_to_window() {
         let layers = Layers {
-            kernel: vec![(10, 20), (40, 50)],
+            kernel: [(10, 20), (40, 50)].into_iter().collect(),
             memcpy: vec![(15, 30)],
             memset: vec![(55, 57)],
             sync: vec![(30, 35)],

@@ -191,64 +191,6 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Several disjoint sorted span lists read as their union without building
-/// it: on a 10M-kernel trace the union would copy the largest list (about
-/// 160 MB). Queries clip the union to a range, which is all its users need;
-/// like [`Cursor`], times mostly in order cost a short step each.
-#[derive(Debug, Clone)]
-pub struct Union<'a> {
-    cursors: Vec<Cursor<'a>>,
-}
-
-impl<'a> Union<'a> {
-    pub fn new(lists: &[&'a [Span]]) -> Union<'a> {
-        Union {
-            cursors: lists.iter().map(|l| Cursor::new(l)).collect(),
-        }
-    }
-
-    /// The union's spans within `[from, to)`, clipped to it, in order,
-    /// into `out` (cleared first).
-    pub fn clipped(&mut self, from: Ns, to: Ns, out: &mut Vec<Span>) {
-        out.clear();
-        if to <= from {
-            return;
-        }
-        let mut hits: Vec<&[Span]> = self.cursors.iter_mut().map(|c| c.overlapping(from, to)).collect();
-        // A merge of the sorted hits (each list is short here): the next
-        // span is the earliest head.
-        loop {
-            let Some(i) = (0..hits.len())
-                .filter(|&i| !hits[i].is_empty())
-                .min_by_key(|&i| hits[i][0])
-            else {
-                break;
-            };
-            let (a, b) = hits[i][0];
-            hits[i] = &hits[i][1..];
-            let (a, b) = (a.max(from), b.min(to));
-            match out.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => out.push((a, b)),
-            }
-        }
-    }
-
-    /// How much of `[from, to)` the union covers.
-    pub fn covered(&mut self, from: Ns, to: Ns) -> Ns {
-        if to <= from {
-            return 0;
-        }
-        // One list: its spans are already disjoint.
-        if let [c] = self.cursors.as_mut_slice() {
-            return c.overlapping(from, to).iter().map(|&(a, b)| b.min(to) - a.max(from)).sum();
-        }
-        let mut buf = Vec::new();
-        self.clipped(from, to, &mut buf);
-        total(&buf)
-    }
-}
-
 /// A layer [`sweep_by`] walks: disjoint sorted spans, read at times that
 /// mostly increase.
 pub trait Layer {
@@ -392,47 +334,6 @@ mod tests {
         for t in [0, 4, 5, 10, 13, 14, 1999, 2000, 7, 3] {
             let i = spans.partition_point(|s| s.1 <= t);
             assert_eq!(c.covers(t), spans.get(i).is_some_and(|s| s.0 <= t), "{t}");
-        }
-    }
-
-    #[test]
-    fn union_view_matches_the_built_union() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = |m: i64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % m as u64) as i64
-        };
-        for round in 0..300 {
-            let lists: Vec<Vec<Span>> = (0..1 + round % 3)
-                .map(|_| {
-                    let n = next(12);
-                    union((0..n).map(|_| {
-                        let s = next(200);
-                        (s, s + next(25))
-                    }).collect())
-                })
-                .collect();
-            let refs: Vec<&[Span]> = lists.iter().map(|l| l.as_slice()).collect();
-            let built = union_merged(&refs);
-            let mut view = Union::new(&refs);
-            let mut got = Vec::new();
-            // Mostly forward, sometimes back.
-            let mut t = 0;
-            for _ in 0..20 {
-                let from = if next(4) == 0 { next(220) } else { t + next(15) - 3 };
-                let to = from + next(40) - 2;
-                t = from.max(0);
-                let want: Vec<Span> = overlapping(&built, from, to.max(from))
-                    .iter()
-                    .map(|&(a, b)| (a.max(from), b.min(to)))
-                    .filter(|&(a, b)| a < b)
-                    .collect();
-                view.clipped(from, to, &mut got);
-                assert_eq!(got, want, "{from}..{to} of {lists:?}");
-                assert_eq!(view.covered(from, to), total(&want), "{from}..{to}");
-            }
         }
     }
 

@@ -6,9 +6,13 @@
 //! into a vector indexed by `correlation - min`: building and looking up
 //! are one pass each, with no hashing per event. A process whose ids are
 //! sparse (more than [`MAX_DENSE_RATIO`] slots per call) gets a sorted
-//! vector and binary search instead.
+//! vector and binary search instead. When one process made every call and
+//! its ids increase with the call's index (CUPTI's order), the calls
+//! themselves are searched: no table at all.
 
-use crate::model::{Correlation, Trace};
+use std::cell::Cell;
+
+use crate::model::{ApiCall, Correlation, Trace};
 
 /// Marks "no call" in the per-operation vectors.
 const NONE: u32 = u32::MAX;
@@ -19,17 +23,28 @@ const MAX_DENSE_RATIO: u64 = 8;
 enum Table {
     Dense { min: u32, calls: Vec<u32> },
     Sparse(Vec<(Correlation, u32)>),
+    /// The trace's calls, in increasing id order (a dense table would cost
+    /// 4 bytes per id: 100 MB on a 10M-kernel trace).
+    Calls,
 }
 
 /// API call index by (pid, correlation); the first call wins when a
 /// process repeats an id.
-pub struct CallIndex {
+pub struct CallIndex<'t> {
     pids: Vec<(u32, Table)>,
+    calls: &'t [ApiCall],
+    /// Where the last search of [`Table::Calls`] ended: ids are mostly
+    /// asked for in increasing order.
+    at: Cell<usize>,
 }
 
-impl CallIndex {
-    pub fn build(trace: &Trace) -> CallIndex {
+impl<'t> CallIndex<'t> {
+    pub fn build(trace: &'t Trace) -> CallIndex<'t> {
         let pid_of = |thread: u32| trace.threads.get(thread as usize).map_or(0, |t| t.pid);
+        let calls = &trace.api_calls;
+        // Whether every call has an id, greater than the previous call's.
+        let increasing = calls.windows(2).all(|w| w[0].correlation < w[1].correlation)
+            && calls.first().is_some_and(|a| a.correlation != 0);
         // Per process: (pid, calls with an id, min id, max id).
         let mut stats: Vec<(u32, u64, u32, u32)> = Vec::new();
         for a in trace.api_calls.iter().filter(|a| a.correlation != 0) {
@@ -42,6 +57,13 @@ impl CallIndex {
                 }
                 None => stats.push((pid, 1, a.correlation, a.correlation)),
             }
+        }
+        if let ([(pid, ..)], true) = (stats.as_slice(), increasing) {
+            return CallIndex {
+                pids: vec![(*pid, Table::Calls)],
+                calls,
+                at: Cell::new(0),
+            };
         }
         let mut pids: Vec<(u32, Table)> = stats
             .iter()
@@ -75,6 +97,7 @@ impl CallIndex {
                     }
                 }
                 Table::Sparse(v) => v.push((a.correlation, i as u32)),
+                Table::Calls => {}
             }
         }
         for (_, t) in &mut pids {
@@ -84,7 +107,11 @@ impl CallIndex {
                 v.dedup_by_key(|e| e.0);
             }
         }
-        CallIndex { pids }
+        CallIndex {
+            pids,
+            calls,
+            at: Cell::new(0),
+        }
     }
 
     /// The index into `trace.api_calls` of the call with this id.
@@ -96,8 +123,32 @@ impl CallIndex {
         let i = match table {
             Table::Dense { min, calls } => *calls.get(correlation.checked_sub(*min)? as usize)?,
             Table::Sparse(v) => v[v.binary_search_by_key(&correlation, |e| e.0).ok()?].1,
+            Table::Calls => return self.search(correlation),
         };
         (i != NONE).then_some(i as usize)
+    }
+}
+
+impl CallIndex<'_> {
+    /// The call with this id in [`Table::Calls`]: galloping on from the
+    /// last search when the id is not smaller, else a binary search.
+    fn search(&self, correlation: Correlation) -> Option<usize> {
+        let calls = self.calls;
+        let below = |a: &ApiCall| a.correlation < correlation;
+        let at = self.at.get().min(calls.len());
+        let i = if calls.get(at).is_some_and(|a| a.correlation <= correlation) {
+            let (mut lo, mut step) = (at, 1);
+            while calls.get(lo + step).is_some_and(|a| a.correlation <= correlation) {
+                lo += step;
+                step *= 2;
+            }
+            let hi = (lo + step).min(calls.len());
+            lo + calls[lo..hi].partition_point(below)
+        } else {
+            calls[..at].partition_point(below)
+        };
+        self.at.set(i);
+        calls.get(i).filter(|a| a.correlation == correlation).map(|_| i)
     }
 }
 
@@ -214,5 +265,27 @@ mod tests {
         assert_eq!(ix.get(8, 5), None);
         assert_eq!(ix.get(9, 5), None);
         assert_eq!(ix.get(7, 0), None);
+    }
+
+    #[test]
+    fn one_process_with_increasing_ids_is_searched_in_the_calls() {
+        let mut t = Trace::default();
+        t.threads.push(Thread {
+            pid: 7,
+            tid: 1,
+            name: None,
+        });
+        t.api_calls = [3, 4, 9, 10, 11, 40, 41, 100].iter().map(|&c| call(0, c)).collect();
+        let ix = CallIndex::build(&t);
+        assert!(matches!(ix.pids[0].1, Table::Calls));
+        // Ids in any order, present or not, against a plain search.
+        for c in [3, 4, 5, 11, 100, 2, 41, 40, 0, 101, 9, 12, 3, 1000, 10] {
+            let want = t.api_calls.iter().position(|a| a.correlation == c && c != 0);
+            assert_eq!(ix.get(7, c), want, "id {c}");
+            assert_eq!(ix.get(8, c), None);
+        }
+        // A repeated id, a missing one or a second process: a table.
+        t.api_calls[3].correlation = 9;
+        assert!(!matches!(CallIndex::build(&t).pids[0].1, Table::Calls));
     }
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::{Context, Evidence, EvidenceTable, Finding, Rule, Severity, Timeline, TimelineItem};
 use crate::analysis::intervals::{self, Cursor, Span};
+use crate::analysis::span_list::{self, Spans};
 use crate::analysis::phase::Phase;
 use crate::model::{CopyKind, Memcpy, Ns, Trace};
 
@@ -248,18 +249,19 @@ pub fn is_download(k: CopyKind) -> bool {
 }
 
 /// Union of GPU activity: kernels, copies and memsets on any GPU.
-pub fn gpu_busy<'a>(cx: &Context<'a>) -> intervals::Union<'a> {
+pub fn gpu_busy<'a>(cx: &Context<'a>) -> span_list::Union<'a> {
     cx.attribution.gpu_busy()
 }
 
 /// How much of `[s, e)` the disjoint sorted `spans` cover.
-pub fn covered(spans: &[Span], s: Ns, e: Ns) -> Ns {
+pub fn covered<S: Spans + ?Sized>(spans: &S, s: Ns, e: Ns) -> Ns {
     if e <= s {
         return 0;
     }
-    intervals::overlapping(spans, s, e)
-        .iter()
-        .map(|&(a, b)| b.min(e) - a.max(s))
+    (spans.first_ending_after(s)..spans.count())
+        .map(|i| spans.at(i))
+        .take_while(|&(a, _)| a < e)
+        .map(|(a, b)| b.min(e) - a.max(s))
         .filter(|&d| d > 0)
         .sum()
 }
@@ -268,7 +270,7 @@ pub fn covered(spans: &[Span], s: Ns, e: Ns) -> Ns {
 /// of an operation that counts. Operations can reach past the window (a
 /// call that starts before the first iteration), so every time a rule
 /// puts at stake goes through here and never exceeds the window.
-pub fn exposed(cx: &Context, cover: &[Span], s: Ns, e: Ns) -> Ns {
+pub fn exposed<S: Spans + ?Sized>(cx: &Context, cover: &S, s: Ns, e: Ns) -> Ns {
     intervals::overlapping(&cx.window.spans, s, e)
         .iter()
         .map(|&(ws, we)| uncovered(cover, s.max(ws), e.min(we)))
@@ -276,7 +278,7 @@ pub fn exposed(cx: &Context, cover: &[Span], s: Ns, e: Ns) -> Ns {
 }
 
 /// [`exposed`] with a union of lists as the cover.
-pub fn exposed_union(cx: &Context, cover: &mut intervals::Union, s: Ns, e: Ns) -> Ns {
+pub fn exposed_union(cx: &Context, cover: &mut span_list::Union, s: Ns, e: Ns) -> Ns {
     intervals::overlapping(&cx.window.spans, s, e)
         .iter()
         .map(|&(ws, we)| {
@@ -288,7 +290,7 @@ pub fn exposed_union(cx: &Context, cover: &mut intervals::Union, s: Ns, e: Ns) -
 
 /// [`exposed_union`] through a cursor on the window, for spans visited in
 /// time order.
-pub fn exposed_union_in(window: &mut Cursor, cover: &mut intervals::Union, s: Ns, e: Ns) -> Ns {
+pub fn exposed_union_in(window: &mut Cursor, cover: &mut span_list::Union, s: Ns, e: Ns) -> Ns {
     window
         .overlapping(s, e)
         .iter()
@@ -299,23 +301,9 @@ pub fn exposed_union_in(window: &mut Cursor, cover: &mut intervals::Union, s: Ns
         .sum()
 }
 
-/// [`uncovered`] through a cursor, for spans visited in time order.
-pub fn uncovered_in(spans: &mut Cursor, s: Ns, e: Ns) -> Ns {
-    if e <= s {
-        return 0;
-    }
-    let covered: Ns = spans
-        .overlapping(s, e)
-        .iter()
-        .map(|&(a, b)| b.min(e) - a.max(s))
-        .filter(|&d| d > 0)
-        .sum();
-    e - s - covered
-}
-
 /// How much of `[s, e)` lies in the window, outside `cover` and inside
 /// `within` (disjoint sorted spans): time of some activity that counts.
-pub fn exposed_covered(cx: &Context, cover: &[Span], within: &[Span], s: Ns, e: Ns) -> Ns {
+pub fn exposed_covered<S: Spans + ?Sized>(cx: &Context, cover: &S, within: &[Span], s: Ns, e: Ns) -> Ns {
     intervals::overlapping(within, s, e)
         .iter()
         .map(|&(a, b)| exposed(cx, cover, a.max(s), b.min(e)))
@@ -337,7 +325,7 @@ pub fn cap_stake(cx: &Context, stake: Ns, spans: Vec<Span>) -> Ns {
 }
 
 /// How much of `[s, e)` the disjoint sorted `spans` leave uncovered.
-pub fn uncovered(spans: &[Span], s: Ns, e: Ns) -> Ns {
+pub fn uncovered<S: Spans + ?Sized>(spans: &S, s: Ns, e: Ns) -> Ns {
     (e - s).max(0) - covered(spans, s, e)
 }
 
@@ -437,16 +425,16 @@ pub fn timeline(
             });
         }
     };
-    for (name, spans) in [
-        ("host: preprocess", &l.preprocess),
-        ("host: inference", &l.inference),
-        ("host: postprocess", &l.postprocess),
-        ("GPU: kernels", &l.kernel),
+    let kernels = crate::analysis::span_list::At::new(&l.kernel).overlapping(s, e);
+    for (name, part) in [
+        ("host: preprocess", intervals::overlapping(&l.preprocess, s, e).to_vec()),
+        ("host: inference", intervals::overlapping(&l.inference, s, e).to_vec()),
+        ("host: postprocess", intervals::overlapping(&l.postprocess, s, e).to_vec()),
+        ("GPU: kernels", kernels.map(|i| l.kernel.at(i)).collect()),
     ] {
-        let part = intervals::overlapping(spans, s, e);
         if !part.is_empty() {
             let lane = lane_of(&mut lanes, name);
-            for &(a, b) in part {
+            for (a, b) in part {
                 push(&mut items, lane, a, b, false);
             }
         }
@@ -560,12 +548,12 @@ mod tests {
 
     #[test]
     fn cover() {
-        let spans = [(0, 10), (20, 30)];
-        assert_eq!(covered(&spans, 5, 25), 10);
-        assert_eq!(uncovered(&spans, 5, 25), 10);
-        assert_eq!(covered(&spans, 10, 20), 0);
-        assert_eq!(covered(&spans, 30, 10), 0);
-        assert_eq!(uncovered(&spans, 30, 10), 0);
+        let spans: &[Span] = &[(0, 10), (20, 30)];
+        assert_eq!(covered(spans, 5, 25), 10);
+        assert_eq!(uncovered(spans, 5, 25), 10);
+        assert_eq!(covered(spans, 10, 20), 0);
+        assert_eq!(covered(spans, 30, 10), 0);
+        assert_eq!(uncovered(spans, 30, 10), 0);
     }
 
     #[test]

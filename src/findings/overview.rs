@@ -321,7 +321,9 @@ fn build_span(
     items.extend(open.into_values());
 
     // GPU idle by what the host was doing, as the attribution splits it.
-    let idle = intervals::subtract_sorted([(s, e)], &attribution.gpu_busy_lists());
+    let mut busy = Vec::new();
+    attribution.gpu_busy().clipped(s, e, &mut busy);
+    let idle = intervals::subtract_sorted([(s, e)], &[&busy]);
     let sync = intervals::intersect(&idle, intervals::overlapping(&l.sync, s, e));
     let rest = intervals::subtract_sorted(idle.iter().copied(), &[&sync]);
     let launch = intervals::intersect(&rest, &l.launch_in(trace, s, e));

@@ -149,7 +149,7 @@ impl Builder {
         self.trace.sort();
         let window = window::choose(&self.trace, &WindowChoice::Auto).expect("window");
         let attribution = attribution::attribute(&self.trace, &window, &PhaseRules::default());
-        let kernels = kernels::summarize(&self.trace, &window).expect("kernels");
+        let kernels = kernels::summarize(&self.trace, &window);
         Analysis {
             trace: self.trace,
             window,

@@ -76,6 +76,25 @@ impl Launches {
                 threads[t].list.push(i as u32);
             }
         }
+        // Kernels launched in call order (one stream, or streams fed in
+        // turn): their calls are visited in that order, with no list per call.
+        let in_call_order = (0..trace.kernels.len()).filter_map(|k| links.kernel_call(k)).is_sorted();
+        if in_call_order {
+            let range = (0..trace.kernels.len())
+                .map(|k| {
+                    let Some(c) = links.kernel_call(k) else { return NONE };
+                    let a = &trace.api_calls[c];
+                    match threads.get_mut(a.thread as usize) {
+                        Some(open) => open.until(trace, a.start, &mut parent),
+                        None => NONE,
+                    }
+                })
+                .collect();
+            for open in &mut threads {
+                open.until(trace, Ns::MAX, &mut parent);
+            }
+            return Launches { range, parent };
+        }
         // Per call: LAUNCHED when it launched a kernel, then the range open
         // at its start.
         let mut call_range = vec![NONE; trace.api_calls.len()];
@@ -190,5 +209,14 @@ mod tests {
         assert_eq!(l.range_of(2), Some(0));
         assert_eq!(l.range_of(3), None);
         assert_eq!(l.chain(2).collect::<Vec<_>>(), [2, 0]);
+        // Kernels run out of launch order (two streams): the calls are
+        // visited in their own order instead, with the same answers.
+        t.kernels = vec![kernel(500, 2), kernel(600, 1), kernel(700, 9), kernel(800, 3)];
+        let l = Launches::build(&t);
+        assert_eq!(l.range_of(0), Some(2));
+        assert_eq!(l.range_of(1), Some(1));
+        assert_eq!(l.range_of(2), None);
+        assert_eq!(l.range_of(3), Some(0));
+        assert_eq!(l.chain(1).collect::<Vec<_>>(), [1, 0]);
     }
 }

@@ -3,6 +3,8 @@
 use serde_json::json;
 
 use crate::analysis::intervals::{self, Span};
+use crate::analysis::span_list;
+use crate::analysis::median::median;
 use crate::declare_rule;
 use crate::findings::facts::{self, Draft, Where};
 use crate::findings::{Context, EvidenceTable, Finding, Rule, Severity};
@@ -71,21 +73,13 @@ impl LaunchBound {
     }
 }
 
-fn median(v: &mut [Ns]) -> Option<Ns> {
-    if v.is_empty() {
-        return None;
-    }
-    let mid = v.len() / 2;
-    Some(*v.select_nth_unstable(mid).1)
-}
-
 /// Call `f(start, end, counted)` for each gap of at most MAX_GAP_NS between
 /// busy spans inside a span of `window`, where `counted` (> 0) is the part
 /// not covered by `excluded`.
 fn each_gap(
     window: &[Span],
-    busy: &mut intervals::Union,
-    excluded: &mut intervals::Cursor,
+    busy: &mut span_list::Union,
+    excluded: &mut span_list::Union,
     mut f: impl FnMut(Ns, Ns, Ns),
 ) {
     let mut inside = Vec::new();
@@ -97,7 +91,7 @@ fn each_gap(
             if gs < ws || ge > we || ge - gs > MAX_GAP_NS {
                 continue;
             }
-            let counted = facts::uncovered_in(excluded, gs, ge);
+            let counted = ge - gs - excluded.covered(gs, ge);
             if counted > 0 {
                 f(gs, ge, counted);
             }
@@ -122,55 +116,45 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     if per_iteration < MIN_KERNELS_PER_ITERATION {
         return None;
     }
-    // One value per launch: two passes, so that only one list is alive.
+    // Medians over every launch and kernel: read again, not listed.
     let launches = || {
         cx.window
             .indexes(&trace.api_calls, |a| a.start)
             .map(|i| &trace.api_calls[i])
             .filter(|a| a.kind == ApiKind::Launch)
     };
-    let mut calls: Vec<Ns> = launches().map(|a| a.end - a.start).collect();
-    let launch_ns = median(&mut calls).unwrap_or(DEFAULT_LAUNCH_NS);
-    drop(calls);
-    let mut issue: Vec<Ns> = Vec::new();
-    // Per thread (by index): the start of its previous launch call.
-    let mut last: Vec<Option<Ns>> = vec![None; trace.threads.len()];
-    for a in launches() {
-        let t = a.thread as usize;
-        if t >= last.len() {
-            last.resize(t + 1, None);
-        }
-        if let Some(prev) = last[t].replace(a.start) {
-            if a.start - prev <= MAX_GAP_NS {
-                issue.push(a.start - prev);
+    let launch_ns = median(|| launches().map(|a| a.end - a.start)).unwrap_or(DEFAULT_LAUNCH_NS);
+    // Per launch after a thread's first: the time since its previous one.
+    let issue = || {
+        let mut last: Vec<Option<Ns>> = vec![None; trace.threads.len()];
+        launches().filter_map(move |a| {
+            let t = a.thread as usize;
+            if t >= last.len() {
+                last.resize(t + 1, None);
             }
-        }
-    }
-    let issue_ns = median(&mut issue).unwrap_or(launch_ns).max(launch_ns);
-    drop(issue);
-    let mut durations: Vec<Ns> = kernels().map(|k| k.end - k.start).collect();
-    let short = durations.iter().filter(|&&d| d < issue_ns).count();
+            let gap = a.start - last[t].replace(a.start)?;
+            (gap <= MAX_GAP_NS).then_some(gap)
+        })
+    };
+    let issue_ns = median(issue).unwrap_or(launch_ns).max(launch_ns);
+    let duration = |k: &crate::model::Kernel| k.end - k.start;
+    let short = kernels().filter(|k| duration(k) < issue_ns).count();
     let short_share = short as f64 / n_kernels as f64;
     if short_share < MIN_SHORT_SHARE {
         return None;
     }
-    let kernel_median = median(&mut durations).unwrap_or(0);
-    drop(durations);
+    let kernel_median = median(|| kernels().map(duration)).unwrap_or(0);
     let l = &cx.attribution.layers;
     let mut busy = facts::gpu_busy(cx);
-    let mut excluded: Vec<Span> = Vec::with_capacity(l.sync.len() + l.preprocess.len() + l.postprocess.len());
-    excluded.extend_from_slice(&l.sync);
-    excluded.extend_from_slice(&l.preprocess);
-    excluded.extend_from_slice(&l.postprocess);
-    let excluded = intervals::union(excluded);
+    // Read as one union, not built (the sync layer alone can be millions).
+    let excluded = || span_list::Union::new(&[&l.sync, &l.preprocess, &l.postprocess]);
     let mut n_gaps: u64 = 0;
     let (mut involved, mut stake) = (0, 0);
     let mut hist = [(0u64, 0 as Ns, 0 as Ns); BUCKETS.len()];
     let mut wh = Where::default();
     // Gaps come in time order: cursors, not a search per gap.
     let mut placer = facts::Placer::new(cx);
-    let mut excluded_at = intervals::Cursor::new(&excluded);
-    each_gap(&cx.window.spans, &mut busy, &mut excluded_at, |gs, ge, counted| {
+    each_gap(&cx.window.spans, &mut busy, &mut excluded(), |gs, ge, counted| {
         let saving = (counted - GRAPH_GAP_NS).max(0);
         involved += counted;
         stake += saving;
@@ -236,10 +220,9 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         // would cost 16 bytes per kernel).
         let i = &cx.window.iterations[it];
         let mut marks: Vec<(&str, Span)> = Vec::new();
-        let mut excluded_at = intervals::Cursor::new(&excluded);
         let spans = intervals::overlapping(&cx.window.spans, i.start, i.end);
         let mut busy = facts::gpu_busy(cx);
-        each_gap(spans, &mut busy, &mut excluded_at, |gs, ge, _| {
+        each_gap(spans, &mut busy, &mut excluded(), |gs, ge, _| {
             if ge > i.start && gs < i.end {
                 marks.push(("GPU idle between kernels", (gs, ge)));
             }

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 
+use crate::analysis::span_list::SpanList;
 use crate::declare_rule;
 use crate::findings::facts::{self, CopyOp, Draft, Where};
 use crate::findings::{Context, EvidenceTable, Finding, Rule};
@@ -81,7 +82,7 @@ pub fn pairs(cx: &Context, ops: &[CopyOp]) -> Vec<(usize, usize)> {
 }
 
 /// Time of the union of two spans in the window with no kernel running.
-fn exposed_pair(cx: &Context, kernels: &[(Ns, Ns)], a: (Ns, Ns), b: (Ns, Ns)) -> Ns {
+fn exposed_pair(cx: &Context, kernels: &SpanList, a: (Ns, Ns), b: (Ns, Ns)) -> Ns {
     let (first, second) = if a.0 <= b.0 { (a, b) } else { (b, a) };
     if second.0 <= first.1 {
         facts::exposed(cx, kernels, first.0, first.1.max(second.1))

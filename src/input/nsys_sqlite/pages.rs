@@ -279,14 +279,19 @@ fn serial_value(t: u64, b: &[u8]) -> Option<ValueRef<'_>> {
     Some(ValueRef::Integer(v))
 }
 
-/// Decode the selected fields of one record into `out`; `cols` is scratch
-/// room for the (serial type, body offset) of each column read.
-fn decode<'a>(
+/// Marks a record column the query does not select.
+const SKIP: u8 = u8::MAX;
+
+/// Decode one record's selected columns into `out` (NULL-filled by the
+/// caller): `slots[c]` is the output place of record column `c`; columns
+/// past the record's end (rows older than the column) stay NULL, as plans
+/// only take columns without a default.
+/// `REAL`: some selected column has REAL affinity (a separate copy, so that
+/// the common all-integer scan does not convert every value on the side).
+fn decode<'a, const REAL: bool>(
     payload: &'a [u8],
-    rowid: i64,
+    slots: &[u8],
     fields: &[Field],
-    last_column: usize,
-    cols: &mut Vec<(u64, usize)>,
     out: &mut [ValueRef<'a>],
 ) -> Option<()> {
     let (header, mut p) = varint(payload)?;
@@ -294,28 +299,23 @@ fn decode<'a>(
     if header > payload.len() || header < p {
         return None;
     }
-    cols.clear();
     let mut body = header;
-    while p < header && cols.len() <= last_column {
+    for &slot in slots {
+        if p >= header {
+            break;
+        }
         let (t, n) = varint(&payload[p..header])?;
         p += n;
-        cols.push((t, body));
+        if slot != SKIP {
+            let v = serial_value(t, payload.get(body..)?)?;
+            out[slot as usize] = match (v, REAL) {
+                (ValueRef::Integer(i), true) if matches!(fields[slot as usize], Field::Column { real: true, .. }) => {
+                    ValueRef::Real(i as f64)
+                }
+                (v, _) => v,
+            };
+        }
         body = body.saturating_add(serial_size(t));
-    }
-    for (o, f) in out.iter_mut().zip(fields) {
-        *o = match *f {
-            Field::Null => ValueRef::Null,
-            Field::Rowid => ValueRef::Integer(rowid),
-            Field::Column { index, real } => match cols.get(index) {
-                Some(&(t, at)) => match serial_value(t, payload.get(at..)?)? {
-                    ValueRef::Integer(v) if real => ValueRef::Real(v as f64),
-                    v => v,
-                },
-                // Rows written before the column was added end early: NULL
-                // (plans only take columns without a default).
-                None => ValueRef::Null,
-            },
-        };
     }
     Some(())
 }
@@ -325,7 +325,10 @@ pub struct Scan {
     pages: Pages,
     root: u32,
     fields: Vec<Field>,
-    last_column: usize,
+    /// Output place of each record column up to the last one selected.
+    slots: Vec<u8>,
+    /// Output place of the rowid, if selected.
+    rowid_slot: Option<usize>,
     range: (i64, i64),
 }
 
@@ -402,8 +405,20 @@ impl Scan {
                 Field::Column { index, .. } => Some(*index),
                 _ => None,
             })
-            .max()
-            .unwrap_or(0);
+            .max();
+        let mut slots = vec![SKIP; last_column.map_or(0, |c| c + 1)];
+        let mut rowid_slot = None;
+        for (i, f) in fields.iter().enumerate() {
+            // A column or the rowid selected twice: left to SQLite.
+            let taken = match *f {
+                Field::Column { index, .. } => std::mem::replace(&mut slots[index], i as u8) != SKIP,
+                Field::Rowid => rowid_slot.replace(i).is_some(),
+                Field::Null => false,
+            };
+            if taken {
+                return None;
+            }
+        }
         let pages = Pages::open(path)?;
         // An index B-tree (a table WITHOUT ROWID) is not a rowid table.
         let mut buf = Vec::new();
@@ -413,7 +428,8 @@ impl Scan {
             pages,
             root,
             fields,
-            last_column,
+            slots,
+            rowid_slot,
             range,
         })
     }
@@ -441,8 +457,8 @@ impl Scan {
         let leaves = pages.leaves(self.root, self.range)?;
         let mut buf = Vec::new();
         let mut spill = Vec::new();
-        let mut cols = Vec::with_capacity(self.last_column + 1);
         let (usable, page_size) = (pages.usable, pages.page_size);
+        let any_real = self.fields.iter().any(|f| matches!(f, Field::Column { real: true, .. }));
         // Largest payload kept whole on a leaf page, and the smallest.
         let max_local = usable - 35;
         let min_local = (usable - 12) * 32 / 255 - 23;
@@ -489,7 +505,15 @@ impl Scan {
                     };
                     let mut values = [ValueRef::Null; MAX_FIELDS];
                     let values = &mut values[..self.fields.len()];
-                    if decode(payload, rowid, &self.fields, self.last_column, &mut cols, values).is_none() {
+                    if let Some(i) = self.rowid_slot {
+                        values[i] = ValueRef::Integer(rowid);
+                    }
+                    let decoded = if any_real {
+                        decode::<true>(payload, &self.slots, &self.fields, values)
+                    } else {
+                        decode::<false>(payload, &self.slots, &self.fields, values)
+                    };
+                    if decoded.is_none() {
                         return corrupt(page_no, "malformed record");
                     }
                     if !each(values) {
@@ -777,6 +801,7 @@ mod tests {
         assert!(plan("SELECT \"a\", NULL FROM \"plain\"\n", &[]));
         assert!(!plan("SELECT a, b FROM plain", &[1, 2]), "parameters without a range");
         assert!(!plan("SELECT count(*) FROM plain", &[]));
+        assert!(!plan("SELECT a, b, a FROM plain", &[]), "a column twice");
         assert!(!plan("SELECT a FROM plain WHERE a > 1", &[]));
         assert!(!plan("SELECT a FROM plain ORDER BY a", &[]));
         assert!(!plan("SELECT a, b FROM nr", &[]), "WITHOUT ROWID");

@@ -190,7 +190,7 @@ pub fn write_diff(
 
 /// The one writer: each format's exporter renders, this writes to stdout,
 /// one named file, or `file_name(format)` in a folder, never onto an input.
-fn write_doc<D: 'static>(
+fn write_doc<D: Sync + 'static>(
     doc: &D,
     target: &OutputTarget,
     formats: &[Format],
@@ -203,11 +203,11 @@ where
     Json: Exporter<D>,
 {
     let first = inputs.first().copied().unwrap_or(Path::new(""));
-    let to_file = |path: &Path, f: Format| -> Result<()> {
+    let to_file = |path: &Path, bytes: &[u8]| -> Result<()> {
         if inputs.iter().any(|i| same_file(path, i)) {
             return Err(Error::output(path, "refusing to overwrite an input"));
         }
-        write_file(path, &exporter::<D>(f).render(doc), first)
+        write_file(path, bytes, first)
     };
     match target {
         OutputTarget::Stdout(f) => to_stdout(&exporter::<D>(*f).render(doc)),
@@ -215,15 +215,17 @@ where
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
             }
-            to_file(path, *f)?;
+            to_file(path, &exporter::<D>(*f).render(doc))?;
             Ok(vec![path.clone()])
         }
         OutputTarget::Dir(dir) => {
             fs::create_dir_all(dir).map_err(|e| Error::output(dir, crate::error::io_problem(&e)))?;
+            // Rendered side by side, written in order.
+            let rendered = crate::workers::map(formats, |&f| exporter::<D>(f).render(doc));
             let mut written = Vec::new();
-            for &f in formats {
+            for (&f, bytes) in formats.iter().zip(rendered) {
                 let path = dir.join(file_name(f));
-                to_file(&path, f)?;
+                to_file(&path, &bytes)?;
                 written.push(path);
             }
             Ok(written)

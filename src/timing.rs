@@ -7,7 +7,17 @@ use std::time::Instant;
 
 fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("TRACE_REPORT_TIMINGS").is_some())
+    *ON.get_or_init(|| {
+        since_start();
+        std::env::var_os("TRACE_REPORT_TIMINGS").is_some()
+    })
+}
+
+/// Milliseconds since the first timed stage began: where a stage ends on
+/// the run's clock shows what ran beside what.
+fn since_start() -> f64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
 }
 
 /// Run `f`, printing how long it took as `timing: STAGE MS` when enabled.
@@ -18,8 +28,9 @@ pub fn time<R>(stage: &str, f: impl FnOnce() -> R) -> R {
     let t = Instant::now();
     let out = f();
     eprintln!(
-        "timing: {stage} {:.1} ms{}",
+        "timing: {stage} {:.1} ms, ends at {:.0} ms{}",
         t.elapsed().as_secs_f64() * 1e3,
+        since_start(),
         memory()
     );
     out

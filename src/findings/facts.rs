@@ -136,10 +136,16 @@ impl<'a> Placer<'a> {
 pub struct Where {
     pub phases: BTreeSet<Phase>,
     pub iterations: BTreeSet<usize>,
+    /// The place added last: neighbours in time share one, so a rule that
+    /// adds a place per kernel or gap mostly skips the two set inserts.
+    last: Option<Place>,
 }
 
 impl Where {
     pub fn add(&mut self, p: Place) {
+        if self.last.replace(p) == Some(p) {
+            return;
+        }
         self.phases.insert(p.phase);
         if let Some(i) = p.iteration {
             self.iterations.insert(i);

@@ -203,7 +203,7 @@ pub fn load(path: &Path, opts: &Options, progress: &Progress) -> Result<Trace> {
     if trace.source.path.is_empty() || format == InputFormat::NsysRep {
         trace.source.path = path.display().to_string();
     }
-    demangle_kernel_names(&mut trace);
+    crate::timing::time("demangle", || demangle_kernel_names(&mut trace));
     crate::timing::time("sort", || trace.sort());
     crate::memory::release_free();
     Ok(trace)

@@ -153,6 +153,20 @@ impl RowCheck {
     }
 }
 
+/// The distinct values of `items`: runs of one value (the same device or
+/// process for millions of kernels) cost a comparison, not a set insert.
+pub fn distinct(items: impl Iterator<Item = u32>) -> BTreeSet<u32> {
+    let mut out = BTreeSet::new();
+    let mut last = None;
+    for v in items {
+        if last != Some(v) {
+            out.insert(v);
+            last = Some(v);
+        }
+    }
+    out
+}
+
 /// The GPUs of the trace, sorted by id: every device the kernels, copies
 /// and memsets name, as `described` (the first description of an id wins)
 /// or else as an unknown GPU. A described GPU the capture ran nothing on is
@@ -165,10 +179,11 @@ pub fn fill_devices(trace: &mut Trace, described: Vec<Device>) {
             devices.push(d);
         }
     }
-    let used: BTreeSet<u32> = (trace.kernels.iter().map(|k| k.device))
-        .chain(trace.memcpys.iter().map(|m| m.device))
-        .chain(trace.memsets.iter().map(|m| m.device))
-        .collect();
+    let used = distinct(
+        (trace.kernels.iter().map(|k| k.device))
+            .chain(trace.memcpys.iter().map(|m| m.device))
+            .chain(trace.memsets.iter().map(|m| m.device)),
+    );
     for &id in &used {
         if !devices.iter().any(|d| d.id == id) {
             devices.push(Device {
@@ -189,6 +204,13 @@ pub fn fill_devices(trace: &mut Trace, described: Vec<Device>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_values_whatever_the_runs() {
+        let v = [3, 3, 3, 1, 1, 3, 2, 2, 1];
+        assert_eq!(distinct(v.into_iter()), v.into_iter().collect::<BTreeSet<u32>>());
+        assert!(distinct(std::iter::empty()).is_empty());
+    }
 
     #[test]
     fn spans_that_are_not_times_are_counted_not_kept() {

@@ -20,6 +20,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+use super::pages;
 use super::rows::{RawQuery, RawRow};
 use super::{PROGRESS_STEP, Strings, Threads, sql_error};
 use crate::error::Result;
@@ -35,7 +36,8 @@ const MIN_SPLIT_ROWS: i64 = 100_000;
 const KERNEL_ROW_COST: f64 = 1.35;
 
 /// Run `sql` with integer `params` on `conn`, calling `each` per row and
-/// advancing `progress`.
+/// advancing `progress`. Plain table scans read the file directly (see
+/// [`pages`]); the rest goes through SQLite.
 pub(super) fn scan_rows(
     conn: &Connection,
     path: &Path,
@@ -44,16 +46,23 @@ pub(super) fn scan_rows(
     progress: Option<&Progress>,
     mut each: impl FnMut(&RawRow) -> Result<()>,
 ) -> Result<()> {
-    let mut rows = RawQuery::new(conn, sql, params).map_err(|e| sql_error(path, &e))?;
     let mut n: u64 = 0;
-    while let Some(row) = rows.next().map_err(|e| sql_error(path, &e))? {
-        each(&row)?;
+    let mut step = |row: &RawRow| -> Result<()> {
+        each(row)?;
         n += 1;
         if n % PROGRESS_STEP == 0 {
             if let Some(p) = progress {
                 p.inc(PROGRESS_STEP);
             }
         }
+        Ok(())
+    };
+    if let Some(scan) = pages::Scan::plan(conn, path, sql, params) {
+        return scan.run(path, |values| step(&RawRow::from_values(values)));
+    }
+    let mut rows = RawQuery::new(conn, sql, params).map_err(|e| sql_error(path, &e))?;
+    while let Some(row) = rows.next().map_err(|e| sql_error(path, &e))? {
+        step(&row)?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 
 mod activity;
 mod host;
+mod pages;
 pub mod query;
 mod rows;
 
@@ -440,10 +441,12 @@ impl<'p> Loader<'p> {
         time("graphs", || self.read_graph_trace())?;
         time("host activity", || self.read_host(progress))?;
         time("nvtx", || self.read_nvtx(&event_types, progress))?;
-        self.read_thread_names()?;
-        self.read_processes()?;
-        self.read_devices()?;
-        self.read_gpu_metrics(progress)?;
+        time("threads, processes, devices", || {
+            self.read_thread_names()?;
+            self.read_processes()?;
+            self.read_devices()
+        })?;
+        time("gpu metrics", || self.read_gpu_metrics(progress))?;
         if self.trace.kernels.is_empty() {
             self.warn("the kernel table is empty: no GPU kernels in this capture");
         }
@@ -870,7 +873,7 @@ impl<'p> Loader<'p> {
         let Some(sql) = self.prepare(&query::PROCESSES, None, true)? else {
             return Ok(());
         };
-        let mut wanted: HashSet<u32> = self.trace.kernels.iter().map(|k| k.pid).collect();
+        let mut wanted = crate::model::build::distinct(self.trace.kernels.iter().map(|k| k.pid));
         wanted.extend(self.trace.threads.iter().map(|t| t.pid));
         let mut processes = Vec::new();
         scan(&self.conn, self.path, &sql, "PROCESSES", None, |r| {

@@ -72,11 +72,11 @@ impl<'c> RawQuery<'c> {
         // SAFETY: a prepared statement of a live connection (see `new`).
         let rc = unsafe { ffi::sqlite3_step(self.stmt) };
         match rc {
-            ffi::SQLITE_ROW => Ok(Some(RawRow {
+            ffi::SQLITE_ROW => Ok(Some(RawRow(Inner::Stmt {
                 stmt: self.stmt,
                 columns: self.columns,
                 _query: PhantomData,
-            })),
+            }))),
             ffi::SQLITE_DONE => Ok(None),
             _ => Err(self.error(rc)),
         }
@@ -103,16 +103,34 @@ impl Drop for RawQuery<'_> {
     }
 }
 
-/// The current row of a [`RawQuery`], valid until the next step.
-pub struct RawRow<'q> {
-    stmt: *mut ffi::sqlite3_stmt,
-    columns: usize,
-    _query: PhantomData<&'q mut ()>,
+/// The current row of a [`RawQuery`] (valid until the next step), or the
+/// values a scan of the file decoded (see [`super::pages`]).
+pub struct RawRow<'q>(Inner<'q>);
+
+enum Inner<'q> {
+    Stmt {
+        stmt: *mut ffi::sqlite3_stmt,
+        columns: usize,
+        _query: PhantomData<&'q mut ()>,
+    },
+    Values(&'q [ValueRef<'q>]),
+}
+
+impl<'q> RawRow<'q> {
+    /// A row of already decoded values.
+    pub fn from_values(values: &'q [ValueRef<'q>]) -> RawRow<'q> {
+        RawRow(Inner::Values(values))
+    }
 }
 
 impl RawRow<'_> {
-    fn value(&self, i: usize) -> Option<ValueRef<'_>> {
-        if i >= self.columns {
+    #[inline]
+    pub(super) fn value(&self, i: usize) -> Option<ValueRef<'_>> {
+        let (stmt, columns) = match self.0 {
+            Inner::Values(v) => return v.get(i).copied(),
+            Inner::Stmt { stmt, columns, .. } => (stmt, columns),
+        };
+        if i >= columns {
             return None;
         }
         let c = i as c_int;
@@ -120,12 +138,12 @@ impl RawRow<'_> {
         // statement is on; text pointers are read with their byte length
         // (after the text call, as SQLite asks) and borrowed for the row.
         unsafe {
-            Some(match ffi::sqlite3_column_type(self.stmt, c) {
-                ffi::SQLITE_INTEGER => ValueRef::Integer(ffi::sqlite3_column_int64(self.stmt, c)),
-                ffi::SQLITE_FLOAT => ValueRef::Real(ffi::sqlite3_column_double(self.stmt, c)),
+            Some(match ffi::sqlite3_column_type(stmt, c) {
+                ffi::SQLITE_INTEGER => ValueRef::Integer(ffi::sqlite3_column_int64(stmt, c)),
+                ffi::SQLITE_FLOAT => ValueRef::Real(ffi::sqlite3_column_double(stmt, c)),
                 ffi::SQLITE_TEXT => {
-                    let p = ffi::sqlite3_column_text(self.stmt, c);
-                    let n = ffi::sqlite3_column_bytes(self.stmt, c).max(0) as usize;
+                    let p = ffi::sqlite3_column_text(stmt, c);
+                    let n = ffi::sqlite3_column_bytes(stmt, c).max(0) as usize;
                     if p.is_null() {
                         ValueRef::Text(b"")
                     } else {
@@ -140,6 +158,7 @@ impl RawRow<'_> {
 
     /// An integer column; reals are truncated, numeric text parsed,
     /// anything else is absent.
+    #[inline]
     pub fn int(&self, i: usize) -> Option<i64> {
         int_of(self.value(i)?)
     }
@@ -171,6 +190,7 @@ impl RawRow<'_> {
     }
 }
 
+#[inline]
 fn int_of(v: ValueRef) -> Option<i64> {
     match v {
         ValueRef::Integer(v) => Some(v),

@@ -13,6 +13,7 @@ use trace_report::run::{EXIT_ERROR, run};
 static ALLOC: limits::Alloc = limits::Alloc;
 
 fn main() -> ExitCode {
+    trace_report::memory::return_large_blocks();
     // A bug must still end in one line and status 2, never a backtrace.
     std::panic::set_hook(Box::new(|info| {
         // Running into the memory cap is the input's size, not a bug.

@@ -242,7 +242,7 @@ pub struct Layers {
     pub kernel: SpanList,
     pub memcpy: Vec<Span>,
     pub memset: Vec<Span>,
-    pub sync: Vec<Span>,
+    pub sync: SpanList,
     /// Kernel launch calls (the layers above win wherever both cover).
     pub launch: Launch,
     pub preprocess: Vec<Span>,
@@ -330,7 +330,7 @@ impl Layers {
             Source::List(At::new(&self.kernel)),
             spans(&self.memcpy),
             spans(&self.memset),
-            spans(&self.sync),
+            Source::List(At::new(&self.sync)),
             launch,
             spans(&self.preprocess),
             spans(&self.postprocess),
@@ -364,7 +364,7 @@ pub fn memcpy_by_correlation(trace: &Trace) -> HashMap<(u32, u32), usize> {
 
 /// Host intervals that block on the GPU: synchronize calls, blocking
 /// copy/memset calls, and async copies that touch pageable memory.
-pub fn blocking_calls(trace: &Trace) -> Vec<Span> {
+pub fn blocking_calls(trace: &Trace) -> SpanList {
     let by_corr = memcpy_by_correlation(trace);
     let spans = trace.api_calls.iter().filter(|a| match a.kind {
         ApiKind::Sync | ApiKind::Memcpy | ApiKind::Memset => true,
@@ -376,7 +376,7 @@ pub fn blocking_calls(trace: &Trace) -> Vec<Span> {
         }
         _ => false,
     });
-    intervals::union_sorted(spans.map(|a| (a.start, a.end)))
+    SpanList::from_sorted(intervals::union_iter(spans.map(|a| (a.start, a.end))), 0)
 }
 
 /// Phase spans: ranges nested in each iteration on its thread, by phase.
@@ -421,7 +421,7 @@ pub struct GpuLayers {
     kernel: SpanList,
     memcpy: Vec<Span>,
     memset: Vec<Span>,
-    sync: Vec<Span>,
+    sync: SpanList,
     launch: Launch,
 }
 
@@ -788,7 +788,7 @@ mod tests {
             kernel: [(10, 20), (40, 50)].into_iter().collect(),
             memcpy: vec![(15, 30)],
             memset: vec![(55, 57)],
-            sync: vec![(30, 35)],
+            sync: [(30, 35)].into_iter().collect(),
             launch: Launch::Spans(vec![(0, 12), (33, 45)]),
             preprocess: vec![(0, 25)],
             postprocess: vec![(20, 60)],

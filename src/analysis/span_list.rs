@@ -78,23 +78,11 @@ pub struct SpanList {
 impl SpanList {
     /// From disjoint spans sorted by start; `capacity`: about how many.
     pub fn from_sorted(spans: impl IntoIterator<Item = Span>, capacity: usize) -> SpanList {
-        let mut list = SpanList {
-            blocks: Vec::with_capacity(capacity.div_ceil(BLOCK)),
-            offsets: Vec::with_capacity(capacity),
-            wide: Vec::new(),
-        };
-        let mut block: Vec<Span> = Vec::with_capacity(BLOCK);
+        let mut b = Builder::with_capacity(capacity);
         for s in spans {
-            block.push(s);
-            if block.len() == BLOCK {
-                list.push_block(&block);
-                block.clear();
-            }
+            b.push(s);
         }
-        if !block.is_empty() {
-            list.push_block(&block);
-        }
-        list
+        b.finish()
     }
 
     fn push_block(&mut self, spans: &[Span]) {
@@ -146,6 +134,41 @@ impl Spans for SpanList {
         } else {
             self.wide[b.wide + i % BLOCK]
         }
+    }
+}
+
+/// A [`SpanList`] from disjoint spans pushed in order.
+#[derive(Debug, Default)]
+pub struct Builder {
+    list: SpanList,
+    block: Vec<Span>,
+}
+
+impl Builder {
+    pub fn with_capacity(capacity: usize) -> Builder {
+        Builder {
+            list: SpanList {
+                blocks: Vec::with_capacity(capacity.div_ceil(BLOCK)),
+                offsets: Vec::with_capacity(capacity),
+                wide: Vec::new(),
+            },
+            block: Vec::with_capacity(BLOCK),
+        }
+    }
+
+    pub fn push(&mut self, s: Span) {
+        self.block.push(s);
+        if self.block.len() == BLOCK {
+            self.list.push_block(&self.block);
+            self.block.clear();
+        }
+    }
+
+    pub fn finish(mut self) -> SpanList {
+        if !self.block.is_empty() {
+            self.list.push_block(&self.block);
+        }
+        self.list
     }
 }
 

@@ -9,7 +9,8 @@ use serde_json::json;
 use super::facts::{self, Draft, Where};
 use super::{Context, EvidenceTable, Finding, Rule};
 use crate::analysis::category::{Category, categorize};
-use crate::analysis::intervals::{self, Span};
+use crate::analysis::intervals::{Cursor, Span};
+use crate::analysis::span_list::{At, Builder, SpanList, Spans};
 use crate::model::{NameId, Ns};
 
 /// Totals of one kernel name.
@@ -35,8 +36,8 @@ pub struct Family {
     /// Per name (demangled), by name id.
     pub names: BTreeMap<NameId, NameRow>,
     pub wh: Where,
-    /// Their spans, sorted, for timelines.
-    pub spans: Vec<Span>,
+    /// The union of their spans, for timelines.
+    pub spans: SpanList,
 }
 
 /// Kernels whose GPU start lies in the window and whose category is in
@@ -51,38 +52,57 @@ pub fn collect(cx: &Context, wanted: &[Category]) -> Family {
             cat[id as usize] = Some(wanted.contains(&row.category));
         }
     }
-    let mut hit: Vec<usize> = Vec::new();
-    for i in cx.window.indexes(&trace.kernels, |k| k.start) {
-        let k = &trace.kernels[i];
-        let slot = &mut cat[k.name as usize];
-        let is = *slot.get_or_insert_with(|| wanted.contains(&categorize(trace.name(k.name))));
-        if is {
-            hit.push(i);
-        }
-    }
     let links = cx.attribution.links(trace);
     let mut placer = facts::Placer::new(cx);
     let mut fam = Family {
         kernel_ns: cx.attribution.total.activity.kernel_ns,
         ..Family::default()
     };
-    for &i in &hit {
+    // One pass, the union built as the kernels come (by start): no list of
+    // every kernel of the family.
+    let mut union = Builder::default();
+    let mut open: Option<Span> = None;
+    for i in cx.window.indexes(&trace.kernels, |k| k.start) {
         let k = &trace.kernels[i];
+        let slot = &mut cat[k.name as usize];
+        if !*slot.get_or_insert_with(|| wanted.contains(&categorize(trace.name(k.name)))) {
+            continue;
+        }
         let host = links.kernel_call(i).map_or(k.start, |c| trace.api_calls[c].start);
         let p = placer.place(host);
         fam.wh.add(p);
         fam.count += 1;
         fam.total_ns += k.end - k.start;
-        fam.spans.push((k.start, k.end));
+        if k.end > k.start {
+            match &mut open {
+                Some(o) if k.start <= o.1 => o.1 = o.1.max(k.end),
+                _ => {
+                    if let Some(o) = open.replace((k.start, k.end)) {
+                        union.push(o);
+                    }
+                }
+            }
+        }
         let row = fam.names.entry(k.name).or_default();
         row.count += 1;
         row.total_ns += k.end - k.start;
         row.iterations.extend(p.iteration);
         *row.phases.entry(p.phase.label()).or_default() += 1;
     }
-    fam.spans = intervals::union_sorted(fam.spans.iter().copied());
+    if let Some(o) = open {
+        union.push(o);
+    }
+    fam.spans = union.finish();
     // Kernels start in the window; the last may run past its end.
-    fam.union_ns = intervals::total(&intervals::intersect(&fam.spans, &cx.window.spans));
+    let mut window = Cursor::new(&cx.window.spans);
+    fam.union_ns = fam
+        .spans
+        .iter()
+        .map(|(a, b)| {
+            let inside = window.overlapping(a, b).iter();
+            inside.map(|&(ws, we)| b.min(we) - a.max(ws)).filter(|&d| d > 0).sum::<Ns>()
+        })
+        .sum();
     fam
 }
 
@@ -169,9 +189,9 @@ impl Family {
         let Some(i) = cx.window.iterations.get(it) else {
             return Vec::new();
         };
-        intervals::overlapping(&self.spans, i.start, i.end)
-            .iter()
-            .map(|&s| (lane, s))
+        At::new(&self.spans)
+            .overlapping(i.start, i.end)
+            .map(|j| (lane, self.spans.at(j)))
             .collect()
     }
 }

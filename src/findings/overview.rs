@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::Finding;
 use crate::analysis::attribution::Result as Attribution;
 use crate::analysis::intervals::{self, Span};
+use crate::analysis::span_list::{At, Spans};
 use crate::analysis::window::Window;
 use crate::model::{Ns, Trace};
 
@@ -324,7 +325,8 @@ fn build_span(
     let mut busy = Vec::new();
     attribution.gpu_busy().clipped(s, e, &mut busy);
     let idle = intervals::subtract_sorted([(s, e)], &[&busy]);
-    let sync = intervals::intersect(&idle, intervals::overlapping(&l.sync, s, e));
+    let near: Vec<Span> = At::new(&l.sync).overlapping(s, e).map(|i| l.sync.at(i)).collect();
+    let sync = intervals::intersect(&idle, &near);
     let rest = intervals::subtract_sorted(idle.iter().copied(), &[&sync]);
     let launch = intervals::intersect(&rest, &l.launch_in(trace, s, e));
     let host = intervals::subtract_sorted(rest.iter().copied(), &[&launch]);

@@ -127,7 +127,11 @@ pub struct Memset {
 }
 
 /// One CUDA runtime/driver API call on a host thread.
+///
+/// Packed: 29 bytes, not 32 (35 MB less on a 10M-kernel trace's calls).
+/// Fields are read by value; a reference to one does not compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed)]
 pub struct ApiCall {
     pub start: Ns,
     pub end: Ns,

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use super::launch::Launches;
+use crate::analysis::links::Links;
 use super::names::{self, Precision, Verdict};
 use crate::analysis::category::categorize;
 use crate::analysis::kernels::KernelRow;
@@ -112,7 +113,14 @@ pub struct Pair {
 /// Pairs of ranges that run the same work in INT8 and in FP16/BF16, where
 /// both really ran matrix kernels of their precision on Tensor Cores.
 /// `rows` give measured verdicts where they exist.
-pub fn int8_vs_16bit(trace: &Trace, window: &Window, rows: &[KernelRow], launches: &Launches) -> Vec<Pair> {
+pub fn int8_vs_16bit(
+    trace: &Trace,
+    window: &Window,
+    rows: &[KernelRow],
+    launches: &Launches,
+    links: &Links,
+) -> Vec<Pair> {
+    let mut ranges = launches.ranges(trace, links);
     let verdicts: HashMap<&str, Verdict> = rows.iter().map(|r| (r.name.as_str(), r.tensor_core)).collect();
     let mut info: HashMap<NameId, (Option<Precision>, bool)> = HashMap::new();
     // Per range, decided once: its precision word and the index of its key.
@@ -121,7 +129,7 @@ pub fn int8_vs_16bit(trace: &Trace, window: &Window, rows: &[KernelRow], launche
     let mut key_index: HashMap<String, usize> = HashMap::new();
     let mut occ: HashMap<usize, (Precision, usize, Occurrence)> = HashMap::new();
     for (i, k) in trace.kernels.iter().enumerate() {
-        let Some(r0) = launches.range_of(i) else { continue };
+        let Some(r0) = ranges.of(i) else { continue };
         let found = launches.chain(r0).find_map(|r| {
             let tag = *tagged[r].get_or_insert_with(|| {
                 range_precision(trace.name(trace.ranges[r].name)).map(|(p, key)| {

@@ -50,10 +50,59 @@ impl Open {
 /// Launch ranges of every kernel and the nesting of ranges.
 #[derive(Debug, Clone)]
 pub struct Launches {
-    /// Per kernel (index into `trace.kernels`): innermost launching range.
-    range: Vec<u32>,
+    /// Per kernel (index into `trace.kernels`): innermost launching range;
+    /// None when kernels come in call order: [`Ranges`] then finds them
+    /// again as it goes (a list costs 4 bytes a kernel).
+    range: Option<Vec<u32>>,
     /// Per range (index into `trace.ranges`): the range enclosing it on its thread.
     parent: Vec<u32>,
+}
+
+/// Per thread: its push/pop ranges in (start, longest first) order.
+fn open_lists(trace: &Trace) -> Vec<Open> {
+    let mut threads: Vec<Open> = Vec::new();
+    for (i, r) in trace.ranges.iter().enumerate() {
+        if r.kind == RangeKind::PushPop {
+            let t = r.thread as usize;
+            if t >= threads.len() {
+                threads.resize_with(t + 1, Open::default);
+            }
+            threads[t].list.push(i as u32);
+        }
+    }
+    threads
+}
+
+/// The range open at the start of call `c` on its thread.
+fn open_at(trace: &Trace, threads: &mut [Open], c: usize, parent: &mut [u32]) -> u32 {
+    let a = &trace.api_calls[c];
+    match threads.get_mut(a.thread as usize) {
+        Some(open) => open.until(trace, a.start, parent),
+        None => NONE,
+    }
+}
+
+/// The launching ranges of kernels asked for in increasing index order.
+pub struct Ranges<'a> {
+    launches: &'a Launches,
+    trace: &'a Trace,
+    links: &'a Links,
+    threads: Vec<Open>,
+    parent: Vec<u32>,
+}
+
+impl Ranges<'_> {
+    /// The innermost range open when kernel `k` was launched.
+    pub fn of(&mut self, k: usize) -> Option<usize> {
+        let r = match &self.launches.range {
+            Some(range) => range.get(k).copied().unwrap_or(NONE),
+            // Kernels in call order: the calls come in time order too.
+            None => self.links.kernel_call(k).map_or(NONE, |c| {
+                open_at(self.trace, &mut self.threads, c, &mut self.parent)
+            }),
+        };
+        (r != NONE).then_some(r as usize)
+    }
 }
 
 impl Launches {
@@ -65,35 +114,15 @@ impl Launches {
     /// time order, keeping per thread the stack of ranges open.
     pub fn from_links(trace: &Trace, links: &Links) -> Launches {
         let mut parent = vec![NONE; trace.ranges.len()];
-        // Per thread: its push/pop ranges in (start, longest first) order.
-        let mut threads: Vec<Open> = Vec::new();
-        for (i, r) in trace.ranges.iter().enumerate() {
-            if r.kind == RangeKind::PushPop {
-                let t = r.thread as usize;
-                if t >= threads.len() {
-                    threads.resize_with(t + 1, Open::default);
-                }
-                threads[t].list.push(i as u32);
-            }
-        }
+        let mut threads = open_lists(trace);
         // Kernels launched in call order (one stream, or streams fed in
-        // turn): their calls are visited in that order, with no list per call.
+        // turn): nothing per kernel to keep, each reader walks the calls.
         let in_call_order = (0..trace.kernels.len()).filter_map(|k| links.kernel_call(k)).is_sorted();
         if in_call_order {
-            let range = (0..trace.kernels.len())
-                .map(|k| {
-                    let Some(c) = links.kernel_call(k) else { return NONE };
-                    let a = &trace.api_calls[c];
-                    match threads.get_mut(a.thread as usize) {
-                        Some(open) => open.until(trace, a.start, &mut parent),
-                        None => NONE,
-                    }
-                })
-                .collect();
             for open in &mut threads {
                 open.until(trace, Ns::MAX, &mut parent);
             }
-            return Launches { range, parent };
+            return Launches { range: None, parent };
         }
         // Per call: LAUNCHED when it launched a kernel, then the range open
         // at its start.
@@ -104,14 +133,11 @@ impl Launches {
             }
         }
         // Calls are sorted by start: each thread's calls come in time order.
-        for (c, a) in trace.api_calls.iter().enumerate() {
+        for c in 0..trace.api_calls.len() {
             if call_range[c] != LAUNCHED {
                 continue;
             }
-            call_range[c] = match threads.get_mut(a.thread as usize) {
-                Some(open) => open.until(trace, a.start, &mut parent),
-                None => NONE,
-            };
+            call_range[c] = open_at(trace, &mut threads, c, &mut parent);
         }
         for open in &mut threads {
             open.until(trace, Ns::MAX, &mut parent);
@@ -119,22 +145,38 @@ impl Launches {
         let range = (0..trace.kernels.len())
             .map(|k| links.kernel_call(k).map_or(NONE, |c| call_range[c]))
             .collect();
-        Launches { range, parent }
+        Launches {
+            range: Some(range),
+            parent,
+        }
     }
 
-    /// The innermost range open when kernel `k` was launched.
-    pub fn range_of(&self, k: usize) -> Option<usize> {
-        self.range.get(k).filter(|&&r| r != NONE).map(|&r| r as usize)
+    /// The launching range of each kernel, asked for in increasing order.
+    pub fn ranges<'a>(&'a self, trace: &'a Trace, links: &'a Links) -> Ranges<'a> {
+        let stored = self.range.is_some();
+        Ranges {
+            launches: self,
+            trace,
+            links,
+            threads: if stored { Vec::new() } else { open_lists(trace) },
+            parent: if stored { Vec::new() } else { vec![NONE; trace.ranges.len()] },
+        }
     }
 
     /// For the kernels of the window, per kernel name: the innermost ranges
     /// that launched them with the GPU time launched from each, largest first.
-    pub fn ranges_by_kernel(&self, trace: &Trace, window: &Window) -> HashMap<NameId, Vec<(NameId, Ns)>> {
+    pub fn ranges_by_kernel(
+        &self,
+        trace: &Trace,
+        window: &Window,
+        links: &Links,
+    ) -> HashMap<NameId, Vec<(NameId, Ns)>> {
+        let mut ranges = self.ranges(trace, links);
         // (kernel name, range name) -> time; hashbrown's fast hasher, as
         // this runs once per kernel.
         let mut acc: hashbrown::HashMap<(NameId, NameId), Ns> = hashbrown::HashMap::new();
         for i in window.indexes(&trace.kernels, |k| k.start) {
-            if let Some(r) = self.range_of(i) {
+            if let Some(r) = ranges.of(i) {
                 let k = &trace.kernels[i];
                 *acc.entry((k.name, trace.ranges[r].name)).or_default() += k.end - k.start;
             }
@@ -203,20 +245,28 @@ mod tests {
             correlation,
         };
         t.kernels = vec![kernel(500, 1), kernel(600, 2), kernel(700, 3), kernel(800, 9)];
-        let l = Launches::build(&t);
-        assert_eq!(l.range_of(0), Some(1));
-        assert_eq!(l.range_of(1), Some(2));
-        assert_eq!(l.range_of(2), Some(0));
-        assert_eq!(l.range_of(3), None);
+        let links = Links::build(&t);
+        let l = Launches::from_links(&t, &links);
+        assert!(l.range.is_none(), "in call order: nothing stored");
+        let mut r = l.ranges(&t, &links);
+        assert_eq!(r.of(0), Some(1));
+        assert_eq!(r.of(1), Some(2));
+        assert_eq!(r.of(2), Some(0));
+        assert_eq!(r.of(3), None);
+        let mut r = l.ranges(&t, &links);
+        assert_eq!(r.of(2), Some(0), "kernels skipped");
         assert_eq!(l.chain(2).collect::<Vec<_>>(), [2, 0]);
         // Kernels run out of launch order (two streams): the calls are
         // visited in their own order instead, with the same answers.
         t.kernels = vec![kernel(500, 2), kernel(600, 1), kernel(700, 9), kernel(800, 3)];
-        let l = Launches::build(&t);
-        assert_eq!(l.range_of(0), Some(2));
-        assert_eq!(l.range_of(1), Some(1));
-        assert_eq!(l.range_of(2), None);
-        assert_eq!(l.range_of(3), Some(0));
+        let links = Links::build(&t);
+        let l = Launches::from_links(&t, &links);
+        assert!(l.range.is_some());
+        let mut r = l.ranges(&t, &links);
+        assert_eq!(r.of(0), Some(2));
+        assert_eq!(r.of(1), Some(1));
+        assert_eq!(r.of(2), None);
+        assert_eq!(r.of(3), Some(0));
         assert_eq!(l.chain(1).collect::<Vec<_>>(), [1, 0]);
     }
 }

@@ -45,7 +45,7 @@ impl LowAlignment {
             return Vec::new();
         }
         let launches = cx.attribution.launches(cx.trace);
-        let by_kernel = launches.ranges_by_kernel(cx.trace, cx.window);
+        let by_kernel = launches.ranges_by_kernel(cx.trace, cx.window, cx.attribution.links(cx.trace));
         let ranges_of = |name: &str| -> Vec<(String, i64)> {
             cx.trace
                 .names

@@ -77,7 +77,13 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         if idle > 0 {
             wh.add(p);
         }
-        spans.push((a.start, a.end));
+        // Their union as they come (by start), not a list of every call.
+        if a.end > a.start {
+            match spans.last_mut() {
+                Some(last) if a.start <= last.1 => last.1 = last.1.max(a.end),
+                _ => spans.push((a.start, a.end)),
+            }
+        }
         let g = groups
             .entry((base_api_name(trace.name(a.name)), p.phase.label()))
             .or_default();
@@ -86,7 +92,6 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         g.2 += idle;
         g.3.extend(p.iteration);
     }
-    let spans = intervals::union_sorted(spans);
     let stake: Ns = spans.iter().map(|&(s, e)| facts::exposed_union(cx, &mut busy, s, e)).sum();
     if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;

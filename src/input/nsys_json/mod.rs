@@ -552,7 +552,7 @@ impl Loader {
     /// the SQLite reader.
     fn resolve_pending(&mut self) {
         for (call, tid) in std::mem::take(&mut self.pending) {
-            if self.blocking.contains(&call.correlation) {
+            if self.blocking.contains(&{ call.correlation }) {
                 let thread = self.thread(tid);
                 self.trace.api_calls.push(ApiCall {
                     thread,

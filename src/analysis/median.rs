@@ -21,13 +21,26 @@ fn high(k: u64, bit: u32) -> u64 {
 /// The value of rank `n / 2` (from 0) of the `n` values `values()` yields,
 /// the one `select_nth_unstable(n / 2)` picks; None when there are none.
 /// One pass for the count and bounds, then one per 16-bit digit from the
-/// highest in which the least and the greatest value differ.
+/// highest in which the least and the greatest value differ. The first
+/// pass also counts the digits the next one would when the values are
+/// durations (0 to 4.29 s): two passes in all, one under 65.5 us.
 pub fn median<I: Iterator<Item = Ns>>(values: impl Fn() -> I) -> Option<Ns> {
     let (mut n, mut lo, mut hi) = (0u64, u64::MAX, 0u64);
-    for k in values().map(key) {
+    // Guesses: the low digit of values under 2^16, the second of values
+    // under 2^32.
+    let mut low = vec![0u64; 1 << 16];
+    let mut mid = vec![0u64; 1 << 16];
+    for v in values() {
+        let k = key(v);
         n += 1;
         lo = lo.min(k);
         hi = hi.max(k);
+        if (0..1 << 32).contains(&v) {
+            mid[(v >> 16) as usize] += 1;
+            if v < 1 << 16 {
+                low[v as usize] += 1;
+            }
+        }
     }
     if n == 0 {
         return None;
@@ -40,14 +53,25 @@ pub fn median<I: Iterator<Item = Ns>>(values: impl Fn() -> I) -> Option<Ns> {
     let mut shift = top / 16 * 16;
     // The bits known so far, those from `shift + 16` up at first.
     let mut known = high(lo, shift + 16);
-    let mut counts = vec![0u64; 1 << 16];
+    // The first digit's counts when a guess counted every value.
+    let (least, most) = (value(lo), value(hi));
+    let mut counts = match shift {
+        0 if least >= 0 && most < 1 << 16 => low,
+        16 if least >= 0 && most < 1 << 32 => mid,
+        _ => Vec::new(),
+    };
+    let mut first = !counts.is_empty();
+    counts.resize(1 << 16, 0);
     loop {
-        counts.fill(0);
-        for k in values().map(key) {
-            if high(k, shift + 16) == known {
-                counts[((k >> shift) & 0xFFFF) as usize] += 1;
+        if !first {
+            counts.fill(0);
+            for k in values().map(key) {
+                if high(k, shift + 16) == known {
+                    counts[((k >> shift) & 0xFFFF) as usize] += 1;
+                }
             }
         }
+        first = false;
         let mut digit = 0;
         while rank >= counts[digit] {
             rank -= counts[digit];
@@ -80,13 +104,19 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let fixed: [&[Ns]; 6] = [
+        let fixed: [&[Ns]; 12] = [
             &[],
             &[7],
             &[3, 3, 3],
             &[Ns::MIN, Ns::MAX, 0],
             &[-5, 5, -1, 1, 0, 70_000, -70_000],
             &[1 << 40, (1 << 40) + 1, 1 << 40, 65_536, 65_535],
+            &[0, 65_535, 65_535, 1, 2],
+            &[65_536, 0, (1 << 32) - 1, 5, 70_000, 70_001],
+            &[(1 << 32) - 1, 1 << 32, 3],
+            &[-1, 0, 1],
+            &[65_536, 65_540, 65_538],
+            &[(1 << 32) + 7, (1 << 32) + 3, (1 << 32) + 5],
         ];
         for v in fixed {
             assert_eq!(median(|| v.iter().copied()), oracle(v), "{v:?}");
@@ -94,11 +124,16 @@ mod tests {
         for round in 0..400 {
             let n = (next() % 60) as usize;
             // Narrow and wide ranges, negatives, duplicates.
-            let width = [4u64, 70_000, 1 << 33, u64::MAX][round % 4];
+            let width = [4u64, 70_000, 1 << 33, u64::MAX, 60_000, 1 << 31][round % 6];
             let v: Vec<Ns> = (0..n)
                 .map(|_| {
                     let r = next() % width;
-                    if width == u64::MAX { r as Ns } else { r as Ns - (width / 3) as Ns }
+                    match round % 6 {
+                        3 => r as Ns,
+                        // Durations: from 0, under 2^16 or 2^32.
+                        4 | 5 => r as Ns,
+                        _ => r as Ns - (width / 3) as Ns,
+                    }
                 })
                 .collect();
             assert_eq!(median(|| v.iter().copied()), oracle(&v), "{v:?}");

@@ -122,6 +122,9 @@ impl Pages {
         let mut out = Vec::new();
         let mut buf = Vec::new();
         let mut visited: u64 = 0;
+        // Every leaf of a B-tree is at the same depth: once the first is
+        // read, the others are listed unread (the scan checks each type).
+        let mut leaf_depth = None;
         // (page, lowest rowid it may hold, highest, depth)
         let mut stack = vec![(root, i64::MIN, i64::MAX, 0usize)];
         while let Some((page, lo, hi, depth)) = stack.pop() {
@@ -129,10 +132,18 @@ impl Pages {
             if visited > u64::from(self.page_count) || depth > MAX_DEPTH {
                 return corrupt(page, "the table's B-tree loops");
             }
+            if leaf_depth == Some(depth) {
+                out.push(page);
+                continue;
+            }
             self.read(page, 1, &mut buf)?;
             let hdr = if page == 1 { 100 } else { 0 };
             match buf[hdr] {
-                0x0D => out.push(page),
+                0x0D if leaf_depth.is_none() => {
+                    leaf_depth = Some(depth);
+                    out.push(page);
+                }
+                0x0D => return corrupt(page, "leaves at different depths"),
                 0x05 => {
                     let n = u16::from_be_bytes([buf[hdr + 3], buf[hdr + 4]]) as usize;
                     let right = u32::from_be_bytes([buf[hdr + 8], buf[hdr + 9], buf[hdr + 10], buf[hdr + 11]]);
@@ -474,7 +485,7 @@ impl Scan {
                 let page = &buf[k * page_size..(k + 1) * page_size];
                 let hdr = if page_no == 1 { 100 } else { 0 };
                 if page[hdr] != 0x0D {
-                    return corrupt(page_no, "a leaf page changed type");
+                    return corrupt(page_no, "not a table leaf page");
                 }
                 let cells = u16::from_be_bytes([page[hdr + 3], page[hdr + 4]]) as usize;
                 for c in 0..cells {

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::analysis::intervals::{self, Span};
 use crate::analysis::span_list;
-use crate::analysis::median::median;
+use crate::analysis::median::{Counts, median_of};
 use crate::declare_rule;
 use crate::findings::facts::{self, Draft, Where};
 use crate::findings::{Context, EvidenceTable, Finding, Rule, Severity};
@@ -100,6 +100,17 @@ fn each_gap(
 }
 
 /// Gap histogram bucket upper bounds.
+/// The time since the previous launch on `a`'s thread (`last` holds each
+/// thread's), when there is one and it is at most [`MAX_GAP_NS`].
+fn issue_gap(last: &mut Vec<Option<Ns>>, a: &crate::model::ApiCall) -> Option<Ns> {
+    let t = a.thread as usize;
+    if t >= last.len() {
+        last.resize(t + 1, None);
+    }
+    let gap = a.start - last[t].replace(a.start)?;
+    (gap <= MAX_GAP_NS).then_some(gap)
+}
+
 const BUCKETS: [Ns; 6] = [2_000, 5_000, 10_000, 20_000, 50_000, MAX_GAP_NS];
 
 fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
@@ -123,27 +134,36 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
             .map(|i| &trace.api_calls[i])
             .filter(|a| a.kind == ApiKind::Launch)
     };
-    let launch_ns = median(|| launches().map(|a| a.end - a.start)).unwrap_or(DEFAULT_LAUNCH_NS);
     // Per launch after a thread's first: the time since its previous one.
     let issue = || {
         let mut last: Vec<Option<Ns>> = vec![None; trace.threads.len()];
-        launches().filter_map(move |a| {
-            let t = a.thread as usize;
-            if t >= last.len() {
-                last.resize(t + 1, None);
-            }
-            let gap = a.start - last[t].replace(a.start)?;
-            (gap <= MAX_GAP_NS).then_some(gap)
-        })
+        launches().filter_map(move |a| issue_gap(&mut last, a))
     };
-    let issue_ns = median(issue).unwrap_or(launch_ns).max(launch_ns);
+    // One read of the launches counts both their durations and the gaps
+    // between them; the medians then rarely need another.
+    let (mut calls, mut gaps) = (Counts::default(), Counts::default());
+    let mut last: Vec<Option<Ns>> = vec![None; trace.threads.len()];
+    for a in launches() {
+        calls.add(a.end - a.start);
+        if let Some(g) = issue_gap(&mut last, a) {
+            gaps.add(g);
+        }
+    }
+    let launch_ns = median_of(&calls, || launches().map(|a| a.end - a.start)).unwrap_or(DEFAULT_LAUNCH_NS);
+    let issue_ns = median_of(&gaps, issue).unwrap_or(launch_ns).max(launch_ns);
     let duration = |k: &crate::model::Kernel| k.end - k.start;
-    let short = kernels().filter(|k| duration(k) < issue_ns).count();
+    let mut durations = Counts::default();
+    for k in kernels() {
+        durations.add(duration(k));
+    }
+    let short = durations
+        .below(issue_ns)
+        .map_or_else(|| kernels().filter(|k| duration(k) < issue_ns).count(), |n| n as usize);
     let short_share = short as f64 / n_kernels as f64;
     if short_share < MIN_SHORT_SHARE {
         return None;
     }
-    let kernel_median = median(|| kernels().map(duration)).unwrap_or(0);
+    let kernel_median = median_of(&durations, || kernels().map(duration)).unwrap_or(0);
     let l = &cx.attribution.layers;
     let mut busy = facts::gpu_busy(cx);
     // Read as one union, not built (the sync layer alone can be millions).

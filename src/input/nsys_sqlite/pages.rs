@@ -22,8 +22,9 @@
 //!  leaves           p7: 1..=100   p9: 101..=250   p12: 251..
 //! ```
 //!
-//! The leaves are listed first (the interior pages are a few in a thousand),
-//! then read in order, runs of consecutive pages in one read.
+//! The leaves are listed first from the interior pages (a few in a
+//! thousand; every leaf is at the depth of the first, so no leaf is read to
+//! list it), then read in order, runs of consecutive pages in one read.
 
 use std::fs::File;
 use std::path::Path;
@@ -33,8 +34,9 @@ use rusqlite::types::ValueRef;
 
 use crate::error::{Error, Result};
 
-/// Most columns a plan may select, and the highest column index it reads.
+/// Most columns a plan may select.
 const MAX_FIELDS: usize = 16;
+/// Highest column index a plan may read.
 const MAX_COLUMN: usize = 1000;
 /// Pages read at once when the leaves are consecutive in the file.
 const RUN_PAGES: usize = 64;

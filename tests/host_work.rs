@@ -387,3 +387,58 @@ fn idle_spans_kept_from_the_attribution_sweep_equal_a_separate_sweep() {
         }
     }
 }
+
+#[test]
+fn idle_spans_whole_where_the_two_halves_of_the_iterations_meet() {
+    // The attribution sweeps the first and the second half of the
+    // iterations on two cores; an idle span across the seam must come out
+    // as one span, as one sweep gives it.
+    use trace_report::analysis::phase::PhaseRules;
+    use trace_report::analysis::window::{self, Iteration, WindowChoice};
+    use trace_report::analysis::{attribution, intervals};
+    let trace = input::load(Path::new(NSYS), &Default::default(), &Progress::hidden()).expect("load");
+    let links = trace_report::analysis::links::Links::build(&trace);
+    let w = window::choose_with(&trace, &WindowChoice::default(), &links).expect("window");
+    let a = attribution::attribute(&trace, &w, &PhaseRules::default());
+    let &(s, e) = a
+        .idle
+        .as_ref()
+        .expect("idle kept")
+        .iter()
+        .flatten()
+        .find(|(s, e)| e - s >= 2)
+        .expect("an idle span where the host recorded activity");
+    let mid = s + (e - s) / 2;
+    let (start, end) = (w.spans[0].0, w.spans[w.spans.len() - 1].1);
+    let base: Iteration = w.iterations[0];
+    let mut two = w.clone();
+    two.iterations = vec![
+        Iteration {
+            start,
+            end: mid,
+            host_end: mid,
+            ..base
+        },
+        Iteration {
+            start: mid,
+            end,
+            host_end: end,
+            ..base
+        },
+    ];
+    two.spans = vec![(start, end)];
+    let b = attribution::attribute(&trace, &two, &PhaseRules::default());
+    let kept = b.idle.as_ref().expect("idle kept");
+    let separate = attribution::idle_spans(&trace, &two.spans, &b.layers);
+    let region = attribution::host_region(&trace);
+    for (k, sep) in kept.iter().zip(&separate) {
+        assert_eq!(k, &intervals::intersect(sep, &region));
+    }
+    assert!(
+        kept.iter().flatten().any(|&(x, y)| x < mid && mid < y),
+        "the span across the seam at {mid} is one span"
+    );
+    // The two iterations' tables add up to the window's.
+    let sum: i64 = b.iterations.iter().map(|r| r.duration_ns).sum();
+    assert_eq!(sum, end - start);
+}

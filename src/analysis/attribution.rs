@@ -146,6 +146,15 @@ impl Table {
         self.0[phase_of(mask)][bucket_of(mask)] += ns;
     }
 
+    /// Add `other`'s cells (the table of disjoint time).
+    fn merge(&mut self, other: &Table) {
+        for (row, o) in self.0.iter_mut().zip(&other.0) {
+            for (c, x) in row.iter_mut().zip(o) {
+                *c += x;
+            }
+        }
+    }
+
     fn row_activity(row: &[Ns; 6]) -> PhaseActivity {
         PhaseActivity {
             activity: Activity {
@@ -662,7 +671,7 @@ pub fn attribute_from(
 /// idle spans: the same sweep). When iterations do not overlap (one
 /// thread's loop), the window is exactly their union and one sweep over the
 /// iterations fills both; otherwise each is swept apart.
-fn tables(trace: &Trace, window: &Window, layers: &Layers, mut idle: Option<Idle>) -> (Table, Vec<Table>) {
+fn tables(trace: &Trace, window: &Window, layers: &Layers, idle: Option<Idle>) -> (Table, Vec<Table>) {
     let its = &window.iterations;
     let disjoint = its.windows(2).all(|w| w[0].end <= w[1].start);
     let whole = |idle: Option<Idle>| {
@@ -684,20 +693,60 @@ fn tables(trace: &Trace, window: &Window, layers: &Layers, mut idle: Option<Idle
         return (whole(idle), per);
     }
     let spans: Vec<Span> = its.iter().map(|it| (it.start, it.end)).collect();
-    let mut per = vec![Table::default(); its.len()];
+    // Each span is swept afresh, so the two halves of the iterations go to
+    // two cores: their tables add up, and the second half's idle spans
+    // follow the first's (joined at the seam as one sweep would).
+    let half = its.len() / 2;
+    let mut later: [Vec<Span>; 3] = Default::default();
+    let later_keep = idle.as_ref().map(|k| Idle::new(&mut later, k.region));
+    let ((mut total, mut per, keep), (total2, per2)) = crate::workers::join(
+        || sweep_iterations(trace, layers, its, &spans, (0, half), idle),
+        || {
+            let (t, p, _) = sweep_iterations(trace, layers, its, &spans, (half, its.len()), later_keep);
+            (t, p)
+        },
+    );
+    total.merge(&total2);
+    per.extend(per2);
+    if let Some(keep) = keep {
+        for (list, more) in keep.out.iter_mut().zip(later) {
+            let mut more = more.into_iter().peekable();
+            if let (Some(last), Some(&(s, e))) = (list.last_mut(), more.peek()) {
+                if last.1 == s {
+                    last.1 = e;
+                    more.next();
+                }
+            }
+            list.extend(more);
+        }
+    }
+    (total, per)
+}
+
+/// The tables of iterations `from..to` (disjoint, in time order; `spans`
+/// are theirs) and their sum, feeding `keep` the idle spans.
+fn sweep_iterations<'k>(
+    trace: &Trace,
+    layers: &Layers,
+    its: &[crate::analysis::window::Iteration],
+    spans: &[Span],
+    (from, to): (usize, usize),
+    mut keep: Option<Idle<'k>>,
+) -> (Table, Vec<Table>, Option<Idle<'k>>) {
+    let mut per = vec![Table::default(); to - from];
     let mut total = Table::default();
-    let mut i = 0;
-    layers.sweep(trace, &spans, |s, e, mask| {
+    let mut i = from;
+    layers.sweep(trace, &spans[from..to], |s, e, mask| {
         while its[i].end <= s {
             i += 1;
         }
-        per[i].add(mask, e - s);
+        per[i - from].add(mask, e - s);
         total.add(mask, e - s);
-        if let Some(keep) = idle.as_mut() {
+        if let Some(keep) = keep.as_mut() {
             keep.add(s, e, mask);
         }
     });
-    (total, per)
+    (total, per, keep)
 }
 
 /// Each GPU's busy time within the window, by its own kernels, copies and

@@ -30,9 +30,9 @@ use serde::{Deserialize, Serialize};
 
 use super::intervals::{self, Cursor, Layer, Span};
 use super::launch_layer::{self, LaunchCalls};
-use super::span_list::{self, At, SpanList, Spans};
 use super::links::Links;
 use super::phase::{Phase, PhaseRules};
+use super::span_list::{self, At, SpanList, Spans};
 use super::tensor_core::launch::Launches;
 use super::window::Window;
 use crate::model::{ApiKind, MemKind, Memcpy, NameId, Ns, Trace};

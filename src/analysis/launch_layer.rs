@@ -32,7 +32,12 @@ fn counts(a: &ApiCall) -> bool {
 
 /// The longest launch call in `calls`, for [`LaunchCalls::new`].
 pub fn longest(calls: &[ApiCall]) -> Ns {
-    calls.iter().filter(|a| counts(a)).map(|a| a.end - a.start).max().unwrap_or(0)
+    calls
+        .iter()
+        .filter(|a| counts(a))
+        .map(|a| a.end - a.start)
+        .max()
+        .unwrap_or(0)
 }
 
 impl<'a> LaunchCalls<'a> {
@@ -129,7 +134,11 @@ mod tests {
         for round in 0..300 {
             let mut calls: Vec<ApiCall> = (0..next(30))
                 .map(|_| {
-                    let kind = if next(4) == 0 { ApiKind::Sync } else { ApiKind::Launch };
+                    let kind = if next(4) == 0 {
+                        ApiKind::Sync
+                    } else {
+                        ApiKind::Launch
+                    };
                     // Now and then a long call, so that skips must not pass it.
                     let len = if next(10) == 0 { next(80) } else { next(6) };
                     call(next(200), len, kind)
@@ -148,7 +157,11 @@ mod tests {
             let mut got = LaunchCalls::new(&calls, longest(&calls));
             let mut t = next(20) - 10;
             for _ in 0..40 {
-                t = if next(5) == 0 { next(300) - 20 } else { t + next(30) };
+                t = if next(5) == 0 {
+                    next(300) - 20
+                } else {
+                    t + next(30)
+                };
                 let (w, g) = (want.first_after(t), got.first_after(t));
                 // A span covering t may be read from a later call on; only
                 // its end counts then (the sweep's use).

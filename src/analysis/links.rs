@@ -21,7 +21,10 @@ const MAX_DENSE_RATIO: u64 = 8;
 
 /// The calls of one process, by correlation id.
 enum Table {
-    Dense { min: u32, calls: Vec<u32> },
+    Dense {
+        min: u32,
+        calls: Vec<u32>,
+    },
     Sparse(Vec<(Correlation, u32)>),
     /// The trace's calls, in increasing id order (a dense table would cost
     /// 4 bytes per id: 100 MB on a 10M-kernel trace).
@@ -275,7 +278,10 @@ mod tests {
             tid: 1,
             name: None,
         });
-        t.api_calls = [3, 4, 9, 10, 11, 40, 41, 100].iter().map(|&c| call(0, c)).collect();
+        t.api_calls = [3, 4, 9, 10, 11, 40, 41, 100]
+            .iter()
+            .map(|&c| call(0, c))
+            .collect();
         let ix = CallIndex::build(&t);
         assert!(matches!(ix.pids[0].1, Table::Calls));
         // Ids in any order, present or not, against a plain search.

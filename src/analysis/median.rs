@@ -213,7 +213,9 @@ mod tests {
             let c = counted(&v);
             assert_eq!(median_of(&c, || v.iter().copied()), oracle(&v), "{v:?}");
             for x in [0, 1, 5, 65_535, EXACT, EXACT + 1, -1] {
-                let want = (0..=EXACT).contains(&x).then(|| v.iter().filter(|&&y| y < x).count() as u64);
+                let want = (0..=EXACT)
+                    .contains(&x)
+                    .then(|| v.iter().filter(|&&y| y < x).count() as u64);
                 assert_eq!(c.below(x), want, "{x} {v:?}");
             }
         }

@@ -340,7 +340,13 @@ mod tests {
                 .map(|_| {
                     let far = next(50) == 0;
                     let s = t + 1 + if far { next(1 << 34) } else { next(1000) };
-                    let e = s + 1 + if far && round % 2 == 0 { next(1 << 33) } else { next(500) };
+                    let e = s
+                        + 1
+                        + if far && round % 2 == 0 {
+                            next(1 << 33)
+                        } else {
+                            next(500)
+                        };
                     t = e;
                     (s, e)
                 })
@@ -355,7 +361,10 @@ mod tests {
                     Some(&(s, e)) => (s + next(3) as Ns - 1, e + next(2000) as Ns),
                     None => (t + next(10) as Ns, t + 100),
                 };
-                assert_eq!(list.first_ending_after(from), spans.partition_point(|s| s.1 <= from));
+                assert_eq!(
+                    list.first_ending_after(from),
+                    spans.partition_point(|s| s.1 <= from)
+                );
                 let got: Vec<Span> = cursor.overlapping(from, to).map(|i| list.at(i)).collect();
                 assert_eq!(got, want.overlapping(from, to), "{from}..{to}");
             }
@@ -376,10 +385,14 @@ mod tests {
             let lists: Vec<Vec<Span>> = (0..1 + round % 3)
                 .map(|_| {
                     let n = next(12);
-                    intervals::union((0..n).map(|_| {
-                        let s = next(200);
-                        (s, s + next(25))
-                    }).collect())
+                    intervals::union(
+                        (0..n)
+                            .map(|_| {
+                                let s = next(200);
+                                (s, s + next(25))
+                            })
+                            .collect(),
+                    )
                 })
                 .collect();
             let refs: Vec<&[Span]> = lists.iter().map(|l| l.as_slice()).collect();

@@ -13,8 +13,8 @@ use serde_json::json;
 
 use super::{Context, Evidence, EvidenceTable, Finding, Rule, Severity, Timeline, TimelineItem};
 use crate::analysis::intervals::{self, Cursor, Span};
-use crate::analysis::span_list::{self, Spans};
 use crate::analysis::phase::Phase;
+use crate::analysis::span_list::{self, Spans};
 use crate::model::{CopyKind, Memcpy, Ns, Trace};
 
 /// `part / whole`, 0 for an empty whole.
@@ -427,9 +427,18 @@ pub fn timeline(
     };
     let kernels = crate::analysis::span_list::At::new(&l.kernel).overlapping(s, e);
     for (name, part) in [
-        ("host: preprocess", intervals::overlapping(&l.preprocess, s, e).to_vec()),
-        ("host: inference", intervals::overlapping(&l.inference, s, e).to_vec()),
-        ("host: postprocess", intervals::overlapping(&l.postprocess, s, e).to_vec()),
+        (
+            "host: preprocess",
+            intervals::overlapping(&l.preprocess, s, e).to_vec(),
+        ),
+        (
+            "host: inference",
+            intervals::overlapping(&l.inference, s, e).to_vec(),
+        ),
+        (
+            "host: postprocess",
+            intervals::overlapping(&l.postprocess, s, e).to_vec(),
+        ),
         ("GPU: kernels", kernels.map(|i| l.kernel.at(i)).collect()),
     ] {
         if !part.is_empty() {

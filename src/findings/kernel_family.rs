@@ -100,7 +100,10 @@ pub fn collect(cx: &Context, wanted: &[Category]) -> Family {
         .iter()
         .map(|(a, b)| {
             let inside = window.overlapping(a, b).iter();
-            inside.map(|&(ws, we)| b.min(we) - a.max(ws)).filter(|&d| d > 0).sum::<Ns>()
+            inside
+                .map(|&(ws, we)| b.min(we) - a.max(ws))
+                .filter(|&d| d > 0)
+                .sum::<Ns>()
         })
         .sum();
     fam

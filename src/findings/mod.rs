@@ -261,7 +261,12 @@ pub fn run(cx: &Context) -> Vec<Finding> {
     // the end; results go back to rule order.
     let all = rules();
     let mut order: Vec<usize> = (0..all.len()).collect();
-    order.sort_by_key(|&i| LONGEST.iter().position(|&n| n == all[i].name()).unwrap_or(LONGEST.len()));
+    order.sort_by_key(|&i| {
+        LONGEST
+            .iter()
+            .position(|&n| n == all[i].name())
+            .unwrap_or(LONGEST.len())
+    });
     let mut results: Vec<(usize, Vec<Finding>)> = crate::workers::map(&order, |&i| {
         let r = &all[i];
         (i, crate::timing::time(r.name(), || r.check(cx)))

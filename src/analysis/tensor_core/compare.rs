@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 
 use super::launch::Launches;
-use crate::analysis::links::Links;
 use super::names::{self, Precision, Verdict};
 use crate::analysis::category::categorize;
 use crate::analysis::kernels::KernelRow;
+use crate::analysis::links::Links;
 use crate::analysis::window::Window;
 use crate::model::{NameId, Ns, Trace};
 

@@ -117,7 +117,9 @@ impl Launches {
         let mut threads = open_lists(trace);
         // Kernels launched in call order (one stream, or streams fed in
         // turn): nothing per kernel to keep, each reader walks the calls.
-        let in_call_order = (0..trace.kernels.len()).filter_map(|k| links.kernel_call(k)).is_sorted();
+        let in_call_order = (0..trace.kernels.len())
+            .filter_map(|k| links.kernel_call(k))
+            .is_sorted();
         if in_call_order {
             for open in &mut threads {
                 open.until(trace, Ns::MAX, &mut parent);
@@ -159,7 +161,11 @@ impl Launches {
             trace,
             links,
             threads: if stored { Vec::new() } else { open_lists(trace) },
-            parent: if stored { Vec::new() } else { vec![NONE; trace.ranges.len()] },
+            parent: if stored {
+                Vec::new()
+            } else {
+                vec![NONE; trace.ranges.len()]
+            },
         }
     }
 

@@ -40,11 +40,17 @@ const MARGIN: f64 = 1.05;
 impl Int8Slower {
     fn findings(&self, cx: &Context) -> Vec<Finding> {
         let launches = cx.attribution.launches(cx.trace);
-        compare::int8_vs_16bit(cx.trace, cx.window, cx.kernels, launches, cx.attribution.links(cx.trace))
-            .into_iter()
-            .filter(|p| p.int8.mean_total_ns() as f64 > p.half.mean_total_ns() as f64 * MARGIN)
-            .map(|p| finding(self, cx, &p))
-            .collect()
+        compare::int8_vs_16bit(
+            cx.trace,
+            cx.window,
+            cx.kernels,
+            launches,
+            cx.attribution.links(cx.trace),
+        )
+        .into_iter()
+        .filter(|p| p.int8.mean_total_ns() as f64 > p.half.mean_total_ns() as f64 * MARGIN)
+        .map(|p| finding(self, cx, &p))
+        .collect()
     }
 }
 

@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::analysis::intervals::{self, Span};
-use crate::analysis::span_list;
 use crate::analysis::median::{Counts, median_of};
+use crate::analysis::span_list;
 use crate::declare_rule;
 use crate::findings::facts::{self, Draft, Where};
 use crate::findings::{Context, EvidenceTable, Finding, Rule, Severity};
@@ -156,9 +156,10 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
     for k in kernels() {
         durations.add(duration(k));
     }
-    let short = durations
-        .below(issue_ns)
-        .map_or_else(|| kernels().filter(|k| duration(k) < issue_ns).count(), |n| n as usize);
+    let short = durations.below(issue_ns).map_or_else(
+        || kernels().filter(|k| duration(k) < issue_ns).count(),
+        |n| n as usize,
+    );
     let short_share = short as f64 / n_kernels as f64;
     if short_share < MIN_SHORT_SHARE {
         return None;

@@ -92,7 +92,10 @@ fn check(rule: &dyn Rule, cx: &Context) -> Option<Finding> {
         g.2 += idle;
         g.3.extend(p.iteration);
     }
-    let stake: Ns = spans.iter().map(|&(s, e)| facts::exposed_union(cx, &mut busy, s, e)).sum();
+    let stake: Ns = spans
+        .iter()
+        .map(|&(s, e)| facts::exposed_union(cx, &mut busy, s, e))
+        .sum();
     if !facts::clears(stake, window_ns, MIN_SHARE) {
         return None;
     }

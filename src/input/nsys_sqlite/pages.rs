@@ -58,7 +58,10 @@ enum Field {
     Rowid,
     /// Record column `index`; `real`: REAL affinity, whose integral values
     /// SQLite stores as integers and reads back as reals.
-    Column { index: usize, real: bool },
+    Column {
+        index: usize,
+        real: bool,
+    },
 }
 
 /// The database file's page geometry.
@@ -148,7 +151,8 @@ impl Pages {
                 0x0D => return corrupt(page, "leaves at different depths"),
                 0x05 => {
                     let n = u16::from_be_bytes([buf[hdr + 3], buf[hdr + 4]]) as usize;
-                    let right = u32::from_be_bytes([buf[hdr + 8], buf[hdr + 9], buf[hdr + 10], buf[hdr + 11]]);
+                    let right =
+                        u32::from_be_bytes([buf[hdr + 8], buf[hdr + 9], buf[hdr + 10], buf[hdr + 11]]);
                     let mut children = Vec::with_capacity(n + 1);
                     let mut low = lo;
                     for i in 0..n {
@@ -178,7 +182,13 @@ impl Pages {
 
     /// The whole payload of a cell whose first `local` bytes are on the
     /// page and the rest on the overflow chain starting at `next`.
-    fn overflow(&self, local: &[u8], size: usize, mut next: u32, out: &mut Vec<u8>) -> std::result::Result<(), Corrupt> {
+    fn overflow(
+        &self,
+        local: &[u8],
+        size: usize,
+        mut next: u32,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), Corrupt> {
         out.clear();
         out.extend_from_slice(local);
         let mut buf = Vec::new();
@@ -322,7 +332,9 @@ fn decode<'a, const REAL: bool>(
         if slot != SKIP {
             let v = serial_value(t, payload.get(body..)?)?;
             out[slot as usize] = match (v, REAL) {
-                (ValueRef::Integer(i), true) if matches!(fields[slot as usize], Field::Column { real: true, .. }) => {
+                (ValueRef::Integer(i), true)
+                    if matches!(fields[slot as usize], Field::Column { real: true, .. }) =>
+                {
                     ValueRef::Real(i as f64)
                 }
                 (v, _) => v,
@@ -371,7 +383,9 @@ impl Scan {
             .prepare("SELECT name, type, dflt_value IS NOT NULL, pk, hidden FROM pragma_table_xinfo(?1)")
             .ok()?;
         let columns: Vec<(String, String, bool, i64, i64)> = stmt
-            .query_map([&parsed.table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_map([&parsed.table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .ok()?
             .collect::<rusqlite::Result<_>>()
             .ok()?;
@@ -451,9 +465,7 @@ impl Scan {
     /// A file that breaks the format is an input error naming `path`.
     pub fn run(&self, path: &Path, mut each: impl FnMut(&[ValueRef<'_>]) -> Result<()>) -> Result<()> {
         let mut failed = None;
-        let scanned = self.rows(|values| {
-            each(values).map_err(|e| failed = Some(e)).is_ok()
-        });
+        let scanned = self.rows(|values| each(values).map_err(|e| failed = Some(e)).is_ok());
         match (failed, scanned) {
             (Some(e), _) => Err(e),
             (None, Err(Corrupt(what))) => Err(Error::input(
@@ -471,7 +483,10 @@ impl Scan {
         let mut buf = Vec::new();
         let mut spill = Vec::new();
         let (usable, page_size) = (pages.usable, pages.page_size);
-        let any_real = self.fields.iter().any(|f| matches!(f, Field::Column { real: true, .. }));
+        let any_real = self
+            .fields
+            .iter()
+            .any(|f| matches!(f, Field::Column { real: true, .. }));
         // Largest payload kept whole on a leaf page, and the smallest.
         let max_local = usable - 35;
         let min_local = (usable - 12) * 32 / 255 - 23;
@@ -589,9 +604,16 @@ fn ident(s: &str) -> Option<String> {
     if let Some(inner) = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
         let name = inner.replace("\"\"", "\"");
         // A lone quote inside would have ended the identifier.
-        return (!name.is_empty() && inner.matches('"').count() % 2 == 0 && !inner.contains(',') && !inner.contains(' ')).then_some(name);
+        return (!name.is_empty()
+            && inner.matches('"').count() % 2 == 0
+            && !inner.contains(',')
+            && !inner.contains(' '))
+        .then_some(name);
     }
-    let ok = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let ok = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then(|| s.to_string())
 }
@@ -695,11 +717,21 @@ mod tests {
                     let ranged = format!("{sql} WHERE rowid BETWEEN ?1 AND ?2");
                     for range in [[2, 40], [i64::MIN, 0], [17, 17], [5, 3]] {
                         let got = by_pages(path, &conn, &ranged, &range).expect("ranged plan");
-                        assert_eq!(got, by_sqlite(&conn, &ranged, &range), "{} {} {range:?}", path.display(), q.file);
+                        assert_eq!(
+                            got,
+                            by_sqlite(&conn, &ranged, &range),
+                            "{} {} {range:?}",
+                            path.display(),
+                            q.file
+                        );
                     }
                 }
             }
-            assert!(kernels_planned, "kernel table not read from pages in {}", path.display());
+            assert!(
+                kernels_planned,
+                "kernel table not read from pages in {}",
+                path.display()
+            );
         }
         assert!(planned > 5 * files.len(), "{planned}");
     }
@@ -760,7 +792,8 @@ mod tests {
         .unwrap_or_else(|_| {
             // Without the series extension: the same rows one by one.
             for v in 1..=100 {
-                c.execute("INSERT INTO x (t, late) VALUES ('new', ?1)", [v]).unwrap();
+                c.execute("INSERT INTO x (t, late) VALUES ('new', ?1)", [v])
+                    .unwrap();
             }
         });
     }
@@ -781,7 +814,13 @@ mod tests {
             assert_eq!(got.len(), 3100);
             assert_eq!(got, by_sqlite(&conn, SELECT_X, &[]), "page size {page_size}");
             let ranged = "SELECT t, id FROM x WHERE rowid BETWEEN ?1 AND ?2";
-            for range in [[-4000, -3000], [0, 5000], [100, 99], [i64::MIN, i64::MAX], [4996, 9000]] {
+            for range in [
+                [-4000, -3000],
+                [0, 5000],
+                [100, 99],
+                [i64::MIN, i64::MAX],
+                [4996, 9000],
+            ] {
                 let got = by_pages(&path, &conn, ranged, &range).expect("plan");
                 assert_eq!(got, by_sqlite(&conn, ranged, &range), "{page_size} {range:?}");
             }
@@ -812,7 +851,10 @@ mod tests {
         let plan = |sql: &str, params: &[i64]| Scan::plan(&conn, &path, sql, params).is_some();
         assert!(plan("SELECT a, b FROM plain", &[]));
         assert!(plan("SELECT \"a\", NULL FROM \"plain\"\n", &[]));
-        assert!(!plan("SELECT a, b FROM plain", &[1, 2]), "parameters without a range");
+        assert!(
+            !plan("SELECT a, b FROM plain", &[1, 2]),
+            "parameters without a range"
+        );
         assert!(!plan("SELECT count(*) FROM plain", &[]));
         assert!(!plan("SELECT a, b, a FROM plain", &[]), "a column twice");
         assert!(!plan("SELECT a FROM plain WHERE a > 1", &[]));
@@ -828,8 +870,10 @@ mod tests {
         let wal = temp("wal");
         {
             let c = Connection::open(&wal).unwrap();
-            c.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE plain (a INTEGER); INSERT INTO plain VALUES (1);")
-                .unwrap();
+            c.execute_batch(
+                "PRAGMA journal_mode=WAL; CREATE TABLE plain (a INTEGER); INSERT INTO plain VALUES (1);",
+            )
+            .unwrap();
         }
         assert!(Pages::open(&wal).is_none(), "WAL mode");
     }
@@ -846,10 +890,10 @@ mod tests {
         let bytes = std::fs::read(&good).unwrap();
         // (what is overwritten, with what)
         let damage: [(u64, &[u8]); 4] = [
-            (at + 3, &[0xFF, 0xFF]),    // more cells than the page holds
-            (at + 8, &[0x00, 0x01]),    // a cell pointer into the header
-            (at, &[0x02]),              // not a table page
-            (at + 8, &[0x01, 0xFF]),    // a cell past the record's end
+            (at + 3, &[0xFF, 0xFF]), // more cells than the page holds
+            (at + 8, &[0x00, 0x01]), // a cell pointer into the header
+            (at, &[0x02]),           // not a table page
+            (at + 8, &[0x01, 0xFF]), // a cell past the record's end
         ];
         for (i, (offset, with)) in damage.iter().enumerate() {
             let path = temp(&format!("damaged{i}"));
@@ -860,7 +904,9 @@ mod tests {
             let scan = Scan::plan(&conn, &path, SELECT_X, &[]).expect("page 1 is intact");
             let e = scan.run(&path, |_| Ok(())).unwrap_err().to_string();
             assert!(
-                e.contains("corrupt or truncated") && e.contains(&*path.to_string_lossy()) && e.contains(&format!("page {page}")),
+                e.contains("corrupt or truncated")
+                    && e.contains(&*path.to_string_lossy())
+                    && e.contains(&format!("page {page}")),
                 "{i}: {e}"
             );
         }
@@ -880,8 +926,17 @@ mod tests {
         let p = parse("SELECT \"start\", NULL, x_1\nFROM \"T\" WHERE rowid BETWEEN ?1 AND ?2").unwrap();
         assert_eq!(p.items, [Some("start".into()), None, Some("x_1".into())]);
         assert_eq!((p.table.as_str(), p.rowid_between), ("T", true));
-        assert_eq!(parse("SELECT \"a\"\"b\" FROM t").unwrap().items, [Some("a\"b".into())]);
-        for bad in ["SELECT a+1 FROM t", "SELECT a FROM t, u", "SELECT * FROM t", "SELECT a FROM t LIMIT 3", "DELETE FROM t"] {
+        assert_eq!(
+            parse("SELECT \"a\"\"b\" FROM t").unwrap().items,
+            [Some("a\"b".into())]
+        );
+        for bad in [
+            "SELECT a+1 FROM t",
+            "SELECT a FROM t, u",
+            "SELECT * FROM t",
+            "SELECT a FROM t LIMIT 3",
+            "DELETE FROM t",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
         assert_eq!(varint(&[0x81, 0x00]), Some((128, 2)));

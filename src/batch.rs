@@ -23,7 +23,7 @@ use crate::document::Report;
 use crate::error::{Error, Result};
 use crate::output::OutputTarget;
 use crate::progress::Progress;
-use crate::{analysis, input, output, pipeline};
+use crate::{output, pipeline};
 
 /// Traces whose rows are written together as one part file per table
 /// (`TRACE_REPORT_BATCH_CHUNK` overrides it, for tests).
@@ -198,26 +198,7 @@ fn check_keys(out: &Path, p: &Partition) -> Result<()> {
 /// One trace's report (from the analysis cache when it holds it), its
 /// report files written.
 fn analyse_one(cfg: &BatchConfig, cache: &Cache, path: &Path, folder: &Path) -> Result<Report> {
-    let key = cache.analysis_key(Analysed::KIND, path, &cfg.read, &cfg.analysis);
-    let report = match key.as_ref().and_then(|k| cache.get::<Analysed>(k)) {
-        Some(a) => a.report,
-        None => {
-            let trace = input::load(path, &cfg.read, &Progress::hidden())?;
-            let report = pipeline::analyze(&trace, &cfg.analysis)?;
-            // Counted so that the main command can reuse the entry.
-            let gpu_processes = Some(analysis::job::ranks::gpu_processes(&trace).len());
-            drop(trace);
-            let a = Analysed {
-                report,
-                gpu_processes,
-                ranks: None,
-            };
-            if let Some(k) = &key {
-                cache.put(k, &a);
-            }
-            a.report
-        }
-    };
+    let report = Analysed::report(cache, path, &cfg.read, &cfg.analysis, &Progress::hidden())?;
     if !cfg.formats.is_empty() {
         output::write(
             &report,

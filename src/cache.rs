@@ -52,6 +52,37 @@ pub struct Analysed {
 impl Analysed {
     pub const KIND: &str = "report";
 
+    /// The report of the trace at `path`: the cached one, else analysed
+    /// (the trace dropped before it returns) and stored for the next run.
+    /// The main command's entry serves alike (processes with GPU work are
+    /// counted; rank timelines are not computed here).
+    pub fn report(
+        cache: &Cache,
+        path: &Path,
+        read: &crate::input::Options,
+        opts: &AnalysisOptions,
+        progress: &crate::progress::Progress,
+    ) -> crate::error::Result<crate::document::Report> {
+        let key = cache.analysis_key(Self::KIND, path, read, opts);
+        if let Some(a) = key.as_ref().and_then(|k| cache.get::<Analysed>(k)) {
+            return Ok(a.report);
+        }
+        let trace = crate::timing::time("load", || crate::input::load(path, read, progress))?;
+        progress.finish();
+        let report = crate::pipeline::analyze(&trace, opts)?;
+        let gpu_processes = Some(crate::analysis::job::ranks::gpu_processes(&trace).len());
+        drop(trace);
+        let a = Analysed {
+            report,
+            gpu_processes,
+            ranks: None,
+        };
+        if let Some(k) = &key {
+            cache.put(k, &a);
+        }
+        Ok(a.report)
+    }
+
     /// Whether it holds what a run that writes a folder shows: the rank
     /// timelines of a capture of several processes.
     pub fn complete(&self) -> bool {

@@ -13,7 +13,7 @@ use crate::cache::{Analysed, Cache};
 use crate::document::{Report, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::input;
-use crate::pipeline::{self, AnalysisOptions};
+use crate::pipeline::AnalysisOptions;
 use crate::progress::Progress;
 
 /// What a side was read from.
@@ -173,35 +173,10 @@ pub fn load_cached(
             });
         }
     }
-    // The main command's entry serves (and is written) alike.
-    let key = cache.analysis_key(Analysed::KIND, path, read, opts);
-    if let Some(a) = key.as_ref().and_then(|k| cache.get::<Analysed>(k)) {
-        return Ok(Loaded {
-            path: shown,
-            kind: InputKind::Trace,
-            report: a.report,
-        });
-    }
-    let trace = crate::timing::time("load", || input::load(path, read, progress))?;
-    progress.finish();
-    let report = pipeline::analyze(&trace, opts)?;
-    // Counted so that the main command can take the entry when the capture
-    // is one process (several need rank timelines, not computed here).
-    let gpu_processes = Some(crate::analysis::job::ranks::gpu_processes(&trace).len());
-    drop(trace);
-    let a = Analysed {
-        report,
-        gpu_processes,
-        ranks: None,
-    };
-    if let Some(k) = &key {
-        cache.put(k, &a);
-    }
-    let report = a.report;
     Ok(Loaded {
         path: shown,
         kind: InputKind::Trace,
-        report,
+        report: Analysed::report(cache, path, read, opts, progress)?,
     })
 }
 

@@ -254,6 +254,19 @@ pub fn sweep_by<L: Layer>(window: &[Span], layers: &mut [L], mut f: impl FnMut(N
     }
 }
 
+/// A small deterministic generator (xorshift) for the tests of the
+/// analyses: no test dependency needed.
+#[cfg(test)]
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,13 +408,8 @@ mod tests {
     #[test]
     fn sweep_pseudo_random_against_brute_force() {
         // A small deterministic generator; no test dependency needed.
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = |m: i64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % m as u64) as i64
-        };
+        let mut rand = xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = |m: i64| (rand() % m as u64) as i64;
         for _ in 0..200 {
             let mut layers: Vec<Vec<Span>> = Vec::new();
             for _ in 0..4 {

@@ -124,13 +124,8 @@ mod tests {
 
     #[test]
     fn reads_the_union_of_launch_calls_at_any_time() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = |m: i64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % m as u64) as i64
-        };
+        let mut rand = intervals::xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = |m: i64| (rand() % m as u64) as i64;
         for round in 0..300 {
             let mut calls: Vec<ApiCall> = (0..next(30))
                 .map(|_| {

@@ -169,13 +169,7 @@ mod tests {
 
     #[test]
     fn matches_select_nth() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::analysis::intervals::xorshift(0x9E37_79B9_7F4A_7C15);
         let fixed: [&[Ns]; 12] = [
             &[],
             &[7],

@@ -324,13 +324,8 @@ mod tests {
 
     #[test]
     fn reads_back_what_it_stores_narrow_and_wide() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % m) as Ns
-        };
+        let mut rand = intervals::xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = |m: u64| (rand() % m) as Ns;
         for round in 0..60 {
             // Gaps and lengths now and then past u32 (wide blocks), from a
             // negative start.
@@ -374,13 +369,8 @@ mod tests {
 
     #[test]
     fn union_view_matches_the_built_union() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = |m: i64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % m as u64) as i64
-        };
+        let mut rand = intervals::xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = |m: i64| (rand() % m as u64) as i64;
         for round in 0..300 {
             let lists: Vec<Vec<Span>> = (0..1 + round % 3)
                 .map(|_| {
